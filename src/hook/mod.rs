@@ -1,0 +1,1 @@
+//! packwright-hook's library half: merge engines, version gate, backups, migrations.
