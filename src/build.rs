@@ -1,1 +1,123 @@
-//! todo
+//! The whole pipeline for the CLI: load the manifest, plan every requested
+//! format, preflight all of them, and only then write artifacts. Bad input
+//! therefore never leaves anything under dist/.
+
+use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::manifest::{self, Locator, Manifest};
+use crate::plan::{self, Package};
+use crate::report::Report;
+use std::path::{Path, PathBuf};
+
+pub struct Request {
+    pub manifest: PathBuf,
+    pub project: PathBuf,
+    /// None: every format the manifest can build.
+    pub formats: Option<Vec<String>>,
+}
+
+pub struct Loaded {
+    pub manifest: Manifest,
+    pub loc: Locator,
+    pub plans: Vec<(Format, Package)>,
+}
+
+pub struct Artifact {
+    pub format: Format,
+    pub path: PathBuf,
+    pub size: u64,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+fn source_date_epoch() -> Result<Option<u64>> {
+    match env("SOURCE_DATE_EPOCH") {
+        None => Ok(None),
+        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) => s.trim().parse().map(Some).map_err(|_| Error::Manifest {
+            file: "SOURCE_DATE_EPOCH".into(),
+            line: 0,
+            col: 0,
+            key: "SOURCE_DATE_EPOCH".into(),
+            msg: format!("`{s}` is not a number of seconds since 1970"),
+        }),
+    }
+}
+
+/// A writer's error about a manifest key becomes a located manifest error.
+fn locate(loc: &Locator, e: Error) -> Error {
+    match e {
+        Error::Format { format, key, msg } if loc.has(&key) => {
+            loc.error(&key, format!("{format}: {msg}"))
+        }
+        e => e,
+    }
+}
+
+pub fn load(req: &Request) -> Result<Loaded> {
+    let (manifest, loc) = manifest::load(&req.manifest, &env)?;
+    let sde = source_date_epoch()?;
+    let formats: Vec<Format> = match &req.formats {
+        None => Format::ALL.to_vec(),
+        Some(names) => names
+            .iter()
+            .map(|n| {
+                Format::parse(n).ok_or_else(|| Error::Format {
+                    format: "cli",
+                    key: "--format".into(),
+                    msg: if crate::format::NAMES.contains(&n.as_str()) {
+                        format!("`{n}` is not built yet; available: {}", Format::keys())
+                    } else {
+                        format!("unknown format `{n}`; available: {}", Format::keys())
+                    },
+                })
+            })
+            .collect::<Result<_>>()?,
+    };
+    let mut plans = Vec::new();
+    for f in formats {
+        let inputs = plan::Inputs {
+            manifest: &manifest,
+            loc: &loc,
+            project: &req.project,
+            format: f,
+            source_date_epoch: sde,
+        };
+        let pkg = plan::plan(&inputs)?;
+        f.preflight(&pkg).map_err(|e| locate(&loc, e))?;
+        plans.push((f, pkg));
+    }
+    Ok(Loaded {
+        manifest,
+        loc,
+        plans,
+    })
+}
+
+pub fn build(req: &Request, out: &Path, report: &dyn Report) -> Result<Vec<Artifact>> {
+    let loaded = load(req)?;
+    if let Some((_, pkg)) = loaded.plans.first() {
+        if let Some((key, what)) = pkg.unbuilt.first() {
+            return Err(loaded.loc.error(
+                key,
+                format!("`{key}` ({what}) is not built yet by this packwright; remove it, or `packwright check` to see what is"),
+            ));
+        }
+    }
+    let mut done = Vec::new();
+    for (f, pkg) in &loaded.plans {
+        let path = f
+            .build(pkg, out, report)
+            .map_err(|e| locate(&loaded.loc, e))?;
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        report.note(&format!("wrote {}", path.display()));
+        done.push(Artifact {
+            format: *f,
+            path,
+            size,
+        });
+    }
+    Ok(done)
+}

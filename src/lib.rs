@@ -10,6 +10,7 @@ pub mod error;
 pub mod format;
 pub mod hook;
 pub mod inspect;
+pub mod lifecycle;
 pub mod manifest;
 pub mod plan;
 pub mod report;

@@ -1,1 +1,240 @@
-fn main() {}
+//! The `packwright` command line. Exit codes: 0 success, 1 failure while
+//! building or reading, 2 bad input (manifest, format rules, usage).
+
+use clap::{CommandFactory, Parser, Subcommand};
+use packwright::build::{self, Request};
+use packwright::inspect;
+use packwright::report::Report;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "packwright",
+    version,
+    about = "Build .deb, .tar.gz and .zip packages from one manifest"
+)]
+struct Cli {
+    /// Project directory: relative sources in the manifest resolve here.
+    #[arg(short = 'C', long = "project", global = true, default_value = ".")]
+    project: PathBuf,
+    /// The manifest [default: <project>/packaging/packwright.toml].
+    #[arg(long, global = true)]
+    manifest: Option<PathBuf>,
+    /// Machine-readable output on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Build packages into the output directory.
+    Build {
+        /// Comma-separated formats (deb, targz, zip) [default: all].
+        #[arg(long, value_delimiter = ',')]
+        format: Option<Vec<String>>,
+        /// Output directory.
+        #[arg(long, default_value = "dist")]
+        out: PathBuf,
+    },
+    /// Validate the manifest and print the plan per format.
+    Check {
+        #[arg(long, value_delimiter = ',')]
+        format: Option<Vec<String>>,
+    },
+    /// Show a package's metadata, files and scripts (.deb, .tar.gz, .zip).
+    Inspect { file: PathBuf },
+    /// Print shell completions.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff).
+    Manpage,
+}
+
+struct Console {
+    bar: Option<indicatif::ProgressBar>,
+    quiet: bool,
+}
+
+impl Report for Console {
+    fn note(&self, msg: &str) {
+        match &self.bar {
+            Some(b) => b.println(msg),
+            None if !self.quiet => eprintln!("{msg}"),
+            None => {}
+        }
+    }
+    fn progress(&self, what: &str, done: u64, total: u64) {
+        if let Some(b) = &self.bar {
+            b.set_length(total.max(1));
+            b.set_position(done);
+            b.set_message(what.to_string());
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = e
+                .downcast_ref::<packwright::Error>()
+                .map_or(1, |e| e.exit_code());
+            eprintln!("error: {e:#}");
+            ExitCode::from(code as u8)
+        }
+    }
+}
+
+fn request(cli: &Cli, formats: Option<Vec<String>>) -> Request {
+    let manifest = cli
+        .manifest
+        .clone()
+        .unwrap_or_else(|| cli.project.join("packaging/packwright.toml"));
+    Request {
+        manifest,
+        project: cli.project.clone(),
+        formats,
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.cmd {
+        Cmd::Build { format, out } => {
+            let req = request(&cli, format.clone());
+            let bar = (std::io::stderr().is_terminal() && !cli.json).then(|| {
+                let b = indicatif::ProgressBar::new(1);
+                b.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{msg:>7} [{bar:40}] {bytes}/{total_bytes}",
+                    )
+                    .expect("valid template")
+                    .progress_chars("=> "),
+                );
+                b
+            });
+            let console = Console {
+                bar,
+                quiet: cli.json,
+            };
+            let built = build::build(&req, out, &console)?;
+            if let Some(b) = &console.bar {
+                b.finish_and_clear();
+            }
+            if cli.json {
+                let list: Vec<_> = built
+                    .iter()
+                    .map(|a| serde_json::json!({"format": a.format.key(), "path": a.path, "size": a.size}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            }
+        }
+        Cmd::Check { format } => {
+            let loaded = build::load(&request(&cli, format.clone()))?;
+            check(&loaded, cli.json)?;
+        }
+        Cmd::Inspect { file } => {
+            let i = inspect::inspect(file)?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&i)?);
+            } else {
+                print_inspection(&i);
+            }
+        }
+        Cmd::Completions { shell } => {
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "packwright",
+                &mut std::io::stdout(),
+            );
+        }
+        Cmd::Manpage => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+        }
+    }
+    Ok(())
+}
+
+fn check(loaded: &build::Loaded, json: bool) -> anyhow::Result<()> {
+    let mut report = Vec::new();
+    for (f, pkg) in &loaded.plans {
+        let files: Vec<_> = pkg
+            .tree
+            .iter()
+            .map(|e| serde_json::json!({"path": e.path, "mode": format!("{:04o}", e.mode), "owner": e.owner, "group": e.group, "size": e.size()}))
+            .collect();
+        let file = f.file_name(pkg)?;
+        report.push(serde_json::json!({"format": f.key(), "artifact": file, "entries": files, "payload": pkg.tree.iter().map(|e| e.size()).sum::<u64>()}));
+        if !json {
+            println!(
+                "{} → {} ({} entries, {} bytes of payload)",
+                f.key(),
+                file,
+                pkg.tree.len(),
+                pkg.tree.iter().map(|e| e.size()).sum::<u64>()
+            );
+            for e in &pkg.tree {
+                println!(
+                    "  {:04o} {}:{} {:>10} {}",
+                    e.mode,
+                    e.owner,
+                    e.group,
+                    e.size(),
+                    e.path
+                );
+            }
+        }
+    }
+    let unbuilt: Vec<_> = loaded
+        .plans
+        .first()
+        .map(|(_, p)| p.unbuilt.clone())
+        .unwrap_or_default();
+    if json {
+        let u: Vec<_> = unbuilt
+            .iter()
+            .map(|(k, w)| serde_json::json!({"key": k, "what": w}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"plans": report, "not_built_yet": u})
+            )?
+        );
+    } else {
+        for (k, w) in &unbuilt {
+            println!("not built yet: `{k}` ({w}); `build` refuses this manifest until it is");
+        }
+        println!("manifest OK: {}", loaded.loc.file().display());
+    }
+    Ok(())
+}
+
+fn print_inspection(i: &inspect::Inspection) {
+    println!("format: {}", i.format);
+    for (k, v) in &i.fields {
+        match v {
+            serde_json::Value::String(s) => println!("{k}: {s}"),
+            v => println!("{k}: {v}"),
+        }
+    }
+    println!("files:");
+    for f in &i.files {
+        let link = f
+            .link
+            .as_deref()
+            .map(|l| format!(" -> {l}"))
+            .unwrap_or_default();
+        println!(
+            "  {:7} {} {:>8}:{:<8} {:>10} {}{}",
+            f.kind, f.mode, f.owner, f.group, f.size, f.path, link
+        );
+    }
+    for s in &i.scripts {
+        println!("script {}:\n{}", s.name, s.text);
+    }
+}

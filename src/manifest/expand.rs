@@ -26,7 +26,9 @@ pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Str
             None => (inner, None),
         };
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(format!("`${{{inner}}}` is not a variable name (letters, digits, `_`)"));
+            return Err(format!(
+                "`${{{inner}}}` is not a variable name (letters, digits, `_`)"
+            ));
         }
         match (lookup(name).filter(|v| !v.is_empty()), default) {
             (Some(v), _) => out.push_str(&v),
@@ -60,9 +62,16 @@ mod tests {
         assert_eq!(expand("v${VERSION}", &env).unwrap(), "v3.5.0");
         assert_eq!(expand("${NOPE:-1.0}", &env).unwrap(), "1.0");
         assert_eq!(expand("${EMPTY:-x}", &env).unwrap(), "x");
-        assert_eq!(expand("$${VERSION} $HOME", &env).unwrap(), "${VERSION} $HOME");
-        assert!(expand("${NOPE}", &env).unwrap_err().contains("`NOPE` is not set"));
-        assert!(expand("${A B}", &env).unwrap_err().contains("not a variable name"));
+        assert_eq!(
+            expand("$${VERSION} $HOME", &env).unwrap(),
+            "${VERSION} $HOME"
+        );
+        assert!(expand("${NOPE}", &env)
+            .unwrap_err()
+            .contains("`NOPE` is not set"));
+        assert!(expand("${A B}", &env)
+            .unwrap_err()
+            .contains("not a variable name"));
         assert!(expand("${OPEN", &env).unwrap_err().contains("unclosed"));
     }
 }

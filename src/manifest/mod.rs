@@ -82,6 +82,11 @@ impl Locator {
         self.error_at(at, key, &msg.into())
     }
 
+    /// Whether `key` names something written in the manifest.
+    pub fn has(&self, key: &str) -> bool {
+        self.span_of(key).is_some()
+    }
+
     fn error_at(&self, offset: usize, key: &str, msg: &str) -> Error {
         let (line, col) = line_col(&self.text, offset);
         Error::Manifest {
@@ -137,7 +142,9 @@ impl Locator {
         };
         let mut found = String::new();
         walk_all(doc.as_item(), &mut String::new(), &mut |path, k, item| {
-            let hit = |s: Option<Range<usize>>| s.is_some_and(|s| s.contains(&offset) || s.start == offset);
+            let hit = |s: Option<Range<usize>>| {
+                s.is_some_and(|s| s.contains(&offset) || s.start == offset)
+            };
             if hit(k) || hit(item.span()) {
                 found = path.to_string();
             }

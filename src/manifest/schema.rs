@@ -224,6 +224,8 @@ pub struct Formats {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct FormatOptions {
+    /// Replaces `package.release` for this format (`1~bookworm`, `1.el9`).
+    pub release: Option<String>,
     pub compression: Option<String>,
     pub level: Option<i32>,
     pub section: Option<String>,

@@ -1,0 +1,66 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_packwright_global_optspecs
+    string join \n C/project= manifest= json h/help V/version
+end
+
+function __fish_packwright_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_packwright_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_packwright_using_subcommand
+    set -l cmd (__fish_packwright_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c packwright -n "__fish_packwright_needs_command" -s C -l project -d 'Project directory: relative sources in the manifest resolve here' -r -F
+complete -c packwright -n "__fish_packwright_needs_command" -l manifest -d 'The manifest [default: <project>/packaging/packwright.toml]' -r -F
+complete -c packwright -n "__fish_packwright_needs_command" -l json -d 'Machine-readable output on stdout'
+complete -c packwright -n "__fish_packwright_needs_command" -s h -l help -d 'Print help'
+complete -c packwright -n "__fish_packwright_needs_command" -s V -l version -d 'Print version'
+complete -c packwright -n "__fish_packwright_needs_command" -f -a "build" -d 'Build packages into the output directory'
+complete -c packwright -n "__fish_packwright_needs_command" -f -a "check" -d 'Validate the manifest and print the plan per format'
+complete -c packwright -n "__fish_packwright_needs_command" -f -a "inspect" -d 'Show a package\'s metadata, files and scripts (.deb, .tar.gz, .zip)'
+complete -c packwright -n "__fish_packwright_needs_command" -f -a "completions" -d 'Print shell completions'
+complete -c packwright -n "__fish_packwright_needs_command" -f -a "manpage" -d 'Print the man page (roff)'
+complete -c packwright -n "__fish_packwright_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c packwright -n "__fish_packwright_using_subcommand build" -l format -d 'Comma-separated formats (deb, targz, zip) [default: all]' -r
+complete -c packwright -n "__fish_packwright_using_subcommand build" -l out -d 'Output directory' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand build" -s C -l project -d 'Project directory: relative sources in the manifest resolve here' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand build" -l manifest -d 'The manifest [default: <project>/packaging/packwright.toml]' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand build" -l json -d 'Machine-readable output on stdout'
+complete -c packwright -n "__fish_packwright_using_subcommand build" -s h -l help -d 'Print help'
+complete -c packwright -n "__fish_packwright_using_subcommand check" -l format -r
+complete -c packwright -n "__fish_packwright_using_subcommand check" -s C -l project -d 'Project directory: relative sources in the manifest resolve here' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand check" -l manifest -d 'The manifest [default: <project>/packaging/packwright.toml]' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand check" -l json -d 'Machine-readable output on stdout'
+complete -c packwright -n "__fish_packwright_using_subcommand check" -s h -l help -d 'Print help'
+complete -c packwright -n "__fish_packwright_using_subcommand inspect" -s C -l project -d 'Project directory: relative sources in the manifest resolve here' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand inspect" -l manifest -d 'The manifest [default: <project>/packaging/packwright.toml]' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand inspect" -l json -d 'Machine-readable output on stdout'
+complete -c packwright -n "__fish_packwright_using_subcommand inspect" -s h -l help -d 'Print help'
+complete -c packwright -n "__fish_packwright_using_subcommand completions" -s C -l project -d 'Project directory: relative sources in the manifest resolve here' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand completions" -l manifest -d 'The manifest [default: <project>/packaging/packwright.toml]' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand completions" -l json -d 'Machine-readable output on stdout'
+complete -c packwright -n "__fish_packwright_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c packwright -n "__fish_packwright_using_subcommand manpage" -s C -l project -d 'Project directory: relative sources in the manifest resolve here' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand manpage" -l manifest -d 'The manifest [default: <project>/packaging/packwright.toml]' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand manpage" -l json -d 'Machine-readable output on stdout'
+complete -c packwright -n "__fish_packwright_using_subcommand manpage" -s h -l help -d 'Print help'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "build" -d 'Build packages into the output directory'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "check" -d 'Validate the manifest and print the plan per format'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "inspect" -d 'Show a package\'s metadata, files and scripts (.deb, .tar.gz, .zip)'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "completions" -d 'Print shell completions'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "manpage" -d 'Print the man page (roff)'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,112 @@
+//! Compression streams with byte-stable output (no names or times in gzip
+//! headers, single-threaded xz and zstd).
+
+use crate::plan::Compression;
+use std::io::{self, BufRead, BufReader, Read, Write};
+
+pub enum Encoder<W: Write> {
+    None(W),
+    Gzip(flate2::write::GzEncoder<W>),
+    Xz(liblzma::write::XzEncoder<W>),
+    Zstd(zstd::stream::write::Encoder<'static, W>),
+}
+
+/// Default levels: dpkg's for xz, zstd's own, zlib's for gzip.
+pub fn default_level(c: Compression) -> i32 {
+    match c {
+        Compression::None => 0,
+        Compression::Gzip => 6,
+        Compression::Xz => 6,
+        Compression::Zstd => 3,
+    }
+}
+
+pub fn extension(c: Compression) -> &'static str {
+    match c {
+        Compression::None => "",
+        Compression::Gzip => ".gz",
+        Compression::Xz => ".xz",
+        Compression::Zstd => ".zst",
+    }
+}
+
+impl<W: Write> Encoder<W> {
+    pub fn new(c: Compression, level: Option<i32>, w: W) -> io::Result<Self> {
+        let level = level.unwrap_or_else(|| default_level(c));
+        Ok(match c {
+            Compression::None => Encoder::None(w),
+            Compression::Gzip => Encoder::Gzip(
+                flate2::GzBuilder::new()
+                    .mtime(0)
+                    .write(w, flate2::Compression::new(level.clamp(0, 9) as u32)),
+            ),
+            Compression::Xz => {
+                Encoder::Xz(liblzma::write::XzEncoder::new(w, level.clamp(0, 9) as u32))
+            }
+            Compression::Zstd => Encoder::Zstd(zstd::stream::write::Encoder::new(w, level)?),
+        })
+    }
+
+    pub fn finish(self) -> io::Result<W> {
+        match self {
+            Encoder::None(w) => Ok(w),
+            Encoder::Gzip(e) => e.finish(),
+            Encoder::Xz(e) => e.finish(),
+            Encoder::Zstd(e) => e.finish(),
+        }
+    }
+}
+
+impl<W: Write> Write for Encoder<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Encoder::None(w) => w.write(buf),
+            Encoder::Gzip(e) => e.write(buf),
+            Encoder::Xz(e) => e.write(buf),
+            Encoder::Zstd(e) => e.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Encoder::None(w) => w.flush(),
+            Encoder::Gzip(e) => e.flush(),
+            Encoder::Xz(e) => e.flush(),
+            Encoder::Zstd(e) => e.flush(),
+        }
+    }
+}
+
+/// Which compression a stream uses, from its magic bytes.
+pub fn sniff(head: &[u8]) -> Compression {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Compression::Gzip
+    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        Compression::Xz
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Compression::Zstd
+    } else {
+        Compression::None
+    }
+}
+
+/// A reader that undoes whatever compression `r` uses (for `inspect`).
+pub fn decoder<'a, R: Read + 'a>(r: R) -> io::Result<Box<dyn Read + 'a>> {
+    let mut r = BufReader::new(r);
+    let c = sniff(r.fill_buf()?);
+    Ok(match c {
+        Compression::None => Box::new(r),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(r)),
+        Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(r)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(r)?),
+    })
+}
+
+/// `gzip -9n`: best compression, no name, no time (what Debian policy and
+/// lintian expect for man pages and changelogs).
+pub fn gzip_best(data: &[u8]) -> io::Result<Vec<u8>> {
+    let mut gz = flate2::GzBuilder::new()
+        .mtime(0)
+        .write(Vec::new(), flate2::Compression::best());
+    gz.write_all(data)?;
+    gz.finish()
+}

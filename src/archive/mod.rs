@@ -1,0 +1,81 @@
+//! The shared archive plumbing: tar streams, ar, compression and hashing.
+//! Writers compose these; none re-implements a header.
+
+pub mod ar;
+pub mod compress;
+pub mod tar;
+
+use std::io::{self, Read, Write};
+
+/// Counts bytes passing through a writer (sizes of compressed members).
+pub struct Counter<W> {
+    pub inner: W,
+    pub count: u64,
+}
+
+impl<W: Write> Counter<W> {
+    pub fn new(inner: W) -> Self {
+        Counter { inner, count: 0 }
+    }
+}
+
+impl<W: Write> Write for Counter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Calls `f` on every chunk read through it (hashing while streaming).
+pub struct Tap<R, F> {
+    pub inner: R,
+    pub f: F,
+}
+
+impl<R: Read, F: FnMut(&[u8])> Read for Tap<R, F> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.f)(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Append a plan entry under `path`, streaming a file's bytes through `tap`.
+pub fn append_entry<W: Write>(
+    out: &mut tar::TarOut<W>,
+    e: &crate::plan::Entry,
+    path: &str,
+    mtime: u64,
+    pax: &[(&str, &[u8])],
+    tap: &mut dyn FnMut(&[u8]),
+) -> crate::Result<()> {
+    use crate::error::IoContext;
+    use crate::plan::Kind;
+    let item = |kind| tar::Item {
+        path,
+        kind,
+        mode: e.mode,
+        owner: &e.owner,
+        group: &e.group,
+        mtime,
+    };
+    match &e.kind {
+        Kind::Dir => out.append(item(tar::ItemKind::Dir), pax).at(&e.path),
+        Kind::Symlink(t) => out.append(item(tar::ItemKind::Symlink(t)), pax).at(&e.path),
+        Kind::File(src) => {
+            let mut data = Tap {
+                inner: src.open()?,
+                f: |b: &[u8]| tap(b),
+            };
+            let kind = tar::ItemKind::File {
+                size: src.size(),
+                data: &mut data,
+            };
+            out.append(item(kind), pax).at(&e.path)
+        }
+    }
+}

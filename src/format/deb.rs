@@ -1,0 +1,377 @@
+//! .deb: `debian-binary`, `control.tar.*`, `data.tar.*` in an ar archive.
+//! data.tar is spooled to an anonymous temp file (md5sums, which go in
+//! control.tar first, are known only after the payload is read).
+
+use crate::archive::{self, ar::ArWriter, compress, compress::Encoder, tar::TarOut, Counter};
+use crate::error::{Error, IoContext, Result};
+use crate::format::Format;
+use crate::plan::{Compression, Entry, Kind, Package};
+use crate::report::Report;
+use md5::{Digest, Md5};
+use std::fs::File;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::Path;
+
+/// Licenses whose text Debian ships in /usr/share/common-licenses.
+const COMMON_LICENSES: &[&str] = &[
+    "Apache-2.0",
+    "Artistic",
+    "BSD",
+    "CC0-1.0",
+    "GFDL-1.2",
+    "GFDL-1.3",
+    "GPL-1",
+    "GPL-2",
+    "GPL-3",
+    "LGPL-2",
+    "LGPL-2.1",
+    "LGPL-3",
+    "MPL-1.1",
+    "MPL-2.0",
+];
+
+/// Debian's upstream-version rule: starts with a digit; alphanumerics and `.+~-`.
+fn check_version(v: &str, key: &str, allow_dash: bool) -> Result<()> {
+    let ok = v.starts_with(|c: char| c.is_ascii_digit())
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".+~".contains(c) || (allow_dash && c == '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::format("deb", key, format!("`{v}` is not a Debian version: start with a digit, then letters, digits, `.`, `+`, `~`")))
+    }
+}
+
+pub fn full_version(pkg: &Package) -> Result<String> {
+    let m = &pkg.meta;
+    check_version(&m.version, "package.version", true)?;
+    if !m
+        .release
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || ".+~".contains(c))
+    {
+        return Err(Error::format(
+            "deb",
+            "package.release",
+            format!(
+                "`{}` may hold only letters, digits, `.`, `+`, `~` in a Debian revision",
+                m.release
+            ),
+        ));
+    }
+    let epoch = m.epoch.map(|e| format!("{e}:")).unwrap_or_default();
+    Ok(format!("{epoch}{}-{}", m.version, m.release))
+}
+
+pub fn file_name(pkg: &Package) -> Result<String> {
+    let v = full_version(pkg)?;
+    let v = v.split_once(':').map_or(v.as_str(), |(_, v)| v);
+    Ok(format!(
+        "{}_{}_{}.deb",
+        pkg.meta.name,
+        v,
+        pkg.meta.arch.name_for(Format::Deb)
+    ))
+}
+
+pub fn write(pkg: &Package, out: &mut File, spool_dir: &Path, report: &dyn Report) -> Result<()> {
+    let version = full_version(pkg)?;
+    let comp = pkg.options.compression.unwrap_or(Compression::Xz);
+    let tree = pkg.tree_with(docs(pkg, &version)?);
+
+    // Pass 1: the payload, into a spool file, collecting md5sums and size.
+    let spool = tempfile::tempfile_in(spool_dir).at(spool_dir)?;
+    let enc =
+        Encoder::new(comp, pkg.options.level, Counter::new(BufWriter::new(spool))).at(spool_dir)?;
+    let mut tar = TarOut::new(enc);
+    let root = Entry {
+        path: String::new(),
+        kind: Kind::Dir,
+        mode: 0o755,
+        owner: "root".into(),
+        group: "root".into(),
+        owned: false,
+        from: String::new(),
+    };
+    archive::append_entry(&mut tar, &root, "./", pkg.meta.mtime, &[], &mut |_| {})?;
+    let total: u64 = tree.iter().map(Entry::size).sum();
+    let (mut done, mut kib) = (0u64, 0u64);
+    let mut sums = String::new();
+    for e in &tree {
+        let path = if e.is_dir() {
+            format!(".{}/", e.path)
+        } else {
+            format!(".{}", e.path)
+        };
+        let mut md5 = Md5::new();
+        archive::append_entry(&mut tar, e, &path, pkg.meta.mtime, &[], &mut |b| {
+            md5.update(b)
+        })?;
+        kib += e.size().div_ceil(1024).max(1);
+        if let Kind::File(_) = e.kind {
+            sums.push_str(&format!(
+                "{}  {}\n",
+                hex::encode(md5.finalize()),
+                &e.path[1..]
+            ));
+            done += e.size();
+            report.progress("deb", done, total);
+        }
+    }
+    let counter = tar.finish().and_then(Encoder::finish).at(spool_dir)?;
+    let data_size = counter.count;
+    let mut spool = counter
+        .inner
+        .into_inner()
+        .map_err(|e| Error::io(spool_dir, e.into_error()))?;
+
+    // Control archive: small, built in memory.
+    let control = control_file(pkg, &version, kib)?;
+    let mut files: Vec<(&str, Vec<u8>, u32)> = vec![
+        ("control", control.into_bytes(), 0o644),
+        ("md5sums", sums.into_bytes(), 0o644),
+    ];
+    let scripts = crate::lifecycle::deb::scripts(pkg, &version);
+    for (name, text) in &scripts {
+        files.push((name, text.clone().into_bytes(), 0o755));
+    }
+    let mut ctar = TarOut::new(Encoder::new(comp, pkg.options.level, Vec::new()).at(spool_dir)?);
+    let dot = Entry {
+        path: String::new(),
+        kind: Kind::Dir,
+        mode: 0o755,
+        owner: "root".into(),
+        group: "root".into(),
+        owned: false,
+        from: String::new(),
+    };
+    archive::append_entry(&mut ctar, &dot, "./", pkg.meta.mtime, &[], &mut |_| {})?;
+    for (name, data, mode) in files {
+        let e = Entry::generated(name, data, mode, "control");
+        archive::append_entry(
+            &mut ctar,
+            &e,
+            &format!("./{name}"),
+            pkg.meta.mtime,
+            &[],
+            &mut |_| {},
+        )?;
+    }
+    let control_tar = ctar.finish().and_then(Encoder::finish).at(spool_dir)?;
+
+    let ext = compress::extension(comp);
+    let mut ar = ArWriter::new(BufWriter::new(&mut *out), pkg.meta.mtime).at(spool_dir)?;
+    ar.append("debian-binary", 4, &mut &b"2.0\n"[..])
+        .at(spool_dir)?;
+    ar.append(
+        &format!("control.tar{ext}"),
+        control_tar.len() as u64,
+        &mut &control_tar[..],
+    )
+    .at(spool_dir)?;
+    spool.seek(SeekFrom::Start(0)).at(spool_dir)?;
+    ar.append(&format!("data.tar{ext}"), data_size, &mut spool)
+        .at(spool_dir)?;
+    ar.into_inner().flush().at(spool_dir)?;
+    Ok(())
+}
+
+fn control_file(pkg: &Package, version: &str, installed_kib: u64) -> Result<String> {
+    let m = &pkg.meta;
+    let r = &pkg.relations;
+    let mut c = String::new();
+    let mut field = |k: &str, v: &str| {
+        if !v.is_empty() {
+            c.push_str(&format!("{k}: {v}\n"));
+        }
+    };
+    field("Package", &m.name);
+    field("Version", version);
+    field("Architecture", m.arch.name_for(Format::Deb));
+    field("Maintainer", &m.maintainer);
+    field("Installed-Size", &installed_kib.to_string());
+    for (k, list) in [
+        ("Depends", &r.depends),
+        ("Recommends", &r.recommends),
+        ("Suggests", &r.suggests),
+        ("Conflicts", &r.conflicts),
+        ("Provides", &r.provides),
+        ("Replaces", &r.replaces),
+    ] {
+        field(k, &list.join(", "));
+    }
+    field("Section", pkg.options.section.as_deref().unwrap_or("misc"));
+    field(
+        "Priority",
+        pkg.options.priority.as_deref().unwrap_or("optional"),
+    );
+    field("Homepage", m.homepage.as_deref().unwrap_or(""));
+    for (k, v) in &pkg.options.fields {
+        if v.contains('\n') {
+            return Err(Error::format(
+                "deb",
+                format!("format.deb.fields.{k}"),
+                "a control field value must be one line",
+            ));
+        }
+        field(k, v);
+    }
+    c.push_str(&format!("Description: {}\n", m.summary));
+    for line in m.description.lines() {
+        if line.trim().is_empty() {
+            c.push_str(" .\n");
+        } else {
+            c.push_str(&format!(" {line}\n"));
+        }
+    }
+    Ok(c)
+}
+
+/// `/usr/share/doc/<pkg>/copyright` and the changelogs Debian policy asks for.
+fn docs(pkg: &Package, version: &str) -> Result<Vec<Entry>> {
+    let m = &pkg.meta;
+    let dir = format!("/usr/share/doc/{}", m.name);
+    let mut out = vec![Entry::generated(
+        format!("{dir}/copyright"),
+        copyright(pkg).into_bytes(),
+        0o644,
+        "package.license",
+    )];
+    let date = time::OffsetDateTime::from_unix_timestamp(m.mtime as i64)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc2822)
+                .ok()
+        })
+        .unwrap_or_default();
+    let dist = pkg.options.distribution.as_deref().unwrap_or("unstable");
+    let notes = m
+        .changelog
+        .as_deref()
+        .map(|c| upstream_notes(c, &m.version))
+        .unwrap_or_default();
+    let body = if notes.is_empty() {
+        "  * New upstream release.\n".to_string()
+    } else {
+        notes
+    };
+    let deb_log = format!(
+        "{} ({version}) {dist}; urgency=medium\n\n{body}\n -- {}  {date}\n",
+        m.name, m.maintainer
+    );
+    let gz = |s: &str| compress::gzip_best(s.as_bytes()).at(&dir);
+    out.push(Entry::generated(
+        format!("{dir}/changelog.Debian.gz"),
+        gz(&deb_log)?,
+        0o644,
+        "package.changelog",
+    ));
+    if let Some(text) = &m.changelog {
+        out.push(Entry::generated(
+            format!("{dir}/changelog.gz"),
+            gz(text)?,
+            0o644,
+            "package.changelog",
+        ));
+    }
+    Ok(out)
+}
+
+/// The bullet points under the upstream changelog's heading for `version`
+/// (`## 1.2.0`, `## [1.2.0] - 2024-05-01`, `## v1.2.0`), as Debian
+/// changelog lines. Empty when the changelog has no such section.
+fn upstream_notes(changelog: &str, version: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in changelog.lines() {
+        if line.starts_with('#') {
+            let words = line.trim_start_matches('#').split_whitespace();
+            inside = words
+                .map(|w| {
+                    w.trim_matches(|c| "[]()".contains(c))
+                        .trim_start_matches('v')
+                })
+                .any(|w| w == version);
+            continue;
+        }
+        if !inside || line.trim().is_empty() {
+            continue;
+        }
+        let t = line.trim_end();
+        match t
+            .trim_start()
+            .strip_prefix("- ")
+            .or_else(|| t.trim_start().strip_prefix("* "))
+        {
+            Some(item) if !t.starts_with("  ") => out.push_str(&format!("  * {item}\n")),
+            _ => out.push_str(&format!("    {}\n", t.trim_start())),
+        }
+    }
+    out
+}
+
+fn copyright(pkg: &Package) -> String {
+    let m = &pkg.meta;
+    let year = time::OffsetDateTime::from_unix_timestamp(m.mtime as i64)
+        .map(|t| t.year())
+        .unwrap_or(1970);
+    let holder = m.vendor.as_deref().unwrap_or(&m.maintainer);
+    let license = m.license.clone().unwrap_or_else(|| "custom".into());
+    let mut s = format!(
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: {}\n",
+        m.name
+    );
+    if let Some(h) = &m.homepage {
+        s.push_str(&format!("Source: {h}\n"));
+    }
+    s.push_str(&format!(
+        "\nFiles: *\nCopyright: {year} {holder}\nLicense: {license}\n"
+    ));
+    let common = COMMON_LICENSES.iter().find(|l| {
+        **l == license
+            || license
+                .trim_end_matches("-only")
+                .trim_end_matches("-or-later")
+                .replace(".0", "")
+                == **l
+    });
+    match (common, &m.license_text) {
+        (Some(l), _) => s.push_str(&format!(" On Debian systems, the full text of the {license} license can be found in\n /usr/share/common-licenses/{l}.\n")),
+        (None, Some(text)) => {
+            for line in text.trim_end().lines() {
+                s.push_str(if line.trim().is_empty() { " .\n" } else { " " });
+                if !line.trim().is_empty() {
+                    s.push_str(line.trim_end());
+                    s.push('\n');
+                }
+            }
+        }
+        (None, None) => s.push_str(" The license text was not given (set package.license-file).\n"),
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn versions() {
+        assert!(super::check_version("3.5.0", "k", true).is_ok());
+        assert!(super::check_version("1.0~rc1+dfsg", "k", true).is_ok());
+        assert!(super::check_version("v3", "k", true)
+            .unwrap_err()
+            .to_string()
+            .contains("start with a digit"));
+        assert!(super::check_version("3_0", "k", true).is_err());
+    }
+
+    #[test]
+    fn notes_come_from_the_matching_heading_only() {
+        let log = "# Changelog\n\n## [1.1.0] - 2024-05-01\n- newer\n\n## v1.0.0\n- first line\n  wrapped\n* second\n\n## 0.9\n- old\n";
+        assert_eq!(
+            super::upstream_notes(log, "1.0.0"),
+            "  * first line\n    wrapped\n  * second\n"
+        );
+        assert_eq!(super::upstream_notes(log, "1.1.0"), "  * newer\n");
+        assert_eq!(super::upstream_notes(log, "2.0.0"), "");
+    }
+}

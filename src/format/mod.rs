@@ -1,0 +1,125 @@
+//! The closed set of output formats. Adding one touches this file, one new
+//! writer file, and its tests.
+
+mod deb;
+mod targz;
+mod zip;
+
+use crate::error::{Error, IoContext, Result};
+use crate::plan::{Layout, Package};
+use crate::report::Report;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    Deb,
+    Targz,
+    Zip,
+}
+
+impl Format {
+    pub const ALL: [Format; 3] = [Format::Deb, Format::Targz, Format::Zip];
+
+    /// The name used in the manifest (`only = [...]`, `[format.<key>]`) and CLI.
+    pub fn key(self) -> &'static str {
+        match self {
+            Format::Deb => "deb",
+            Format::Targz => "targz",
+            Format::Zip => "zip",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.key() == s)
+    }
+
+    /// Known names, for error messages.
+    pub fn keys() -> String {
+        Format::ALL.map(Format::key).join(", ")
+    }
+
+    pub fn layout(self) -> Layout {
+        match self {
+            Format::Deb => Layout::System,
+            Format::Targz | Format::Zip => Layout::Portable,
+        }
+    }
+
+    /// The artifact's file name under dist/.
+    pub fn file_name(self, pkg: &Package) -> Result<String> {
+        match self {
+            Format::Deb => deb::file_name(pkg),
+            Format::Targz => Ok(format!("{}.tar.gz", pkg.meta.portable_stem())),
+            Format::Zip => Ok(format!("{}.zip", pkg.meta.portable_stem())),
+        }
+    }
+
+    fn write(
+        self,
+        pkg: &Package,
+        out: &mut std::fs::File,
+        spool: &Path,
+        report: &dyn Report,
+    ) -> Result<()> {
+        match self {
+            Format::Deb => deb::write(pkg, out, spool, report),
+            Format::Targz => targz::write(pkg, out, report),
+            Format::Zip => zip::write(pkg, out, report),
+        }
+    }
+
+    /// Every check a writer makes before its first byte, so that a bad
+    /// input for one format stops the build before any format is written.
+    pub fn preflight(self, pkg: &Package) -> Result<()> {
+        self.file_name(pkg)?;
+        match self {
+            Format::Zip => zip::check(pkg),
+            Format::Deb | Format::Targz => Ok(()),
+        }
+    }
+
+    /// Write the artifact for `pkg` into `dir`. The bytes go to a temporary
+    /// name in the same directory and are renamed only when complete, so an
+    /// interrupted build never leaves a file under the final name.
+    pub fn build(self, pkg: &Package, dir: &Path, report: &dyn Report) -> Result<PathBuf> {
+        let name = self.file_name(pkg)?;
+        std::fs::create_dir_all(dir).at(dir)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".packwright-tmp")
+            .tempfile_in(dir)
+            .at(dir)?;
+        self.write(pkg, tmp.as_file_mut(), dir, report)?;
+        tmp.as_file().sync_all().at(tmp.path())?;
+        let dest = dir.join(&name);
+        tmp.persist(&dest).map_err(|e| Error::io(&dest, e.error))?;
+        // Artifacts are for sharing: 0644 whatever the umask or tempfile's 0600.
+        set_mode(&dest, 0o644)?;
+        Ok(dest)
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).at(path)
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: u32) -> Result<()> {
+    Ok(())
+}
+
+/// Every format name the manifest may use, including those whose writer is
+/// not built yet (they are accepted in `only` and `[format.*]`).
+pub const NAMES: [&str; 6] = ["deb", "rpm", "pacman", "apk", "zip", "targz"];
+
+impl Format {
+    /// Portable archives' default `<os>` in `<os>-<arch>` targets.
+    pub fn default_os(self) -> &'static str {
+        match self {
+            Format::Zip => "windows",
+            _ => "linux",
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! .tar.gz: one `<name>-<version>/` folder, unix modes kept.
+
+use crate::archive::{self, compress::Encoder, tar::TarOut};
+use crate::error::{IoContext, Result};
+use crate::plan::{Compression, Package};
+use crate::report::Report;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+
+pub fn write(pkg: &Package, out: &mut File, report: &dyn Report) -> Result<()> {
+    let name = pkg.meta.portable_stem();
+    let level = pkg.options.level.or(Some(9));
+    let enc = Encoder::new(Compression::Gzip, level, BufWriter::new(&mut *out)).at(&name)?;
+    let mut tar = TarOut::new(enc);
+    let total: u64 = pkg.tree.iter().map(|e| e.size()).sum();
+    let mut done = 0;
+    for e in &pkg.tree {
+        let path = if e.is_dir() {
+            format!("{}/", e.path)
+        } else {
+            e.path.clone()
+        };
+        archive::append_entry(&mut tar, e, &path, pkg.meta.mtime, &[], &mut |_| {})?;
+        done += e.size();
+        report.progress("tar.gz", done, total);
+    }
+    tar.finish()
+        .and_then(Encoder::finish)
+        .and_then(|mut w| w.flush())
+        .at(&name)?;
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! .zip for Windows and anyone without tar: checked against Windows' naming
+//! rules first, so an archive Explorer would mangle is never written.
+
+use crate::error::{Error, IoContext, Result};
+use crate::plan::{Entry, Kind, Package};
+use crate::report::Report;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+use zip::write::SimpleFileOptions;
+
+const RESERVED: &[&str] = &[
+    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+
+fn err(e: &Entry, msg: String) -> Error {
+    Error::format("zip", &e.from, msg)
+}
+
+/// Windows rejects these characters, device names and trailing dots/spaces.
+fn check_name(e: &Entry) -> Result<()> {
+    if e.path.starts_with('/')
+        || e.path.contains('\\')
+        || e.path.split('/').any(|c| c == ".." || c == ".")
+    {
+        return Err(err(
+            e,
+            format!(
+                "`{}` must be a relative path with forward slashes and no `..`",
+                e.path
+            ),
+        ));
+    }
+    for comp in e.path.split('/') {
+        if let Some(c) = comp
+            .chars()
+            .find(|c| "<>:\"|?*".contains(*c) || c.is_control())
+        {
+            return Err(err(
+                e,
+                format!("`{}`: {c:?} is not allowed in Windows file names", e.path),
+            ));
+        }
+        let stem = comp.split('.').next().unwrap_or(comp).trim_end();
+        if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(stem)) {
+            return Err(err(
+                e,
+                format!(
+                    "`{}`: `{comp}` is a reserved device name on Windows",
+                    e.path
+                ),
+            ));
+        }
+        if comp.ends_with('.') || comp.ends_with(' ') {
+            return Err(err(
+                e,
+                format!(
+                    "`{}`: `{comp}` ends with a dot or space, which Windows strips",
+                    e.path
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// cmd.exe and PowerShell scripts need CRLF line endings.
+fn check_crlf(e: &Entry) -> Result<()> {
+    let lower = e.path.to_ascii_lowercase();
+    let Kind::File(src) = &e.kind else {
+        return Ok(());
+    };
+    if ![".cmd", ".bat", ".ps1"].iter().any(|x| lower.ends_with(x)) {
+        return Ok(());
+    }
+    let mut text = Vec::new();
+    src.open()?.read_to_end(&mut text).at(&e.path)?;
+    let mut line = 1;
+    for (i, b) in text.iter().enumerate() {
+        if *b == b'\n' {
+            if i == 0 || text[i - 1] != b'\r' {
+                return Err(err(e, format!("`{}` line {line} ends with LF only; Windows scripts need CRLF line endings (convert it, e.g. with unix2dos)", e.path)));
+            }
+            line += 1;
+        }
+    }
+    Ok(())
+}
+
+pub fn check(pkg: &Package) -> Result<()> {
+    let mut seen: HashMap<String, &Entry> = HashMap::new();
+    for e in &pkg.tree {
+        if let Kind::Symlink(t) = &e.kind {
+            return Err(err(e, format!("`{}` is a symlink (to `{t}`); zip archives for Windows cannot hold symlinks: leave it out with `only`", e.path)));
+        }
+        check_name(e)?;
+        check_crlf(e)?;
+        if let Some(prev) = seen.insert(e.path.to_lowercase(), e) {
+            return Err(err(
+                e,
+                format!(
+                    "`{}` and `{}` (from {}) differ only in case; Windows would merge them",
+                    e.path, prev.path, prev.from
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn write(pkg: &Package, out: &mut File, report: &dyn Report) -> Result<()> {
+    check(pkg)?;
+    let name = pkg.meta.portable_stem();
+    let when = time::OffsetDateTime::from_unix_timestamp(pkg.meta.mtime as i64)
+        .ok()
+        .and_then(|t| {
+            zip::DateTime::from_date_and_time(
+                t.year() as u16,
+                t.month() as u8,
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second(),
+            )
+            .ok()
+        })
+        .unwrap_or_default();
+    let level = pkg.options.level.unwrap_or(6) as i64;
+    let mut zip = zip::ZipWriter::new(&mut *out);
+    let total: u64 = pkg.tree.iter().map(|e| e.size()).sum();
+    let mut done = 0;
+    for e in &pkg.tree {
+        let opts = SimpleFileOptions::default()
+            .last_modified_time(when)
+            .unix_permissions(e.mode)
+            .compression_method(zip::CompressionMethod::Deflated)
+            .compression_level(Some(level))
+            .large_file(e.size() >= u32::MAX as u64);
+        let res = match &e.kind {
+            Kind::Dir => zip.add_directory(format!("{}/", e.path), opts),
+            Kind::File(src) => zip.start_file(e.path.as_str(), opts).and_then(|_| {
+                let mut r = src
+                    .open()
+                    .map_err(|x| zip::result::ZipError::Io(std::io::Error::other(x.to_string())))?;
+                std::io::copy(&mut r, &mut zip)?;
+                Ok(())
+            }),
+            Kind::Symlink(_) => unreachable!("rejected by check"),
+        };
+        res.map_err(|x| Error::io(&e.path, std::io::Error::other(x)))?;
+        done += e.size();
+        report.progress("zip", done, total);
+    }
+    zip.finish()
+        .map_err(|x| Error::io(&name, std::io::Error::other(x)))?;
+    Ok(())
+}

@@ -1,0 +1,305 @@
+//! Manifest → Package for one format.
+
+use super::tree::{self, Ctx};
+use super::{Arch, Compression, Event, Layout, Meta, Options, Package, Relations, Script};
+use crate::error::Result;
+use crate::format::Format;
+use crate::manifest::{schema, Locator, Manifest};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// 2024-01-01T00:00:00Z: the timestamp of every entry when
+/// `SOURCE_DATE_EPOCH` is not set, so builds are reproducible either way.
+pub const DEFAULT_EPOCH: u64 = 1_704_067_200;
+
+pub struct Inputs<'a> {
+    pub manifest: &'a Manifest,
+    pub loc: &'a Locator,
+    /// Relative sources are resolved against this directory.
+    pub project: &'a Path,
+    pub format: Format,
+    /// `SOURCE_DATE_EPOCH`, if set.
+    pub source_date_epoch: Option<u64>,
+}
+
+pub fn plan(inp: &Inputs) -> Result<Package> {
+    let m = inp.manifest;
+    let loc = inp.loc;
+    let fmt = inp.format;
+    let meta = meta(inp)?;
+    let ctx = Ctx {
+        loc,
+        project: inp.project,
+        format_key: fmt.key(),
+        pkg: &meta.name,
+    };
+    let mut leaves = tree::collect(&ctx, m)?;
+    let layout = fmt.layout();
+    if layout == Layout::System {
+        tree::compress_man_pages(&mut leaves)?;
+    }
+    let tree = tree::finish(&ctx, leaves, layout, &meta.top_folder())?;
+    Ok(Package {
+        relations: relations(m, fmt),
+        options: options(m, loc, fmt)?,
+        layout,
+        scripts: if layout == Layout::System {
+            scripts(m, loc, inp.project)?
+        } else {
+            BTreeMap::new()
+        },
+        unbuilt: unbuilt(m),
+        meta,
+        tree,
+    })
+}
+
+fn read_text(loc: &Locator, key: &str, project: &Path, rel: &str) -> Result<String> {
+    let path = project.join(rel);
+    std::fs::read_to_string(&path)
+        .map_err(|e| loc.error(key, format!("`{rel}` cannot be read: {e}")))
+}
+
+fn meta(inp: &Inputs) -> Result<Meta> {
+    let p = &inp.manifest.package;
+    let loc = inp.loc;
+    let valid_name = !p.name.is_empty()
+        && p.name
+            .starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && p.name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
+    if !valid_name {
+        return Err(loc.error(
+            "package.name",
+            format!("`{}` is not a package name: use lowercase letters, digits, `+`, `-`, `.`, starting with a letter or digit", p.name),
+        ));
+    }
+    let fmt_opts = format_options(inp.manifest, inp.format);
+    let (release, release_key) = match fmt_opts.and_then(|o| o.release.clone()) {
+        Some(r) => (r, format!("format.{}.release", inp.format.key())),
+        None => (p.release.clone(), "package.release".to_string()),
+    };
+    for (key, v) in [
+        ("package.version", &p.version),
+        (release_key.as_str(), &release),
+    ] {
+        if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(loc.error(
+                key,
+                format!("`{v}` must be non-empty and contain no whitespace"),
+            ));
+        }
+    }
+    if p.summary.trim().is_empty() || p.summary.contains('\n') {
+        return Err(loc.error("package.summary", "the summary must be one non-empty line"));
+    }
+    if p.maintainer.trim().is_empty() {
+        return Err(loc.error(
+            "package.maintainer",
+            "the maintainer must not be empty (\"Name <email>\")",
+        ));
+    }
+    let arch = Arch::parse(&p.arch).ok_or_else(|| {
+        loc.error(
+            "package.arch",
+            format!(
+                "unknown architecture `{}`; known: {}",
+                p.arch,
+                Arch::known()
+            ),
+        )
+    })?;
+    let license_text = match &p.license_file {
+        Some(f) => Some(read_text(loc, "package.license-file", inp.project, f)?),
+        None => None,
+    };
+    if p.license.is_none() && license_text.is_none() {
+        return Err(loc.error(
+            "package.license",
+            "set `license` (an SPDX name) or `license-file`",
+        ));
+    }
+    let changelog = match &p.changelog {
+        Some(f) => Some(read_text(loc, "package.changelog", inp.project, f)?),
+        None => None,
+    };
+    let target = format_options(inp.manifest, inp.format)
+        .and_then(|o| o.target.clone())
+        .unwrap_or_else(|| format!("{}-{}", inp.format.default_os(), arch.name()));
+    Ok(Meta {
+        name: p.name.clone(),
+        version: p.version.clone(),
+        release,
+        epoch: p.epoch,
+        summary: p.summary.trim().to_string(),
+        description: p
+            .description
+            .clone()
+            .unwrap_or_else(|| p.summary.clone())
+            .trim()
+            .to_string(),
+        maintainer: p.maintainer.trim().to_string(),
+        vendor: p.vendor.clone(),
+        homepage: p.homepage.clone(),
+        license: p.license.clone(),
+        license_text,
+        arch,
+        changelog,
+        mtime: inp.source_date_epoch.unwrap_or(DEFAULT_EPOCH),
+        target,
+    })
+}
+
+fn format_options(m: &Manifest, fmt: Format) -> Option<&schema::FormatOptions> {
+    let f = &m.format;
+    match fmt.key() {
+        "deb" => f.deb.as_ref(),
+        "rpm" => f.rpm.as_ref(),
+        "pacman" => f.pacman.as_ref(),
+        "apk" => f.apk.as_ref(),
+        "zip" => f.zip.as_ref(),
+        "targz" => f.targz.as_ref(),
+        _ => None,
+    }
+}
+
+fn options(m: &Manifest, loc: &Locator, fmt: Format) -> Result<Options> {
+    let Some(o) = format_options(m, fmt) else {
+        return Ok(Options::default());
+    };
+    let key = |k: &str| format!("format.{}.{k}", fmt.key());
+    let compression = o
+        .compression
+        .as_deref()
+        .map(|c| {
+            Compression::parse(c).ok_or_else(|| {
+                loc.error(
+                    &key("compression"),
+                    format!("unknown compression `{c}`; use xz, zstd, gzip or none"),
+                )
+            })
+        })
+        .transpose()?;
+    if let (Some(c), Some(l)) = (compression, o.level) {
+        let ok = match c {
+            Compression::None => false,
+            Compression::Gzip | Compression::Xz => (0..=9).contains(&l),
+            Compression::Zstd => (1..=22).contains(&l),
+        };
+        if !ok {
+            return Err(loc.error(&key("level"), format!("level {l} is out of range for {c:?} (gzip/xz 0-9, zstd 1-22, none takes no level)")));
+        }
+    }
+    if let Some(a) = &o.arch {
+        Arch::parse(a).ok_or_else(|| {
+            loc.error(
+                &key("arch"),
+                format!("unknown architecture `{a}`; known: {}", Arch::known()),
+            )
+        })?;
+    }
+    Ok(Options {
+        compression,
+        level: o.level,
+        section: o.section.clone(),
+        priority: o.priority.clone(),
+        group: o.group.clone(),
+        distribution: o.distribution.clone(),
+        fields: o.fields.clone(),
+    })
+}
+
+fn relations(m: &Manifest, fmt: Format) -> Relations {
+    let r = &m.relations;
+    let over = match fmt.key() {
+        "deb" => r.deb.clone(),
+        "rpm" => r.rpm.clone(),
+        "pacman" => r.pacman.clone(),
+        "apk" => r.apk.clone(),
+        _ => None,
+    }
+    .unwrap_or_default();
+    let common = r.common();
+    let pick = |o: Option<Vec<String>>, c: Option<Vec<String>>| o.or(c).unwrap_or_default();
+    Relations {
+        depends: pick(over.depends, common.depends),
+        recommends: pick(over.recommends, common.recommends),
+        suggests: pick(over.suggests, common.suggests),
+        conflicts: pick(over.conflicts, common.conflicts),
+        provides: pick(over.provides, common.provides),
+        replaces: pick(over.replaces, common.replaces),
+    }
+}
+
+fn scripts(m: &Manifest, loc: &Locator, project: &Path) -> Result<BTreeMap<Event, Script>> {
+    let s = &m.scripts;
+    let mut out = BTreeMap::new();
+    let slots = [
+        (Event::PreInstall, &s.pre_install),
+        (Event::PostInstall, &s.post_install),
+        (Event::PreUpgrade, &s.pre_upgrade),
+        (Event::PostUpgrade, &s.post_upgrade),
+        (Event::PreRemove, &s.pre_remove),
+        (Event::PostRemove, &s.post_remove),
+        (Event::Purge, &s.purge),
+    ];
+    for (ev, path) in slots {
+        let Some(rel) = path else { continue };
+        let key = format!("scripts.{}", ev.key());
+        let text = read_text(loc, &key, project, rel)?;
+        if text.contains('\0') {
+            return Err(loc.error(&key, format!("`{rel}` is not a text file")));
+        }
+        out.insert(
+            ev,
+            Script {
+                text,
+                from: project.join(rel),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Sections parsed and validated by type, whose behaviour lands with later
+/// work: `check` lists them and `build` refuses rather than ignore them.
+fn unbuilt(m: &Manifest) -> Vec<(String, String)> {
+    let mut v = Vec::new();
+    let mut note = |cond: bool, key: &str, what: &str| {
+        if cond {
+            v.push((key.to_string(), what.to_string()));
+        }
+    };
+    note(
+        !m.config.is_empty(),
+        "config",
+        "config files rendered and merged by packwright-hook",
+    );
+    note(
+        !m.users.is_empty(),
+        "users",
+        "system users created at install",
+    );
+    note(
+        !m.systemd.is_empty(),
+        "systemd",
+        "systemd units installed, enabled and restarted",
+    );
+    note(
+        m.upgrade.is_some(),
+        "upgrade",
+        "upgrade gates and data-dir snapshots",
+    );
+    note(
+        !m.migrations.is_empty(),
+        "migrations",
+        "ordered data migrations",
+    );
+    note(
+        m.hook.is_some(),
+        "hook",
+        "the packwright-hook binary shipped in packages",
+    );
+    v
+}
