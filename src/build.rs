@@ -14,6 +14,7 @@ pub struct Request {
     pub project: PathBuf,
     /// None: every format the manifest can build.
     pub formats: Option<Vec<String>>,
+    pub keys: crate::format::Keys,
 }
 
 pub struct Loaded {
@@ -109,7 +110,7 @@ pub fn build(req: &Request, out: &Path, report: &dyn Report) -> Result<Vec<Artif
     let mut done = Vec::new();
     for (f, pkg) in &loaded.plans {
         let path = f
-            .build(pkg, out, report)
+            .build(pkg, out, &req.keys, report)
             .map_err(|e| locate(&loaded.loc, e))?;
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         report.note(&format!("wrote {}", path.display()));

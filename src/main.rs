@@ -39,6 +39,18 @@ enum Cmd {
         /// Output directory.
         #[arg(long, default_value = "dist")]
         out: PathBuf,
+        /// OpenPGP secret key (armored) to sign rpm packages.
+        #[arg(long, env = "PACKWRIGHT_PGP_KEY")]
+        pgp_key: Option<PathBuf>,
+        /// Passphrase of --pgp-key.
+        #[arg(long, env = "PACKWRIGHT_PGP_PASSPHRASE", hide_env_values = true)]
+        pgp_passphrase: Option<String>,
+        /// RSA private key (PEM) to sign apk packages.
+        #[arg(long, env = "PACKWRIGHT_RSA_KEY")]
+        rsa_key: Option<PathBuf>,
+        /// apk key name (default: the key file's name plus `.pub`).
+        #[arg(long, env = "PACKWRIGHT_RSA_KEY_NAME")]
+        rsa_key_name: Option<String>,
     },
     /// Validate the manifest and print the plan per format.
     Check {
@@ -98,13 +110,27 @@ fn request(cli: &Cli, formats: Option<Vec<String>>) -> Request {
         manifest,
         project: cli.project.clone(),
         formats,
+        keys: Default::default(),
     }
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.cmd {
-        Cmd::Build { format, out } => {
-            let req = request(&cli, format.clone());
+        Cmd::Build {
+            format,
+            out,
+            pgp_key,
+            pgp_passphrase,
+            rsa_key,
+            rsa_key_name,
+        } => {
+            let mut req = request(&cli, format.clone());
+            req.keys = packwright::format::Keys {
+                pgp: pgp_key.clone(),
+                pgp_passphrase: pgp_passphrase.clone(),
+                rsa: rsa_key.clone(),
+                rsa_name: rsa_key_name.clone(),
+            };
             let bar = (std::io::stderr().is_terminal() && !cli.json).then(|| {
                 let b = indicatif::ProgressBar::new(1);
                 b.set_style(

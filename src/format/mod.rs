@@ -10,6 +10,19 @@ use crate::plan::{Layout, Package};
 use crate::report::Report;
 use std::path::{Path, PathBuf};
 
+/// Signing keys: build inputs, not manifest data (they never enter the plan).
+#[derive(Debug, Clone, Default)]
+pub struct Keys {
+    /// OpenPGP secret key (armored) for rpm signatures.
+    pub pgp: Option<PathBuf>,
+    pub pgp_passphrase: Option<String>,
+    /// RSA private key (PEM) for apk signatures.
+    pub rsa: Option<PathBuf>,
+    /// apk key name, e.g. `builder@example.org-6123abcd.rsa.pub`; default:
+    /// the key file's name with `.pub` appended.
+    pub rsa_name: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Format {
     Deb,
@@ -59,8 +72,10 @@ impl Format {
         pkg: &Package,
         out: &mut std::fs::File,
         spool: &Path,
+        keys: &Keys,
         report: &dyn Report,
     ) -> Result<()> {
+        let _ = keys; // deb, tar.gz and zip are not signed by packwright
         match self {
             Format::Deb => deb::write(pkg, out, spool, report),
             Format::Targz => targz::write(pkg, out, report),
@@ -81,7 +96,13 @@ impl Format {
     /// Write the artifact for `pkg` into `dir`. The bytes go to a temporary
     /// name in the same directory and are renamed only when complete, so an
     /// interrupted build never leaves a file under the final name.
-    pub fn build(self, pkg: &Package, dir: &Path, report: &dyn Report) -> Result<PathBuf> {
+    pub fn build(
+        self,
+        pkg: &Package,
+        dir: &Path,
+        keys: &Keys,
+        report: &dyn Report,
+    ) -> Result<PathBuf> {
         let name = self.file_name(pkg)?;
         std::fs::create_dir_all(dir).at(dir)?;
         let mut tmp = tempfile::Builder::new()
@@ -89,7 +110,7 @@ impl Format {
             .suffix(".packwright-tmp")
             .tempfile_in(dir)
             .at(dir)?;
-        self.write(pkg, tmp.as_file_mut(), dir, report)?;
+        self.write(pkg, tmp.as_file_mut(), dir, keys, report)?;
         tmp.as_file().sync_all().at(tmp.path())?;
         let dest = dir.join(&name);
         tmp.persist(&dest).map_err(|e| Error::io(&dest, e.error))?;

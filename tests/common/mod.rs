@@ -1,0 +1,147 @@
+//! Shared helpers for integration tests: fixture projects, running the real
+//! `packwright` binary, and real-tool availability.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Whether the real tool `name` can be run. A missing tool fails the test
+/// loudly under CI or `PACKWRIGHT_REQUIRE_TOOLS=1`; elsewhere it prints why
+/// the test is skipped and returns false.
+pub fn tool(name: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return true;
+    }
+    let required = std::env::var_os("CI").is_some() || std::env::var("PACKWRIGHT_REQUIRE_TOOLS").as_deref() == Ok("1");
+    if required {
+        panic!("`{name}` is required (CI or PACKWRIGHT_REQUIRE_TOOLS=1) but not installed; .ci/run installs it");
+    }
+    eprintln!("SKIPPED: `{name}` is not installed (set PACKWRIGHT_REQUIRE_TOOLS=1 to make this a failure)");
+    false
+}
+
+/// Run a command, panicking with its whole output when it fails.
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{cmd:?} failed with {}\n--- stdout\n{}\n--- stderr\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A throw-away project directory with `packaging/packwright.toml`.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new(manifest: &str) -> Project {
+        let p = Project { dir: tempfile::tempdir().unwrap() };
+        p.file("packaging/packwright.toml", manifest);
+        p
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn file(&self, rel: &str, content: &str) -> PathBuf {
+        let path = self.dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    pub fn exec(&self, rel: &str, content: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.file(rel, content);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    /// `packwright -C <dir> ARGS` with a fixed SOURCE_DATE_EPOCH.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_packwright"));
+        c.arg("-C").arg(self.path()).args(args).env("SOURCE_DATE_EPOCH", "1700000000").env_remove("VERSION");
+        c
+    }
+
+    pub fn packwright(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    /// Build the given formats into <dir>/dist and return the artifacts.
+    pub fn build(&self, formats: &str) -> Vec<PathBuf> {
+        let dist = self.path().join("dist");
+        run(&mut self.cmd(&["build", "--format", formats, "--out", dist.to_str().unwrap()]));
+        let mut v: Vec<PathBuf> = std::fs::read_dir(&dist).unwrap().map(|e| e.unwrap().path()).collect();
+        v.sort();
+        v
+    }
+
+    pub fn dist(&self) -> PathBuf {
+        self.path().join("dist")
+    }
+}
+
+/// A complete small manifest for a product `demo` with a binary, a doc,
+/// a data directory and a symlink; `extra` is appended.
+pub fn demo_manifest(version: &str, extra: &str) -> String {
+    format!(
+        r#"[package]
+name = "demo"
+version = "{version}"
+release = "1"
+summary = "demonstration server for packwright tests"
+description = """
+A tiny server used by packwright's tests. It does nothing useful,
+which makes it easy to install and remove."""
+maintainer = "Demo Team <demo@example.org>"
+homepage = "https://example.org/demo"
+license = "Apache-2.0"
+
+[[files]]
+src = "bin/demo"
+dst = "/usr/bin/demo"
+
+[[files]]
+src = "README.md"
+dst = "/usr/share/doc/demo/"
+
+[[dirs]]
+path = "/var/lib/demo"
+mode = "0750"
+
+[[symlinks]]
+path = "/usr/sbin/demo"
+target = "/usr/bin/demo"
+only = ["deb", "rpm", "pacman", "apk", "targz"]
+{extra}"#
+    )
+}
+
+/// A project from `demo_manifest` with its input files in place.
+pub fn demo(version: &str, extra: &str) -> Project {
+    let p = Project::new(&demo_manifest(version, extra));
+    p.exec("bin/demo", "#!/bin/sh\necho demo\n");
+    p.file("README.md", "# demo\n\nA demonstration package.\n");
+    p
+}
