@@ -170,6 +170,9 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// suggestion of the nearest known key.
 fn describe(msg: &str) -> String {
     let msg = msg.trim();
+    if let Some(rest) = msg.strip_prefix("missing field `") {
+        return format!("missing required key `{}", rest);
+    }
     let Some(rest) = msg.strip_prefix("unknown field `") else {
         return msg.to_string();
     };

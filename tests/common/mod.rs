@@ -17,7 +17,8 @@ pub fn tool(name: &str) -> bool {
     if found {
         return true;
     }
-    let required = std::env::var_os("CI").is_some() || std::env::var("PACKWRIGHT_REQUIRE_TOOLS").as_deref() == Ok("1");
+    let required = std::env::var_os("CI").is_some()
+        || std::env::var("PACKWRIGHT_REQUIRE_TOOLS").as_deref() == Ok("1");
     if required {
         panic!("`{name}` is required (CI or PACKWRIGHT_REQUIRE_TOOLS=1) but not installed; .ci/run installs it");
     }
@@ -27,7 +28,9 @@ pub fn tool(name: &str) -> bool {
 
 /// Run a command, panicking with its whole output when it fails.
 pub fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     if !out.status.success() {
         panic!(
             "{cmd:?} failed with {}\n--- stdout\n{}\n--- stderr\n{}",
@@ -54,7 +57,9 @@ pub struct Project {
 
 impl Project {
     pub fn new(manifest: &str) -> Project {
-        let p = Project { dir: tempfile::tempdir().unwrap() };
+        let p = Project {
+            dir: tempfile::tempdir().unwrap(),
+        };
         p.file("packaging/packwright.toml", manifest);
         p
     }
@@ -80,7 +85,11 @@ impl Project {
     /// `packwright -C <dir> ARGS` with a fixed SOURCE_DATE_EPOCH.
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_packwright"));
-        c.arg("-C").arg(self.path()).args(args).env("SOURCE_DATE_EPOCH", "1700000000").env_remove("VERSION");
+        c.arg("-C")
+            .arg(self.path())
+            .args(args)
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .env_remove("VERSION");
         c
     }
 
@@ -91,8 +100,17 @@ impl Project {
     /// Build the given formats into <dir>/dist and return the artifacts.
     pub fn build(&self, formats: &str) -> Vec<PathBuf> {
         let dist = self.path().join("dist");
-        run(&mut self.cmd(&["build", "--format", formats, "--out", dist.to_str().unwrap()]));
-        let mut v: Vec<PathBuf> = std::fs::read_dir(&dist).unwrap().map(|e| e.unwrap().path()).collect();
+        run(&mut self.cmd(&[
+            "build",
+            "--format",
+            formats,
+            "--out",
+            dist.to_str().unwrap(),
+        ]));
+        let mut v: Vec<PathBuf> = std::fs::read_dir(&dist)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         v.sort();
         v
     }
