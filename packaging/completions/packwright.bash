@@ -85,7 +85,7 @@ _packwright() {
             return 0
             ;;
         packwright__subcmd__build)
-            opts="-C -h --format --out --project --manifest --json --help"
+            opts="-C -h --format --out --pgp-key --pgp-passphrase --rsa-key --rsa-key-name --project --manifest --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -96,6 +96,22 @@ _packwright() {
                     return 0
                     ;;
                 --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pgp-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pgp-passphrase)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rsa-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rsa-key-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -37,6 +37,10 @@ complete -c packwright -n "__fish_packwright_needs_command" -f -a "manpage" -d '
 complete -c packwright -n "__fish_packwright_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c packwright -n "__fish_packwright_using_subcommand build" -l format -d 'Comma-separated formats (deb, targz, zip) [default: all]' -r
 complete -c packwright -n "__fish_packwright_using_subcommand build" -l out -d 'Output directory' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand build" -l pgp-key -d 'OpenPGP secret key (armored) to sign rpm packages' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand build" -l pgp-passphrase -d 'Passphrase of --pgp-key' -r
+complete -c packwright -n "__fish_packwright_using_subcommand build" -l rsa-key -d 'RSA private key (PEM) to sign apk packages' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand build" -l rsa-key-name -d 'apk key name (default: the key file\'s name plus `.pub`)' -r
 complete -c packwright -n "__fish_packwright_using_subcommand build" -s C -l project -d 'Project directory: relative sources in the manifest resolve here' -r -F
 complete -c packwright -n "__fish_packwright_using_subcommand build" -l manifest -d 'The manifest [default: <project>/packaging/packwright.toml]' -r -F
 complete -c packwright -n "__fish_packwright_using_subcommand build" -l json -d 'Machine-readable output on stdout'

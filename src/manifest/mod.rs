@@ -224,7 +224,10 @@ fn walk_strings(item: &Item, path: &mut String, f: &mut dyn FnMut(&str, &Value))
     });
 }
 
-fn walk_all(item: &Item, path: &mut String, f: &mut dyn FnMut(&str, Option<Range<usize>>, &Item)) {
+/// Called with (key path, key span, item) for every key and array element.
+type Visit<'a> = dyn FnMut(&str, Option<Range<usize>>, &Item) + 'a;
+
+fn walk_all(item: &Item, path: &mut String, f: &mut Visit) {
     match item {
         Item::Table(t) => {
             for (k, v) in t.iter() {

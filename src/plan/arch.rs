@@ -12,9 +12,41 @@ pub enum Arch {
     All,
 }
 
-/// (arch, manifest name and aliases, deb, rpm, pacman, apk)
-const TABLE: &[(Arch, &[&str], &str, &str, &str, &str)] = &[
-    (
+/// One row per architecture: the manifest's names (first is canonical) and
+/// each format's spelling.
+struct Row {
+    arch: Arch,
+    names: &'static [&'static str],
+    deb: &'static str,
+    // Read by the rpm, pacman and apk writers as they land.
+    #[allow(dead_code)]
+    rpm: &'static str,
+    #[allow(dead_code)]
+    pacman: &'static str,
+    #[allow(dead_code)]
+    apk: &'static str,
+}
+
+const fn row(
+    arch: Arch,
+    names: &'static [&'static str],
+    deb: &'static str,
+    rpm: &'static str,
+    pacman: &'static str,
+    apk: &'static str,
+) -> Row {
+    Row {
+        arch,
+        names,
+        deb,
+        rpm,
+        pacman,
+        apk,
+    }
+}
+
+const TABLE: &[Row] = &[
+    row(
         Arch::X86_64,
         &["x86_64", "amd64"],
         "amd64",
@@ -22,7 +54,7 @@ const TABLE: &[(Arch, &[&str], &str, &str, &str, &str)] = &[
         "x86_64",
         "x86_64",
     ),
-    (
+    row(
         Arch::Aarch64,
         &["aarch64", "arm64"],
         "arm64",
@@ -30,7 +62,7 @@ const TABLE: &[(Arch, &[&str], &str, &str, &str, &str)] = &[
         "aarch64",
         "aarch64",
     ),
-    (
+    row(
         Arch::Armv7,
         &["armv7", "armhf", "armv7hl"],
         "armhf",
@@ -38,7 +70,7 @@ const TABLE: &[(Arch, &[&str], &str, &str, &str, &str)] = &[
         "armv7h",
         "armv7",
     ),
-    (
+    row(
         Arch::I686,
         &["i686", "i386", "x86"],
         "i386",
@@ -46,7 +78,7 @@ const TABLE: &[(Arch, &[&str], &str, &str, &str, &str)] = &[
         "i686",
         "x86",
     ),
-    (
+    row(
         Arch::Riscv64,
         &["riscv64"],
         "riscv64",
@@ -54,7 +86,7 @@ const TABLE: &[(Arch, &[&str], &str, &str, &str, &str)] = &[
         "riscv64",
         "riscv64",
     ),
-    (
+    row(
         Arch::All,
         &["all", "noarch", "any"],
         "all",
@@ -66,40 +98,35 @@ const TABLE: &[(Arch, &[&str], &str, &str, &str, &str)] = &[
 
 impl Arch {
     pub fn parse(s: &str) -> Option<Arch> {
-        TABLE.iter().find(|r| r.1.contains(&s)).map(|r| r.0)
+        TABLE.iter().find(|r| r.names.contains(&s)).map(|r| r.arch)
     }
 
     pub fn known() -> String {
-        TABLE.iter().map(|r| r.1[0]).collect::<Vec<_>>().join(", ")
-    }
-
-    fn row(
-        self,
-    ) -> &'static (
-        Arch,
-        &'static [&'static str],
-        &'static str,
-        &'static str,
-        &'static str,
-        &'static str,
-    ) {
         TABLE
             .iter()
-            .find(|r| r.0 == self)
+            .map(|r| r.names[0])
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn row(self) -> &'static Row {
+        TABLE
+            .iter()
+            .find(|r| r.arch == self)
             .expect("every arch has a row")
     }
 
     /// The plan's own name (`x86_64`, `all`), used by portable archives.
     pub fn name(self) -> &'static str {
-        self.row().1[0]
+        self.row().names[0]
     }
 
     /// The name `format` uses for this architecture.
     pub fn name_for(self, format: Format) -> &'static str {
         let r = self.row();
         match format {
-            Format::Deb => r.2,
-            Format::Targz | Format::Zip => r.1[0],
+            Format::Deb => r.deb,
+            Format::Targz | Format::Zip => r.names[0],
         }
     }
 }

@@ -151,7 +151,7 @@ mode = "0750"
 [[symlinks]]
 path = "/usr/sbin/demo"
 target = "/usr/bin/demo"
-only = ["deb", "rpm", "pacman", "apk", "targz"]
+only = ["deb", "rpm", "pacman", "apk"]
 {extra}"#
     )
 }
