@@ -265,7 +265,7 @@ mod tests {
                 pax,
             ));
         }
-        assert_eq!(seen[0].0, long.trim_start_matches("./"));
+        assert_eq!(seen[0].0, long);
         assert_eq!(seen[0].2, 0o640);
         assert_eq!(seen[0].3.as_deref(), Some("adm"));
         assert_eq!(seen[0].4, "hello");
