@@ -257,3 +257,26 @@ fn inspect_reads_debs_built_by_dpkg_deb_and_nfpm() {
         .iter()
         .any(|f| f["path"] == "/usr/bin/nfpmdemo" && f["mode"] == "0755"));
 }
+
+#[test]
+fn generated_scripts_pass_shellcheck_and_parse_in_dash_and_busybox() {
+    if !tool("shellcheck") || !tool("dash") || !tool("busybox") {
+        return;
+    }
+    let p = demo_with_scripts("1.0.0");
+    let deb = &p.build("deb")[0];
+    let out = run(Command::new(env!("CARGO_BIN_EXE_packwright"))
+        .args(["--json", "inspect"])
+        .arg(deb));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scripts = v["scripts"].as_array().unwrap();
+    assert_eq!(scripts.len(), 4, "preinst, postinst, prerm, postrm");
+    let t = tempfile::tempdir().unwrap();
+    for s in scripts {
+        let f = t.path().join(s["name"].as_str().unwrap());
+        std::fs::write(&f, s["text"].as_str().unwrap()).unwrap();
+        run(Command::new("shellcheck").args(["-s", "sh"]).arg(&f));
+        run(Command::new("dash").arg("-n").arg(&f));
+        run(Command::new("busybox").args(["sh", "-n"]).arg(&f));
+    }
+}
