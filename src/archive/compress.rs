@@ -6,7 +6,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 
 pub enum Encoder<W: Write> {
     None(W),
-    Gzip(flate2::write::GzEncoder<W>),
+    Gzip(super::pgzip::ParGzip<W>),
     Xz(liblzma::write::XzEncoder<W>),
     Zstd(zstd::stream::write::Encoder<'static, W>),
 }
@@ -19,6 +19,11 @@ pub fn default_level(c: Compression) -> i32 {
         Compression::Xz => 6,
         Compression::Zstd => 3,
     }
+}
+
+/// Worker threads for parallel compression: the machine's cores.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 pub fn extension(c: Compression) -> &'static str {
@@ -35,15 +40,21 @@ impl<W: Write> Encoder<W> {
         let level = level.unwrap_or_else(|| default_level(c));
         Ok(match c {
             Compression::None => Encoder::None(w),
-            Compression::Gzip => Encoder::Gzip(
-                flate2::GzBuilder::new()
-                    .mtime(0)
-                    .write(w, flate2::Compression::new(level.clamp(0, 9) as u32)),
-            ),
+            Compression::Gzip => Encoder::Gzip(super::pgzip::ParGzip::new(
+                w,
+                level.clamp(0, 9) as u32,
+                threads(),
+            )?),
             Compression::Xz => {
                 Encoder::Xz(liblzma::write::XzEncoder::new(w, level.clamp(0, 9) as u32))
             }
-            Compression::Zstd => Encoder::Zstd(zstd::stream::write::Encoder::new(w, level)?),
+            Compression::Zstd => {
+                let mut e = zstd::stream::write::Encoder::new(w, level)?;
+                // zstd's multithreaded output is the same for any worker
+                // count >= 1, so this stays reproducible across machines.
+                e.multithread(threads() as u32)?;
+                Encoder::Zstd(e)
+            }
         })
     }
 
@@ -109,4 +120,24 @@ pub fn gzip_best(data: &[u8]) -> io::Result<Vec<u8>> {
         .write(Vec::new(), flate2::Compression::best());
     gz.write_all(data)?;
     gz.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    #[test]
+    fn zstd_multithreaded_output_does_not_depend_on_worker_count() {
+        let input: Vec<u8> = (0..3_000_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        let run = |workers: u32| {
+            let mut e = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+            e.multithread(workers).unwrap();
+            e.write_all(&input).unwrap();
+            e.finish().unwrap()
+        };
+        assert_eq!(run(1), run(4));
+        assert_eq!(zstd::decode_all(&run(2)[..]).unwrap(), input);
+    }
 }
