@@ -250,6 +250,11 @@ fn relation(s: &str, key: &str) -> Result<String> {
         )
     };
     let s = s.trim();
+    if s.contains('|') {
+        return Err(bad(
+            "is a choice between packages, which pacman cannot express",
+        ));
+    }
     let end = s
         .find(|c: char| !(c.is_ascii_alphanumeric() || "+_.@-".contains(c)))
         .unwrap_or(s.len());

@@ -24,18 +24,23 @@ const LISTS: &[&str] = &[
     "checkdepend",
 ];
 
-/// Whether a tar stream's first member is pacman metadata (`.PKGINFO` for
-/// packwright and nfpm, `.BUILDINFO` for makepkg, which sorts by name).
+/// Whether the (possibly compressed) tar at `path` holds a top-level
+/// `.PKGINFO`. packwright writes it first and makepkg second, so the scan
+/// usually stops at once; nfpm writes it after the payload, so a plain tar
+/// or an nfpm package costs one extra decompressing pass over the headers.
 pub fn sniff(path: &Path) -> bool {
-    let first = || -> std::io::Result<String> {
-        let mut r = compress::decoder(std::fs::File::open(path)?)?;
-        let mut block = [0u8; 512];
-        r.read_exact(&mut block)?;
-        let name = &block[..100];
-        let end = name.iter().position(|b| *b == 0).unwrap_or(100);
-        Ok(String::from_utf8_lossy(&name[..end]).into_owned())
+    let scan = || -> std::io::Result<bool> {
+        let dec = compress::decoder(std::fs::File::open(path)?)?;
+        let mut ar = tar::Archive::new(dec);
+        for entry in ar.entries()? {
+            let p = entry?.path()?.into_owned();
+            if p.to_str().map(|p| p.trim_start_matches("./")) == Some(".PKGINFO") {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     };
-    first().is_ok_and(|n| [".PKGINFO", ".BUILDINFO"].contains(&n.trim_start_matches("./")))
+    scan().unwrap_or(false)
 }
 
 pub fn inspect(path: &Path, r: &mut dyn Read) -> Result<Inspection> {
