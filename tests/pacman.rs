@@ -538,3 +538,53 @@ fn memory_does_not_grow_with_the_payload() {
         );
     }
 }
+
+/// Names mtree must escape, a path longer than a tar header holds, a
+/// symlink, an epoch and `arch = "all"`: pacman installs it and `-Qkk`
+/// finds every entry as .MTREE describes it.
+#[test]
+fn odd_names_epoch_and_any_arch_check_clean() {
+    if !tool("pacman") || !tool("busybox") || !privileged() {
+        return;
+    }
+    let p = Project::new(
+        r#"[package]
+name = "odd"
+version = "1.0"
+release = "1"
+epoch = 2
+summary = "odd names"
+maintainer = "X <x@example.org>"
+license = "MIT"
+arch = "all"
+
+[[files]]
+src = "data"
+dst = "/usr/share/odd/"
+"#,
+    );
+    let long = "d".repeat(120);
+    p.file("data/a b#c=d.txt", "a\n");
+    p.file("data/é.txt", "b\n");
+    p.file(&format!("data/{long}/long.txt"), "c\n");
+    std::os::unix::fs::symlink("a b#c=d.txt", p.path().join("data/link with space")).unwrap();
+    let file = pkg_file(&p);
+    assert_eq!(file.file_name().unwrap(), "odd-2:1.0-1-any.pkg.tar.zst");
+    assert_eq!(query_info(&file)["Version"], "2:1.0-1");
+    let root = Root::new();
+    root.ok(&["-U", file.to_str().unwrap()]);
+    let check = root.ok(&["-Qkk", "odd"]);
+    assert!(
+        check.contains("odd: 8 total files, 0 altered files"),
+        "{check}"
+    );
+    let r = root.path().join("usr/share/odd");
+    assert_eq!(
+        std::fs::read_to_string(r.join(&long).join("long.txt")).unwrap(),
+        "c\n"
+    );
+    assert_eq!(
+        std::fs::read_link(r.join("link with space")).unwrap(),
+        Path::new("a b#c=d.txt")
+    );
+}
