@@ -425,66 +425,64 @@ fn inspect_reads_an_nfpm_package() {
 /// pacman's rule), exits 2, and leaves nothing under dist/.
 #[test]
 fn values_pacman_cannot_express_are_refused_before_writing() {
-    let cases: &[(&str, &str, &str, &str)] = &[
+    let v = |to: &str| {
         (
-            "1:0",
-            "1",
-            "",
+            "version = \"1.0.0\"".to_string(),
+            format!("version = \"{to}\""),
+        )
+    };
+    let cases = [
+        (
+            v("1:0"),
             "package.version: pacman: `1:0` is not a pacman pkgver",
         ),
         (
-            "1/0",
-            "1",
-            "",
+            v("1/0"),
             "package.version: pacman: `1/0` is not a pacman pkgver",
         ),
         (
-            "1.0-rc1",
-            "1",
-            "",
+            v("1.0-rc1"),
             "package.version: pacman: `1.0-rc1` is not a pacman pkgver",
         ),
         // Whitespace is refused for every format by the plan already.
         (
-            "1 0",
-            "1",
-            "",
+            v("1 0"),
             "package.version: `1 0` must be non-empty and contain no whitespace",
         ),
         (
-            "1.0",
-            "1~bookworm",
-            "",
+            ("release = \"1\"".into(), "release = \"1~bookworm\"".into()),
             "package.release: pacman: `1~bookworm` is not a pacman pkgrel",
         ),
         (
-            "1.0",
-            "1",
-            "[relations]\ndepends = [\"a | b\"]\n",
+            (
+                "[[files]]".into(),
+                "[relations]\ndepends = [\"a | b\"]\n\n[[files]]".into(),
+            ),
             "relations.depends[0]: pacman: `a | b` is a choice between packages",
         ),
+        (
+            ("/demo\"\n".into(), "/demo\\npkgname = evil\"\n".into()),
+            "package.homepage: pacman: must be one line in .PKGINFO",
+        ),
     ];
-    for (version, release, extra, expected) in cases {
-        let manifest = common::demo_manifest(version, extra)
-            .replace("release = \"1\"", &format!("release = \"{release}\""));
-        let p = Project::new(&manifest);
+    for ((from, to), expected) in cases {
+        let manifest = common::demo_manifest("1.0.0", "");
+        assert!(manifest.contains(&from), "{from}");
+        let p = Project::new(&manifest.replacen(&from, &to, 1));
         p.exec("bin/demo", "#!/bin/sh\n");
         p.file("README.md", "# demo\n");
         let out = p.packwright(&["build", "--format", "pacman", "--out", "dist"]);
         let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(2), "{version}/{release}: {err}");
+        assert_eq!(out.status.code(), Some(2), "{to}: {err}");
         assert!(
             err.contains(expected),
-            "{version}/{release}: expected {expected:?} in:\n{err}"
+            "{to}: expected {expected:?} in:\n{err}"
         );
         assert!(err.contains("packwright.toml:"), "not located: {err}");
         let left: Vec<_> = std::fs::read_dir(p.dist())
             .map(|d| d.map(|e| e.unwrap().file_name()).collect())
             .unwrap_or_default();
-        assert!(
-            left.is_empty(),
-            "{version}/{release} left {left:?} in dist/"
-        );
+        assert!(left.is_empty(), "{to} left {left:?} in dist/");
     }
 }
 
