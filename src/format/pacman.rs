@@ -118,6 +118,10 @@ pub fn write(pkg: &Package, out: &mut File, report: &dyn Report) -> Result<()> {
     let mtime = pkg.meta.mtime;
     let tree = pkg.tree_with(licenses(pkg));
 
+    let size: u64 = tree.iter().map(Entry::size).sum();
+    // Progress counts both passes over the payload.
+    let (mut done, total) = (0u64, 2 * size);
+
     // Pass 1: digests of every payload file, for .MTREE.
     let mut digests = Vec::with_capacity(tree.len());
     for e in &tree {
@@ -125,12 +129,13 @@ pub fn write(pkg: &Package, out: &mut File, report: &dyn Report) -> Result<()> {
             Kind::File(src) => {
                 let mut d = Digests::default();
                 std::io::copy(&mut src.open()?, &mut d).at(&e.path)?;
+                done += e.size();
+                report.progress(FORMAT, done, total);
                 Some(d.finish())
             }
             _ => None,
         });
     }
-    let size: u64 = tree.iter().map(Entry::size).sum();
 
     // The metadata members, in the order they go into the archive.
     let mut meta: Vec<(&str, Vec<u8>)> = vec![
@@ -159,7 +164,6 @@ pub fn write(pkg: &Package, out: &mut File, report: &dyn Report) -> Result<()> {
     }
 
     // Pass 2: the payload, re-hashed to prove it is what .MTREE describes.
-    let mut done = 0u64;
     for (e, digest) in tree.iter().zip(&digests) {
         let rel = &e.path[1..];
         let path = if e.is_dir() {
@@ -167,10 +171,10 @@ pub fn write(pkg: &Package, out: &mut File, report: &dyn Report) -> Result<()> {
         } else {
             rel.to_string()
         };
-        let mut d = Digests::default();
-        archive::append_entry(&mut tar, e, &path, mtime, &[], &mut |b| d.update(b))?;
+        let mut sha = Sha256::new();
+        archive::append_entry(&mut tar, e, &path, mtime, &[], &mut |b| sha.update(b))?;
         if let Some(expected) = digest {
-            if d.finish().1 != expected.1 {
+            if <[u8; 32]>::from(sha.finalize()) != expected.1 {
                 return Err(Error::io(
                     &e.path,
                     std::io::Error::other(format!(
@@ -180,7 +184,7 @@ pub fn write(pkg: &Package, out: &mut File, report: &dyn Report) -> Result<()> {
                 ));
             }
             done += e.size();
-            report.progress(FORMAT, done, size);
+            report.progress(FORMAT, done, total);
         }
     }
     let w = tar.finish().and_then(Encoder::finish).at(".pkg.tar")?;
