@@ -586,3 +586,22 @@ dst = "/usr/share/odd/"
         Path::new("a b#c=d.txt")
     );
 }
+
+/// libalpm calls any slot whose name appears outside a comment in .INSTALL:
+/// a snippet that merely says `post_remove` must not make pacman fail.
+#[test]
+fn a_snippet_naming_another_slot_does_not_break_removal() {
+    if !tool("pacman") || !tool("busybox") || !privileged() {
+        return;
+    }
+    let p = demo("1.0.0", "\n[scripts]\npre-install = \"scripts/pre.sh\"\n");
+    p.file(
+        "scripts/pre.sh",
+        "echo \"post_remove and pre_upgrade are later\" >> /scripts.log\n",
+    );
+    let file = pkg_file(&p);
+    let root = Root::new();
+    root.ok(&["-U", file.to_str().unwrap()]);
+    root.ok(&["-R", "demo"]);
+    assert_eq!(root.log(), "post_remove and pre_upgrade are later\n");
+}

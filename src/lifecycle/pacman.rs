@@ -23,9 +23,10 @@ const SLOTS: [(&str, Event, &str, &str); 6] = [
 /// The file is sourced (`. .INSTALL; pre_install 1.0-1`) by `/bin/sh`, which
 /// is dash or busybox on many systems: functions are declared POSIX-style
 /// (`name() {`), and the file itself runs no command and never `exit`s.
-/// libalpm calls a function when its name appears anywhere in the file, so
-/// every slot is defined (a no-op when unused) rather than risking a
-/// "not found" for a name that a user's snippet merely mentions.
+/// libalpm calls a function whenever its name appears in the file outside a
+/// `#` comment (checked: a snippet running `echo post_remove` made pacman
+/// call a missing `post_remove` and print an error), so every slot is
+/// defined, as a no-op when unused.
 pub fn install(pkg: &Package) -> Option<String> {
     let calls: Vec<String> = SLOTS
         .iter()
