@@ -342,6 +342,9 @@ fn pkginfo(pkg: &Package, version: &str, size: u64) -> Result<String> {
             kv(field, &relation(v, &format!("relations.{key}[{i}]"))?);
         }
     }
+    // PKGINFOv2 (makepkg 6.1+): marks a package, not a debug or split part.
+    // pacman 6.0 skips keys it does not know.
+    kv("xdata", "pkgtype=pkg");
     for (k, v) in &pkg.options.fields {
         if v.contains('\n') || k.contains(|c: char| c.is_whitespace() || c == '=') {
             return Err(Error::format(
