@@ -2,6 +2,7 @@
 //! metadata, file list with modes and owners, and maintainer scripts.
 
 mod deb;
+mod pacman;
 mod portable;
 
 use crate::archive::compress;
@@ -49,11 +50,14 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
         return portable::zip(path);
     }
     if head.len() >= 262 || compress::sniff(&head) != crate::plan::Compression::None {
+        if pacman::sniff(path) {
+            return pacman::inspect(path, &mut r);
+        }
         return portable::tar(path, &mut r);
     }
     Err(Error::package(
         path,
-        "not a package packwright can read (.deb, .tar.gz, .zip)",
+        "not a package packwright can read (.deb, .pkg.tar.zst, .tar.gz, .zip)",
     ))
 }
 

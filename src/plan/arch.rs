@@ -21,7 +21,6 @@ struct Row {
     // Read by the rpm, pacman and apk writers as they land.
     #[allow(dead_code)]
     rpm: &'static str,
-    #[allow(dead_code)]
     pacman: &'static str,
     #[allow(dead_code)]
     apk: &'static str,
@@ -126,6 +125,7 @@ impl Arch {
         let r = self.row();
         match format {
             Format::Deb => r.deb,
+            Format::Pacman => r.pacman,
             Format::Targz | Format::Zip => r.names[0],
         }
     }

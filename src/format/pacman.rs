@@ -1,0 +1,528 @@
+//! pacman `.pkg.tar.zst`: one compressed tar holding `.PKGINFO` (first, so
+//! readers stop early), `.BUILDINFO`, `.MTREE` (gzipped mtree with every
+//! entry's digests), `.INSTALL` and `.CHANGELOG` when there are any, then
+//! the payload with relative paths (`usr/bin/x`).
+//!
+//! `.MTREE` precedes the payload but holds its digests, so the files are
+//! read twice: once to hash them, once to stream them into the archive
+//! (re-hashed, so a file that changes in between fails the build instead of
+//! producing a package that `pacman -Qkk` calls altered). Memory holds only
+//! the digests, never file contents.
+
+use crate::archive::{self, compress::Encoder, tar::TarOut};
+use crate::error::{Error, IoContext, Result};
+use crate::format::Format;
+use crate::plan::{Compression, Entry, Kind, Package};
+use crate::report::Report;
+use md5::{Digest, Md5};
+use sha2::Sha256;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+
+const FORMAT: &str = "pacman";
+
+/// makepkg's pkgver rule: not empty, ASCII, no `:` `/` `-` or whitespace
+/// (pacman splits `epoch:pkgver-pkgrel` on those characters).
+fn check_pkgver(v: &str) -> Result<()> {
+    let bad: String = v
+        .chars()
+        .filter(|c| !c.is_ascii() || c.is_whitespace() || ":/-".contains(*c))
+        .collect();
+    if v.is_empty() || !bad.is_empty() {
+        return Err(Error::format(
+            FORMAT,
+            "package.version",
+            format!("`{v}` is not a pacman pkgver: it may not be empty or contain `:`, `/`, `-`, whitespace or non-ASCII characters (found {bad:?})"),
+        ));
+    }
+    Ok(())
+}
+
+/// makepkg's pkgrel rule: `integer[.integer]`.
+fn check_pkgrel(r: &str) -> Result<()> {
+    let ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    let valid = match r.split_once('.') {
+        Some((a, b)) => ok(a) && ok(b),
+        None => ok(r),
+    };
+    if !valid {
+        return Err(Error::format(
+            FORMAT,
+            "package.release",
+            format!("`{r}` is not a pacman pkgrel: use `integer[.integer]` such as `1` or `2.1` (set `[format.pacman] release` to give pacman its own)"),
+        ));
+    }
+    Ok(())
+}
+
+/// `[epoch:]version-release`, as pacman's `pkgver` field and vercmp expect.
+pub fn full_version(pkg: &Package) -> Result<String> {
+    let m = &pkg.meta;
+    check_pkgver(&m.version)?;
+    check_pkgrel(&m.release)?;
+    let epoch = m.epoch.map(|e| format!("{e}:")).unwrap_or_default();
+    Ok(format!("{epoch}{}-{}", m.version, m.release))
+}
+
+/// pacman's name for the package's architecture: letters, digits and `_`.
+fn arch_name(pkg: &Package) -> Result<&'static str> {
+    let a = pkg.meta.arch.name_for(Format::Pacman);
+    check_arch(a, pkg.meta.arch.name())?;
+    Ok(a)
+}
+
+fn check_arch(name: &str, plan_name: &str) -> Result<()> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(Error::format(
+            FORMAT,
+            "package.arch",
+            format!("pacman has no name for architecture `{plan_name}`"),
+        ));
+    }
+    Ok(())
+}
+
+fn extension(c: Compression) -> &'static str {
+    match c {
+        Compression::None => ".pkg.tar",
+        Compression::Gzip => ".pkg.tar.gz",
+        Compression::Xz => ".pkg.tar.xz",
+        Compression::Zstd => ".pkg.tar.zst",
+    }
+}
+
+fn compression(pkg: &Package) -> Compression {
+    pkg.options.compression.unwrap_or(Compression::Zstd)
+}
+
+/// `<name>-<[epoch:]version-release>-<arch>.pkg.tar.zst`, as makepkg names it.
+pub fn file_name(pkg: &Package) -> Result<String> {
+    Ok(format!(
+        "{}-{}-{}{}",
+        pkg.meta.name,
+        full_version(pkg)?,
+        arch_name(pkg)?,
+        extension(compression(pkg))
+    ))
+}
+
+/// Everything `write` would refuse, checked before any byte is written.
+pub fn check(pkg: &Package) -> Result<()> {
+    full_version(pkg)?;
+    arch_name(pkg)?;
+    pkginfo(pkg, "", 0).map(|_| ())
+}
+
+pub fn write(pkg: &Package, out: &mut File, report: &dyn Report) -> Result<()> {
+    let version = full_version(pkg)?;
+    let mtime = pkg.meta.mtime;
+    let tree = pkg.tree_with(licenses(pkg));
+
+    let size: u64 = tree.iter().map(Entry::size).sum();
+    // Progress counts both passes over the payload.
+    let (mut done, total) = (0u64, 2 * size);
+
+    // Pass 1: digests of every payload file, for .MTREE.
+    let mut digests = Vec::with_capacity(tree.len());
+    for e in &tree {
+        digests.push(match &e.kind {
+            Kind::File(src) => {
+                let mut d = Digests::default();
+                std::io::copy(&mut src.open()?, &mut d).at(&e.path)?;
+                done += e.size();
+                report.progress(FORMAT, done, total);
+                Some(d.finish())
+            }
+            _ => None,
+        });
+    }
+
+    // The metadata members, in the order they go into the archive.
+    let mut meta: Vec<(&str, Vec<u8>)> = vec![
+        (".PKGINFO", pkginfo(pkg, &version, size)?.into_bytes()),
+        (".BUILDINFO", buildinfo(pkg, &version).into_bytes()),
+    ];
+    if let Some(text) = crate::lifecycle::pacman::install(pkg) {
+        meta.push((".INSTALL", text.into_bytes()));
+    }
+    if let Some(text) = &pkg.meta.changelog {
+        meta.push((".CHANGELOG", text.clone().into_bytes()));
+    }
+    let mtree = mtree(pkg, &meta, &tree, &digests).at(".MTREE")?;
+    meta.insert(2, (".MTREE", mtree));
+
+    let enc = Encoder::new(
+        compression(pkg),
+        pkg.options.level,
+        BufWriter::new(&mut *out),
+    )
+    .at(".pkg.tar")?;
+    let mut tar = TarOut::new(enc);
+    for (name, data) in meta {
+        let e = Entry::generated(name, data, 0o644, name);
+        archive::append_entry(&mut tar, &e, name, mtime, &[], &mut |_| {})?;
+    }
+
+    // Pass 2: the payload, re-hashed to prove it is what .MTREE describes.
+    for (e, digest) in tree.iter().zip(&digests) {
+        let rel = &e.path[1..];
+        let path = if e.is_dir() {
+            format!("{rel}/")
+        } else {
+            rel.to_string()
+        };
+        let mut sha = Sha256::new();
+        archive::append_entry(&mut tar, e, &path, mtime, &[], &mut |b| sha.update(b))?;
+        if let Some(expected) = digest {
+            if <[u8; 32]>::from(sha.finalize()) != expected.1 {
+                return Err(Error::io(
+                    &e.path,
+                    std::io::Error::other(format!(
+                        "the source of `{}` ({}) changed while the package was written; build again",
+                        e.path, e.from
+                    )),
+                ));
+            }
+            done += e.size();
+            report.progress(FORMAT, done, total);
+        }
+    }
+    let w = tar.finish().and_then(Encoder::finish).at(".pkg.tar")?;
+    w.into_inner()
+        .map_err(|e| Error::io(".pkg.tar", e.into_error()))?
+        .flush()
+        .at(".pkg.tar")?;
+    Ok(())
+}
+
+/// md5 and sha256 of one stream, as .MTREE records them.
+#[derive(Default)]
+struct Digests {
+    md5: Md5,
+    sha256: Sha256,
+}
+
+type Sums = ([u8; 16], [u8; 32]);
+
+impl Digests {
+    fn update(&mut self, b: &[u8]) {
+        self.md5.update(b);
+        self.sha256.update(b);
+    }
+
+    fn finish(self) -> Sums {
+        (self.md5.finalize().into(), self.sha256.finalize().into())
+    }
+}
+
+impl Write for Digests {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.update(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `/usr/share/licenses/<pkg>/LICENSE`, where Arch expects a package's
+/// license text (the copyright lines make even MIT or BSD texts unique).
+fn licenses(pkg: &Package) -> Vec<Entry> {
+    let m = &pkg.meta;
+    m.license_text
+        .as_ref()
+        .map(|t| {
+            Entry::generated(
+                format!("/usr/share/licenses/{}/LICENSE", m.name),
+                t.clone().into_bytes(),
+                0o644,
+                "package.license-file",
+            )
+        })
+        .into_iter()
+        .collect()
+}
+
+/// A relation in pacman's syntax: `name`, or `name<op>version` with no
+/// spaces. The Debian spelling `name (>= 1.0)` is accepted and converted.
+fn relation(s: &str, key: &str) -> Result<String> {
+    let bad = |why: &str| {
+        Error::format(
+            FORMAT,
+            key,
+            format!("`{s}` {why}; pacman writes relations as `name` or `name>=1.0` (override the list in [relations.pacman])"),
+        )
+    };
+    let s = s.trim();
+    if s.contains('|') {
+        return Err(bad(
+            "is a choice between packages, which pacman cannot express",
+        ));
+    }
+    let end = s
+        .find(|c: char| !(c.is_ascii_alphanumeric() || "+_.@-".contains(c)))
+        .unwrap_or(s.len());
+    let (name, rest) = s.split_at(end);
+    if name.is_empty() || name.starts_with(['-', '.']) {
+        return Err(bad("does not start with a package name"));
+    }
+    let rest = rest.trim();
+    if rest.is_empty() {
+        return Ok(name.to_string());
+    }
+    let inner = rest
+        .strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or(rest)
+        .trim();
+    let (op, ver) = [
+        (">=", ">="),
+        ("<=", "<="),
+        (">>", ">"),
+        ("<<", "<"),
+        ("=", "="),
+        (">", ">"),
+        ("<", "<"),
+    ]
+    .iter()
+    .find_map(|(from, to)| inner.strip_prefix(from).map(|v| (*to, v.trim())))
+    .ok_or_else(|| bad("has no version operator (`>=`, `<=`, `=`, `>`, `<`) after the name"))?;
+    if ver.is_empty() || ver.contains(|c: char| c.is_whitespace() || "()|,".contains(c)) {
+        return Err(bad("has a version pacman cannot read"));
+    }
+    Ok(format!("{name}{op}{ver}"))
+}
+
+/// `.PKGINFO`: `key = value` lines libalpm reads into its database.
+fn pkginfo(pkg: &Package, version: &str, size: u64) -> Result<String> {
+    let m = &pkg.meta;
+    let r = &pkg.relations;
+    // A newline would start a new `key = value` line: another field.
+    for (key, v) in [
+        ("package.maintainer", Some(&m.maintainer)),
+        ("package.homepage", m.homepage.as_ref()),
+        ("package.license", m.license.as_ref()),
+        ("format.pacman.group", pkg.options.group.as_ref()),
+    ] {
+        if v.is_some_and(|v| v.contains(['\n', '\r'])) {
+            return Err(Error::format(FORMAT, key, "must be one line in .PKGINFO"));
+        }
+    }
+    let mut s = String::from("# Generated by packwright\n");
+    let mut kv = |k: &str, v: &str| s.push_str(&format!("{k} = {v}\n"));
+    kv("pkgname", &m.name);
+    kv("pkgbase", &m.name);
+    kv("pkgver", version);
+    kv(
+        "pkgdesc",
+        &m.summary.split_whitespace().collect::<Vec<_>>().join(" "),
+    );
+    if let Some(url) = &m.homepage {
+        kv("url", url);
+    }
+    kv("builddate", &m.mtime.to_string());
+    kv("packager", &m.maintainer);
+    kv("size", &size.to_string());
+    kv("arch", arch_name(pkg)?);
+    for l in license_names(m.license.as_deref(), m.license_text.is_some()) {
+        kv("license", &l);
+    }
+    if let Some(g) = &pkg.options.group {
+        kv("group", g);
+    }
+    for (field, key, list) in [
+        ("replaces", "replaces", &r.replaces),
+        ("conflict", "conflicts", &r.conflicts),
+        ("provides", "provides", &r.provides),
+        ("depend", "depends", &r.depends),
+        ("optdepend", "recommends", &r.recommends),
+        ("optdepend", "suggests", &r.suggests),
+    ] {
+        for (i, v) in list.iter().enumerate() {
+            kv(field, &relation(v, &format!("relations.{key}[{i}]"))?);
+        }
+    }
+    // PKGINFOv2 (makepkg 6.1+): marks a package, not a debug or split part.
+    // pacman 6.0 skips keys it does not know.
+    kv("xdata", "pkgtype=pkg");
+    for (k, v) in &pkg.options.fields {
+        if v.contains('\n') || k.contains(|c: char| c.is_whitespace() || c == '=') {
+            return Err(Error::format(
+                FORMAT,
+                format!("format.pacman.fields.{k}"),
+                "a .PKGINFO field is one `key = value` line: no newline in the value, no space or `=` in the key",
+            ));
+        }
+        kv(k, v);
+    }
+    Ok(s)
+}
+
+/// One `license` line per license: an SPDX `A AND B` lists both, which is
+/// how a PKGBUILD's license array reads; `A OR B` stays one expression.
+fn license_names(spdx: Option<&str>, has_text: bool) -> Vec<String> {
+    match spdx {
+        Some(l) if !l.contains(" OR ") && !l.contains('(') => l
+            .split(" AND ")
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect(),
+        Some(l) => vec![l.trim().to_string()],
+        None if has_text => vec!["LicenseRef-custom".into()],
+        None => vec![],
+    }
+}
+
+/// `.BUILDINFO` (format 2) without the host-specific parts makepkg adds
+/// (build directories, installed packages): only what the inputs determine.
+fn buildinfo(pkg: &Package, version: &str) -> String {
+    let m = &pkg.meta;
+    let arch = m.arch.name_for(Format::Pacman);
+    format!(
+        "format = 2\npkgname = {n}\npkgbase = {n}\npkgver = {version}\npkgarch = {arch}\npackager = {p}\nbuilddate = {t}\nbuildtool = packwright\nbuildtoolver = {v}\n",
+        n = m.name,
+        p = m.maintainer,
+        t = m.mtime,
+        v = env!("CARGO_PKG_VERSION"),
+    )
+}
+
+/// `.MTREE` as makepkg writes it with bsdtar (`--format=mtree` with
+/// `use-set,type,uid,gid,mode,time,size,md5,sha256,link`), gzipped with no
+/// name or time. Numeric ids are 0, as in the tar headers.
+fn mtree(
+    pkg: &Package,
+    meta: &[(&str, Vec<u8>)],
+    tree: &[Entry],
+    digests: &[Option<Sums>],
+) -> std::io::Result<Vec<u8>> {
+    let t = pkg.meta.mtime;
+    let mut s = String::from("#mtree\n/set type=file uid=0 gid=0 mode=644\n");
+    let file_line = |s: &mut String, path: &str, mode: u32, size: u64, d: &Sums| {
+        let mode = if mode == 0o644 {
+            String::new()
+        } else {
+            format!(" mode={mode:o}")
+        };
+        s.push_str(&format!(
+            "./{} time={t}.0{mode} size={size} md5digest={} sha256digest={}\n",
+            escape(path),
+            hex::encode(d.0),
+            hex::encode(d.1)
+        ));
+    };
+    // The metadata files in name order, as bsdtar lists them (no .MTREE).
+    let mut names: Vec<&(&str, Vec<u8>)> = meta.iter().collect();
+    names.sort_by_key(|(n, _)| *n);
+    for (name, data) in names {
+        let mut d = Digests::default();
+        d.update(data);
+        file_line(&mut s, name, 0o644, data.len() as u64, &d.finish());
+    }
+    for (e, d) in tree.iter().zip(digests) {
+        let path = &e.path[1..];
+        match (&e.kind, d) {
+            (Kind::File(src), Some(d)) => file_line(&mut s, path, e.mode, src.size(), d),
+            (Kind::Dir, _) => s.push_str(&format!(
+                "./{} time={t}.0 mode={:o} type=dir\n",
+                escape(path),
+                e.mode
+            )),
+            (Kind::Symlink(target), _) => s.push_str(&format!(
+                "./{} time={t}.0 mode=777 type=link link={}\n",
+                escape(path),
+                escape(target)
+            )),
+            (Kind::File(_), None) => unreachable!("every file was hashed"),
+        }
+    }
+    let mut gz = Encoder::new(Compression::Gzip, None, Vec::new())?;
+    gz.write_all(s.as_bytes())?;
+    gz.finish()
+}
+
+/// mtree's escaping, as libarchive writes it: bytes outside printable ASCII
+/// and the separators ` `, `#`, `=`, `\` become `\ooo`.
+fn escape(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    for b in p.bytes() {
+        if (0x21..0x7f).contains(&b) && !b"#=\\".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("\\{b:03o}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkgver_and_pkgrel_follow_makepkg() {
+        assert!(check_pkgver("3.5.0").is_ok());
+        assert!(check_pkgver("1.0rc1+git.2").is_ok());
+        for v in ["1:2", "1/2", "1-2", "1 2", "", "1.0é"] {
+            let e = check_pkgver(v).unwrap_err().to_string();
+            assert!(e.starts_with("pacman: package.version: "), "{e}");
+        }
+        assert!(check_pkgrel("1").is_ok());
+        assert!(check_pkgrel("2.1").is_ok());
+        for r in ["1~bookworm", "1.", ".1", "1.2.3", "r1"] {
+            let e = check_pkgrel(r).unwrap_err().to_string();
+            assert!(e.starts_with("pacman: package.release: "), "{e}");
+        }
+    }
+
+    #[test]
+    fn architectures_pacman_cannot_name_are_refused() {
+        assert!(check_arch("x86_64", "x86_64").is_ok());
+        assert!(check_arch("any", "all").is_ok());
+        for bad in ["", "armv7-hf", "x86 64"] {
+            let e = check_arch(bad, "weird").unwrap_err().to_string();
+            assert_eq!(
+                e,
+                "pacman: package.arch: pacman has no name for architecture `weird`"
+            );
+        }
+    }
+
+    #[test]
+    fn relations_use_pacman_syntax() {
+        let r = |s| relation(s, "relations.depends[0]");
+        assert_eq!(r("glibc").unwrap(), "glibc");
+        assert_eq!(r("libc6 (>= 2.34)").unwrap(), "libc6>=2.34");
+        assert_eq!(r("foo (<< 2)").unwrap(), "foo<2");
+        assert_eq!(r("foo>=1:2.0-3").unwrap(), "foo>=1:2.0-3");
+        assert_eq!(r("foo = 1.0").unwrap(), "foo=1.0");
+        let e = r("a | b").unwrap_err().to_string();
+        assert!(
+            e.starts_with("pacman: relations.depends[0]: `a | b`"),
+            "{e}"
+        );
+        assert!(r("(>= 1)").is_err());
+        assert!(r("foo (>= )").is_err());
+    }
+
+    #[test]
+    fn licenses_split_on_and_only() {
+        assert_eq!(
+            license_names(Some("MIT AND Apache-2.0"), false),
+            ["MIT", "Apache-2.0"]
+        );
+        assert_eq!(
+            license_names(Some("MIT OR Apache-2.0"), false),
+            ["MIT OR Apache-2.0"]
+        );
+        assert_eq!(license_names(None, true), ["LicenseRef-custom"]);
+        assert!(license_names(None, false).is_empty());
+    }
+
+    #[test]
+    fn mtree_escapes_like_libarchive() {
+        assert_eq!(escape("usr/share/a b/f#1"), "usr/share/a\\040b/f\\0431");
+        assert_eq!(escape("x=y\\z"), "x\\075y\\134z");
+        assert_eq!(escape("é"), "\\303\\251");
+    }
+}
