@@ -1,6 +1,7 @@
 //! The closed set of output formats. Adding one touches this file, one new
 //! writer file, and its tests.
 
+mod apk;
 mod deb;
 mod targz;
 mod zip;
@@ -26,17 +27,19 @@ pub struct Keys {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Format {
     Deb,
+    Apk,
     Targz,
     Zip,
 }
 
 impl Format {
-    pub const ALL: [Format; 3] = [Format::Deb, Format::Targz, Format::Zip];
+    pub const ALL: [Format; 4] = [Format::Deb, Format::Apk, Format::Targz, Format::Zip];
 
     /// The name used in the manifest (`only = [...]`, `[format.<key>]`) and CLI.
     pub fn key(self) -> &'static str {
         match self {
             Format::Deb => "deb",
+            Format::Apk => "apk",
             Format::Targz => "targz",
             Format::Zip => "zip",
         }
@@ -53,7 +56,7 @@ impl Format {
 
     pub fn layout(self) -> Layout {
         match self {
-            Format::Deb => Layout::System,
+            Format::Deb | Format::Apk => Layout::System,
             Format::Targz | Format::Zip => Layout::Portable,
         }
     }
@@ -62,6 +65,7 @@ impl Format {
     pub fn file_name(self, pkg: &Package) -> Result<String> {
         match self {
             Format::Deb => deb::file_name(pkg),
+            Format::Apk => apk::file_name(pkg),
             Format::Targz => Ok(format!("{}.tar.gz", pkg.meta.portable_stem())),
             Format::Zip => Ok(format!("{}.zip", pkg.meta.portable_stem())),
         }
@@ -75,9 +79,9 @@ impl Format {
         keys: &Keys,
         report: &dyn Report,
     ) -> Result<()> {
-        let _ = keys; // deb, tar.gz and zip are not signed by packwright
         match self {
             Format::Deb => deb::write(pkg, out, spool, report),
+            Format::Apk => apk::write(pkg, out, spool, keys, report),
             Format::Targz => targz::write(pkg, out, report),
             Format::Zip => zip::write(pkg, out, report),
         }
@@ -89,6 +93,7 @@ impl Format {
         self.file_name(pkg)?;
         match self {
             Format::Zip => zip::check(pkg),
+            Format::Apk => apk::check(pkg),
             Format::Deb | Format::Targz => Ok(()),
         }
     }

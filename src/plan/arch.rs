@@ -99,6 +99,7 @@ impl Arch {
         let r = self.row();
         match format {
             Format::Deb => r.2,
+            Format::Apk => r.5,
             Format::Targz | Format::Zip => r.1[0],
         }
     }
