@@ -144,6 +144,52 @@ fn unsigned_demo_package_passes_the_strict_reader() {
 }
 
 #[test]
+fn relations_long_names_and_owners_reach_apk() {
+    let long_dir = format!("/usr/share/demo/{}", "d".repeat(110));
+    let long_target = format!("{long_dir}/data.txt");
+    let extra = format!(
+        r#"[relations]
+depends = ["musl (>= 1.2.4)", "so:libc.musl-x86_64.so.1"]
+conflicts = ["olddemo"]
+provides = ["demo-server=1.0.0-r1"]
+replaces = ["olddemo"]
+recommends = ["bash"]
+
+[[files]]
+src = "data.txt"
+dst = "{long_target}"
+owner = "demo"
+group = "demo"
+mode = "0640"
+
+[[symlinks]]
+path = "/usr/share/demo/current"
+target = "{long_target}"
+"#
+    );
+    let p = demo("1.0.0", &extra);
+    p.file("data.txt", "payload\n");
+    let a = strict(&std::fs::read(only_apk(&p.build("apk"))).unwrap(), None);
+    assert_eq!(
+        a.fields("depend"),
+        ["musl>=1.2.4", "so:libc.musl-x86_64.so.1", "!olddemo"]
+    );
+    assert_eq!(a.fields("provides"), ["demo-server=1.0.0-r1"]);
+    assert_eq!(a.fields("replaces"), ["olddemo"]);
+    let f = a
+        .file(&long_target)
+        .expect("a path past 100 bytes keeps its full name");
+    assert_eq!(
+        (f.uname.as_str(), f.gname.as_str(), f.mode),
+        ("demo", "demo", 0o640)
+    );
+    // The reader, like apk, ignores GNU long-link records: the full target
+    // can only have come from the PAX linkpath.
+    let l = a.file("/usr/share/demo/current").unwrap();
+    assert_eq!(l.kind, apk_reader::EntryKind::Symlink(long_target.clone()));
+}
+
+#[test]
 fn signed_package_verifies_with_the_public_key_and_names_it() {
     if !tool("openssl") {
         return;

@@ -395,7 +395,6 @@ pub fn parse_tar(t: &[u8], ends: bool) -> Result<Vec<TarEntry>, String> {
     let mut pos = 0;
     let mut pax: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut longname: Option<String> = None;
-    let mut longlink: Option<String> = None;
     while pos < t.len() {
         let h = &t[pos..pos + 512];
         if h.iter().all(|&b| b == 0) {
@@ -454,10 +453,9 @@ pub fn parse_tar(t: &[u8], ends: bool) -> Result<Vec<TarEntry>, String> {
                 longname = Some(cstr(&body));
                 continue;
             }
-            b'K' => {
-                longlink = Some(cstr(&body));
-                continue;
-            }
+            // apk-tools ignores GNU long link records (src/tar.c): a
+            // target past 100 bytes must come as a PAX linkpath.
+            b'K' => continue,
             _ => {}
         }
         let mut name = cstr(&h[..100]);
@@ -471,9 +469,6 @@ pub fn parse_tar(t: &[u8], ends: bool) -> Result<Vec<TarEntry>, String> {
             name = String::from_utf8_lossy(p).into_owned();
         }
         let mut link = cstr(&h[157..257]);
-        if let Some(l) = longlink.take() {
-            link = l;
-        }
         if let Some(l) = pax.get("linkpath") {
             link = String::from_utf8_lossy(l).into_owned();
         }
