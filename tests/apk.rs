@@ -825,3 +825,26 @@ fn strict_reader_accepts_what_nfpm_builds() {
         }
     }
 }
+
+#[test]
+fn inspect_tells_apk_from_a_gzip_tar_that_starts_with_pkginfo() {
+    // An old pacman package (.pkg.tar.gz) also starts with .PKGINFO, but is
+    // one gzip member; an apk always has more than one.
+    let p = Project::new("");
+    p.file("pkg/.PKGINFO", "pkgname = other\npkgver = 1-1\n");
+    p.file("pkg/usr/bin/other", "x\n");
+    let file = p.path().join("other-1-1-x86_64.pkg.tar.gz");
+    run(Command::new("tar")
+        .current_dir(p.path().join("pkg"))
+        .arg("czf")
+        .arg(&file)
+        .args([".PKGINFO", "usr"]));
+    assert_eq!(inspect_json(&p, &file)["format"], "tar");
+    let d = demo("1.0.0", "");
+    let apk = only_apk(&d.build("apk"));
+    assert_eq!(
+        inspect_json(&p, &apk)["format"],
+        "apk",
+        "unsigned apks start with .PKGINFO too"
+    );
+}

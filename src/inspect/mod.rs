@@ -62,17 +62,25 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
 }
 
 /// apk packages are gzip like .tar.gz; theirs is told by the first tar
-/// entry: a signature (`.SIGN.…`) or `.PKGINFO`.
+/// entry, a signature (`.SIGN.…`), or `.PKGINFO` in a first gzip member
+/// that more members follow (an old gzip pacman package also starts with
+/// `.PKGINFO`, but in one member).
 fn apk_first_entry(path: &Path) -> Result<bool> {
     let file = std::fs::File::open(path).at(path)?;
     let mut header = [0u8; 512];
-    let mut gz = flate2::read::GzDecoder::new(file);
+    let mut gz = flate2::bufread::GzDecoder::new(BufReader::new(file));
     if gz.read_exact(&mut header).is_err() {
         return Ok(false);
     }
     let name = &header[..100];
     let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(100)];
-    Ok(name.starts_with(b".SIGN.") || name == b".PKGINFO")
+    if name.starts_with(b".SIGN.") {
+        return Ok(true);
+    }
+    if name != b".PKGINFO" || std::io::copy(&mut gz, &mut std::io::sink()).is_err() {
+        return Ok(false);
+    }
+    Ok(!gz.into_inner().fill_buf().at(path)?.is_empty())
 }
 
 /// List a (possibly compressed) tar stream. `strip` drops a leading "./".
