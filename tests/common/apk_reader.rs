@@ -89,11 +89,13 @@ const SCRIPTS: &[&str] = &[
     ".post-deinstall",
     ".trigger",
 ];
+
+/// What packwright always writes (`url` only when the manifest has a
+/// homepage: apk-tools treats every field but pkgname/pkgver as optional).
 const REQUIRED: &[&str] = &[
     "pkgname",
     "pkgver",
     "pkgdesc",
-    "url",
     "builddate",
     "packager",
     "size",
