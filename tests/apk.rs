@@ -517,6 +517,15 @@ fn scripts_get_normalised_arguments_under_busybox_sh_and_dash() {
         ]
     );
 
+    // apk has no purge; the purge snippet (usually deleting data) must not
+    // run on a plain `apk del`.
+    assert!(
+        !a.control
+            .iter()
+            .any(|e| String::from_utf8_lossy(&e.data).contains("purge")),
+        "no apk script embeds the purge snippet"
+    );
+
     // apk's own arguments (apk-tools database.c): install NEW, upgrade NEW OLD, deinstall OLD.
     let cases: &[(&str, &[&str], &str)] = &[
         (".pre-install", &["1.0.0-r1"], "pre-install||1.0.0-r1"),
