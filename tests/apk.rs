@@ -786,6 +786,15 @@ fn missing_or_bad_keys_are_refused_and_leave_nothing() {
         &["--rsa-key", p.path().join("garbage.rsa").to_str().unwrap()],
         "--rsa-key",
     );
+    if tool("openssl") {
+        let enc = p.path().join("enc.rsa");
+        run(Command::new("openssl")
+            .args(["genrsa", "-aes256", "-passout", "pass:secret", "-out"])
+            .arg(&enc)
+            .arg("2048"));
+        let err = refused(&p, &["--rsa-key", enc.to_str().unwrap()], "--rsa-key");
+        assert!(err.contains("encrypted"), "{err}");
+    }
     p.file("cert.pem", "hello\n");
     refused(
         &p,

@@ -437,12 +437,12 @@ impl Signer {
             |msg: String| Error::format(FMT, "--rsa-key", format!("{}: {msg}", path.display()));
         let pem = std::fs::read_to_string(path)
             .map_err(|e| bad(format!("cannot read the apk signing key: {e}")))?;
-        let key = if pem.contains("BEGIN RSA PRIVATE KEY") {
+        let key = if pem.contains("ENCRYPTED") {
+            Err("the key is encrypted; write a decrypted copy for the build (openssl rsa -in KEY -out PLAIN)".into())
+        } else if pem.contains("BEGIN RSA PRIVATE KEY") {
             rsa::PrivateKey::from_pkcs1_pem(&pem).map_err(|e| e.to_string())
         } else if pem.contains("BEGIN PRIVATE KEY") {
             rsa::PrivateKey::from_pkcs8_pem(&pem).map_err(|e| e.to_string())
-        } else if pem.contains("ENCRYPTED") {
-            Err("the key is encrypted; decrypt it first (openssl rsa -in KEY -out PLAIN)".into())
         } else {
             Err("not a PEM RSA private key (BEGIN RSA PRIVATE KEY or BEGIN PRIVATE KEY)".into())
         }
