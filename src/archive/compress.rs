@@ -53,6 +53,9 @@ impl<W: Write> Encoder<W> {
                 // zstd's multithreaded output is the same for any worker
                 // count >= 1, so this stays reproducible across machines.
                 e.multithread(threads() as u32)?;
+                // Fixed 2 MiB jobs bound memory (the default is several
+                // windows per worker) and keep the output machine-independent.
+                e.set_parameter(zstd::stream::raw::CParameter::JobSize(2 << 20))?;
                 Encoder::Zstd(e)
             }
         })
@@ -134,6 +137,8 @@ mod tests {
         let run = |workers: u32| {
             let mut e = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
             e.multithread(workers).unwrap();
+            e.set_parameter(zstd::stream::raw::CParameter::JobSize(2 << 20))
+                .unwrap();
             e.write_all(&input).unwrap();
             e.finish().unwrap()
         };

@@ -1,6 +1,7 @@
 //! The closed set of output formats. Adding one touches this file, one new
 //! writer file, and its tests.
 
+mod apk;
 mod deb;
 mod pacman;
 mod targz;
@@ -28,18 +29,26 @@ pub struct Keys {
 pub enum Format {
     Deb,
     Pacman,
+    Apk,
     Targz,
     Zip,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [Format::Deb, Format::Pacman, Format::Targz, Format::Zip];
+    pub const ALL: [Format; 5] = [
+        Format::Deb,
+        Format::Pacman,
+        Format::Apk,
+        Format::Targz,
+        Format::Zip,
+    ];
 
     /// The name used in the manifest (`only = [...]`, `[format.<key>]`) and CLI.
     pub fn key(self) -> &'static str {
         match self {
             Format::Deb => "deb",
             Format::Pacman => "pacman",
+            Format::Apk => "apk",
             Format::Targz => "targz",
             Format::Zip => "zip",
         }
@@ -56,7 +65,7 @@ impl Format {
 
     pub fn layout(self) -> Layout {
         match self {
-            Format::Deb | Format::Pacman => Layout::System,
+            Format::Deb | Format::Pacman | Format::Apk => Layout::System,
             Format::Targz | Format::Zip => Layout::Portable,
         }
     }
@@ -66,6 +75,7 @@ impl Format {
         match self {
             Format::Deb => deb::file_name(pkg),
             Format::Pacman => pacman::file_name(pkg),
+            Format::Apk => apk::file_name(pkg),
             Format::Targz => Ok(format!("{}.tar.gz", pkg.meta.portable_stem())),
             Format::Zip => Ok(format!("{}.zip", pkg.meta.portable_stem())),
         }
@@ -79,10 +89,10 @@ impl Format {
         keys: &Keys,
         report: &dyn Report,
     ) -> Result<()> {
-        let _ = keys; // deb, pacman, tar.gz and zip are not signed by packwright
         match self {
             Format::Deb => deb::write(pkg, out, spool, report),
             Format::Pacman => pacman::write(pkg, out, report),
+            Format::Apk => apk::write(pkg, out, spool, keys, report),
             Format::Targz => targz::write(pkg, out, report),
             Format::Zip => zip::write(pkg, out, report),
         }
@@ -95,6 +105,7 @@ impl Format {
         match self {
             Format::Zip => zip::check(pkg),
             Format::Pacman => pacman::check(pkg),
+            Format::Apk => apk::check(pkg),
             Format::Deb | Format::Targz => Ok(()),
         }
     }

@@ -1,6 +1,7 @@
 //! Reading packages back, ours and anyone else's (dpkg-deb's, nfpm's…):
 //! metadata, file list with modes and owners, and maintainer scripts.
 
+mod apk;
 mod deb;
 mod pacman;
 mod portable;
@@ -49,6 +50,9 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         return portable::zip(path);
     }
+    if compress::sniff(&head) == crate::plan::Compression::Gzip && apk_first_entry(path)? {
+        return apk::inspect(path, &mut r);
+    }
     if head.len() >= 262 || compress::sniff(&head) != crate::plan::Compression::None {
         if pacman::sniff(path) {
             return pacman::inspect(path, &mut r);
@@ -57,8 +61,30 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
     }
     Err(Error::package(
         path,
-        "not a package packwright can read (.deb, .pkg.tar.zst, .tar.gz, .zip)",
+        "not a package packwright can read (.deb, .rpm, .pkg.tar.zst, .apk, .tar.gz, .zip)",
     ))
+}
+
+/// apk packages are gzip like .tar.gz; theirs is told by the first tar
+/// entry, a signature (`.SIGN.…`), or `.PKGINFO` in a first gzip member
+/// that more members follow (an old gzip pacman package also starts with
+/// `.PKGINFO`, but in one member).
+fn apk_first_entry(path: &Path) -> Result<bool> {
+    let file = std::fs::File::open(path).at(path)?;
+    let mut header = [0u8; 512];
+    let mut gz = flate2::bufread::GzDecoder::new(BufReader::new(file));
+    if gz.read_exact(&mut header).is_err() {
+        return Ok(false);
+    }
+    let name = &header[..100];
+    let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(100)];
+    if name.starts_with(b".SIGN.") {
+        return Ok(true);
+    }
+    if name != b".PKGINFO" || std::io::copy(&mut gz, &mut std::io::sink()).is_err() {
+        return Ok(false);
+    }
+    Ok(!gz.into_inner().fill_buf().at(path)?.is_empty())
 }
 
 /// List a (possibly compressed) tar stream. `strip` drops a leading "./".

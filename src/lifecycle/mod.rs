@@ -2,6 +2,7 @@
 //! maps the manager's own arguments to one normalised call of the user's
 //! snippet: `<event> <old-version> <new-version>` (empty when not known).
 
+pub mod apk;
 pub mod deb;
 pub mod pacman;
 

@@ -22,7 +22,6 @@ struct Row {
     #[allow(dead_code)]
     rpm: &'static str,
     pacman: &'static str,
-    #[allow(dead_code)]
     apk: &'static str,
 }
 
@@ -126,6 +125,7 @@ impl Arch {
         match format {
             Format::Deb => r.deb,
             Format::Pacman => r.pacman,
+            Format::Apk => r.apk,
             Format::Targz | Format::Zip => r.names[0],
         }
     }

@@ -2,6 +2,8 @@
 //! `packwright` binary, and real-tool availability.
 #![allow(dead_code)]
 
+pub mod apk_reader;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,0 +1,573 @@
+//! Alpine `.apk`, apk-tools v2 format: up to three gzip members, concatenated.
+//!
+//! 1. signature (optional): a tar holding `.SIGN.RSA.<key name>`, the RSA
+//!    PKCS#1 v1.5 signature over the SHA-1 of stream 2's gzip bytes
+//!    (abuild-sign: `openssl dgst -sha1 -sign`; apk-tools src/extract_v2.c
+//!    starts the digest at the gzip member boundary after the signature and
+//!    checks it at the next one).
+//! 2. control: a tar of `.PKGINFO` and the scripts (`.pre-install`…).
+//! 3. data: the files. Every regular file and symlink carries a PAX record
+//!    `APK-TOOLS.checksum.SHA1=<hex>` (abuild-tar.c `--hash`: lower-case hex
+//!    of the SHA-1 of the content, of the link target for symlinks; apk-tools
+//!    src/tar.c reads it with `apk_blob_pull_hexdump`). `.PKGINFO` names the
+//!    SHA-256 of this member's gzip bytes as `datahash`.
+//!
+//! apk parses the decompressed concatenation as ONE tar stream that ends at
+//! the first two zero blocks (src/tar.c), so streams 1 and 2 carry no
+//! end-of-archive blocks (`abuild-tar --cut`) and only the data stream ends
+//! with them (`abuild-tar --hash` keeps them). The data stream must be a
+//! single gzip member: another member boundary after data has started is
+//! `APKE_FORMAT_INVALID` (extract_v2.c `apk_sign_ctx_mpart_cb`).
+//!
+//! The data stream is spooled to an anonymous temp file because `datahash`,
+//! which precedes it, is known only once it is written; each file is read
+//! twice (hash, then copy) so its checksum can precede its bytes without
+//! holding it in memory.
+
+use crate::archive::{self, compress::Encoder, tar::TarOut, Counter};
+use crate::error::{Error, IoContext, Result};
+use crate::format::{Format, Keys};
+use crate::plan::{Compression, Entry, Kind, Package, Relations};
+use crate::report::Report;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+use std::path::Path;
+
+const FMT: &str = "apk";
+/// abuild compresses every stream with `gzip -9`.
+const DEFAULT_LEVEL: i32 = 9;
+
+/// apk-tools' architecture names (src/apk_arch.h and abuild's arch list).
+const APK_ARCHES: &[&str] = &[
+    "noarch",
+    "aarch64",
+    "armhf",
+    "armv7",
+    "loongarch64",
+    "mips",
+    "mips64",
+    "mips64el",
+    "mipsel",
+    "ppc",
+    "ppc64",
+    "ppc64le",
+    "riscv32",
+    "riscv64",
+    "s390x",
+    "x86",
+    "x86_64",
+];
+
+/// A version apk-tools accepts, in the grammar of its src/version.c:
+/// `{digits}{.digits}…{letter}{_suffix{digits}}…` (and `-r{digits}` after,
+/// handled by the caller). Stricter than apk where apk is lenient (a digit
+/// after the letter): anything this accepts, apk accepts.
+pub fn valid_version(v: &str) -> bool {
+    const SUFFIXES: &[&str] = &["alpha", "beta", "pre", "rc", "cvs", "svn", "git", "hg", "p"];
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let mut rest = v;
+    // {digits}{.digits}…
+    loop {
+        let n = digits(rest);
+        if n == 0 {
+            return false;
+        }
+        rest = &rest[n..];
+        match rest.strip_prefix('.') {
+            Some(r) => rest = r,
+            None => break,
+        }
+    }
+    // {letter}
+    if rest.starts_with(|c: char| c.is_ascii_lowercase()) {
+        rest = &rest[1..];
+    }
+    // {_suffix{digits}}…
+    while let Some(r) = rest.strip_prefix('_') {
+        let Some(s) = SUFFIXES.iter().find(|s| r.starts_with(*s)) else {
+            return false;
+        };
+        rest = &r[s.len()..];
+        rest = &rest[digits(rest)..];
+    }
+    rest.is_empty()
+}
+
+/// `<version>-r<release>`, checked.
+pub fn full_version(pkg: &Package) -> Result<String> {
+    let m = &pkg.meta;
+    if !valid_version(&m.version) {
+        return Err(Error::format(FMT, "package.version", format!(
+            "`{}` is not an apk version: digits separated by dots, then an optional lower-case letter, then optional suffixes _alpha, _beta, _pre, _rc, _cvs, _svn, _git, _hg or _p, each with an optional number (e.g. 1.2.3, 1.2.3b, 1.2.3_rc1)",
+            m.version
+        )));
+    }
+    if m.release.is_empty() || !m.release.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::format(
+            FMT,
+            "package.release",
+            format!(
+                "`{}` is not an apk release: apk writes it as -r<number>, so it must be digits only (set [format.apk] release = \"1\")",
+                m.release
+            ),
+        ));
+    }
+    if let Some(e) = m.epoch {
+        return Err(Error::format(
+            FMT,
+            "package.epoch",
+            format!("apk versions have no epoch (epoch = {e}); leave it unset or build apk from a manifest without it"),
+        ));
+    }
+    Ok(format!("{}-r{}", m.version, m.release))
+}
+
+pub fn arch(pkg: &Package) -> Result<&'static str> {
+    check_arch(pkg.meta.arch.name_for(Format::Apk))
+}
+
+fn check_arch(a: &'static str) -> Result<&'static str> {
+    if APK_ARCHES.contains(&a) {
+        Ok(a)
+    } else {
+        Err(Error::format(
+            FMT,
+            "package.arch",
+            format!(
+                "apk has no architecture `{a}`; it knows {}",
+                APK_ARCHES.join(", ")
+            ),
+        ))
+    }
+}
+
+pub fn file_name(pkg: &Package) -> Result<String> {
+    Ok(format!("{}-{}.apk", pkg.meta.name, full_version(pkg)?))
+}
+
+/// Every check made before the first byte (the key is loaded in `write`,
+/// still before anything is written).
+pub fn check(pkg: &Package) -> Result<()> {
+    full_version(pkg)?;
+    arch(pkg)?;
+    compression_level(pkg)?;
+    pkginfo(pkg, "", 0, "")?;
+    Ok(())
+}
+
+fn compression_level(pkg: &Package) -> Result<i32> {
+    match pkg.options.compression {
+        None | Some(Compression::Gzip) => Ok(pkg.options.level.unwrap_or(DEFAULT_LEVEL)),
+        Some(c) => Err(Error::format(
+            FMT,
+            "format.apk.compression",
+            format!("apk v2 packages are gzip only; `{c:?}` cannot be read by apk-tools 2 (remove the key or set \"gzip\")").to_lowercase(),
+        )),
+    }
+}
+
+pub fn write(
+    pkg: &Package,
+    out: &mut File,
+    spool_dir: &Path,
+    keys: &Keys,
+    report: &dyn Report,
+) -> Result<()> {
+    // The key first: a missing or bad key must fail before any work.
+    let signer = match &keys.rsa {
+        Some(path) => Some(Signer::load(path, keys.rsa_name.as_deref())?),
+        None => None,
+    };
+    let version = full_version(pkg)?;
+    let level = compression_level(pkg)?;
+    let mtime = pkg.meta.mtime;
+
+    // Data stream → spool file, hashing its gzip bytes as they are written.
+    let spool = tempfile::tempfile_in(spool_dir).at(spool_dir)?;
+    let sink = HashingWriter {
+        inner: Counter::new(BufWriter::new(spool)),
+        hash: Sha256::new(),
+    };
+    let mut tar = TarOut::new(Encoder::new(Compression::Gzip, Some(level), sink).at(spool_dir)?);
+    let tree = pkg.tree_with(Vec::new());
+    let total: u64 = tree.iter().map(Entry::size).sum();
+    let mut done = 0u64;
+    for e in &tree {
+        append_data_entry(&mut tar, e, mtime)?;
+        if let Kind::File(_) = e.kind {
+            done += e.size();
+            report.progress(FMT, done, total);
+        }
+    }
+    let sink = tar.finish().and_then(Encoder::finish).at(spool_dir)?;
+    let datahash = hex::encode(sink.hash.finalize());
+    let data_len = sink.inner.count;
+    let mut spool = sink
+        .inner
+        .inner
+        .into_inner()
+        .map_err(|e| Error::io(spool_dir, e.into_error()))?;
+
+    // Control stream, in memory (small), without end-of-archive blocks.
+    let info = pkginfo(pkg, &version, total, &datahash)?;
+    let mut members: Vec<(&str, Vec<u8>, u32)> = vec![(".PKGINFO", info.into_bytes(), 0o644)];
+    for (name, text) in crate::lifecycle::apk::scripts(pkg) {
+        members.push((name, text.into_bytes(), 0o755));
+    }
+    let control = small_stream(&members, mtime, level).at(spool_dir)?;
+
+    let mut w = BufWriter::new(&mut *out);
+    if let Some(s) = &signer {
+        let sig = s.sign(&control)?;
+        let name = format!(".SIGN.RSA.{}", s.name);
+        let stream = small_stream(&[(&name, sig, 0o644)], mtime, level).at(spool_dir)?;
+        w.write_all(&stream).at(spool_dir)?;
+    }
+    w.write_all(&control).at(spool_dir)?;
+    spool.seek(SeekFrom::Start(0)).at(spool_dir)?;
+    let copied = io::copy(&mut spool, &mut w).at(spool_dir)?;
+    if copied != data_len {
+        return Err(Error::io(
+            spool_dir,
+            io::Error::other("the spooled data stream changed size"),
+        ));
+    }
+    w.flush().at(spool_dir)?;
+    Ok(())
+}
+
+/// One data entry: tar path without the leading `/` (as abuild's
+/// `tar -c *` in $pkgdir writes it), directories with a trailing `/`.
+fn append_data_entry<W: Write>(tar: &mut TarOut<W>, e: &Entry, mtime: u64) -> Result<()> {
+    let rel = e.path.trim_start_matches('/');
+    let path = if e.is_dir() {
+        format!("{rel}/")
+    } else {
+        rel.to_string()
+    };
+    let key = "APK-TOOLS.checksum.SHA1";
+    match &e.kind {
+        Kind::Dir => archive::append_entry(tar, e, &path, mtime, &[], &mut |_| {}),
+        Kind::Symlink(target) => {
+            let sum = hex::encode(Sha1::digest(target.as_bytes()));
+            // apk-tools ignores GNU long link records ('K'); a PAX linkpath
+            // is what it reads for targets beyond the header's 100 bytes.
+            let mut pax: Vec<(&str, &[u8])> = vec![(key, sum.as_bytes())];
+            if target.len() > 100 {
+                pax.push(("linkpath", target.as_bytes()));
+            }
+            archive::append_entry(tar, e, &path, mtime, &pax, &mut |_| {})
+        }
+        Kind::File(src) => {
+            // Pass 1: the checksum, which must precede the bytes.
+            let mut first = Sha1::new();
+            let mut r = src.open()?;
+            io::copy(&mut r, &mut DigestWriter(&mut first)).at(&e.path)?;
+            let sum = first.finalize();
+            // Pass 2: the bytes, hashed again to catch a file changed between passes.
+            let mut second = Sha1::new();
+            let hexsum = hex::encode(sum);
+            archive::append_entry(
+                tar,
+                e,
+                &path,
+                mtime,
+                &[(key, hexsum.as_bytes())],
+                &mut |b| second.update(b),
+            )?;
+            if second.finalize() != sum {
+                return Err(Error::io(
+                    &e.path,
+                    io::Error::other("the file changed while it was being packed"),
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A gzip member holding a cut tar (no end-of-archive blocks) of small
+/// generated files: the control and signature streams.
+fn small_stream(members: &[(&str, Vec<u8>, u32)], mtime: u64, level: i32) -> io::Result<Vec<u8>> {
+    let mut tar = TarOut::new(Encoder::new(Compression::Gzip, Some(level), Vec::new())?);
+    for (name, data, mode) in members {
+        let mut r: &[u8] = data;
+        tar.append(
+            archive::tar::Item {
+                path: name,
+                kind: archive::tar::ItemKind::File {
+                    size: data.len() as u64,
+                    data: &mut r,
+                },
+                mode: *mode,
+                owner: "root",
+                group: "root",
+                mtime,
+            },
+            &[],
+        )?;
+    }
+    tar.into_inner().finish()
+}
+
+/// `.PKGINFO`: `key = value` lines (apk-tools src/package.c `read_info_line`
+/// and extract_v2.c for `datahash`). Conflicts are `depend = !name`.
+fn pkginfo(pkg: &Package, version: &str, size: u64, datahash: &str) -> Result<String> {
+    let m = &pkg.meta;
+    let mut s = String::from("# Generated by packwright\n");
+    let mut line = |k: &str, v: &str, key: &str| -> Result<()> {
+        if v.contains(['\n', '\r']) {
+            return Err(Error::format(
+                FMT,
+                key,
+                format!("`{k}` must be one line in .PKGINFO"),
+            ));
+        }
+        if !v.is_empty() {
+            s.push_str(&format!("{k} = {v}\n"));
+        }
+        Ok(())
+    };
+    line("pkgname", &m.name, "package.name")?;
+    line("pkgver", version, "package.version")?;
+    line("pkgdesc", &m.summary, "package.summary")?;
+    line(
+        "url",
+        m.homepage.as_deref().unwrap_or(""),
+        "package.homepage",
+    )?;
+    line("builddate", &m.mtime.to_string(), "SOURCE_DATE_EPOCH")?;
+    line("packager", &m.maintainer, "package.maintainer")?;
+    line("size", &size.to_string(), "package")?;
+    line("arch", arch(pkg)?, "package.arch")?;
+    line("origin", &m.name, "package.name")?;
+    line("maintainer", &m.maintainer, "package.maintainer")?;
+    line(
+        "license",
+        m.license.as_deref().unwrap_or("custom"),
+        "package.license",
+    )?;
+    let r: &Relations = &pkg.relations;
+    for (field, list, prefix, key) in [
+        ("replaces", &r.replaces, "", "relations.replaces"),
+        ("provides", &r.provides, "", "relations.provides"),
+        ("depend", &r.depends, "", "relations.depends"),
+        ("depend", &r.conflicts, "!", "relations.conflicts"),
+    ] {
+        for (i, d) in list.iter().enumerate() {
+            let dep = dependency(d).ok_or_else(|| {
+                Error::format(FMT, format!("{key}[{i}]"), format!(
+                    "`{d}` is not an apk dependency: `name`, `name>=1.2`, `name=1.2-r0`, `so:libfoo.so.1`, `cmd:foo` (a Debian-style `name (>= 1.2)` is converted)"
+                ))
+            })?;
+            line(field, &format!("{prefix}{dep}"), key)?;
+        }
+    }
+    // Recommends and suggests have no apk equivalent; they are soft, so
+    // leaving them out never makes an install fail.
+    if !datahash.is_empty() {
+        line("datahash", datahash, "package")?;
+    }
+    Ok(s)
+}
+
+/// An apk dependency string, converting Debian's `name (>= 1.2)` form.
+fn dependency(d: &str) -> Option<String> {
+    let d = d.trim();
+    let (name, constraint) = match d.split_once('(') {
+        Some((n, rest)) => {
+            let c = rest.strip_suffix(')')?.trim();
+            let op_len = c.find(|ch: char| !"<>=~".contains(ch)).unwrap_or(c.len());
+            let (op, ver) = c.split_at(op_len);
+            let op = match op {
+                ">>" => ">",
+                "<<" => "<",
+                o => o,
+            };
+            (n.trim(), Some((op.to_string(), ver.trim().to_string())))
+        }
+        None => match d.find(['<', '>', '=', '~']) {
+            Some(i) => {
+                let c = &d[i..];
+                let op_len = c.find(|ch: char| !"<>=~".contains(ch)).unwrap_or(c.len());
+                (
+                    &d[..i],
+                    Some((c[..op_len].to_string(), c[op_len..].to_string())),
+                )
+            }
+            None => (d, None),
+        },
+    };
+    let name_ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-_.:/".contains(c));
+    if !name_ok {
+        return None;
+    }
+    match constraint {
+        None => Some(name.to_string()),
+        Some((op, ver)) => {
+            let op_ok = ["<", "<=", "=", ">=", ">", "~", "=~", "~="].contains(&op.as_str());
+            // A constraint may name a release (`1.2-r3`) or not.
+            let v = match ver.rsplit_once("-r") {
+                Some((v, r)) if !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()) => v,
+                _ => ver.as_str(),
+            };
+            (op_ok && valid_version(v)).then(|| format!("{name}{op}{ver}"))
+        }
+    }
+}
+
+/// The RSA key that signs the control stream, and its apk key name.
+struct Signer {
+    key: rsa::PrivateKey,
+    /// The public key's file name in /etc/apk/keys, e.g. `builder-5f3a.rsa.pub`.
+    name: String,
+    path: std::path::PathBuf,
+}
+
+impl Signer {
+    fn load(path: &Path, name: Option<&str>) -> Result<Signer> {
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        use rsa::pkcs8::DecodePrivateKey;
+        let bad =
+            |msg: String| Error::format(FMT, "--rsa-key", format!("{}: {msg}", path.display()));
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| bad(format!("cannot read the apk signing key: {e}")))?;
+        let key = if pem.contains("ENCRYPTED") {
+            Err("the key is encrypted; write a decrypted copy for the build (openssl rsa -in KEY -out PLAIN)".into())
+        } else if pem.contains("BEGIN RSA PRIVATE KEY") {
+            rsa::PrivateKey::from_pkcs1_pem(&pem).map_err(|e| e.to_string())
+        } else if pem.contains("BEGIN PRIVATE KEY") {
+            rsa::PrivateKey::from_pkcs8_pem(&pem).map_err(|e| e.to_string())
+        } else {
+            Err("not a PEM RSA private key (BEGIN RSA PRIVATE KEY or BEGIN PRIVATE KEY)".into())
+        }
+        .map_err(|e| bad(format!("cannot use the apk signing key: {e}")))?;
+        let name = match name {
+            Some(n) => n.to_string(),
+            None => format!(
+                "{}.pub",
+                path.file_name()
+                    .map(|f| f.to_string_lossy())
+                    .unwrap_or_default()
+            ),
+        };
+        // apk looks the name up as a file in its keys directory.
+        if name.is_empty() || name.contains(['/', '\0', '\n']) || name.starts_with('.') {
+            return Err(Error::format(
+                FMT,
+                "--rsa-key-name",
+                format!("`{name}` cannot be a file name in /etc/apk/keys"),
+            ));
+        }
+        Ok(Signer {
+            key,
+            name,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// PKCS#1 v1.5 over SHA-1, as `openssl dgst -sha1 -sign` (deterministic).
+    fn sign(&self, data: &[u8]) -> Result<Vec<u8>> {
+        let digest = Sha1::digest(data);
+        self.key
+            .pkcs1v15_sign_prehash::<Sha1>(&digest)
+            .map_err(|e| {
+                Error::format(
+                    FMT,
+                    "--rsa-key",
+                    format!("{}: signing failed: {e}", self.path.display()),
+                )
+            })
+    }
+}
+
+struct HashingWriter<W> {
+    inner: W,
+    hash: Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+struct DigestWriter<'a>(&'a mut Sha1);
+
+impl Write for DigestWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_follow_apk_tools_grammar() {
+        for ok in [
+            "1",
+            "1.2.3",
+            "0.01",
+            "1.2.3a",
+            "1.0_rc1",
+            "1.0_alpha",
+            "2.0_beta2_p3",
+            "3.5.0_pre1",
+            "1.0_git20240101",
+        ] {
+            assert!(valid_version(ok), "{ok} should be valid");
+        }
+        for bad in [
+            "", "v1", "1.", ".1", "1..2", "1.0-rc1", "1.0~rc1", "1.0_foo", "1.0A", "1.0ab",
+            "1.0+dfsg", "1_rc1-2", "1.0-r1",
+        ] {
+            assert!(!valid_version(bad), "{bad} should be invalid");
+        }
+    }
+
+    #[test]
+    fn dependencies_convert_and_validate() {
+        assert_eq!(
+            dependency("libc6 (>= 2.34)").as_deref(),
+            Some("libc6>=2.34")
+        );
+        assert_eq!(dependency("foo (<< 2)").as_deref(), Some("foo<2"));
+        assert_eq!(
+            dependency("so:libc.musl-x86_64.so.1").as_deref(),
+            Some("so:libc.musl-x86_64.so.1")
+        );
+        assert_eq!(
+            dependency("musl>=1.2.4-r2").as_deref(),
+            Some("musl>=1.2.4-r2")
+        );
+        assert_eq!(dependency("busybox").as_deref(), Some("busybox"));
+        assert!(dependency("foo | bar").is_none());
+        assert!(dependency("foo (>= 1:2.0)").is_none());
+    }
+
+    #[test]
+    fn arches_outside_apk_tools_list_are_refused() {
+        assert!(check_arch("x86_64").is_ok());
+        let e = check_arch("amd64").unwrap_err().to_string();
+        assert!(
+            e.contains("apk") && e.contains("package.arch") && e.contains("amd64"),
+            "{e}"
+        );
+    }
+}
