@@ -87,7 +87,7 @@ pub fn load(req: &Request) -> Result<Loaded> {
             source_date_epoch: sde,
         };
         let pkg = plan::plan(&inputs)?;
-        f.preflight(&pkg).map_err(|e| locate(&loc, e))?;
+        f.preflight(&pkg, &req.keys).map_err(|e| locate(&loc, e))?;
         plans.push((f, pkg));
     }
     Ok(Loaded {

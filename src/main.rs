@@ -13,7 +13,7 @@ use std::process::ExitCode;
 #[command(
     name = "packwright",
     version,
-    about = "Build .deb, .tar.gz and .zip packages from one manifest"
+    about = "Build .deb, .rpm, pacman, .apk, .zip and .tar.gz packages from one manifest"
 )]
 struct Cli {
     /// Project directory: relative sources in the manifest resolve here.
@@ -33,7 +33,7 @@ struct Cli {
 enum Cmd {
     /// Build packages into the output directory.
     Build {
-        /// Comma-separated formats (deb, targz, zip) [default: all].
+        /// Comma-separated formats (deb, rpm, pacman, apk, targz, zip) [default: all].
         #[arg(long, value_delimiter = ',')]
         format: Option<Vec<String>>,
         /// Output directory.
@@ -57,7 +57,7 @@ enum Cmd {
         #[arg(long, value_delimiter = ',')]
         format: Option<Vec<String>>,
     },
-    /// Show a package's metadata, files and scripts (.deb, .tar.gz, .zip).
+    /// Show a package's metadata, files and scripts (any of the six formats).
     Inspect { file: PathBuf },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },

@@ -313,3 +313,38 @@ fn zip_requires_crlf_in_windows_scripts() {
     let zip = p.build("zip");
     assert_eq!(zip.len(), 1);
 }
+
+#[test]
+fn a_bad_signing_key_stops_every_format_before_any_is_written() {
+    let p = Project::new(BASE);
+    let out = p.packwright(&[
+        "build",
+        "--format",
+        "deb,apk",
+        "--rsa-key",
+        "/nonexistent/key.pem",
+        "--out",
+        p.dist().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--rsa-key"), "{}", stderr(&out));
+    assert!(
+        !p.dist().exists() || std::fs::read_dir(p.dist()).unwrap().next().is_none(),
+        "no .deb may be written either"
+    );
+}
+
+#[test]
+fn format_arch_overrides_the_package_arch_for_that_format_only() {
+    let p = Project::new(&with("[format.zip]\narch = \"all\"\n"));
+    let out = common::stdout(&common::run(&mut p.cmd(&["check", "--format", "deb,zip"])));
+    assert!(out.contains("demo_1.0.0-1_amd64.deb"), "{out}");
+    assert!(out.contains("demo-1.0.0-windows-all.zip"), "{out}");
+    let err = fails(&with("[format.deb]\narch = \"sparc\"\n"), |_| {});
+    expect(
+        &err,
+        "8:8",
+        "format.deb.arch",
+        "unknown architecture `sparc`",
+    );
+}

@@ -31,11 +31,11 @@ complete -c packwright -n "__fish_packwright_needs_command" -s h -l help -d 'Pri
 complete -c packwright -n "__fish_packwright_needs_command" -s V -l version -d 'Print version'
 complete -c packwright -n "__fish_packwright_needs_command" -f -a "build" -d 'Build packages into the output directory'
 complete -c packwright -n "__fish_packwright_needs_command" -f -a "check" -d 'Validate the manifest and print the plan per format'
-complete -c packwright -n "__fish_packwright_needs_command" -f -a "inspect" -d 'Show a package\'s metadata, files and scripts (.deb, .tar.gz, .zip)'
+complete -c packwright -n "__fish_packwright_needs_command" -f -a "inspect" -d 'Show a package\'s metadata, files and scripts (any of the six formats)'
 complete -c packwright -n "__fish_packwright_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c packwright -n "__fish_packwright_needs_command" -f -a "manpage" -d 'Print the man page (roff)'
 complete -c packwright -n "__fish_packwright_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c packwright -n "__fish_packwright_using_subcommand build" -l format -d 'Comma-separated formats (deb, targz, zip) [default: all]' -r
+complete -c packwright -n "__fish_packwright_using_subcommand build" -l format -d 'Comma-separated formats (deb, rpm, pacman, apk, targz, zip) [default: all]' -r
 complete -c packwright -n "__fish_packwright_using_subcommand build" -l out -d 'Output directory' -r -F
 complete -c packwright -n "__fish_packwright_using_subcommand build" -l pgp-key -d 'OpenPGP secret key (armored) to sign rpm packages' -r -F
 complete -c packwright -n "__fish_packwright_using_subcommand build" -l pgp-passphrase -d 'Passphrase of --pgp-key' -r
@@ -64,7 +64,7 @@ complete -c packwright -n "__fish_packwright_using_subcommand manpage" -l json -
 complete -c packwright -n "__fish_packwright_using_subcommand manpage" -s h -l help -d 'Print help'
 complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "build" -d 'Build packages into the output directory'
 complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "check" -d 'Validate the manifest and print the plan per format'
-complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "inspect" -d 'Show a package\'s metadata, files and scripts (.deb, .tar.gz, .zip)'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "inspect" -d 'Show a package\'s metadata, files and scripts (any of the six formats)'
 complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "completions" -d 'Print shell completions'
 complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "manpage" -d 'Print the man page (roff)'
 complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

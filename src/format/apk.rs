@@ -168,6 +168,15 @@ fn compression_level(pkg: &Package) -> Result<i32> {
     }
 }
 
+/// A missing or unreadable key must stop the build before any format is
+/// written, not only this one.
+pub fn check_keys(keys: &Keys) -> Result<()> {
+    if let Some(path) = &keys.rsa {
+        Signer::load(path, keys.rsa_name.as_deref())?;
+    }
+    Ok(())
+}
+
 pub fn write(
     pkg: &Package,
     out: &mut File,

@@ -100,12 +100,12 @@ impl Format {
 
     /// Every check a writer makes before its first byte, so that a bad
     /// input for one format stops the build before any format is written.
-    pub fn preflight(self, pkg: &Package) -> Result<()> {
+    pub fn preflight(self, pkg: &Package, keys: &Keys) -> Result<()> {
         self.file_name(pkg)?;
         match self {
             Format::Zip => zip::check(pkg),
             Format::Pacman => pacman::check(pkg),
-            Format::Apk => apk::check(pkg),
+            Format::Apk => apk::check(pkg).and_then(|_| apk::check_keys(keys)),
             Format::Deb | Format::Targz => Ok(()),
         }
     }

@@ -100,12 +100,18 @@ fn meta(inp: &Inputs) -> Result<Meta> {
             "the maintainer must not be empty (\"Name <email>\")",
         ));
     }
-    let arch = Arch::parse(&p.arch).ok_or_else(|| {
+    // `[format.<key>] arch` overrides the package's architecture for that
+    // format (e.g. an `all` zip beside x86_64 system packages).
+    let (arch_key, arch_name) =
+        match format_options(inp.manifest, inp.format).and_then(|o| o.arch.clone()) {
+            Some(a) => (format!("format.{}.arch", inp.format.key()), a),
+            None => ("package.arch".to_string(), p.arch.clone()),
+        };
+    let arch = Arch::parse(&arch_name).ok_or_else(|| {
         loc.error(
-            "package.arch",
+            &arch_key,
             format!(
-                "unknown architecture `{}`; known: {}",
-                p.arch,
+                "unknown architecture `{arch_name}`; known: {}",
                 Arch::known()
             ),
         )
