@@ -84,15 +84,7 @@ pub fn write(pkg: &Package, out: &mut File, spool_dir: &Path, report: &dyn Repor
     let enc =
         Encoder::new(comp, pkg.options.level, Counter::new(BufWriter::new(spool))).at(spool_dir)?;
     let mut tar = TarOut::new(enc);
-    let root = Entry {
-        path: String::new(),
-        kind: Kind::Dir,
-        mode: 0o755,
-        owner: "root".into(),
-        group: "root".into(),
-        owned: false,
-        from: String::new(),
-    };
+    let root = Entry::root_dir("");
     archive::append_entry(&mut tar, &root, "./", pkg.meta.mtime, &[], &mut |_| {})?;
     let total: u64 = tree.iter().map(Entry::size).sum();
     let (mut done, mut kib) = (0u64, 0u64);
@@ -136,15 +128,7 @@ pub fn write(pkg: &Package, out: &mut File, spool_dir: &Path, report: &dyn Repor
         files.push((name, text.clone().into_bytes(), 0o755));
     }
     let mut ctar = TarOut::new(Encoder::new(comp, pkg.options.level, Vec::new()).at(spool_dir)?);
-    let dot = Entry {
-        path: String::new(),
-        kind: Kind::Dir,
-        mode: 0o755,
-        owner: "root".into(),
-        group: "root".into(),
-        owned: false,
-        from: String::new(),
-    };
+    let dot = Entry::root_dir("");
     archive::append_entry(&mut ctar, &dot, "./", pkg.meta.mtime, &[], &mut |_| {})?;
     for (name, data, mode) in files {
         let e = Entry::generated(name, data, mode, "control");

@@ -61,7 +61,7 @@ pub fn inspect(path: &Path, r: &mut dyn Read) -> Result<Inspection> {
             f
         })
         .collect();
-    let mut fields = parse_pkginfo(&info);
+    let mut fields = super::parse_pkginfo(&info, &[]);
     fields.insert("signed".into(), (!signatures.is_empty()).into());
     if !signatures.is_empty() {
         // `RSA.<key name>` / `RSA256.<key name>`: the key apk looks up in
@@ -81,27 +81,4 @@ pub fn inspect(path: &Path, r: &mut dyn Read) -> Result<Inspection> {
         files,
         scripts,
     })
-}
-
-/// `key = value` lines; a key given more than once (`depend`) becomes a list.
-pub fn parse_pkginfo(text: &str) -> serde_json::Map<String, serde_json::Value> {
-    use serde_json::Value;
-    let mut out = serde_json::Map::new();
-    for line in text.lines() {
-        if line.starts_with('#') {
-            continue;
-        }
-        let Some((k, v)) = line.split_once(" = ") else {
-            continue;
-        };
-        let v = Value::String(v.to_string());
-        match out.get_mut(k) {
-            None => {
-                out.insert(k.to_string(), v);
-            }
-            Some(Value::Array(a)) => a.push(v),
-            Some(old) => *old = Value::Array(vec![old.take(), v]),
-        }
-    }
-    out
 }

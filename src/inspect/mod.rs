@@ -141,3 +141,30 @@ pub(crate) fn list_tar(
     }
     Ok(out)
 }
+
+/// pacman's and apk's `.PKGINFO`: `key = value` lines, `#` comments. Keys in
+/// `lists`, and any key given more than once (`depend`), become arrays.
+pub(crate) fn parse_pkginfo(
+    text: &str,
+    lists: &[&str],
+) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::Value;
+    let mut out = serde_json::Map::new();
+    for line in text.lines() {
+        let Some((k, v)) = line.split_once(" = ").filter(|_| !line.starts_with('#')) else {
+            continue;
+        };
+        let v = Value::String(v.to_string());
+        match out.get_mut(k) {
+            None if lists.contains(&k) => {
+                out.insert(k.to_string(), Value::Array(vec![v]));
+            }
+            None => {
+                out.insert(k.to_string(), v);
+            }
+            Some(Value::Array(a)) => a.push(v),
+            Some(old) => *old = Value::Array(vec![old.take(), v]),
+        }
+    }
+    out
+}

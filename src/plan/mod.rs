@@ -154,6 +154,20 @@ impl Package {
 }
 
 impl Entry {
+    /// A root-owned 0755 directory that no manifest key created (an
+    /// archive's `./`).
+    pub fn root_dir(path: impl Into<String>) -> Entry {
+        Entry {
+            path: path.into(),
+            kind: Kind::Dir,
+            mode: 0o755,
+            owner: "root".into(),
+            group: "root".into(),
+            owned: false,
+            from: String::new(),
+        }
+    }
+
     /// A generated regular file owned by root.
     pub fn generated(path: impl Into<String>, data: Vec<u8>, mode: u32, from: &str) -> Entry {
         Entry {
