@@ -280,3 +280,25 @@ fn generated_scripts_pass_shellcheck_and_parse_in_dash_and_busybox() {
         run(Command::new("busybox").args(["sh", "-n"]).arg(&f));
     }
 }
+
+#[test]
+fn gzip_payload_of_several_members_extracts_with_dpkg_deb() {
+    if !tool("dpkg-deb") {
+        return;
+    }
+    let p = demo("1.0.0", "[[files]]\nsrc = \"big.bin\"\ndst = \"/usr/share/demo/big.bin\"\n[format.deb]\ncompression = \"gzip\"\n");
+    // 3.5 MiB of varied bytes: four gzip members of 1 MiB blocks.
+    let big: Vec<u8> = (0..3_500_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    std::fs::write(p.path().join("big.bin"), &big).unwrap();
+    let deb = &p.build("deb")[0];
+    let members = stdout(&run(Command::new("ar").arg("t").arg(deb)));
+    assert!(members.contains("data.tar.gz"), "{members}");
+    let t = tempfile::tempdir().unwrap();
+    run(Command::new("dpkg-deb").arg("-x").arg(deb).arg(t.path()));
+    assert!(
+        std::fs::read(t.path().join("usr/share/demo/big.bin")).unwrap() == big,
+        "payload must survive intact"
+    );
+}

@@ -1,6 +1,7 @@
 //! Compression streams with byte-stable output (no names or times in gzip
 //! headers, single-threaded xz and zstd).
 
+use super::pgzip::Mode;
 use crate::plan::Compression;
 use std::io::{self, BufRead, BufReader, Read, Write};
 
@@ -44,6 +45,7 @@ impl<W: Write> Encoder<W> {
                 w,
                 level.clamp(0, 9) as u32,
                 threads(),
+                Mode::Members,
             )?),
             Compression::Xz => {
                 Encoder::Xz(liblzma::write::XzEncoder::new(w, level.clamp(0, 9) as u32))
@@ -59,6 +61,20 @@ impl<W: Write> Encoder<W> {
                 Encoder::Zstd(e)
             }
         })
+    }
+
+    /// Gzip as exactly one member, for readers that treat a member boundary
+    /// as the end of a stream (apk).
+    pub fn gzip_one_member(w: W, level: Option<i32>) -> io::Result<Self> {
+        let level = level
+            .unwrap_or_else(|| default_level(Compression::Gzip))
+            .clamp(0, 9) as u32;
+        Ok(Encoder::Gzip(super::pgzip::ParGzip::new(
+            w,
+            level,
+            threads(),
+            Mode::OneMember,
+        )?))
     }
 
     pub fn finish(self) -> io::Result<W> {

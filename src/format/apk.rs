@@ -199,7 +199,7 @@ pub fn write(
         inner: Counter::new(BufWriter::new(spool)),
         hash: Sha256::new(),
     };
-    let mut tar = TarOut::new(Encoder::new(Compression::Gzip, Some(level), sink).at(spool_dir)?);
+    let mut tar = TarOut::new(Encoder::gzip_one_member(sink, Some(level)).at(spool_dir)?);
     let tree = pkg.tree_with(Vec::new());
     let total: u64 = tree.iter().map(Entry::size).sum();
     let mut done = 0u64;
@@ -300,7 +300,7 @@ fn append_data_entry<W: Write>(tar: &mut TarOut<W>, e: &Entry, mtime: u64) -> Re
 /// A gzip member holding a cut tar (no end-of-archive blocks) of small
 /// generated files: the control and signature streams.
 fn small_stream(members: &[(&str, Vec<u8>, u32)], mtime: u64, level: i32) -> io::Result<Vec<u8>> {
-    let mut tar = TarOut::new(Encoder::new(Compression::Gzip, Some(level), Vec::new())?);
+    let mut tar = TarOut::new(Encoder::gzip_one_member(Vec::new(), Some(level))?);
     for (name, data, mode) in members {
         let mut r: &[u8] = data;
         tar.append(
