@@ -61,6 +61,9 @@ TOML
   set -- $pw
   printf '%-8s %-6s %-10s %8s %9s %12s\n' "$fmt" "$comp" packwright "$2" "$3" "$4"
   pw_wall=$2; pw_rss=$3
+  # nfpm's archlinux packages are zstd and its apks gzip, with no setting.
+  case $np in deb | rpm) nfcomp="$np:
+  compression: $comp" ;; *) nfcomp= ;; esac
   if [ -n "$np" ]; then
     cat > "$W/proj/nfpm.yaml" <<YAML
 name: bench
@@ -69,8 +72,7 @@ arch: amd64
 maintainer: Bench <bench@example.org>
 description: benchmark payload
 license: MIT
-$np:
-  compression: $comp
+$nfcomp
 contents:
   - src: $W/proj/payload
     dst: /usr/share/bench
