@@ -83,3 +83,35 @@ fn no_temp_files_are_left_behind() {
             .contains("packwright-tmp"));
     }
 }
+
+/// The design's whole schema parses, including the sections whose behaviour
+/// is not built yet, which `check` lists and `build` refuses.
+#[test]
+fn the_design_manifest_example_parses_and_reports_what_is_not_built() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/design.toml"),
+    )
+    .unwrap();
+    let p = common::Project::new(&text);
+    p.exec("target/release/imsrv", "#!/bin/sh\n");
+    p.file("CHANGELOG.md", "## 3.5.0\n- MongoDB.\n");
+    p.file("scripts/post-install.sh", "true\n");
+    let out = run(&mut p.cmd(&["check", "--format", "deb"]));
+    let text = stdout(&out);
+    assert!(text.contains("deb → imsrv_3.5.0-1_amd64.deb"), "{text}");
+    for key in [
+        "config",
+        "users",
+        "systemd",
+        "upgrade",
+        "migrations",
+        "hook",
+    ] {
+        assert!(
+            text.contains(&format!("not built yet: `{key}`")),
+            "{key}: {text}"
+        );
+    }
+    let build = p.packwright(&["build", "--format", "deb"]);
+    assert_eq!(build.status.code(), Some(2));
+}
