@@ -3,6 +3,7 @@
 
 pub mod ar;
 pub mod compress;
+pub mod cpio;
 pub mod tar;
 
 use std::io::{self, Read, Write};

@@ -2,6 +2,7 @@
 //! writer file, and its tests.
 
 mod deb;
+mod rpm;
 mod targz;
 mod zip;
 
@@ -26,17 +27,19 @@ pub struct Keys {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Format {
     Deb,
+    Rpm,
     Targz,
     Zip,
 }
 
 impl Format {
-    pub const ALL: [Format; 3] = [Format::Deb, Format::Targz, Format::Zip];
+    pub const ALL: [Format; 4] = [Format::Deb, Format::Rpm, Format::Targz, Format::Zip];
 
     /// The name used in the manifest (`only = [...]`, `[format.<key>]`) and CLI.
     pub fn key(self) -> &'static str {
         match self {
             Format::Deb => "deb",
+            Format::Rpm => "rpm",
             Format::Targz => "targz",
             Format::Zip => "zip",
         }
@@ -53,7 +56,7 @@ impl Format {
 
     pub fn layout(self) -> Layout {
         match self {
-            Format::Deb => Layout::System,
+            Format::Deb | Format::Rpm => Layout::System,
             Format::Targz | Format::Zip => Layout::Portable,
         }
     }
@@ -62,6 +65,7 @@ impl Format {
     pub fn file_name(self, pkg: &Package) -> Result<String> {
         match self {
             Format::Deb => deb::file_name(pkg),
+            Format::Rpm => rpm::file_name(pkg),
             Format::Targz => Ok(format!("{}.tar.gz", pkg.meta.portable_stem())),
             Format::Zip => Ok(format!("{}.zip", pkg.meta.portable_stem())),
         }
@@ -75,9 +79,9 @@ impl Format {
         keys: &Keys,
         report: &dyn Report,
     ) -> Result<()> {
-        let _ = keys; // deb, tar.gz and zip are not signed by packwright
         match self {
             Format::Deb => deb::write(pkg, out, spool, report),
+            Format::Rpm => rpm::write(pkg, out, spool, keys, report),
             Format::Targz => targz::write(pkg, out, report),
             Format::Zip => zip::write(pkg, out, report),
         }
@@ -89,6 +93,7 @@ impl Format {
         self.file_name(pkg)?;
         match self {
             Format::Zip => zip::check(pkg),
+            Format::Rpm => rpm::check(pkg),
             Format::Deb | Format::Targz => Ok(()),
         }
     }

@@ -3,6 +3,7 @@
 //! snippet: `<event> <old-version> <new-version>` (empty when not known).
 
 pub mod deb;
+pub mod rpm;
 
 use crate::plan::{Event, Package};
 

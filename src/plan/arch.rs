@@ -99,6 +99,7 @@ impl Arch {
         let r = self.row();
         match format {
             Format::Deb => r.2,
+            Format::Rpm => r.3,
             Format::Targz | Format::Zip => r.1[0],
         }
     }
