@@ -31,8 +31,9 @@ mod deps;
 
 use deps::{Dep, Sense};
 
-/// The Group when `[format.rpm] group` is unset: Fedora's and rpmbuild's.
-const DEFAULT_GROUP: &str = "Unspecified";
+/// The Group when `[format.rpm] group` is unset: an entry of rpm's classic
+/// GROUPS list. Not "Unspecified", which rpmlint reports as no group at all.
+const DEFAULT_GROUP: &str = "Applications/System";
 
 /// rpm's Version and Release: letters, digits and `._+~^`; no `-`, which
 /// separates them in a package's `name-version-release`.

@@ -3,6 +3,7 @@
 
 mod deb;
 mod portable;
+mod rpm;
 
 use crate::archive::compress;
 use crate::error::{Error, IoContext, Result};
@@ -45,6 +46,9 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
     if head.starts_with(b"!<arch>\n") {
         return deb::inspect(path, &mut r);
     }
+    if head.starts_with(&[0xed, 0xab, 0xee, 0xdb]) {
+        return rpm::inspect(path, &mut r);
+    }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         return portable::zip(path);
     }
@@ -53,7 +57,7 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
     }
     Err(Error::package(
         path,
-        "not a package packwright can read (.deb, .tar.gz, .zip)",
+        "not a package packwright can read (.deb, .rpm, .tar.gz, .zip)",
     ))
 }
 
