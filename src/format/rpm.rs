@@ -331,7 +331,8 @@ pub fn write(
         f.sizes.push(size);
         f.modes.push(mode as u16);
         f.links.push(link);
-        f.flags.push(file_flags(&e.path));
+        f.flags
+            .push(if e.is_dir() { 0 } else { file_flags(&e.path) });
         f.users.push(e.owner.clone());
         f.groups.push(e.group.clone());
         f.dir_index.push(di as u32);

@@ -82,9 +82,10 @@ pub fn scripts(pkg: &Package, evr: &str) -> Vec<(Slot, String)> {
         );
     }
     if !cu.is_empty() {
+        // stderr closed rather than sent to /dev/null: chroots may lack /dev.
         add(
             Slot::PostTrans,
-            format!("if [ -e {marker} ]; then\nrm -f {marker}\nrmdir {STATE} 2>/dev/null || :\n{cu}fi\n"),
+            format!("if [ -e {marker} ]; then\nrm -f {marker}\nrmdir {STATE} 2>&- || :\n{cu}fi\n"),
         );
     }
     // Only a real removal ($1 = 0), never the old package during an upgrade.
