@@ -264,6 +264,10 @@ fn install_upgrade_remove_run_each_user_script_once_with_normalised_arguments() 
         Path::new("/usr/bin/demo")
     );
 
+    // rpm's own verification: digests, sizes, modes, owners, link targets.
+    let verify = rpm_in(r, &["--nodeps", "-V", "demo"]);
+    assert_eq!(stdout(&verify), "");
+
     // The old package's %preun/%postun run during the upgrade with $1=1:
     // they must not run the pre-remove/post-remove snippets.
     rpm_in(r, &["--nodeps", "-U", rpm2.to_str().unwrap()]);

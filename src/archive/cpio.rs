@@ -135,6 +135,17 @@ mod tests {
     }
 
     #[test]
+    fn stripped_entries_name_the_header_index() {
+        let mut c = CpioOut::new(Vec::new());
+        c.append_stripped(0x2a, 3, &mut &b"abc"[..]).unwrap();
+        let out = c.finish().unwrap();
+        // 14-byte header padded to 16, body padded to 4, then the trailer.
+        assert_eq!(&out[..16], b"07070X0000002a\0\0");
+        assert_eq!(&out[16..20], b"abc\0");
+        assert_eq!(&out[20..26], b"070701");
+    }
+
+    #[test]
     fn short_sources_are_an_error() {
         let mut c = CpioOut::new(Vec::new());
         let h = Head {
