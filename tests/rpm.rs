@@ -74,6 +74,8 @@ replaces = ["old-demo (<< 1.0)"]
 
 [format.rpm]
 group = "Applications/Internet"
+distribution = "Demo Linux"
+fields = { BugURL = "https://example.org/demo/issues" }
 "#,
     )
     .replace(
@@ -151,8 +153,30 @@ group = "Applications/Internet"
         rpm_q(&rpm, &["--qf", "%{PAYLOADCOMPRESSOR} %{BUILDTIME}\n"]),
         "zstd 1700000000\n"
     );
+    assert_eq!(
+        rpm_q(&rpm, &["--qf", "%{DISTRIBUTION} %{BUGURL}\n"]),
+        "Demo Linux https://example.org/demo/issues\n"
+    );
     let k = stdout(&run(Command::new("rpm").arg("-K").arg(&rpm)));
     assert!(k.ends_with("digests OK\n"), "{k}");
+}
+
+#[test]
+fn an_epoch_is_part_of_every_version_rpm_compares() {
+    if !tool("rpm") {
+        return;
+    }
+    let p = Project::new(
+        &demo_manifest("1.0.0", "").replace("release = \"1\"", "release = \"1\"\nepoch = 2"),
+    );
+    p.exec("bin/demo", "#!/bin/sh\n");
+    p.file("README.md", "x\n");
+    let rpm = only_rpm(&p.build("rpm"));
+    // The file name leaves the epoch out, as rpmbuild's does.
+    assert_eq!(rpm.file_name().unwrap(), "demo-1.0.0-1.x86_64.rpm");
+    assert_eq!(rpm_q(&rpm, &["--qf", "%{EPOCH}\n"]), "2\n");
+    assert!(rpm_q(&rpm, &["--provides"]).contains("demo = 2:1.0.0-1\n"));
+    assert!(rpm_q(&rpm, &["--changelog"]).contains("<demo@example.org> - 2:1.0.0-1\n"));
 }
 
 #[test]

@@ -15,7 +15,7 @@ use crate::archive::{
 use crate::error::{Error, IoContext, Result};
 use crate::format::{Format, Keys};
 use crate::lifecycle::rpm::{self as life, Slot};
-use crate::plan::{Compression, Entry, Kind, Package};
+use crate::plan::{Compression, Entry, Event, Kind, Package};
 use crate::report::Report;
 use rpm::signature::Signing;
 use rpm::{
@@ -265,6 +265,9 @@ pub fn write(
     let rels = relations(pkg)?;
     let fields = extra_fields(pkg)?;
     let signer = signer(keys)?;
+    if pkg.scripts.contains_key(&Event::Purge) {
+        report.note("rpm: scripts.purge is not used: rpm has no purge step (`rpm -e` runs pre-remove and post-remove)");
+    }
     let comp = pkg.options.compression.unwrap_or(Compression::Zstd);
     let level = pkg
         .options
