@@ -285,17 +285,15 @@ pub fn write(
     let enc = Encoder::new(comp, Some(level), packed).at(spool_dir)?;
     let mut cpio = CpioOut::new(Hashing::new(enc));
     let mut f = Files::default();
+    let mut dir_index = std::collections::HashMap::new();
     let total: u64 = tree.iter().map(|e| e.size()).sum();
     let mut done = 0u64;
     for (i, e) in tree.iter().enumerate() {
         let (dir, base) = split(&e.path);
-        let di = match f.dirs.iter().rposition(|d| d == dir) {
-            Some(i) => i,
-            None => {
-                f.dirs.push(dir.to_string());
-                f.dirs.len() - 1
-            }
-        };
+        let di = *dir_index.entry(dir.to_string()).or_insert_with(|| {
+            f.dirs.push(dir.to_string());
+            f.dirs.len() - 1
+        });
         let mut sha = Sha256::new();
         let (ty, size, link) = match &e.kind {
             Kind::Dir => (0o040000, 0, String::new()),
