@@ -761,3 +761,43 @@ fn dogfood_rpm_is_rpmlint_clean_when_signed() {
         "{clean}"
     );
 }
+
+#[test]
+fn a_failing_pre_upgrade_snippet_stops_the_upgrade() {
+    if !tool("rpm") || !tool("busybox") || !is_root() {
+        return;
+    }
+    let v1 = demo_with_scripts("1.0.0", "");
+    let v2 = demo_with_scripts("2.0.0", "");
+    v2.file(
+        "scripts/pre-upgrade.sh",
+        "echo refused >> /packwright.log\nexit 3\n",
+    );
+    let rpm1 = only_rpm(&v1.build("rpm"));
+    let rpm2 = only_rpm(&v2.build("rpm"));
+    let root = scratch_root();
+    let r = root.path();
+    rpm_in(r, &["--nodeps", "-i", rpm1.to_str().unwrap()]);
+    let out = Command::new("rpm")
+        .arg("--root")
+        .arg(r)
+        .args([
+            "--dbpath",
+            "/var/lib/rpm",
+            "--force-debian",
+            "--nodeps",
+            "-U",
+        ])
+        .arg(&rpm2)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the upgrade went through");
+    assert_eq!(stdout(&rpm_in(r, &["-q", "demo"])), "demo-1.0.0-1.x86_64\n");
+    let bin = std::fs::read_to_string(r.join("usr/bin/demo")).unwrap();
+    assert_eq!(bin, "#!/bin/sh\necho demo 1.0.0\n");
+    let log = std::fs::read_to_string(r.join("packwright.log")).unwrap();
+    assert_eq!(
+        log,
+        "pre-install||1.0.0-1\npost-install||1.0.0-1\nrefused\n"
+    );
+}
