@@ -320,6 +320,21 @@ fn a_bad_signing_key_stops_every_format_before_any_is_written() {
     let out = p.packwright(&[
         "build",
         "--format",
+        "deb,rpm",
+        "--pgp-key",
+        "/nonexistent/key.asc",
+        "--out",
+        p.dist().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--pgp-key"), "{}", stderr(&out));
+    assert!(
+        !p.dist().exists() || std::fs::read_dir(p.dist()).unwrap().next().is_none(),
+        "no .deb may be written either"
+    );
+    let out = p.packwright(&[
+        "build",
+        "--format",
         "deb,apk",
         "--rsa-key",
         "/nonexistent/key.pem",

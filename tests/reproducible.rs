@@ -72,7 +72,11 @@ fn two_builds_from_different_paths_umasks_and_mtimes_are_identical() {
         "077",
         99,
     );
-    assert_eq!(a.len(), packwright::format::Format::ALL.len(), "every format builds: {a:?}");
+    assert_eq!(
+        a.len(),
+        packwright::format::Format::ALL.len(),
+        "every format builds: {a:?}"
+    );
     assert_eq!(a, b);
     // And the inputs' path never leaks into an artifact.
     for name in a.keys() {

@@ -3,6 +3,7 @@
 
 pub mod ar;
 pub mod compress;
+pub mod cpio;
 pub mod pgzip;
 pub mod tar;
 

@@ -4,6 +4,7 @@
 mod apk;
 mod deb;
 mod pacman;
+mod rpm;
 mod targz;
 mod zip;
 
@@ -28,6 +29,7 @@ pub struct Keys {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Format {
     Deb,
+    Rpm,
     Pacman,
     Apk,
     Targz,
@@ -35,8 +37,9 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Deb,
+        Format::Rpm,
         Format::Pacman,
         Format::Apk,
         Format::Targz,
@@ -47,6 +50,7 @@ impl Format {
     pub fn key(self) -> &'static str {
         match self {
             Format::Deb => "deb",
+            Format::Rpm => "rpm",
             Format::Pacman => "pacman",
             Format::Apk => "apk",
             Format::Targz => "targz",
@@ -65,7 +69,7 @@ impl Format {
 
     pub fn layout(self) -> Layout {
         match self {
-            Format::Deb | Format::Pacman | Format::Apk => Layout::System,
+            Format::Deb | Format::Rpm | Format::Pacman | Format::Apk => Layout::System,
             Format::Targz | Format::Zip => Layout::Portable,
         }
     }
@@ -74,6 +78,7 @@ impl Format {
     pub fn file_name(self, pkg: &Package) -> Result<String> {
         match self {
             Format::Deb => deb::file_name(pkg),
+            Format::Rpm => rpm::file_name(pkg),
             Format::Pacman => pacman::file_name(pkg),
             Format::Apk => apk::file_name(pkg),
             Format::Targz => Ok(format!("{}.tar.gz", pkg.meta.portable_stem())),
@@ -91,6 +96,7 @@ impl Format {
     ) -> Result<()> {
         match self {
             Format::Deb => deb::write(pkg, out, spool, report),
+            Format::Rpm => rpm::write(pkg, out, spool, keys, report),
             Format::Pacman => pacman::write(pkg, out, report),
             Format::Apk => apk::write(pkg, out, spool, keys, report),
             Format::Targz => targz::write(pkg, out, report),
@@ -104,6 +110,7 @@ impl Format {
         self.file_name(pkg)?;
         match self {
             Format::Zip => zip::check(pkg),
+            Format::Rpm => rpm::check(pkg).and_then(|_| rpm::check_keys(keys)),
             Format::Pacman => pacman::check(pkg),
             Format::Apk => apk::check(pkg).and_then(|_| apk::check_keys(keys)),
             Format::Deb | Format::Targz => Ok(()),

@@ -5,6 +5,7 @@ mod apk;
 mod deb;
 mod pacman;
 mod portable;
+mod rpm;
 
 use crate::archive::compress;
 use crate::error::{Error, IoContext, Result};
@@ -46,6 +47,9 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
     let head = r.fill_buf().at(path)?.to_vec();
     if head.starts_with(b"!<arch>\n") {
         return deb::inspect(path, &mut r);
+    }
+    if head.starts_with(&[0xed, 0xab, 0xee, 0xdb]) {
+        return rpm::inspect(path, &mut r);
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         return portable::zip(path);

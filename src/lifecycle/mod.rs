@@ -5,6 +5,7 @@
 pub mod apk;
 pub mod deb;
 pub mod pacman;
+pub mod rpm;
 
 use crate::plan::{Event, Package};
 

@@ -18,8 +18,6 @@ struct Row {
     arch: Arch,
     names: &'static [&'static str],
     deb: &'static str,
-    // Read by the rpm, pacman and apk writers as they land.
-    #[allow(dead_code)]
     rpm: &'static str,
     pacman: &'static str,
     apk: &'static str,
@@ -124,6 +122,7 @@ impl Arch {
         let r = self.row();
         match format {
             Format::Deb => r.deb,
+            Format::Rpm => r.rpm,
             Format::Pacman => r.pacman,
             Format::Apk => r.apk,
             Format::Targz | Format::Zip => r.names[0],

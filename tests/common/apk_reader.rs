@@ -285,7 +285,7 @@ pub fn check(bytes: &[u8], key: Option<&str>) -> Result<Apk, Vec<String>> {
                 .map(|(_, v)| v.as_str())
         };
         for k in REQUIRED {
-            if get(k).map_or(true, str::is_empty) {
+            if get(k).is_none_or(str::is_empty) {
                 errs.push(format!(".PKGINFO: required field `{k}` is missing"));
             }
         }
@@ -390,7 +390,7 @@ fn cstr(field: &[u8]) -> String {
 /// Parse one tar stream by hand. `ends` says whether it must end with the
 /// two zero blocks (data) or must have none at all (signature, control).
 pub fn parse_tar(t: &[u8], ends: bool) -> Result<Vec<TarEntry>, String> {
-    if t.len() % 512 != 0 {
+    if !t.len().is_multiple_of(512) {
         return Err(format!("length {} is not a multiple of 512", t.len()));
     }
     let mut out = Vec::new();

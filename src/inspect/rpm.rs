@@ -1,0 +1,180 @@
+//! .rpm files, packwright's and anyone else's (rpmbuild's, nfpm's): only
+//! the lead and the two headers are read; the payload is never loaded.
+
+use super::{FileInfo, Inspection, ScriptInfo};
+use crate::error::{Error, Result};
+use rpm::{Dependency, DependencyFlags, FileType, PackageMetadata};
+use serde_json::{Map, Value};
+use std::io::BufRead;
+use std::path::Path;
+
+pub fn inspect(path: &Path, r: &mut dyn BufRead) -> Result<Inspection> {
+    let bad = |e: rpm::Error| Error::package(path, format!("bad .rpm: {e}"));
+    let meta = PackageMetadata::parse(&mut BufReadRef(r)).map_err(bad)?;
+    let mut fields = Map::new();
+    let mut put = |k: &str, v: Option<String>| {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            fields.insert(k.to_string(), Value::String(v));
+        }
+    };
+    let s = |r: std::result::Result<&str, rpm::Error>| r.ok().map(str::to_string);
+    put("Name", s(meta.get_name()));
+    put("Epoch", meta.get_epoch().ok().map(|e| e.to_string()));
+    put("Version", s(meta.get_version()));
+    put("Release", s(meta.get_release()));
+    put("Architecture", s(meta.get_arch()));
+    put("Summary", s(meta.get_summary()));
+    put("Description", s(meta.get_description()));
+    put("License", s(meta.get_license()));
+    put("Group", s(meta.get_group()));
+    put("URL", s(meta.get_url()));
+    put("Vendor", s(meta.get_vendor()));
+    put("Packager", s(meta.get_packager()));
+    put(
+        "Build Time",
+        meta.get_build_time().ok().map(|t| t.to_string()),
+    );
+    put("Build Host", s(meta.get_build_host()));
+    put("Source RPM", s(meta.get_source_rpm()));
+    put(
+        "Payload",
+        meta.get_payload_compressor().ok().map(|c| c.to_string()),
+    );
+    for (k, deps) in [
+        ("Requires", meta.get_requires()),
+        ("Provides", meta.get_provides()),
+        ("Conflicts", meta.get_conflicts()),
+        ("Obsoletes", meta.get_obsoletes()),
+        ("Recommends", meta.get_recommends()),
+        ("Suggests", meta.get_suggests()),
+    ] {
+        let list = deps.map_err(bad)?;
+        put(k, Some(list.iter().map(dep).collect::<Vec<_>>().join(", ")));
+    }
+    if let Ok(log) = meta.get_changelog_entries() {
+        let text: Vec<String> = log
+            .iter()
+            .map(|c| format!("{} ({})\n{}", c.name, c.timestamp, c.description))
+            .collect();
+        put("Changelog", Some(text.join("\n\n")));
+    }
+    let keys: Vec<String> = meta
+        .signatures()
+        .unwrap_or_default()
+        .iter()
+        .map(|i| match (i.fingerprint(), i.key_id()) {
+            (Some(f), _) => format!("fingerprint {f}"),
+            (None, Some(k)) => format!("key id {k}"),
+            (None, None) => "unknown key".to_string(),
+        })
+        .collect();
+    put("Signature", Some(keys.join(", ")));
+
+    let files = meta
+        .get_file_entries()
+        .map_err(bad)?
+        .iter()
+        .map(|f| FileInfo {
+            path: f.path().to_string_lossy().into_owned(),
+            kind: match f.file_type() {
+                FileType::Regular => "file",
+                FileType::Dir => "dir",
+                FileType::SymbolicLink => "symlink",
+                _ => "other",
+            },
+            mode: format!("{:04o}", f.permissions() & 0o7777),
+            owner: f.user().to_string(),
+            group: f.group().to_string(),
+            size: f.size() as u64,
+            link: f.linkto().filter(|l| !l.is_empty()).map(str::to_string),
+        })
+        .collect();
+
+    let mut scripts = Vec::new();
+    for (name, got) in [
+        ("%pretrans", meta.get_pre_trans_script()),
+        ("%pre", meta.get_pre_install_script()),
+        ("%post", meta.get_post_install_script()),
+        ("%preun", meta.get_pre_uninstall_script()),
+        ("%postun", meta.get_post_uninstall_script()),
+        ("%posttrans", meta.get_post_trans_script()),
+        ("%preuntrans", meta.get_pre_untrans_script()),
+        ("%postuntrans", meta.get_post_untrans_script()),
+        ("%verifyscript", meta.get_verify_script()),
+    ] {
+        if let Ok(sc) = got {
+            let prog = sc.program.map(|p| p.join(" ")).unwrap_or_default();
+            let name = if prog.is_empty() {
+                name.to_string()
+            } else {
+                format!("{name} -p {prog}")
+            };
+            scripts.push(ScriptInfo {
+                name,
+                text: sc.script,
+            });
+        }
+    }
+    Ok(Inspection {
+        format: "rpm",
+        fields,
+        files,
+        scripts,
+    })
+}
+
+/// `name >= version` as rpm prints it.
+fn dep(d: &Dependency) -> String {
+    let f = d.flags;
+    let op = match (
+        f.contains(DependencyFlags::LESS),
+        f.contains(DependencyFlags::GREATER),
+        f.contains(DependencyFlags::EQUAL),
+    ) {
+        (true, false, true) => "<=",
+        (false, true, true) => ">=",
+        (true, false, false) => "<",
+        (false, true, false) => ">",
+        (false, false, true) => "=",
+        _ => "",
+    };
+    let when: Vec<&str> = [
+        (DependencyFlags::PRETRANS, "pretrans"),
+        (DependencyFlags::SCRIPT_PRE, "pre"),
+        (DependencyFlags::SCRIPT_POST, "post"),
+        (DependencyFlags::SCRIPT_PREUN, "preun"),
+        (DependencyFlags::SCRIPT_POSTUN, "postun"),
+        (DependencyFlags::POSTTRANS, "posttrans"),
+    ]
+    .into_iter()
+    .filter(|(flag, _)| f.contains(*flag))
+    .map(|(_, n)| n)
+    .collect();
+    let mut s = d.name.clone();
+    if !op.is_empty() && !d.version.is_empty() {
+        s = format!("{s} {op} {}", d.version);
+    }
+    if !when.is_empty() {
+        // Requires(pre) and the like: needed while that scriptlet runs.
+        s = format!("{s} ({})", when.join(","));
+    }
+    s
+}
+
+/// `&mut dyn BufRead` as the `impl BufRead` rpm-rs asks for.
+struct BufReadRef<'a>(&'a mut dyn BufRead);
+
+impl std::io::Read for BufReadRef<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl BufRead for BufReadRef<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.0.fill_buf()
+    }
+    fn consume(&mut self, n: usize) {
+        self.0.consume(n)
+    }
+}

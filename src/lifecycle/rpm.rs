@@ -1,0 +1,101 @@
+//! rpm's slots (see shared/lifecycle.md). `$1` counts the instances of the
+//! package installed once the step is done: %pre/%post get 1 on install and
+//! 2 or more on upgrade; %preun/%postun get 0 on removal, and the OLD
+//! package's %preun/%postun also run during an upgrade, after the new %post,
+//! with `$1=1`: the user's removal steps must not run then. rpm passes no
+//! versions, so the old version is empty; the new one is baked in.
+//!
+//! post-upgrade runs in the new package's %posttrans, the last word of an
+//! upgrade (after the old package's removal scripts). Which %posttrans is an
+//! upgrade is recorded by %post in a marker under /var/lib/rpm-state, since
+//! the argument rpm gives %posttrans has changed meaning between versions.
+//!
+//! rpm has no purge: `rpm -e` is the end of the package, and like rpm
+//! itself, packwright then leaves the data the package did not ship in
+//! place, so the `purge` snippet is not run.
+
+use super::{script, user_call};
+use crate::plan::{Event, Package};
+
+/// A scriptlet slot of the rpm header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Slot {
+    Pre,
+    Post,
+    PreUn,
+    PostUn,
+    PostTrans,
+}
+
+impl Slot {
+    /// The spec-file name, for messages and `inspect`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Slot::Pre => "%pre",
+            Slot::Post => "%post",
+            Slot::PreUn => "%preun",
+            Slot::PostUn => "%postun",
+            Slot::PostTrans => "%posttrans",
+        }
+    }
+}
+
+/// The directory rpm-packaged software uses to pass state between one
+/// transaction's scriptlets (Fedora's `%{_localstatedir}/lib/rpm-state`).
+const STATE: &str = "/var/lib/rpm-state/packwright";
+
+/// The scriptlets for `pkg`, `evr` being its `[epoch:]version-release`.
+pub fn scripts(pkg: &Package, evr: &str) -> Vec<(Slot, String)> {
+    let new = format!("'{evr}'");
+    let call = |ev| user_call(pkg, ev, "''", &new);
+    let gone = |ev| user_call(pkg, ev, &new, "''");
+    let marker = format!("{STATE}/{}.upgrade", pkg.meta.name);
+    let mut out = Vec::new();
+    let mut add = |slot, body: String| {
+        if let Some(s) = script(&body) {
+            out.push((slot, s));
+        }
+    };
+
+    let (pi, pu) = (call(Event::PreInstall), call(Event::PreUpgrade));
+    if !(pi.is_empty() && pu.is_empty()) {
+        add(
+            Slot::Pre,
+            format!("if [ \"$1\" -le 1 ]; then\n{pi}:\nelse\n{pu}:\nfi\n"),
+        );
+    }
+    let (ci, cu) = (call(Event::PostInstall), call(Event::PostUpgrade));
+    if !ci.is_empty() || !cu.is_empty() {
+        // A marker left by an upgrade that failed before its %posttrans
+        // must not turn a later fresh install into an upgrade.
+        let (clear, up) = if cu.is_empty() {
+            (String::new(), ":\n".to_string())
+        } else {
+            (
+                format!("rm -f {marker}\n"),
+                format!("mkdir -p {STATE}\n: > {marker}\n"),
+            )
+        };
+        add(
+            Slot::Post,
+            format!("if [ \"$1\" -le 1 ]; then\n{clear}{ci}:\nelse\n{up}fi\n"),
+        );
+    }
+    if !cu.is_empty() {
+        // stderr closed rather than sent to /dev/null: chroots may lack /dev.
+        add(
+            Slot::PostTrans,
+            format!("if [ -e {marker} ]; then\nrm -f {marker}\nrmdir {STATE} 2>&- || :\n{cu}fi\n"),
+        );
+    }
+    // Only a real removal ($1 = 0), never the old package during an upgrade.
+    let rm = gone(Event::PreRemove);
+    if !rm.is_empty() {
+        add(Slot::PreUn, format!("if [ \"$1\" -eq 0 ]; then\n{rm}fi\n"));
+    }
+    let pr = gone(Event::PostRemove);
+    if !pr.is_empty() {
+        add(Slot::PostUn, format!("if [ \"$1\" -eq 0 ]; then\n{pr}fi\n"));
+    }
+    out
+}
