@@ -1,0 +1,110 @@
+//! The three-way rules, once for every structural format.
+//!
+//! base = previous pristine default, ours = live file, theirs = new default.
+//! The result starts as theirs (new layout, comments, keys) and gets the
+//! user's changes set into it; every user change is carried, or reported as
+//! a conflict (user value kept) or a removal (key gone upstream).
+
+use std::collections::{HashMap, HashSet};
+
+use super::{dotted, Conflict, Doc, Edit, KeyPath, Merged, Removed};
+
+pub fn merge<D: Doc>(
+    base: &D,
+    ours: &D,
+    theirs: D,
+    version_key: Option<&[String]>,
+) -> Result<Merged, String> {
+    let bl = base.leaves();
+    let ol = ours.leaves();
+    let tl = theirs.leaves();
+    let b: HashMap<&KeyPath, &String> = bl.iter().map(|(k, v)| (k, v)).collect();
+    let o: HashMap<&KeyPath, &String> = ol.iter().map(|(k, v)| (k, v)).collect();
+    let t: HashMap<&KeyPath, &String> = tl.iter().map(|(k, v)| (k, v)).collect();
+
+    // Visit keys in the new layout's order, then the user's, then the old default's.
+    let mut seen = HashSet::new();
+    let order: Vec<&KeyPath> = tl
+        .iter()
+        .chain(ol.iter())
+        .chain(bl.iter())
+        .map(|(k, _)| k)
+        .filter(|k| seen.insert(*k))
+        .collect();
+
+    let mut m = Merged::default();
+    let mut edits = Vec::new();
+    let shown = |v: Option<&&String>| v.map(|s| s.to_string());
+    for k in order {
+        if version_key == Some(k.as_slice()) {
+            continue; // always the new schema version
+        }
+        let (bv, ov, tv) = (b.get(k), o.get(k), t.get(k));
+        if ov == bv {
+            continue; // untouched by the user: the new default stands
+        }
+        if tv == bv {
+            // Only the user changed it: carry the change (or the deletion).
+            edits.push(match ov {
+                Some(_) => Edit::Take(k.clone()),
+                None => Edit::Remove(k.clone()),
+            });
+            m.kept.push(dotted(k));
+            continue;
+        }
+        if tv == ov {
+            continue; // both made the same change
+        }
+        match (ov, tv) {
+            (Some(ov), None) => m.removed.push(Removed {
+                key: dotted(k),
+                your_value: ov.to_string(),
+            }),
+            _ => {
+                edits.push(match ov {
+                    Some(_) => Edit::Take(k.clone()),
+                    None => Edit::Remove(k.clone()),
+                });
+                m.conflicts.push(Conflict {
+                    key: dotted(k),
+                    base: shown(bv),
+                    yours: shown(ov),
+                    new_default: shown(tv),
+                });
+            }
+        }
+    }
+
+    let mut result = theirs;
+    // Removals first so a section the user turned into a value (or back) is rebuilt cleanly.
+    edits.sort_by_key(|e| !matches!(e, Edit::Remove(_)));
+    let unplaced = result.apply(&edits, ours);
+    m.unplaced = unplaced.iter().map(|k| dotted(k)).collect();
+
+    // Second pass on the re-read result: comment lines the user added above a key.
+    let mut result = D::parse(&result.render()).map_err(|e| format!("{e:?}"))?;
+    let mut cedits = Vec::new();
+    for (k, _) in result.leaves() {
+        if !o.contains_key(&k) {
+            continue;
+        }
+        let before: HashSet<String> = base.comment(&k).into_iter().collect();
+        let now = result.comment(&k);
+        let added: Vec<String> = ours
+            .comment(&k)
+            .into_iter()
+            .filter(|c| !before.contains(c) && !now.contains(c))
+            .collect();
+        if !added.is_empty() {
+            let mut lines = now;
+            lines.extend(added);
+            cedits.push(Edit::Comment(k, lines));
+        }
+    }
+    if !cedits.is_empty() {
+        result.apply(&cedits, ours);
+    }
+    m.text = result.render();
+    D::parse(&m.text).map_err(|e| format!("{e:?}"))?;
+    Ok(m)
+}
