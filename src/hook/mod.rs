@@ -9,6 +9,7 @@ pub mod desc;
 pub mod error;
 pub mod fsio;
 pub mod merge;
+pub mod package;
 pub mod template;
 pub mod version;
 

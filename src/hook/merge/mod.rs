@@ -127,7 +127,7 @@ pub struct Src<'a> {
     pub text: &'a str,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Conflict {
     pub key: String,
     pub base: Option<String>,
