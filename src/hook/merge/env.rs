@@ -183,6 +183,10 @@ impl Doc for EnvDoc {
     fn render(&self) -> String {
         self.lines.concat()
     }
+
+    fn key_path(key: &str) -> KeyPath {
+        vec![key.into()]
+    }
 }
 
 /// Index of the closing quote, skipping backslash escapes.

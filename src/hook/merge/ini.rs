@@ -188,6 +188,13 @@ impl Doc for IniDoc {
     fn render(&self) -> String {
         self.lines.concat()
     }
+
+    fn key_path(key: &str) -> KeyPath {
+        match key.split_once('.') {
+            Some((s, k)) => vec![s.into(), k.into()],
+            None => vec![String::new(), key.into()],
+        }
+    }
 }
 
 impl IniDoc {

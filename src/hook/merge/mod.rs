@@ -21,7 +21,11 @@ use crate::hook::error::{HookError, Result};
 pub type KeyPath = Vec<String>;
 
 pub fn dotted(p: &[String]) -> String {
-    p.join(".")
+    match p.split_first() {
+        // INI keys before any section live in the section named "".
+        Some((first, rest)) if first.is_empty() && !rest.is_empty() => rest.join("."),
+        _ => p.join("."),
+    }
 }
 
 pub fn parse_key(s: &str) -> KeyPath {
@@ -72,6 +76,10 @@ pub trait Doc: Sized {
     /// Apply edits, taking values from `ours`; returns the keys it could not place.
     fn apply(&mut self, edits: &[Edit], ours: &Self) -> Vec<KeyPath>;
     fn render(&self) -> String;
+    /// The path a dotted key names (INI puts keys before any section in "").
+    fn key_path(key: &str) -> KeyPath {
+        parse_key(key)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -209,7 +217,7 @@ impl<D: Doc + Sync + Send> Engine for Structural<D> {
             m.note = Some("layout beyond the structural engine: merged line by line".into());
             return Ok(m);
         };
-        let vk = version_key.map(parse_key);
+        let vk = version_key.map(D::key_path);
         three::merge(&b, &o, t, vk.as_deref()).map_err(|msg| {
             HookError::invalid(
                 ours.path,
@@ -226,7 +234,7 @@ impl<D: Doc + Sync + Send> Engine for Structural<D> {
         let Some(d) = load::<D>(src)? else {
             return Ok(None);
         };
-        let k = parse_key(key);
+        let k = D::key_path(key);
         Ok(d.leaves()
             .into_iter()
             .find(|(p, _)| *p == k)

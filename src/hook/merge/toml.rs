@@ -8,6 +8,8 @@ use super::{Doc, Edit, KeyPath, ParseFail, SyntaxErr};
 
 pub struct TomlDoc {
     doc: DocumentMut,
+    /// toml_edit writes `\n`; a CRLF file is given CRLF back.
+    crlf: bool,
 }
 
 fn canon_value(v: &Value) -> String {
@@ -114,7 +116,10 @@ impl Doc for TomlDoc {
                 msg: e.message().trim().to_string(),
             })
         })?;
-        Ok(TomlDoc { doc })
+        Ok(TomlDoc {
+            doc,
+            crlf: text.contains("\r\n"),
+        })
     }
 
     fn leaves(&self) -> Vec<(KeyPath, String)> {
@@ -198,6 +203,11 @@ impl Doc for TomlDoc {
     }
 
     fn render(&self) -> String {
-        self.doc.to_string()
+        let s = self.doc.to_string();
+        if self.crlf {
+            s.replace("\r\n", "\n").replace('\n', "\r\n")
+        } else {
+            s
+        }
     }
 }
