@@ -43,8 +43,10 @@ impl Fx {
         self.cmd().output().unwrap()
     }
     fn files(&self) -> Vec<String> {
-        let mut v: Vec<String> =
-            fs::read_dir(self.dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut v: Vec<String> = fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         v.sort();
         v
     }
@@ -67,8 +69,19 @@ fn a_merge_writes_through_a_temp_file_and_rename() {
     let o = fx.update();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_ne!(fs::metadata(&fx.live).unwrap().ino(), before);
-    assert_eq!(fs::read_to_string(&fx.live).unwrap(), "version: 2\nserver:\n  port: 8080\n  tls: false\n");
-    assert_eq!(fx.files(), ["base.yaml", "config.yaml", "config.yaml.packwright-old", "default.yaml"]);
+    assert_eq!(
+        fs::read_to_string(&fx.live).unwrap(),
+        "version: 2\nserver:\n  port: 8080\n  tls: false\n"
+    );
+    assert_eq!(
+        fx.files(),
+        [
+            "base.yaml",
+            "config.yaml",
+            "config.yaml.packwright-old",
+            "default.yaml"
+        ]
+    );
 }
 
 #[test]
@@ -83,7 +96,10 @@ fn a_full_disk_leaves_the_live_file_byte_identical() {
     unsafe {
         c.pre_exec(|| {
             libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            let lim = libc::rlimit { rlim_cur: 120, rlim_max: 120 };
+            let lim = libc::rlimit {
+                rlim_cur: 120,
+                rlim_max: 120,
+            };
             libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
             Ok(())
         });
@@ -92,7 +108,11 @@ fn a_full_disk_leaves_the_live_file_byte_identical() {
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(stderr(&o).contains("File too large"), "{}", stderr(&o));
     assert_eq!(fs::read_to_string(&fx.live).unwrap(), LIVE);
-    assert!(!fx.files().iter().any(|f| f.contains("packwright-tmp")), "temp file removed: {:?}", fx.files());
+    assert!(
+        !fx.files().iter().any(|f| f.contains("packwright-tmp")),
+        "temp file removed: {:?}",
+        fx.files()
+    );
 }
 
 #[test]
@@ -103,6 +123,10 @@ fn a_read_only_directory_leaves_the_live_file_byte_identical() {
     fs::set_permissions(fx.dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
     std::os::unix::fs::chown(&fx.live, Some(65534), Some(65534)).unwrap();
     fs::set_permissions(&fx.live, fs::Permissions::from_mode(0o666)).unwrap();
+    // A writable backup too, so only the directory stands in the way.
+    let old = fx.p("config.yaml.packwright-old");
+    fs::write(&old, "").unwrap();
+    std::os::unix::fs::chown(&old, Some(65534), Some(65534)).unwrap();
     let mut c = fx.cmd();
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
@@ -128,7 +152,11 @@ fn owner_and_mode_of_the_live_file_are_kept_and_the_backup_is_never_wider() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     for f in ["config.yaml", "config.yaml.packwright-old"] {
         let m = fs::metadata(fx.p(f)).unwrap();
-        assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (1234, 4321, 0o600), "{f}");
+        assert_eq!(
+            (m.uid(), m.gid(), m.mode() & 0o7777),
+            (1234, 4321, 0o600),
+            "{f}"
+        );
     }
 }
 
@@ -146,7 +174,10 @@ fn the_init_backup_gets_the_live_files_mode() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let m = fs::metadata(fx.p("config.yaml.packwright-old")).unwrap();
     assert_eq!(m.mode() & 0o7777, 0o600);
-    assert_eq!(fs::read_to_string(fx.p("config.yaml.packwright-old")).unwrap(), LIVE);
+    assert_eq!(
+        fs::read_to_string(fx.p("config.yaml.packwright-old")).unwrap(),
+        LIVE
+    );
     assert_eq!(fs::metadata(&fx.live).unwrap().mode() & 0o7777, 0o600);
 }
 
@@ -158,8 +189,15 @@ fn victim(fx: &Fx) -> PathBuf {
 
 fn assert_refused(fx: &Fx, o: &Output, link: &Path, v: &Path) {
     assert_eq!(code(o), 7, "{}", stderr(o));
-    assert!(stderr(o).contains("refusing to follow a symlink"), "{}", stderr(o));
-    assert!(fs::symlink_metadata(link).unwrap().file_type().is_symlink(), "the link is left alone");
+    assert!(
+        stderr(o).contains("refusing to follow a symlink"),
+        "{}",
+        stderr(o)
+    );
+    assert!(
+        fs::symlink_metadata(link).unwrap().file_type().is_symlink(),
+        "the link is left alone"
+    );
     assert_eq!(fs::read_to_string(v).unwrap(), "do not touch\n");
     let _ = fx;
 }
@@ -194,7 +232,10 @@ fn a_symlink_as_the_temp_file_is_refused() {
     let fx = Fx::new();
     let v = victim(&fx);
     // The temp name is derived from the process id: plant a link there.
-    let tmp = fx.p(&format!(".config.yaml.packwright-tmp{}", std::process::id()));
+    let tmp = fx.p(&format!(
+        ".config.yaml.packwright-tmp{}",
+        std::process::id()
+    ));
     symlink(&v, &tmp).unwrap();
     let args = UpdateArgs {
         base: Some(fx.p("base.yaml")),
@@ -205,8 +246,18 @@ fn a_symlink_as_the_temp_file_is_refused() {
         dry_run: false,
         meta: None,
     };
-    let e = update(&args, &Ctx { env: &|_| None, confirm: None }).unwrap_err();
-    assert!(matches!(e, HookError::NotRegular { ref path } if path == &tmp), "{e}");
+    let e = update(
+        &args,
+        &Ctx {
+            env: &|_| None,
+            confirm: None,
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, HookError::NotRegular { ref path } if path == &tmp),
+        "{e}"
+    );
     assert!(fs::symlink_metadata(&tmp).unwrap().file_type().is_symlink());
     assert_eq!(fs::read_to_string(&v).unwrap(), "do not touch\n");
     assert_eq!(fs::read_to_string(&fx.live).unwrap(), LIVE);
@@ -233,7 +284,10 @@ fn a_symlink_as_the_pristine_copy_is_refused() {
         .output()
         .unwrap();
     assert_eq!(code(&o), 7, "{}", stderr(&o));
-    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
     assert_eq!(fs::read_to_string(&v).unwrap(), "do not touch\n");
 }
 
@@ -243,7 +297,10 @@ fn a_second_hook_is_refused_while_the_lock_is_held() {
     let fx = Fx::new();
     let dir = fs::File::open(fx.dir.path()).unwrap();
     // SAFETY: flock on an open descriptor.
-    assert_eq!(unsafe { libc::flock(dir.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
+    assert_eq!(
+        unsafe { libc::flock(dir.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
+        0
+    );
     let o = fx.update();
     assert_eq!(code(&o), 8, "{}", stderr(&o));
     assert!(stderr(&o).contains("another packwright-hook is running"));
@@ -257,7 +314,12 @@ fn a_malformed_live_file_is_never_rewritten() {
     let cases = [
         ("yaml", "a: 1\nb: [1, 2\nc: 3\n", "version: 2\n", ":3:"),
         ("toml", "a = 1\nb = \n", "version = 2\n", ":2:"),
-        ("json", "{\n  \"a\": 1,\n  \"b\": }\n", "{\"version\": 2}\n", ":3:"),
+        (
+            "json",
+            "{\n  \"a\": 1,\n  \"b\": }\n",
+            "{\"version\": 2}\n",
+            ":3:",
+        ),
     ];
     for (ext, bad, new, at) in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -273,9 +335,16 @@ fn a_malformed_live_file_is_never_rewritten() {
             .unwrap();
         assert_eq!(code(&o), 4, "{ext}: {}", stderr(&o));
         let msg = stderr(&o);
-        assert!(msg.contains(&format!("config.{ext}{at}")), "{ext}: names file, line and column: {msg}");
+        assert!(
+            msg.contains(&format!("config.{ext}{at}")),
+            "{ext}: names file, line and column: {msg}"
+        );
         assert_eq!(fs::read_to_string(&live).unwrap(), bad, "{ext}: untouched");
-        assert_eq!(fs::read_to_string(format!("{}.packwright-new", live.display())).unwrap(), new, "{ext}");
+        assert_eq!(
+            fs::read_to_string(format!("{}.packwright-new", live.display())).unwrap(),
+            new,
+            "{ext}"
+        );
     }
 }
 
