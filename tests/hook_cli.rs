@@ -277,3 +277,30 @@ fn package_mode_install_downgrade_status_purge() {
     assert!(!live.exists());
     assert!(!root.join("var/lib/demo/packwright").exists());
 }
+
+#[test]
+fn init_asks_on_a_terminal() {
+    // `script` gives the hook a terminal; skip where util-linux's script is missing.
+    if Command::new("script").arg("--version").output().is_err() {
+        return;
+    }
+    for (answer, expect, backup) in [("n\n", "a = 2\n", false), ("y\n", "a = 1\n", true)] {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("t.toml"), "a = 1\n").unwrap();
+        fs::write(d.path().join("c.toml"), "a = 2\n").unwrap();
+        let cmd = format!("{} init --template t.toml --live c.toml", env!("CARGO_BIN_EXE_packwright-hook"));
+        let mut child = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .current_dir(d.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert!(out(&o).contains("c.toml exists. Overwrite? [y/N]"), "{}", out(&o));
+        assert_eq!(fs::read_to_string(d.path().join("c.toml")).unwrap(), expect);
+        assert_eq!(d.path().join("c.toml.packwright-old").exists(), backup);
+    }
+}
