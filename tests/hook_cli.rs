@@ -288,7 +288,10 @@ fn init_asks_on_a_terminal() {
         let d = tempfile::tempdir().unwrap();
         fs::write(d.path().join("t.toml"), "a = 1\n").unwrap();
         fs::write(d.path().join("c.toml"), "a = 2\n").unwrap();
-        let cmd = format!("{} init --template t.toml --live c.toml", env!("CARGO_BIN_EXE_packwright-hook"));
+        let cmd = format!(
+            "{} init --template t.toml --live c.toml",
+            env!("CARGO_BIN_EXE_packwright-hook")
+        );
         let mut child = Command::new("script")
             .args(["-qec", &cmd, "/dev/null"])
             .current_dir(d.path())
@@ -297,9 +300,18 @@ fn init_asks_on_a_terminal() {
             .spawn()
             .unwrap();
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(answer.as_bytes())
+            .unwrap();
         let o = child.wait_with_output().unwrap();
-        assert!(out(&o).contains("c.toml exists. Overwrite? [y/N]"), "{}", out(&o));
+        assert!(
+            out(&o).contains("c.toml exists. Overwrite? [y/N]"),
+            "{}",
+            out(&o)
+        );
         assert_eq!(fs::read_to_string(d.path().join("c.toml")).unwrap(), expect);
         assert_eq!(d.path().join("c.toml.packwright-old").exists(), backup);
     }

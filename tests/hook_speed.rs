@@ -8,7 +8,13 @@ use std::time::Instant;
 const SECTIONS: usize = 250;
 const KEYS: usize = 9;
 
-fn gen(f: Format, version: u32, changed: &dyn Fn(usize, usize) -> Option<String>, drop: &dyn Fn(usize, usize) -> bool, add: &dyn Fn(usize) -> Option<(String, String)>) -> String {
+fn gen(
+    f: Format,
+    version: u32,
+    changed: &dyn Fn(usize, usize) -> Option<String>,
+    drop: &dyn Fn(usize, usize) -> bool,
+    add: &dyn Fn(usize) -> Option<(String, String)>,
+) -> String {
     let mut out = String::new();
     match f {
         Format::Yaml => out += &format!("# generated benchmark config\nversion: {version}\n"),
@@ -67,7 +73,9 @@ fn merge_5000_lines() {
         let mut times = Vec::new();
         for _ in 0..11 {
             let t = Instant::now();
-            let m = e.merge(src(&base), src(&ours), src(&theirs), Some("version")).unwrap();
+            let m = e
+                .merge(src(&base), src(&ours), src(&theirs), Some("version"))
+                .unwrap();
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             assert!(m.note.is_none());
         }
@@ -78,8 +86,16 @@ fn merge_5000_lines() {
         if f == Format::Yaml {
             let t = Instant::now();
             let _ = yaml_rust2::YamlLoader::load_from_str(&ours).unwrap();
-            println!("yaml-rust2 load alone {:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+            println!(
+                "yaml-rust2 load alone {:.1} ms",
+                t.elapsed().as_secs_f64() * 1000.0
+            );
         }
-        println!("{f:?}: {} lines, merge median {:.1} ms, one parse {:.1} ms", ours.lines().count(), times[5], parse);
+        println!(
+            "{f:?}: {} lines, merge median {:.1} ms, one parse {:.1} ms",
+            ours.lines().count(),
+            times[5],
+            parse
+        );
     }
 }

@@ -171,7 +171,6 @@ pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
         path: &a.default,
         text: &theirs,
     };
-    engine.validate(theirs_src)?;
     let mut r = UpdateReport {
         live: a.live.clone(),
         action: UpdateAction::Merged,
@@ -185,13 +184,13 @@ pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
         backup: None,
         diff: None,
     };
-    let new_version = match &a.version_key {
-        Some(k) => engine.value(theirs_src, k)?,
-        None => None,
-    };
-    r.version = new_version.clone();
 
     let Some(ours) = fsio::read(&a.live)? else {
+        // The admin deleted the file: the service needs one, so write the new default.
+        r.version = match &a.version_key {
+            Some(k) => engine.value(theirs_src, k)?,
+            None => None,
+        };
         if a.dry_run {
             r.action = UpdateAction::DryRun;
             r.diff = Some(diffy::create_patch("", &theirs).to_string());
@@ -213,18 +212,25 @@ pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
         path: &a.live,
         text: &ours,
     };
-    if let Err(e) = engine.validate(ours_src) {
-        // Never rewrite a file we cannot read; give the admin the new default beside it.
-        if !a.dry_run {
-            fsio::write_atomic(&new_path, theirs.as_bytes(), live_meta)?;
-        }
-        return Err(match e {
-            HookError::Syntax {
-                path,
-                line,
-                col,
-                msg,
-            } => HookError::Syntax {
+    let base_src = Src {
+        path: &base_path,
+        text: &base,
+    };
+    // One parse of each file: the merge reads the live file first, so a
+    // syntax error names it before anything else.
+    let m: Merged = match engine.merge(base_src, ours_src, theirs_src, a.version_key.as_deref()) {
+        Ok(m) => m,
+        Err(HookError::Syntax {
+            path,
+            line,
+            col,
+            msg,
+        }) if path == a.live => {
+            // Never rewrite a file we cannot read; give the admin the new default beside it.
+            if !a.dry_run {
+                fsio::write_atomic(&new_path, theirs.as_bytes(), live_meta)?;
+            }
+            return Err(HookError::Syntax {
                 path,
                 line,
                 col,
@@ -232,27 +238,21 @@ pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
                     "{msg} (file left unchanged; new default in {})",
                     new_path.display()
                 ),
-            },
-            other => other,
-        });
-    }
-    if let (Some(k), Some(new)) = (&a.version_key, &new_version) {
-        if let Some(live_v) = engine.value(ours_src, k)? {
-            if super::version::compare(&live_v, new) == std::cmp::Ordering::Greater {
-                return Err(HookError::Downgrade {
-                    path: a.live.clone(),
-                    key: k.clone(),
-                    live: live_v,
-                    new: new.clone(),
-                });
-            }
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    if let (Some(k), Some(live_v), Some(new)) = (&a.version_key, &m.live_version, &m.new_version) {
+        if super::version::compare(live_v, new) == std::cmp::Ordering::Greater {
+            return Err(HookError::Downgrade {
+                path: a.live.clone(),
+                key: k.clone(),
+                live: live_v.clone(),
+                new: new.clone(),
+            });
         }
     }
-    let base_src = Src {
-        path: &base_path,
-        text: &base,
-    };
-    let m: Merged = engine.merge(base_src, ours_src, theirs_src, a.version_key.as_deref())?;
+    r.version = m.new_version.clone();
     r.conflicts = m.conflicts;
     r.removed = m.removed;
     r.kept = m.kept;

@@ -148,7 +148,12 @@ impl Doc for EnvDoc {
                             end: b,
                             with,
                         }),
-                        None => sp.push(Splice { at: end, end, with }),
+                        // A key only the admin has comes with the admin's comment lines.
+                        None => {
+                            let cs = line::comment_start(&ours.lines, s, is_comment);
+                            let with = ours.lines[cs..t].to_vec();
+                            sp.push(Splice { at: end, end, with })
+                        }
                     }
                 }
                 Edit::Remove(k) => {
@@ -174,9 +179,6 @@ impl Doc for EnvDoc {
             }
         }
         line::apply(&mut self.lines, sp, eol);
-        if let Ok(d) = Self::parse(&self.render()) {
-            *self = d;
-        }
         unplaced
     }
 

@@ -138,7 +138,12 @@ impl Doc for IniDoc {
                             end: dst.end,
                             with,
                         });
-                    } else if let Some(&at) = self.section_end.get(&k[0]) {
+                        continue;
+                    }
+                    // A key only the admin has comes with the admin's comment lines.
+                    let cs = line::comment_start(&ours.lines, src.start, is_comment);
+                    let with = ours.lines[cs..src.end].to_vec();
+                    if let Some(&at) = self.section_end.get(&k[0]) {
                         sp.push(Splice { at, end: at, with });
                     } else if let Some(s) = new_sections.iter_mut().find(|s| s.0 == k[0]) {
                         s.1.extend(with);
@@ -179,9 +184,6 @@ impl Doc for IniDoc {
             sp.push(Splice { at: end, end, with });
         }
         line::apply(&mut self.lines, sp, eol);
-        if let Ok(d) = Self::parse(&self.render()) {
-            *self = d;
-        }
         unplaced
     }
 

@@ -73,7 +73,9 @@ pub trait Doc: Sized {
     fn leaves(&self) -> Vec<(KeyPath, String)>;
     /// Comment lines directly above the key, trimmed ("# text").
     fn comment(&self, key: &[String]) -> Vec<String>;
-    /// Apply edits, taking values from `ours`; returns the keys it could not place.
+    /// Apply edits (all positions refer to the document as parsed), taking
+    /// values from `ours`; returns the keys it could not place. Afterwards only
+    /// `render` is meaningful: parse the rendered text to read it again.
     fn apply(&mut self, edits: &[Edit], ours: &Self) -> Vec<KeyPath>;
     fn render(&self) -> String;
     /// The path a dotted key names (INI puts keys before any section in "").
@@ -163,6 +165,9 @@ pub struct Merged {
     pub unplaced: Vec<String>,
     /// Set when the structural engine handed the file to the line merge.
     pub note: Option<String>,
+    /// The version key's value in the live file and in the new default.
+    pub live_version: Option<String>,
+    pub new_version: Option<String>,
 }
 
 /// The one trait all formats share.

@@ -75,36 +75,53 @@ pub fn merge<D: Doc>(
         }
     }
 
-    let mut result = theirs;
-    // Removals first so a section the user turned into a value (or back) is rebuilt cleanly.
-    edits.sort_by_key(|e| !matches!(e, Edit::Remove(_)));
-    let unplaced = result.apply(&edits, ours);
-    m.unplaced = unplaced.iter().map(|k| dotted(k)).collect();
-
-    // Second pass on the re-read result: comment lines the user added above a key.
-    let mut result = D::parse(&result.render()).map_err(|e| format!("{e:?}"))?;
+    // Comment lines the admin added above a key the new default also has; a
+    // key only the admin has brings its comment along with it (Take).
+    let removed: HashSet<&KeyPath> = edits
+        .iter()
+        .filter_map(|e| match e {
+            Edit::Remove(k) => Some(k),
+            _ => None,
+        })
+        .collect();
     let mut cedits = Vec::new();
-    for (k, _) in result.leaves() {
-        if !o.contains_key(&k) {
+    for (k, _) in &tl {
+        if !o.contains_key(k) || removed.contains(k) {
             continue;
         }
-        let before: HashSet<String> = base.comment(&k).into_iter().collect();
-        let now = result.comment(&k);
-        let added: Vec<String> = ours
-            .comment(&k)
+        let mine = ours.comment(k);
+        if mine.is_empty() {
+            continue;
+        }
+        let before: HashSet<String> = base.comment(k).into_iter().collect();
+        let now = theirs.comment(k);
+        let added: Vec<String> = mine
             .into_iter()
             .filter(|c| !before.contains(c) && !now.contains(c))
             .collect();
         if !added.is_empty() {
             let mut lines = now;
             lines.extend(added);
-            cedits.push(Edit::Comment(k, lines));
+            cedits.push(Edit::Comment(k.clone(), lines));
         }
     }
-    if !cedits.is_empty() {
-        result.apply(&cedits, ours);
-    }
+    // Removals first so a section the user turned into a value (or back) is rebuilt cleanly.
+    edits.sort_by_key(|e| !matches!(e, Edit::Remove(_)));
+    edits.extend(cedits);
+    let mut result = theirs;
+    let unplaced = result.apply(&edits, ours);
+    m.unplaced = unplaced.iter().map(|k| dotted(k)).collect();
     m.text = result.render();
+    // Never hand back a file that does not read back.
     D::parse(&m.text).map_err(|e| format!("{e:?}"))?;
+    let version = |d: &D| -> Option<String> {
+        let k = version_key?;
+        d.leaves()
+            .into_iter()
+            .find(|(p, _)| p.as_slice() == k)
+            .map(|(_, v)| v)
+    };
+    m.live_version = version(ours);
+    m.new_version = version(&result);
     Ok(m)
 }

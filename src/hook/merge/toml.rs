@@ -97,6 +97,11 @@ fn is_comment(l: &str) -> bool {
 }
 
 impl TomlDoc {
+    fn key(&self, k: &[String]) -> Option<toml_edit::Key> {
+        let (last, parent) = k.split_last()?;
+        table(self.doc.as_table(), parent)?.key(last).cloned()
+    }
+
     fn item(&self, k: &[String]) -> Option<&Item> {
         let (last, parent) = k.split_last()?;
         table(self.doc.as_table(), parent)?.get(last)
@@ -158,9 +163,15 @@ impl Doc for TomlDoc {
                         Some(t) => match t.get_mut(last) {
                             // Keep the new default's key (and its comment), take the user's value.
                             Some(slot) => *slot = item,
-                            None => {
-                                t.insert(last, item);
-                            }
+                            // A key only the admin has comes with the admin's comment lines.
+                            None => match ours.key(k) {
+                                Some(key) => {
+                                    t.insert_formatted(&key, item);
+                                }
+                                None => {
+                                    t.insert(last, item);
+                                }
+                            },
                         },
                         None => unplaced.push(k.clone()),
                     }

@@ -417,13 +417,10 @@ impl Doc for YamlDoc {
                     };
                     let missing = k[d..k.len() - 1].to_vec();
                     let delta = (ci + self.step * missing.len()) as isize - src.indent as isize;
-                    inserts.push((
-                        at,
-                        missing,
-                        ci,
-                        k[..d].to_vec(),
-                        line::reindent(src_lines, delta),
-                    ));
+                    // A key only the admin has comes with the admin's comment lines.
+                    let cs = line::comment_start(&ours.lines, src.line, is_comment);
+                    let body = line::reindent(&ours.lines[cs..src.end], delta);
+                    inserts.push((at, missing, ci, k[..d].to_vec(), body));
                 }
                 Edit::Remove(k) => {
                     if let Some(dst) = self.get(k) {
@@ -469,9 +466,6 @@ impl Doc for YamlDoc {
             sp.push(Splice { at, end: at, with });
         }
         line::apply(&mut self.lines, sp, eol);
-        if let Ok(d) = Self::parse(&self.render()) {
-            *self = d;
-        }
         unplaced
     }
 
