@@ -47,18 +47,34 @@ pub struct Splice {
     pub with: Vec<String>,
 }
 
-/// Apply splices given against the same original lines. Splices must not
-/// overlap; insertions at one point keep the order they were given in.
+/// Apply splices given against the same original lines, in one pass.
+/// Splices must not overlap; insertions at one point keep the order they
+/// were given in and come before a replacement starting there.
 pub fn apply(lines: &mut Vec<String>, splices: Vec<Splice>, eol: &str) {
     let mut sp: Vec<(usize, Splice)> = splices.into_iter().enumerate().collect();
-    sp.sort_by(|(i, a), (j, b)| (b.at, b.end, j).cmp(&(a.at, a.end, i)));
+    sp.sort_by_key(|(i, s)| (s.at, s.end > s.at, *i));
+    let old = std::mem::take(lines);
+    let n = old.len();
+    let mut out = Vec::with_capacity(n + sp.iter().map(|(_, s)| s.with.len()).sum::<usize>());
+    let mut old = old.into_iter();
+    let mut pos = 0;
     for (_, s) in sp {
-        if s.at > 0 && s.at == lines.len() && !lines[s.at - 1].ends_with('\n') {
-            lines[s.at - 1].push_str(eol);
+        let at = s.at.clamp(pos, n);
+        out.extend(old.by_ref().take(at - pos));
+        pos = at;
+        if !s.with.is_empty() {
+            // Text goes after a last line that had no line ending.
+            if let Some(last) = out.last_mut().filter(|l: &&mut String| !l.ends_with('\n')) {
+                last.push_str(eol);
+            }
+            out.extend(s.with.into_iter().map(|l| with_eol(body(&l), eol)));
         }
-        let with = s.with.into_iter().map(|l| with_eol(body(&l), eol));
-        lines.splice(s.at..s.end, with);
+        let end = s.end.clamp(pos, n);
+        old.by_ref().take(end - pos).for_each(drop);
+        pos = end;
     }
+    out.extend(old);
+    *lines = out;
 }
 
 pub fn with_eol(body: &str, eol: &str) -> String {
