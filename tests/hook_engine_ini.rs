@@ -12,9 +12,9 @@ fn ini_table() {
             Case {
                 name: "comments kept; the admin's keys stay in their section; new sections arrive",
                 base: BASE,
-                ours: Some("version = 1\n\n; Server\n[server]\n# moved to rack 4\naddress = 10.0.0.5:80\nextra = yes\ntimeout = 30\n\n[log]\nlevel = info\n\n[mine]\na = 1\n"),
+                ours: Some("version = 1\n\n; Server\n[server]\n# moved to rack 4\naddress = 10.0.0.5:80\n; for the proxy\nextra = yes\ntimeout = 30\n\n[log]\nlevel = info\n\n[mine]\na = 1\n"),
                 theirs: "; imsrv 3.5\nversion = 1\n\n; Server settings\n[server]\naddress = 0.0.0.0:80\ntimeout = 30\ntls = false\n\n[log]\nlevel = info\n\n[metrics]\nport = 9100\n",
-                expect: "; imsrv 3.5\nversion = 1\n\n; Server settings\n[server]\n# moved to rack 4\naddress = 10.0.0.5:80\ntimeout = 30\ntls = false\nextra = yes\n\n[log]\nlevel = info\n\n[metrics]\nport = 9100\n\n[mine]\na = 1\n",
+                expect: "; imsrv 3.5\nversion = 1\n\n; Server settings\n[server]\n# moved to rack 4\naddress = 10.0.0.5:80\ntimeout = 30\ntls = false\n; for the proxy\nextra = yes\n\n[log]\nlevel = info\n\n[metrics]\nport = 9100\n\n[mine]\na = 1\n",
                 conflicts: &[],
                 removed: &[],
             },

@@ -22,9 +22,9 @@ fn yaml_table() {
             Case {
                 name: "keys the admin added stay in their section",
                 base: BASE,
-                ours: Some("version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n  extra: yes\n  timeout: 30\nlog: info\nmine:\n  a: 1\n"),
+                ours: Some("version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n  # needed by the proxy\n  extra: yes\n  timeout: 30\nlog: info\nmine:\n  a: 1\n"),
                 theirs: "version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n  timeout: 30\n  tls: false\nlog: info\n",
-                expect: "version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n  timeout: 30\n  tls: false\n  extra: yes\nlog: info\nmine:\n  a: 1\n",
+                expect: "version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n  timeout: 30\n  tls: false\n  # needed by the proxy\n  extra: yes\nlog: info\nmine:\n  a: 1\n",
                 conflicts: &[],
                 removed: &[],
             },

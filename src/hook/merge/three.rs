@@ -93,7 +93,11 @@ pub fn merge<D: Doc>(
         if mine.is_empty() {
             continue;
         }
-        let before: HashSet<String> = base.comment(k).into_iter().collect();
+        let before = base.comment(k);
+        if mine == before {
+            continue; // the common case: the admin left the comment alone
+        }
+        let before: HashSet<String> = before.into_iter().collect();
         let now = theirs.comment(k);
         let added: Vec<String> = mine
             .into_iter()
