@@ -6,11 +6,16 @@
 # Usage: sh bench/hook.sh   (from the repository root; needs python3)
 set -eu
 target=x86_64-unknown-linux-gnu
-RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --bin packwright-hook --target "$target" >/dev/null 2>&1
-bin="target/$target/release/packwright-hook"
-size=$(stat -c %s "$bin")
-echo "binary: $bin"
-echo "size: $size bytes ($(awk "BEGIN{printf \"%.2f\", $size/1048576}") MiB), $(file -b "$bin" | cut -d, -f1-2 | tr -d '\n'), $(file -b "$bin" | grep -o 'static[a-z-]* linked\|dynamically linked')"
+size_of() {
+    size=$(stat -c %s "$1")
+    echo "$1: $size bytes ($(awk "BEGIN{printf \"%.2f\", $size/1048576}") MiB), $(file -b "$1" | grep -o 'static[a-z-]* linked\|dynamically linked'), $(file -b "$1" | grep -o 'not stripped\|stripped')"
+}
+for profile in release hook; do
+    RUSTFLAGS="-C target-feature=+crt-static" cargo build --profile "$profile" --bin packwright-hook --target "$target" >/dev/null 2>&1
+    size_of "target/$target/$profile/packwright-hook"
+done
+bin="target/$target/hook/packwright-hook"
+echo "timings below use $bin"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 - "$bin" "$work" <<'PY'
@@ -50,15 +55,29 @@ user_add = {s: [("mine", f"m{s}")] for s in range(0, SECTIONS, 10)}
 up_add = {s: [("fresh", f"f{s}")] for s in range(5, SECTIONS, 10)}
 drop = {(s, 8) for s in range(0, SECTIONS, 10)}
 
-def median_ms(args, n=21):
-    ts = []
+import resource
+
+def timed(args):
+    """(wall ms, CPU ms) of one run; CPU time is steadier on a busy machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    r = subprocess.run(args, capture_output=True)
+    wall = (time.perf_counter() - t) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) * 1000
+    if r.returncode != 0:
+        sys.exit(f"failed: {args}\n{r.stderr.decode()}")
+    return wall, cpu
+
+def median_ms(args, n=21, setup=None):
+    walls, cpus = [], []
     for _ in range(n):
-        t = time.perf_counter()
-        r = subprocess.run(args, capture_output=True)
-        ts.append((time.perf_counter() - t) * 1000)
-        if r.returncode != 0:
-            sys.exit(f"failed: {args}\n{r.stderr.decode()}")
-    return statistics.median(ts)
+        if setup:
+            setup()
+        w, c = timed(args)
+        walls.append(w)
+        cpus.append(c)
+    return f"median {statistics.median(walls):.1f} ms wall, {statistics.median(cpus):.1f} ms CPU"
 
 for ext, gen in (("yaml", yaml), ("toml", toml)):
     base, live, new = (os.path.join(work, f"{n}.{ext}") for n in ("base", "live", "new"))
@@ -67,21 +86,16 @@ for ext, gen in (("yaml", yaml), ("toml", toml)):
     open(new, "w").write(theirs)
     ours = gen(1, user, None, user_add)
     lines = ours.count("\n")
-    def run():
-        open(live, "w").write(ours)  # restore the admin's file each round
-        return [bin, "update", "--base", base, "--default", new, "--live", live, "--version-key", "version"]
-    ts = []
-    for _ in range(21):
-        args = run()
-        t = time.perf_counter()
-        r = subprocess.run(args, capture_output=True)
-        ts.append((time.perf_counter() - t) * 1000)
-        if r.returncode != 0:
-            sys.exit(r.stderr.decode())
-    print(f"update {ext}: {lines} lines, median {statistics.median(ts):.1f} ms over 21 runs (whole process, incl. backup and fsync)")
-    print(f"check {ext}: median {median_ms([bin, 'check', '--live', live, '--expect', '2']):.2f} ms on the merged {lines}-line file")
+    def restore():
+        open(live, "w").write(ours)  # the admin's file again for every round
+    args = [bin, "update", "--base", base, "--default", new, "--live", live, "--version-key", "version"]
+    print(f"update {ext}: {lines} lines, {median_ms(args, setup=restore)} over 21 runs (whole process, incl. backup and fsync)")
+    print(f"check {ext}: {median_ms([bin, 'check', '--live', live, '--expect', '2'])} on the merged {lines}-line file")
 
 small = os.path.join(work, "config.yaml")
 open(small, "w").write("version: 3\nserver:\n  address: 0.0.0.0:10001\n")
-print(f"check yaml (small config): median {median_ms([bin, 'check', '--live', small, '--expect', '3']):.2f} ms")
+print(f"check yaml (3-line config): {median_ms([bin, 'check', '--live', small, '--expect', '3'])}")
 PY
+echo "merge only, in-process (no process start, no I/O):"
+cargo test --release --test hook_speed -- --ignored --nocapture 2>/dev/null | grep 'lines'
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
