@@ -4,7 +4,9 @@ use packwright::hook::merge::{Format, Src};
 use std::path::Path;
 
 pub fn run(format: Format, data: &[u8]) {
-    let mut parts = data.splitn(3, |b| *b == 0xff).map(|p| String::from_utf8_lossy(p).into_owned());
+    let mut parts = data
+        .splitn(3, |b| *b == 0xff)
+        .map(|p| String::from_utf8_lossy(p).into_owned());
     let base = parts.next().unwrap_or_default();
     let ours = parts.next().unwrap_or_default();
     let theirs = parts.next().unwrap_or_default();
