@@ -39,6 +39,7 @@ pub fn read(path: &Path) -> Result<Option<String>> {
     let mut f = match opts.open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        #[cfg(unix)]
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
             return Err(HookError::NotRegular { path: path.into() })
         }
