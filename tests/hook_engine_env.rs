@@ -46,6 +46,15 @@ fn env_table() {
                 removed: &[],
             },
             Case {
+                name: "quoting or an inline comment on a value the admin kept is kept",
+                base: BASE,
+                ours: Some("# imsrv environment\nversion=1\nADDRESS=\"0.0.0.0:80\" # checked\nTIMEOUT=30\nLOG=info\n"),
+                theirs: "# imsrv environment\nversion=2\nADDRESS=0.0.0.0:80\nTIMEOUT=60\nLOG=info\n",
+                expect: "# imsrv environment\nversion=2\nADDRESS=\"0.0.0.0:80\" # checked\nTIMEOUT=60\nLOG=info\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
                 name: "empty base and live take the new default",
                 base: "",
                 ours: Some(""),

@@ -73,6 +73,15 @@ fn toml_table() {
                 removed: &[],
             },
             Case {
+                name: "an inline comment on a value the admin kept is kept",
+                base: BASE,
+                ours: Some("version = 1\n# Server\n[server]\naddress = \"0.0.0.0:80\" # checked 2026-11\ntimeout = 30\n\n[log]\nlevel = \"info\"\n"),
+                theirs: "version = 2\n# Server\n[server]\naddress = \"0.0.0.0:80\"\ntimeout = 60\n\n[log]\nlevel = \"info\"\n",
+                expect: "version = 2\n# Server\n[server]\naddress = \"0.0.0.0:80\" # checked 2026-11\ntimeout = 60\n\n[log]\nlevel = \"info\"\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
                 name: "empty base and live take the new default",
                 base: "",
                 ours: Some(""),

@@ -74,6 +74,15 @@ fn yaml_table() {
                 removed: &[],
             },
             Case {
+                name: "an inline comment on a value the admin kept is kept",
+                base: BASE,
+                ours: Some("version: 1\n# Server\nserver:\n  address: 0.0.0.0:80  # checked 2026-11\n  timeout: 30\nlog: info\n"),
+                theirs: "version: 2\n# Server\nserver:\n  address: 0.0.0.0:80\n  timeout: 60\nlog: info\n",
+                expect: "version: 2\n# Server\nserver:\n  address: 0.0.0.0:80  # checked 2026-11\n  timeout: 60\nlog: info\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
                 name: "empty base and live take the new default",
                 base: "",
                 ours: Some(""),

@@ -109,6 +109,14 @@ impl Doc for EnvDoc {
         out
     }
 
+    fn raw(&self, key: &[String]) -> Option<String> {
+        let e = key
+            .first()
+            .and_then(|k| self.index.get(k))
+            .map(|&n| &self.entries[n])?;
+        Some(line::plain(&self.lines[e.1..e.2]))
+    }
+
     fn comment(&self, key: &[String]) -> Vec<String> {
         let Some(e) = key
             .first()

@@ -107,6 +107,11 @@ impl Doc for IniDoc {
             .collect()
     }
 
+    fn raw(&self, key: &[String]) -> Option<String> {
+        self.get(key)
+            .map(|e| line::plain(&self.lines[e.start..e.end]))
+    }
+
     fn comment(&self, key: &[String]) -> Vec<String> {
         let Some(e) = self.get(key) else {
             return Vec::new();

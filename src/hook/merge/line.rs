@@ -115,3 +115,12 @@ pub fn comment_at(s: &str, marks: &[char]) -> Option<usize> {
     }
     None
 }
+
+/// Lines joined without indentation or line endings, for comparing text.
+pub fn plain(lines: &[String]) -> String {
+    lines
+        .iter()
+        .map(|l| body(l).trim())
+        .collect::<Vec<_>>()
+        .join("\n")
+}

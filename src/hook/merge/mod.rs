@@ -73,6 +73,12 @@ pub trait Doc: Sized {
     fn leaves(&self) -> Vec<(KeyPath, String)>;
     /// Comment lines directly above the key, trimmed ("# text").
     fn comment(&self, key: &[String]) -> Vec<String>;
+    /// The key's own text (value, quoting, inline comment) without
+    /// indentation, to notice an edit that keeps the value (e.g. an inline
+    /// comment added); `None` where the format keeps no such text.
+    fn raw(&self, _key: &[String]) -> Option<String> {
+        None
+    }
     /// Apply edits (all positions refer to the document as parsed), taking
     /// values from `ours`; returns the keys it could not place. Afterwards only
     /// `render` is meaningful: parse the rendered text to read it again.

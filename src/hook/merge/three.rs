@@ -41,6 +41,11 @@ pub fn merge<D: Doc>(
         }
         let (bv, ov, tv) = (b.get(k), o.get(k), t.get(k));
         if ov == bv {
+            // Same value, but the admin reworded the line (an inline comment,
+            // quoting) and upstream left the key alone: keep the admin's line.
+            if ov.is_some() && tv == bv && ours.raw(k) != base.raw(k) {
+                edits.push(Edit::Take(k.clone()));
+            }
             continue; // untouched by the user: the new default stands
         }
         if tv == bv {

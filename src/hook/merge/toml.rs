@@ -133,6 +133,11 @@ impl Doc for TomlDoc {
         out
     }
 
+    fn raw(&self, k: &[String]) -> Option<String> {
+        // The value with its decor: `"x"  # note` differs from `"x"`.
+        self.item(k).map(|i| i.to_string().trim().to_string())
+    }
+
     fn comment(&self, k: &[String]) -> Vec<String> {
         let Some((last, parent)) = k.split_last() else {
             return Vec::new();

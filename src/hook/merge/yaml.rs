@@ -356,6 +356,10 @@ impl Doc for YamlDoc {
         self.leaves.clone()
     }
 
+    fn raw(&self, k: &[String]) -> Option<String> {
+        self.get(k).map(|e| line::plain(&self.lines[e.line..e.end]))
+    }
+
     fn comment(&self, k: &[String]) -> Vec<String> {
         let Some(e) = self.get(k) else {
             return Vec::new();
