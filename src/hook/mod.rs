@@ -1,1 +1,16 @@
 //! packwright-hook's library half: merge engines, version gate, backups, migrations.
+//!
+//! Nothing here prints: every command returns a report and the binary decides
+//! how to show it (plain lines or `--json`).
+
+pub mod account;
+pub mod command;
+pub mod desc;
+pub mod error;
+pub mod fsio;
+pub mod merge;
+pub mod package;
+pub mod template;
+pub mod version;
+
+pub use error::{HookError, Result};

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod apk_reader;
+pub mod hook;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

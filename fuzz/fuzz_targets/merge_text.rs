@@ -1,0 +1,8 @@
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use packwright::hook::merge::Format;
+
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| common::run(Format::Text, data));

@@ -1,0 +1,303 @@
+//! The standalone commands on plain paths: init, update, check. Package mode
+//! (package.rs) calls these per managed config. Callers take the lock.
+
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+use super::error::{HookError, Result};
+use super::fsio::{self, Meta};
+use super::merge::{Conflict, Format, Merged, Removed, Src};
+use super::template;
+
+pub const NEW_SUFFIX: &str = ".packwright-new";
+pub const OLD_SUFFIX: &str = ".packwright-old";
+
+/// Where variables for `${VAR}` come from, and how to ask "overwrite?".
+pub struct Ctx<'a> {
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// `Some` only on a terminal: returns the admin's yes/no.
+    pub confirm: Option<&'a dyn Fn(&Path) -> bool>,
+}
+
+/// A variable lookup: the process environment first, then the env file.
+pub fn env_lookup(env_file: Option<&Path>) -> Result<impl Fn(&str) -> Option<String>> {
+    let vars = match env_file {
+        Some(p) => {
+            let text = fsio::read(p)?.ok_or_else(|| HookError::invalid(p, "env file not found"))?;
+            Format::Env.engine().validate(Src {
+                path: p,
+                text: &text,
+            })?;
+            template::env_file_vars(&text)
+        }
+        None => Vec::new(),
+    };
+    Ok(move |name: &str| {
+        std::env::var(name)
+            .ok()
+            .or_else(|| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    })
+}
+
+pub struct InitArgs {
+    pub template: PathBuf,
+    pub live: PathBuf,
+    pub format: Format,
+    pub force: bool,
+    /// Mode and owner for a new live file (default 0644, the caller's owner).
+    pub meta: Option<Meta>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InitAction {
+    Written,
+    Overwritten,
+    KeptExisting,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InitReport {
+    pub live: PathBuf,
+    pub action: InitAction,
+    pub backup: Option<PathBuf>,
+}
+
+/// Render the template to the live path.
+pub fn init(a: &InitArgs, ctx: &Ctx) -> Result<InitReport> {
+    let raw = fsio::read(&a.template)?
+        .ok_or_else(|| HookError::invalid(&a.template, "template not found"))?;
+    let text = template::render(&raw, ctx.env).map_err(|names| HookError::MissingVars {
+        path: a.template.clone(),
+        names,
+    })?;
+    a.format.engine().validate(Src {
+        path: &a.template,
+        text: &text,
+    })?;
+    let existing = fsio::meta(&a.live)?;
+    let mut report = InitReport {
+        live: a.live.clone(),
+        action: InitAction::Written,
+        backup: None,
+    };
+    let meta = match existing {
+        Some(m) => {
+            let yes = a.force || ctx.confirm.is_some_and(|ask| ask(&a.live));
+            if !yes {
+                report.action = InitAction::KeptExisting;
+                return Ok(report);
+            }
+            let b = fsio::sibling(&a.live, OLD_SUFFIX);
+            fsio::backup(&a.live, &b)?;
+            report.backup = Some(b);
+            report.action = InitAction::Overwritten;
+            Meta {
+                mode: a.meta.map_or(m.mode, |n| n.mode),
+                ..a.meta.unwrap_or(m)
+            }
+        }
+        None => a.meta.unwrap_or(Meta {
+            mode: 0o644,
+            uid: None,
+            gid: None,
+        }),
+    };
+    fsio::write_atomic(&a.live, text.as_bytes(), meta)?;
+    Ok(report)
+}
+
+pub struct UpdateArgs {
+    /// The previous pristine default; the new default stands in when absent.
+    pub base: Option<PathBuf>,
+    pub default: PathBuf,
+    pub live: PathBuf,
+    pub format: Format,
+    pub version_key: Option<String>,
+    pub dry_run: bool,
+    /// Mode and owner if the live file has to be created.
+    pub meta: Option<Meta>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UpdateAction {
+    Unchanged,
+    Merged,
+    /// The live file was missing and was written from the new default.
+    Recreated,
+    DryRun,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateReport {
+    pub live: PathBuf,
+    pub action: UpdateAction,
+    /// The schema version now in the live file.
+    pub version: Option<String>,
+    pub conflicts: Vec<Conflict>,
+    pub removed: Vec<Removed>,
+    pub kept: Vec<String>,
+    pub unplaced: Vec<String>,
+    pub note: Option<String>,
+    /// The new default, written beside the live file on a conflict.
+    pub new_file: Option<PathBuf>,
+    /// The live file as it was before the merge.
+    pub backup: Option<PathBuf>,
+    /// `--dry-run`: unified diff of what would change.
+    pub diff: Option<String>,
+}
+
+fn read_required(p: &Path) -> Result<String> {
+    fsio::read(p)?.ok_or_else(|| HookError::invalid(p, "file not found"))
+}
+
+/// Three-way merge of base (previous default), live and the new default.
+pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
+    let engine = a.format.engine();
+    let theirs = template::render_lenient(&read_required(&a.default)?, ctx.env);
+    let base = match &a.base {
+        Some(b) => fsio::read(b)?.map(|t| template::render_lenient(&t, ctx.env)),
+        None => None,
+    };
+    let base_path = a.base.clone().unwrap_or_else(|| a.default.clone());
+    let base = base.unwrap_or_else(|| theirs.clone());
+    let new_path = fsio::sibling(&a.live, NEW_SUFFIX);
+    let old_path = fsio::sibling(&a.live, OLD_SUFFIX);
+    for p in [&new_path, &old_path] {
+        fsio::ensure_regular_or_absent(p)?;
+    }
+    let theirs_src = Src {
+        path: &a.default,
+        text: &theirs,
+    };
+    let mut r = UpdateReport {
+        live: a.live.clone(),
+        action: UpdateAction::Merged,
+        version: None,
+        conflicts: vec![],
+        removed: vec![],
+        kept: vec![],
+        unplaced: vec![],
+        note: None,
+        new_file: None,
+        backup: None,
+        diff: None,
+    };
+
+    let Some(ours) = fsio::read(&a.live)? else {
+        // The admin deleted the file: the service needs one, so write the new default.
+        r.version = match &a.version_key {
+            Some(k) => engine.value(theirs_src, k)?,
+            None => None,
+        };
+        if a.dry_run {
+            r.action = UpdateAction::DryRun;
+            r.diff = Some(diffy::create_patch("", &theirs).to_string());
+            return Ok(r);
+        }
+        let meta = a.meta.unwrap_or(Meta {
+            mode: 0o644,
+            uid: None,
+            gid: None,
+        });
+        fsio::write_atomic(&a.live, theirs.as_bytes(), meta)?;
+        r.action = UpdateAction::Recreated;
+        r.note = Some("the live file was missing: written from the new default".into());
+        return Ok(r);
+    };
+    let live_meta = fsio::meta(&a.live)?
+        .ok_or_else(|| HookError::invalid(&a.live, "vanished while being read"))?;
+    let ours_src = Src {
+        path: &a.live,
+        text: &ours,
+    };
+    let base_src = Src {
+        path: &base_path,
+        text: &base,
+    };
+    // One parse of each file: the merge reads the live file first, so a
+    // syntax error names it before anything else.
+    let m: Merged = match engine.merge(base_src, ours_src, theirs_src, a.version_key.as_deref()) {
+        Ok(m) => m,
+        Err(HookError::Syntax {
+            path,
+            line,
+            col,
+            msg,
+        }) if path == a.live => {
+            // Never rewrite a file we cannot read; give the admin the new default beside it.
+            if !a.dry_run {
+                fsio::write_atomic(&new_path, theirs.as_bytes(), live_meta)?;
+            }
+            return Err(HookError::Syntax {
+                path,
+                line,
+                col,
+                msg: format!(
+                    "{msg} (file left unchanged; new default in {})",
+                    new_path.display()
+                ),
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    if let (Some(k), Some(live_v), Some(new)) = (&a.version_key, &m.live_version, &m.new_version) {
+        if super::version::compare(live_v, new) == std::cmp::Ordering::Greater {
+            return Err(HookError::Downgrade {
+                path: a.live.clone(),
+                key: k.clone(),
+                live: live_v.clone(),
+                new: new.clone(),
+            });
+        }
+    }
+    r.version = m.new_version.clone();
+    r.conflicts = m.conflicts;
+    r.removed = m.removed;
+    r.kept = m.kept;
+    r.unplaced = m.unplaced;
+    r.note = m.note;
+    let needs_new = !r.conflicts.is_empty() || !r.unplaced.is_empty();
+    if a.dry_run {
+        r.action = UpdateAction::DryRun;
+        r.diff = Some(diffy::create_patch(&ours, &m.text).to_string());
+        return Ok(r);
+    }
+    if m.text == ours {
+        r.action = UpdateAction::Unchanged;
+    } else {
+        fsio::backup(&a.live, &old_path)?;
+        r.backup = Some(old_path);
+        fsio::write_atomic(&a.live, m.text.as_bytes(), live_meta)?;
+    }
+    if needs_new {
+        fsio::write_atomic(&new_path, theirs.as_bytes(), live_meta)?;
+        r.new_file = Some(new_path);
+    } else {
+        // A conflict file from an earlier upgrade no longer applies.
+        fsio::remove(&new_path)?;
+    }
+    Ok(r)
+}
+
+/// The live file's version key against `expect`; `Ok(found)` when equal.
+pub fn check(live: &Path, expect: &str, key: &str, format: Format) -> Result<String> {
+    let text = read_required(live)?;
+    let found = format.engine().value(
+        Src {
+            path: live,
+            text: &text,
+        },
+        key,
+    )?;
+    match found {
+        Some(f) if super::version::compare(&f, expect) == std::cmp::Ordering::Equal => Ok(f),
+        other => Err(HookError::VersionMismatch {
+            path: live.into(),
+            key: key.into(),
+            found: other.unwrap_or_else(|| "missing".into()),
+            expected: expect.into(),
+        }),
+    }
+}

@@ -1,0 +1,215 @@
+//! `.env` files, line based and lossless: comments, blank lines, `export`,
+//! single/double quotes (double quotes may span lines), inline comments.
+
+use std::collections::HashMap;
+
+use super::line::{self, Splice};
+use super::{Doc, Edit, KeyPath, ParseFail, SyntaxErr};
+
+pub struct EnvDoc {
+    lines: Vec<String>,
+    /// Key → (first line, end line exclusive, value). A later duplicate wins, as in sh.
+    entries: Vec<(String, usize, usize, String)>,
+    index: HashMap<String, usize>,
+}
+
+fn is_comment(b: &str) -> bool {
+    b.starts_with('#')
+}
+
+fn err(line: usize, col: usize, msg: &str) -> ParseFail {
+    ParseFail::Syntax(SyntaxErr {
+        line: line + 1,
+        col,
+        msg: msg.into(),
+    })
+}
+
+impl Doc for EnvDoc {
+    fn parse(text: &str) -> Result<Self, ParseFail> {
+        let lines = line::split(text);
+        let mut entries = Vec::new();
+        let mut index = HashMap::new();
+        let mut i = 0;
+        while i < lines.len() {
+            let b = line::body(&lines[i]);
+            let t = b.trim_start();
+            if t.is_empty() || is_comment(t) {
+                i += 1;
+                continue;
+            }
+            let lead = b.len() - t.len();
+            let t2 = t.strip_prefix("export ").map(str::trim_start).unwrap_or(t);
+            let off = b.len() - t2.len();
+            let name_len = t2
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'))
+                .unwrap_or(t2.len());
+            if name_len == 0 {
+                return Err(err(i, lead + 1, "expected NAME=value"));
+            }
+            let name = &t2[..name_len];
+            let rest = t2[name_len..].trim_start();
+            let Some(val) = rest.strip_prefix('=') else {
+                return Err(err(
+                    i,
+                    off + name_len + 1,
+                    "expected `=` after the variable name",
+                ));
+            };
+            let val = val.trim_start();
+            let start = i;
+            let value = if let Some(q) = val.strip_prefix('"') {
+                // Double quotes may run over several lines; `\"` does not close.
+                let mut acc = String::new();
+                let mut cur = q.to_string();
+                loop {
+                    if let Some(end) = close(&cur, '"') {
+                        acc.push_str(&cur[..end]);
+                        break;
+                    }
+                    acc.push_str(&cur);
+                    acc.push('\n');
+                    i += 1;
+                    if i >= lines.len() {
+                        return Err(err(start, off + name_len + 2, "unclosed double quote"));
+                    }
+                    cur = line::body(&lines[i]).to_string();
+                }
+                acc
+            } else if let Some(q) = val.strip_prefix('\'') {
+                match q.find('\'') {
+                    Some(end) => q[..end].to_string(),
+                    None => return Err(err(i, off + name_len + 2, "unclosed single quote")),
+                }
+            } else {
+                let v = match line::comment_at(val, &['#']) {
+                    Some(c) => &val[..c],
+                    None => val,
+                };
+                v.trim_end().to_string()
+            };
+            index.insert(name.to_string(), entries.len());
+            entries.push((name.to_string(), start, i + 1, value));
+            i += 1;
+        }
+        Ok(EnvDoc {
+            lines,
+            entries,
+            index,
+        })
+    }
+
+    fn leaves(&self) -> Vec<(KeyPath, String)> {
+        let mut out: Vec<(KeyPath, String)> = Vec::new();
+        for (n, e) in self.entries.iter().enumerate() {
+            if self.index.get(&e.0) == Some(&n) {
+                out.push((vec![e.0.clone()], e.3.clone()));
+            }
+        }
+        out
+    }
+
+    fn raw(&self, key: &[String]) -> Option<String> {
+        let e = key
+            .first()
+            .and_then(|k| self.index.get(k))
+            .map(|&n| &self.entries[n])?;
+        Some(line::plain(&self.lines[e.1..e.2]))
+    }
+
+    fn comment(&self, key: &[String]) -> Vec<String> {
+        let Some(e) = key
+            .first()
+            .and_then(|k| self.index.get(k))
+            .map(|&n| &self.entries[n])
+        else {
+            return Vec::new();
+        };
+        let s = line::comment_start(&self.lines, e.1, is_comment);
+        self.lines[s..e.1]
+            .iter()
+            .map(|l| line::body(l).trim().to_string())
+            .collect()
+    }
+
+    fn apply(&mut self, edits: &[Edit], ours: &Self) -> Vec<KeyPath> {
+        let eol = line::eol(&self.lines);
+        let mut sp = Vec::new();
+        let find = |d: &EnvDoc, k: &[String]| {
+            k.first()
+                .and_then(|k| d.index.get(k))
+                .map(|&n| d.entries[n].clone())
+        };
+        let end = self.entries.last().map(|e| e.2).unwrap_or(self.lines.len());
+        let mut unplaced = Vec::new();
+        for e in edits {
+            match e {
+                Edit::Take(k) => {
+                    let Some((_, s, t, _)) = find(ours, k) else {
+                        unplaced.push(k.clone());
+                        continue;
+                    };
+                    let with = ours.lines[s..t].to_vec();
+                    match find(self, k) {
+                        Some((_, a, b, _)) => sp.push(Splice {
+                            at: a,
+                            end: b,
+                            with,
+                        }),
+                        // A key only the admin has comes with the admin's comment lines.
+                        None => {
+                            let cs = line::comment_start(&ours.lines, s, is_comment);
+                            let with = ours.lines[cs..t].to_vec();
+                            sp.push(Splice { at: end, end, with })
+                        }
+                    }
+                }
+                Edit::Remove(k) => {
+                    if let Some((_, a, b, _)) = find(self, k) {
+                        let s = line::comment_start(&self.lines, a, is_comment);
+                        sp.push(Splice {
+                            at: s,
+                            end: b,
+                            with: vec![],
+                        });
+                    }
+                }
+                Edit::Comment(k, c) => {
+                    if let Some((_, a, _, _)) = find(self, k) {
+                        let s = line::comment_start(&self.lines, a, is_comment);
+                        sp.push(Splice {
+                            at: s,
+                            end: a,
+                            with: c.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        line::apply(&mut self.lines, sp, eol);
+        unplaced
+    }
+
+    fn render(&self) -> String {
+        self.lines.concat()
+    }
+
+    fn key_path(key: &str) -> KeyPath {
+        vec![key.into()]
+    }
+}
+
+/// Index of the closing quote, skipping backslash escapes.
+fn close(s: &str, q: char) -> Option<usize> {
+    let mut esc = false;
+    for (i, c) in s.char_indices() {
+        if esc {
+            esc = false;
+        } else if c == '\\' {
+            esc = true;
+        } else if c == q {
+            return Some(i);
+        }
+    }
+    None
+}

@@ -1,0 +1,479 @@
+//! YAML, lossless for block-style configs.
+//!
+//! yaml-edit 0.3 was tried first and dropped: it parsed `a: 1\n  b: 2`
+//! without an error (so it cannot guard against rewriting a broken file) and
+//! its `set` kept the old trailing comment while dropping the user's. So the
+//! file is validated and its values read by a strict parser (yaml-rust2, with
+//! line and column on errors), and edited here as whole lines: a key's span is
+//! its line plus everything indented deeper (or a `- ` list at the same
+//! indent). The scan must agree with the strict parse key for key; a layout it
+//! does not follow (several documents, flow-style root, complex keys) is
+//! "unsupported" and the file is merged line by line instead.
+
+use std::collections::{HashMap, HashSet};
+
+use yaml_rust2::{Yaml, YamlLoader};
+
+use super::line::{self, Splice};
+use super::{Doc, Edit, KeyPath, ParseFail, SyntaxErr};
+
+#[derive(Clone, Debug)]
+struct Entry {
+    path: KeyPath,
+    /// The key's line and the end of its value (exclusive, last content line + 1).
+    line: usize,
+    end: usize,
+    indent: usize,
+    /// Indent of the children when the value is a block mapping.
+    child: Option<usize>,
+    /// `key:` with nothing after it: children may be added.
+    empty: bool,
+}
+
+pub struct YamlDoc {
+    lines: Vec<String>,
+    entries: Vec<Entry>,
+    index: HashMap<KeyPath, usize>,
+    leaves: Vec<(KeyPath, String)>,
+    step: usize,
+}
+
+fn unsupported(msg: impl Into<String>) -> ParseFail {
+    ParseFail::Unsupported(msg.into())
+}
+
+fn is_comment(b: &str) -> bool {
+    b.starts_with('#')
+}
+
+/// `key: rest` → (key, rest); `None` when the line is not a block mapping key.
+fn split_key(s: &str) -> Option<(String, &str)> {
+    let after_colon = |rest: &str| rest.is_empty() || rest.starts_with([' ', '\t']);
+    if let Some(q) = s.chars().next().filter(|c| *c == '"' || *c == '\'') {
+        let body = &s[1..];
+        let mut esc = false;
+        let mut close = None;
+        let chars: Vec<(usize, char)> = body.char_indices().collect();
+        let mut n = 0;
+        while n < chars.len() {
+            let (i, c) = chars[n];
+            if q == '"' && !esc && c == '\\' {
+                esc = true;
+            } else if c == q && !esc {
+                if q == '\'' && chars.get(n + 1).map(|x| x.1) == Some('\'') {
+                    n += 2;
+                    continue;
+                }
+                close = Some(i);
+                break;
+            } else {
+                esc = false;
+            }
+            n += 1;
+        }
+        let close = close?;
+        let raw = &body[..close];
+        let rest = body[close + 1..]
+            .trim_start_matches(' ')
+            .strip_prefix(':')?;
+        if !after_colon(rest) {
+            return None;
+        }
+        let key = if q == '\'' {
+            raw.replace("''", "'")
+        } else {
+            unescape(raw)
+        };
+        return Some((key, rest));
+    }
+    if s.starts_with("- ")
+        || s == "-"
+        || s.starts_with(['[', '{', '?', '#', '&', '*', '!', '|', '>', '%', '@', '`'])
+    {
+        return None;
+    }
+    let mut prev_space = false;
+    for (i, c) in s.char_indices() {
+        if c == '#' && prev_space {
+            return None;
+        }
+        if c == ':' && after_colon(&s[i + 1..]) {
+            let key = s[..i].trim_end();
+            return (!key.is_empty()).then(|| (key.to_string(), &s[i + 1..]));
+        }
+        prev_space = c == ' ' || c == '\t';
+    }
+    None
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("\\\"", "\"").replace("\\\\", "\\")
+}
+
+/// The value after `key:` without its comment.
+fn inline_value(rest: &str) -> &str {
+    let v = match line::comment_at(rest, &['#']) {
+        Some(c) => &rest[..c],
+        None => rest,
+    };
+    v.trim()
+}
+
+fn scan(lines: &[String]) -> Result<Vec<Entry>, ParseFail> {
+    let mut start = 0;
+    let mut seen_content = false;
+    for (i, l) in lines.iter().enumerate() {
+        let b = line::body(l);
+        if b.starts_with('%') {
+            return Err(unsupported("YAML directives"));
+        }
+        if b == "---" || b.starts_with("--- ") || b == "..." {
+            if seen_content || b != "---" {
+                return Err(unsupported("several YAML documents"));
+            }
+            start = i + 1;
+        } else if !b.trim().is_empty() && !is_comment(b.trim_start()) {
+            seen_content = true;
+        }
+    }
+    let mut out = Vec::new();
+    let first = (start..lines.len()).find(|&i| is_content(&lines[i]));
+    if let Some(f) = first {
+        let ind = line::indent(line::body(&lines[f]));
+        block(lines, start, lines.len(), ind, &mut Vec::new(), &mut out)?;
+    }
+    Ok(out)
+}
+
+fn is_content(l: &str) -> bool {
+    let t = line::body(l).trim_start();
+    !t.is_empty() && !is_comment(t)
+}
+
+fn block(
+    lines: &[String],
+    from: usize,
+    to: usize,
+    ind: usize,
+    path: &mut KeyPath,
+    out: &mut Vec<Entry>,
+) -> Result<(), ParseFail> {
+    let mut i = from;
+    while i < to {
+        if !is_content(&lines[i]) {
+            i += 1;
+            continue;
+        }
+        let b = line::body(&lines[i]);
+        if line::indent(b) != ind || b[..ind].contains('\t') {
+            return Err(unsupported(format!(
+                "line {}: indentation the line scanner does not follow",
+                i + 1
+            )));
+        }
+        let Some((key, rest)) = split_key(&b[ind..]) else {
+            return Err(unsupported(format!(
+                "line {}: not a block mapping key",
+                i + 1
+            )));
+        };
+        let value = inline_value(rest);
+        let scalar_block = value.starts_with(['|', '>']);
+        let mut last = i;
+        let mut j = i + 1;
+        while j < to {
+            let bj = line::body(&lines[j]);
+            let t = bj.trim_start();
+            if t.is_empty() || (is_comment(t) && !scalar_block) {
+                j += 1;
+                continue;
+            }
+            let ij = line::indent(bj);
+            let seq = ij == ind && value.is_empty() && (t.starts_with("- ") || t == "-");
+            if ij > ind || seq {
+                last = j;
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        path.push(key);
+        let first_child = (i + 1..=last).find(|&n| is_content(&lines[n]));
+        let child = first_child.and_then(|n| {
+            let fb = line::body(&lines[n]);
+            let fi = line::indent(fb);
+            (value.is_empty() && fi > ind && split_key(&fb[fi..]).is_some()).then_some(fi)
+        });
+        out.push(Entry {
+            path: path.clone(),
+            line: i,
+            end: last + 1,
+            indent: ind,
+            child,
+            empty: value.is_empty() && last == i,
+        });
+        if let Some(ci) = child {
+            block(lines, i + 1, last + 1, ci, path, out)?;
+        }
+        path.pop();
+        i = last + 1;
+    }
+    Ok(())
+}
+
+fn key_str(k: &Yaml) -> String {
+    match k {
+        Yaml::String(s) | Yaml::Real(s) => s.clone(),
+        Yaml::Integer(i) => i.to_string(),
+        Yaml::Boolean(b) => b.to_string(),
+        Yaml::Null => "~".into(),
+        other => canon(other),
+    }
+}
+
+fn canon(v: &Yaml) -> String {
+    match v {
+        Yaml::String(s) | Yaml::Real(s) => s.clone(),
+        Yaml::Integer(i) => i.to_string(),
+        Yaml::Boolean(b) => b.to_string(),
+        Yaml::Null => "null".into(),
+        Yaml::Array(a) => format!("[{}]", a.iter().map(quoted).collect::<Vec<_>>().join(", ")),
+        Yaml::Hash(h) => format!(
+            "{{{}}}",
+            h.iter()
+                .map(|(k, v)| format!("{}: {}", key_str(k), quoted(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Yaml::Alias(n) => format!("*{n}"),
+        Yaml::BadValue => "?".into(),
+    }
+}
+
+fn quoted(v: &Yaml) -> String {
+    match v {
+        Yaml::String(s) => format!("{s:?}"),
+        other => canon(other),
+    }
+}
+
+/// Leaves from the strict parse, descending only where the scan saw a block mapping.
+fn tree_leaves(
+    h: &yaml_rust2::yaml::Hash,
+    maps: &HashSet<&KeyPath>,
+    path: &mut KeyPath,
+    seen: &mut usize,
+    out: &mut Vec<(KeyPath, String)>,
+) -> Result<(), ParseFail> {
+    for (k, v) in h {
+        path.push(key_str(k));
+        *seen += 1;
+        if maps.contains(path) {
+            let Yaml::Hash(sub) = v else {
+                return Err(unsupported(format!(
+                    "{}: scan and parser disagree",
+                    path.join(".")
+                )));
+            };
+            tree_leaves(sub, maps, path, seen, out)?;
+        } else {
+            out.push((path.clone(), canon(v)));
+        }
+        path.pop();
+    }
+    Ok(())
+}
+
+fn yaml_key(k: &str) -> String {
+    let plain = !k.is_empty()
+        && !k.contains(": ")
+        && !k.contains(" #")
+        && !k.starts_with(|c: char| "-[]{}?#&*!|>%@`'\" ".contains(c))
+        && !k.ends_with([' ', ':']);
+    if plain {
+        k.to_string()
+    } else {
+        format!("{k:?}")
+    }
+}
+
+impl YamlDoc {
+    fn get(&self, k: &[String]) -> Option<&Entry> {
+        self.index.get(k).map(|&n| &self.entries[n])
+    }
+}
+
+impl Doc for YamlDoc {
+    fn parse(text: &str) -> Result<Self, ParseFail> {
+        let docs = YamlLoader::load_from_str(text).map_err(|e| {
+            ParseFail::Syntax(SyntaxErr {
+                line: e.marker().line(),
+                col: e.marker().col() + 1,
+                msg: e.info().to_string(),
+            })
+        })?;
+        if docs.len() > 1 {
+            return Err(unsupported("several YAML documents"));
+        }
+        let lines = line::split(text);
+        let entries = scan(&lines)?;
+        let mut index = HashMap::new();
+        for (n, e) in entries.iter().enumerate() {
+            if index.insert(e.path.clone(), n).is_some() {
+                return Err(unsupported(format!("duplicate key {}", e.path.join("."))));
+            }
+        }
+        let maps: HashSet<&KeyPath> = entries
+            .iter()
+            .filter(|e| e.child.is_some())
+            .map(|e| &e.path)
+            .collect();
+        let mut leaves = Vec::new();
+        let mut seen = 0;
+        match docs.first() {
+            None | Some(Yaml::Null) => {}
+            Some(Yaml::Hash(h)) => tree_leaves(h, &maps, &mut Vec::new(), &mut seen, &mut leaves)?,
+            Some(_) => return Err(unsupported("the top level is not a mapping")),
+        }
+        if seen != entries.len() || leaves.iter().any(|(k, _)| !index.contains_key(k)) {
+            return Err(unsupported("the line scan does not match the parsed keys"));
+        }
+        let step = entries
+            .iter()
+            .filter_map(|e| e.child.map(|c| c - e.indent))
+            .min()
+            .unwrap_or(2);
+        Ok(YamlDoc {
+            lines,
+            entries,
+            index,
+            leaves,
+            step,
+        })
+    }
+
+    fn leaves(&self) -> Vec<(KeyPath, String)> {
+        self.leaves.clone()
+    }
+
+    fn raw(&self, k: &[String]) -> Option<String> {
+        self.get(k).map(|e| line::plain(&self.lines[e.line..e.end]))
+    }
+
+    fn comment(&self, k: &[String]) -> Vec<String> {
+        let Some(e) = self.get(k) else {
+            return Vec::new();
+        };
+        let s = line::comment_start(&self.lines, e.line, is_comment);
+        self.lines[s..e.line]
+            .iter()
+            .map(|l| line::body(l).trim().to_string())
+            .collect()
+    }
+
+    fn apply(&mut self, edits: &[Edit], ours: &Self) -> Vec<KeyPath> {
+        let eol = line::eol(&self.lines);
+        let mut sp = Vec::new();
+        let mut unplaced = Vec::new();
+        // (insert point, missing parent chain, base indent, ancestor path, lines)
+        let mut inserts: Vec<(usize, KeyPath, usize, KeyPath, Vec<String>)> = Vec::new();
+        let root_end = self
+            .entries
+            .iter()
+            .map(|e| e.end)
+            .max()
+            .unwrap_or(self.lines.len());
+        let root_indent = self.entries.first().map(|e| e.indent).unwrap_or(0);
+        for e in edits {
+            match e {
+                Edit::Take(k) => {
+                    let Some(src) = ours.get(k) else {
+                        unplaced.push(k.clone());
+                        continue;
+                    };
+                    let src_lines = &ours.lines[src.line..src.end];
+                    if let Some(dst) = self.get(k) {
+                        let delta = dst.indent as isize - src.indent as isize;
+                        sp.push(Splice {
+                            at: dst.line,
+                            end: dst.end,
+                            with: line::reindent(src_lines, delta),
+                        });
+                        continue;
+                    }
+                    // The deepest ancestor the new default has.
+                    let mut d = k.len() - 1;
+                    while d > 0 && self.get(&k[..d]).is_none() {
+                        d -= 1;
+                    }
+                    let (at, ci) = if d == 0 {
+                        (root_end, root_indent)
+                    } else {
+                        let a = self.get(&k[..d]).expect("found above");
+                        match (a.child, a.empty) {
+                            (Some(c), _) => (a.end, c),
+                            (None, true) => (a.end, a.indent + self.step),
+                            (None, false) => {
+                                unplaced.push(k.clone());
+                                continue;
+                            }
+                        }
+                    };
+                    let missing = k[d..k.len() - 1].to_vec();
+                    let delta = (ci + self.step * missing.len()) as isize - src.indent as isize;
+                    // A key only the admin has comes with the admin's comment lines.
+                    let cs = line::comment_start(&ours.lines, src.line, is_comment);
+                    let body = line::reindent(&ours.lines[cs..src.end], delta);
+                    inserts.push((at, missing, ci, k[..d].to_vec(), body));
+                }
+                Edit::Remove(k) => {
+                    if let Some(dst) = self.get(k) {
+                        let s = line::comment_start(&self.lines, dst.line, is_comment);
+                        sp.push(Splice {
+                            at: s,
+                            end: dst.end,
+                            with: vec![],
+                        });
+                    }
+                }
+                Edit::Comment(k, c) => {
+                    if let Some(dst) = self.get(k) {
+                        let s = line::comment_start(&self.lines, dst.line, is_comment);
+                        let pad = " ".repeat(dst.indent);
+                        let with = c.iter().map(|l| format!("{pad}{l}")).collect();
+                        sp.push(Splice {
+                            at: s,
+                            end: dst.line,
+                            with,
+                        });
+                    }
+                }
+            }
+        }
+        // Keys under the same new section go together, with the section line written once.
+        inserts.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let mut made: HashSet<KeyPath> = HashSet::new();
+        for (at, missing, ci, anc, body) in inserts {
+            let mut with = Vec::new();
+            let mut p = anc;
+            for (j, seg) in missing.iter().enumerate() {
+                p.push(seg.clone());
+                if made.insert(p.clone()) {
+                    with.push(format!(
+                        "{}{}:",
+                        " ".repeat(ci + self.step * j),
+                        yaml_key(seg)
+                    ));
+                }
+            }
+            with.extend(body);
+            sp.push(Splice { at, end: at, with });
+        }
+        line::apply(&mut self.lines, sp, eol);
+        unplaced
+    }
+
+    fn render(&self) -> String {
+        self.lines.concat()
+    }
+}

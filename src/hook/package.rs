@@ -1,0 +1,299 @@
+//! Package mode: `packwright-hook <event> --package NAME --old V --new V`.
+//! Reads the installed package's description and runs init or update for
+//! each managed config, keeping pristine defaults and the conflict list under
+//! `/var/lib/<pkg>/packwright/`.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::command::{
+    self, Ctx, InitArgs, InitReport, UpdateArgs, UpdateReport, NEW_SUFFIX, OLD_SUFFIX,
+};
+use super::desc::{ConfigDesc, PackageDesc};
+use super::error::{HookError, Result};
+use super::fsio::{self, Meta};
+use super::merge::{Conflict, Format, Src};
+use super::{account, template};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Event {
+    Install,
+    Upgrade,
+    Remove,
+    Purge,
+}
+
+impl Event {
+    pub fn parse(s: &str) -> Option<Event> {
+        Some(match s {
+            "install" => Event::Install,
+            "upgrade" => Event::Upgrade,
+            "remove" => Event::Remove,
+            "purge" => Event::Purge,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "step", rename_all = "lowercase")]
+pub enum ConfigReport {
+    Init(InitReport),
+    Update(UpdateReport),
+    Purged { live: PathBuf },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventReport {
+    pub package: String,
+    pub event: Event,
+    pub configs: Vec<ConfigReport>,
+}
+
+/// `<root>/var/lib/<pkg>/packwright`.
+pub fn state_dir(root: &Path, pkg: &str) -> PathBuf {
+    root.join("var/lib").join(pkg).join("packwright")
+}
+
+/// The pristine copy of a live file: `/` becomes `%2F` (and `%` `%25`) so
+/// every live path maps to one flat, reversible name.
+pub fn pristine_path(root: &Path, pkg: &str, live: &str) -> PathBuf {
+    let name = live
+        .trim_start_matches('/')
+        .replace('%', "%25")
+        .replace('/', "%2F");
+    state_dir(root, pkg).join("pristine").join(name)
+}
+
+fn conflicts_path(root: &Path, pkg: &str) -> PathBuf {
+    state_dir(root, pkg).join("conflicts.json")
+}
+
+fn format_of(c: &ConfigDesc) -> Result<Format> {
+    match &c.format {
+        Some(f) => Format::parse(f)
+            .ok_or_else(|| HookError::invalid(&c.live, format!("unknown format {f:?}"))),
+        None => Ok(Format::from_path(Path::new(&c.live))),
+    }
+}
+
+fn meta_of(root: &Path, c: &ConfigDesc) -> Result<Meta> {
+    Ok(Meta {
+        mode: c.mode_bits()?.unwrap_or(0o644),
+        uid: c
+            .owner
+            .as_deref()
+            .map(|o| account::uid(root, o))
+            .transpose()?,
+        gid: c
+            .group
+            .as_deref()
+            .map(|g| account::gid(root, g))
+            .transpose()?,
+    })
+}
+
+type ConflictMap = BTreeMap<String, Vec<Conflict>>;
+
+fn load_conflicts(root: &Path, pkg: &str) -> ConflictMap {
+    let p = conflicts_path(root, pkg);
+    fsio::read(&p)
+        .ok()
+        .flatten()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+/// Run one package event for every managed config.
+pub fn run(root: &Path, pkg: &str, event: Event, ctx: &Ctx) -> Result<EventReport> {
+    let desc = PackageDesc::load(root, pkg)?;
+    let state = state_dir(root, pkg);
+    let mut report = EventReport {
+        package: pkg.into(),
+        event,
+        configs: vec![],
+    };
+    if event == Event::Remove {
+        return Ok(report);
+    }
+    if event == Event::Purge {
+        for c in &desc.configs {
+            let live = fsio::under_root(root, &c.live);
+            for p in [
+                live.clone(),
+                fsio::sibling(&live, NEW_SUFFIX),
+                fsio::sibling(&live, OLD_SUFFIX),
+            ] {
+                fsio::remove(&p)?;
+            }
+            report.configs.push(ConfigReport::Purged { live });
+        }
+        if state.exists() {
+            std::fs::remove_dir_all(&state).map_err(|e| HookError::io(&state, e))?;
+        }
+        return Ok(report);
+    }
+    fsio::ensure_dir(&state.join("pristine"), 0o755)?;
+    let _lock = fsio::lock(&state.join("lock"))?;
+    let mut conflicts = load_conflicts(root, pkg);
+    for c in &desc.configs {
+        let live = fsio::under_root(root, &c.live);
+        let default = fsio::under_root(root, &c.default);
+        let pristine = pristine_path(root, pkg, &c.live);
+        let format = format_of(c)?;
+        let meta = meta_of(root, c)?;
+        if let Some(dir) = live.parent() {
+            fsio::ensure_dir(dir, 0o755)?;
+        }
+        // An install over a live file left by an earlier removal is an update.
+        let step = if event == Event::Install && !live.exists() {
+            ConfigReport::Init(command::init(
+                &InitArgs {
+                    template: default.clone(),
+                    live: live.clone(),
+                    format,
+                    force: false,
+                    meta: Some(meta),
+                },
+                ctx,
+            )?)
+        } else {
+            let u = command::update(
+                &UpdateArgs {
+                    base: Some(pristine.clone()),
+                    default: default.clone(),
+                    live: live.clone(),
+                    format,
+                    version_key: c.version_key.clone(),
+                    dry_run: false,
+                    meta: Some(meta),
+                },
+                ctx,
+            )?;
+            if u.new_file.is_some() {
+                conflicts.insert(c.live.clone(), u.conflicts.clone());
+            } else {
+                conflicts.remove(&c.live);
+            }
+            ConfigReport::Update(u)
+        };
+        // The next upgrade's base is this release's default as shipped.
+        let raw = fsio::read(&default)?.unwrap_or_default();
+        fsio::write_atomic(
+            &pristine,
+            raw.as_bytes(),
+            Meta {
+                mode: 0o600,
+                uid: None,
+                gid: None,
+            },
+        )?;
+        report.configs.push(step);
+    }
+    let json = serde_json::to_string_pretty(&conflicts).expect("conflicts serialize");
+    fsio::write_atomic(
+        &conflicts_path(root, pkg),
+        json.as_bytes(),
+        Meta {
+            mode: 0o600,
+            uid: None,
+            gid: None,
+        },
+    )?;
+    Ok(report)
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileStatus {
+    pub package: String,
+    pub live: String,
+    pub format: String,
+    /// The schema version of the pristine default last installed.
+    pub pristine_version: Option<String>,
+    pub live_version: Option<String>,
+    /// A `.packwright-new` waiting to be looked at.
+    pub pending_new: Option<PathBuf>,
+    pub conflicts: Vec<Conflict>,
+}
+
+/// Managed files of one package, or of every package with a description.
+pub fn status(root: &Path, pkg: Option<&str>) -> Result<Vec<FileStatus>> {
+    let pkgs: Vec<String> = match pkg {
+        Some(p) => vec![p.to_string()],
+        None => {
+            let share = root.join("usr/share");
+            let mut v: Vec<String> = std::fs::read_dir(&share)
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .filter(|n| PackageDesc::path(root, n).is_file())
+                        .collect()
+                })
+                .unwrap_or_default();
+            v.sort();
+            v
+        }
+    };
+    let mut out = Vec::new();
+    for p in pkgs {
+        let desc = PackageDesc::load(root, &p)?;
+        let conflicts = load_conflicts(root, &p);
+        for c in &desc.configs {
+            let live = fsio::under_root(root, &c.live);
+            let format = format_of(c)?;
+            let version_of = |path: &Path| -> Option<String> {
+                let key = c.version_key.as_deref()?;
+                let text = fsio::read(path).ok()??;
+                let text = template::render_lenient(&text, &|_| None);
+                format.engine().value(Src { path, text: &text }, key).ok()?
+            };
+            let new = fsio::sibling(&live, NEW_SUFFIX);
+            let pending = new.is_file();
+            out.push(FileStatus {
+                package: p.clone(),
+                live: c.live.clone(),
+                format: format!("{format:?}").to_lowercase(),
+                pristine_version: version_of(&pristine_path(root, &p, &c.live)),
+                live_version: version_of(&live),
+                pending_new: pending.then_some(new),
+                conflicts: if pending {
+                    conflicts.get(&c.live).cloned().unwrap_or_default()
+                } else {
+                    vec![]
+                },
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `check --package`: every config's live version against its installed default's.
+pub fn check(root: &Path, pkg: &str) -> Result<Vec<String>> {
+    let desc = PackageDesc::load(root, pkg)?;
+    let mut ok = Vec::new();
+    for c in &desc.configs {
+        let Some(key) = c.version_key.as_deref() else {
+            continue;
+        };
+        let format = format_of(c)?;
+        let default = fsio::under_root(root, &c.default);
+        let text = fsio::read(&default)?
+            .ok_or_else(|| HookError::invalid(&default, "default not found"))?;
+        let text = template::render_lenient(&text, &|_| None);
+        let expect = format
+            .engine()
+            .value(
+                Src {
+                    path: &default,
+                    text: &text,
+                },
+                key,
+            )?
+            .ok_or_else(|| HookError::invalid(&default, format!("no {key} in the default")))?;
+        let live = fsio::under_root(root, &c.live);
+        ok.push(command::check(&live, &expect, key, format)?);
+    }
+    Ok(ok)
+}
