@@ -229,16 +229,19 @@ fn docs(pkg: &Package, version: &str) -> Result<Vec<Entry>> {
         })
         .unwrap_or_default();
     let dist = pkg.options.distribution.as_deref().unwrap_or("unstable");
-    let notes = m
-        .changelog
-        .as_deref()
-        .map(|c| upstream_notes(c, &m.version))
-        .unwrap_or_default();
-    let body = if notes.is_empty() {
-        "  * New upstream release.\n".to_string()
-    } else {
-        notes
-    };
+    // Debian changelog items: "  * first line", continuation lines indented 4.
+    let mut body: String = m
+        .notes
+        .iter()
+        .flat_map(|item| {
+            item.iter()
+                .enumerate()
+                .map(|(i, l)| format!("{}{l}\n", if i == 0 { "  * " } else { "    " }))
+        })
+        .collect();
+    if body.is_empty() {
+        body = "  * New upstream release.\n".to_string();
+    }
     let deb_log = format!(
         "{} ({version}) {dist}; urgency=medium\n\n{body}\n -- {}  {date}\n",
         m.name, m.maintainer
@@ -259,39 +262,6 @@ fn docs(pkg: &Package, version: &str) -> Result<Vec<Entry>> {
         ));
     }
     Ok(out)
-}
-
-/// The bullet points under the upstream changelog's heading for `version`
-/// (`## 1.2.0`, `## [1.2.0] - 2024-05-01`, `## v1.2.0`), as Debian
-/// changelog lines. Empty when the changelog has no such section.
-fn upstream_notes(changelog: &str, version: &str) -> String {
-    let mut out = String::new();
-    let mut inside = false;
-    for line in changelog.lines() {
-        if line.starts_with('#') {
-            let words = line.trim_start_matches('#').split_whitespace();
-            inside = words
-                .map(|w| {
-                    w.trim_matches(|c| "[]()".contains(c))
-                        .trim_start_matches('v')
-                })
-                .any(|w| w == version);
-            continue;
-        }
-        if !inside || line.trim().is_empty() {
-            continue;
-        }
-        let t = line.trim_end();
-        match t
-            .trim_start()
-            .strip_prefix("- ")
-            .or_else(|| t.trim_start().strip_prefix("* "))
-        {
-            Some(item) if !t.starts_with("  ") => out.push_str(&format!("  * {item}\n")),
-            _ => out.push_str(&format!("    {}\n", t.trim_start())),
-        }
-    }
-    out
 }
 
 fn copyright(pkg: &Package) -> String {
@@ -346,16 +316,5 @@ mod tests {
             .to_string()
             .contains("start with a digit"));
         assert!(super::check_version("3_0", "k", true).is_err());
-    }
-
-    #[test]
-    fn notes_come_from_the_matching_heading_only() {
-        let log = "# Changelog\n\n## [1.1.0] - 2024-05-01\n- newer\n\n## v1.0.0\n- first line\n  wrapped\n* second\n\n## 0.9\n- old\n";
-        assert_eq!(
-            super::upstream_notes(log, "1.0.0"),
-            "  * first line\n    wrapped\n  * second\n"
-        );
-        assert_eq!(super::upstream_notes(log, "1.1.0"), "  * newer\n");
-        assert_eq!(super::upstream_notes(log, "2.0.0"), "");
     }
 }

@@ -622,11 +622,7 @@ fn summary(s: &str) -> String {
 /// the upstream changelog's heading for this version, or a generated line.
 fn changelog(pkg: &Package, evr: &str) -> (u32, String, String) {
     let m = &pkg.meta;
-    let notes = m
-        .changelog
-        .as_deref()
-        .map(|c| notes(c, &m.version))
-        .unwrap_or_default();
+    let notes = notes(&m.notes);
     let text = if notes.is_empty() {
         format!("- Upstream release {}.", m.version)
     } else {
@@ -636,33 +632,14 @@ fn changelog(pkg: &Package, evr: &str) -> (u32, String, String) {
     (time, format!("{} - {evr}", m.maintainer), text)
 }
 
-/// The items under the changelog heading naming `version` (`## 1.2.0`,
-/// `## [1.2.0] - 2024-05-01`, `## v1.2.0`) as rpm changelog lines.
-fn notes(changelog: &str, version: &str) -> String {
-    let mut out: Vec<String> = Vec::new();
-    let mut inside = false;
-    for line in changelog.lines() {
-        if line.starts_with('#') {
-            inside = line
-                .trim_start_matches('#')
-                .split_whitespace()
-                .map(|w| {
-                    w.trim_matches(|c| "[]()".contains(c))
-                        .trim_start_matches('v')
-                })
-                .any(|w| w == version);
-            continue;
-        }
-        let t = line.trim();
-        if !inside || t.is_empty() {
-            continue;
-        }
-        match t.strip_prefix("- ").or_else(|| t.strip_prefix("* ")) {
-            Some(item) if !line.starts_with("  ") => out.push(format!("- {item}")),
-            _ => out.push(format!("  {t}")),
-        }
-    }
-    out.join("\n")
+/// rpm changelog items: "- first line", continuation lines indented 2.
+fn notes(items: &[Vec<String>]) -> String {
+    let lines = items.iter().flat_map(|item| {
+        item.iter()
+            .enumerate()
+            .map(|(i, l)| format!("{}{l}", if i == 0 { "- " } else { "  " }))
+    });
+    lines.collect::<Vec<_>>().join("\n")
 }
 
 #[cfg(test)]
@@ -686,9 +663,12 @@ mod tests {
 
     #[test]
     fn changelog_notes() {
-        let log = "# Changelog\n\n## [1.1.0] - 2024-05-01\n- newer\n\n## v1.0.0\n- first line\n  wrapped\n* second\n";
-        assert_eq!(notes(log, "1.0.0"), "- first line\n  wrapped\n- second");
-        assert_eq!(notes(log, "2.0.0"), "");
+        let items = vec![
+            vec!["first line".to_string(), "wrapped".to_string()],
+            vec!["second".to_string()],
+        ];
+        assert_eq!(notes(&items), "- first line\n  wrapped\n- second");
+        assert_eq!(notes(&[]), "");
     }
 
     #[test]

@@ -151,6 +151,10 @@ fn meta(inp: &Inputs) -> Result<Meta> {
         license: p.license.clone(),
         license_text,
         arch,
+        notes: changelog
+            .as_deref()
+            .map(|c| super::notes::release_notes(c, &p.version))
+            .unwrap_or_default(),
         changelog,
         mtime: inp.source_date_epoch.unwrap_or(DEFAULT_EPOCH),
         target,

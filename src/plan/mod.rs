@@ -4,6 +4,7 @@
 
 mod arch;
 mod build;
+mod notes;
 mod tree;
 
 pub use arch::Arch;
@@ -55,6 +56,9 @@ pub struct Meta {
     pub arch: Arch,
     /// Text of the upstream changelog file, if any.
     pub changelog: Option<String>,
+    /// The upstream changelog's items for this version (each item's lines),
+    /// for the changelog entry a format writes; empty when there are none.
+    pub notes: Vec<Vec<String>>,
     /// The timestamp every entry and generated date carries
     /// (`SOURCE_DATE_EPOCH`, or a fixed default).
     pub mtime: u64,
