@@ -16,19 +16,28 @@ PW=$PWD/target/release/packwright
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 
-# Payload: 16 files; half random (incompressible), half text-like
-# (base64 of random bytes, about 25% compressible), like real binaries+assets.
+# Payload: 16 files; half random bytes (like already-compressed assets), half
+# real ELF binaries and libraries from this machine's /usr (what a server
+# package mostly ships, and what every compressor can shrink). nfpm stores
+# base64-like text uncompressed in rpm/pacman/apk, so text would flatter it.
 mkdir -p "$W/proj/payload" "$W/proj/packaging"
 per=$((MIB / 16))
+need=$((per * 8 * 1024 * 1024))
+find /usr/lib /usr/bin /usr/libexec -type f -size +64k 2>/dev/null | sort > "$W/elf.list"
+: > "$W/elf.bin"
+while [ "$(stat -c %s "$W/elf.bin")" -lt "$need" ]; do
+  xargs cat < "$W/elf.list" 2>/dev/null | head -c "$need" >> "$W/elf.bin" || true
+done
 i=0
 while [ $i -lt 16 ]; do
   if [ $((i % 2)) -eq 0 ]; then
     head -c "${per}M" /dev/urandom > "$W/proj/payload/blob$i.bin"
   else
-    head -c "$((per * 3 / 4))M" /dev/urandom | base64 -w 76 | head -c "${per}M" > "$W/proj/payload/text$i.txt"
+    tail -c +$(((i / 2) * per * 1048576 + 1)) "$W/elf.bin" | head -c "${per}M" > "$W/proj/payload/elf$i.bin"
   fi
   i=$((i + 1))
 done
+rm -f "$W/elf.bin"
 echo "payload: $(du -sm "$W/proj/payload" | cut -f1) MiB in 16 files"
 
 measure() { # label, out-dir, command...
