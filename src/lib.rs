@@ -14,5 +14,6 @@ pub mod lifecycle;
 pub mod manifest;
 pub mod plan;
 pub mod report;
+pub mod vars;
 
 pub use error::{Error, Result};

@@ -1,19 +1,15 @@
 //! `${VAR}` and `${VAR:-default}` in defaults and templates. `$${` is a
 //! literal `${`. All missing variables are collected for one error.
 
+use crate::vars::{self, Malformed};
+
 /// Render `text`. `Err` lists every variable without a value or default.
 pub fn render(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, Vec<String>> {
-    let mut missing = Vec::new();
-    let out = expand(text, lookup, &mut |name, out| {
-        if !missing.iter().any(|m| m == name) {
-            missing.push(name.to_string());
-        }
-        out.push_str(&format!("${{{name}}}"));
-    });
-    if missing.is_empty() {
-        Ok(out)
+    let e = expanded(text, lookup);
+    if e.missing.is_empty() {
+        Ok(e.text)
     } else {
-        Err(missing)
+        Err(e.missing)
     }
 }
 
@@ -21,56 +17,12 @@ pub fn render(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Str
 /// used on upgrade, where secrets given at install are no longer in the
 /// environment (the live file keeps the value rendered then).
 pub fn render_lenient(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
-    expand(text, lookup, &mut |name, out| {
-        out.push_str(&format!("${{{name}}}"))
-    })
+    expanded(text, lookup).text
 }
 
-fn expand(
-    text: &str,
-    lookup: &dyn Fn(&str) -> Option<String>,
-    on_missing: &mut dyn FnMut(&str, &mut String),
-) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(tail) = after.strip_prefix("${") {
-            out.push_str("${");
-            rest = tail;
-            continue;
-        }
-        let Some(body) = after.strip_prefix('{') else {
-            out.push('$');
-            rest = after;
-            continue;
-        };
-        let end = body.find('}').filter(|&e| {
-            let inner = &body[..e];
-            let name = inner.split_once(":-").map_or(inner, |(n, _)| n);
-            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        });
-        let Some(end) = end else {
-            // Not a variable reference (e.g. `${` in a shell snippet): keep as is.
-            out.push('$');
-            rest = after;
-            continue;
-        };
-        let inner = &body[..end];
-        let (name, default) = match inner.split_once(":-") {
-            Some((n, d)) => (n, Some(d)),
-            None => (inner, None),
-        };
-        match (lookup(name).filter(|v| !v.is_empty()), default) {
-            (Some(v), _) => out.push_str(&v),
-            (None, Some(d)) => out.push_str(d),
-            (None, None) => on_missing(name, &mut out),
-        }
-        rest = &body[end + 1..];
-    }
-    out.push_str(rest);
-    out
+/// Templates keep what is not a variable reference (a shell snippet's `${`).
+fn expanded(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> vars::Expanded {
+    vars::expand(text, lookup, Malformed::Keep).expect("Keep never fails")
 }
 
 /// Variables from an env file (the `.env` engine's reading of it).

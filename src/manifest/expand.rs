@@ -1,48 +1,17 @@
-//! `${VAR}` and `${VAR:-default}` expansion. `$${` stands for a literal `${`.
+//! The manifest's use of `${VAR}` expansion: malformed references and
+//! unset variables without a default are errors.
+
+use crate::vars::{self, Malformed};
 
 /// Expand `text` with `lookup`. On failure returns the message to report.
 pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(tail) = after.strip_prefix("${") {
-            out.push_str("${");
-            rest = tail;
-            continue;
-        }
-        let Some(body) = after.strip_prefix('{') else {
-            out.push('$');
-            rest = after;
-            continue;
-        };
-        let Some(end) = body.find('}') else {
-            return Err(format!("unclosed `${{` in {text:?}"));
-        };
-        let inner = &body[..end];
-        let (name, default) = match inner.split_once(":-") {
-            Some((n, d)) => (n, Some(d)),
-            None => (inner, None),
-        };
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(format!(
-                "`${{{inner}}}` is not a variable name (letters, digits, `_`)"
-            ));
-        }
-        match (lookup(name).filter(|v| !v.is_empty()), default) {
-            (Some(v), _) => out.push_str(&v),
-            (None, Some(d)) => out.push_str(d),
-            (None, None) => {
-                return Err(format!(
-                    "variable `{name}` is not set and has no default (write `${{{name}:-value}}` or export {name})"
-                ))
-            }
-        }
-        rest = &body[end + 1..];
+    let e = vars::expand(text, lookup, Malformed::Reject)?;
+    match e.missing.first() {
+        None => Ok(e.text),
+        Some(name) => Err(format!(
+            "variable `{name}` is not set and has no default (write `${{{name}:-value}}` or export {name})"
+        )),
     }
-    out.push_str(rest);
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -50,22 +19,12 @@ mod tests {
     use super::expand;
 
     fn env(name: &str) -> Option<String> {
-        match name {
-            "VERSION" => Some("3.5.0".into()),
-            "EMPTY" => Some(String::new()),
-            _ => None,
-        }
+        (name == "VERSION").then(|| "3.5.0".into())
     }
 
     #[test]
-    fn forms() {
+    fn unset_and_malformed_are_errors() {
         assert_eq!(expand("v${VERSION}", &env).unwrap(), "v3.5.0");
-        assert_eq!(expand("${NOPE:-1.0}", &env).unwrap(), "1.0");
-        assert_eq!(expand("${EMPTY:-x}", &env).unwrap(), "x");
-        assert_eq!(
-            expand("$${VERSION} $HOME", &env).unwrap(),
-            "${VERSION} $HOME"
-        );
         assert!(expand("${NOPE}", &env)
             .unwrap_err()
             .contains("`NOPE` is not set"));
