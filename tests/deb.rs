@@ -150,32 +150,8 @@ fn dogfood_deb_is_lintian_clean() {
     if !tool("lintian") || !tool("strip") {
         return;
     }
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let p = tempfile::tempdir().unwrap();
-    for f in ["README.md", "LICENSE", "CHANGELOG.md"] {
-        std::fs::copy(repo.join(f), p.path().join(f)).unwrap();
-    }
-    run(Command::new("cp")
-        .arg("-r")
-        .arg(repo.join("packaging"))
-        .arg(p.path()));
-    std::fs::create_dir_all(p.path().join("target/release")).unwrap();
-    run(Command::new("strip")
-        .arg("-o")
-        .arg(p.path().join("target/release/packwright"))
-        .arg(env!("CARGO_BIN_EXE_packwright")));
-    let dist = p.path().join("dist");
-    run(Command::new(env!("CARGO_BIN_EXE_packwright"))
-        .arg("-C")
-        .arg(p.path())
-        .args(["build", "--format", "deb", "--out"])
-        .arg(&dist));
-    let deb = std::fs::read_dir(&dist)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let p = common::dogfood();
+    let deb = p.build("deb").remove(0);
     let out = Command::new("lintian")
         .args(["--pedantic", "--no-tag-display-limit"])
         .arg(&deb)

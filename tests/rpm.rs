@@ -690,25 +690,7 @@ fn dogfood_rpm_is_rpmlint_clean_when_signed() {
         return;
     }
     let Some(key) = key() else { return };
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let p = Project::new(&std::fs::read_to_string(src.join("packaging/packwright.toml")).unwrap());
-    for rel in [
-        "README.md",
-        "LICENSE",
-        "CHANGELOG.md",
-        "packaging/packwright.1",
-        "packaging/completions/packwright.bash",
-        "packaging/completions/_packwright",
-        "packaging/completions/packwright.fish",
-    ] {
-        p.file(rel, &std::fs::read_to_string(src.join(rel)).unwrap());
-    }
-    // What `cargo build --release` makes: the binary, stripped.
-    std::fs::create_dir_all(p.path().join("target/release")).unwrap();
-    run(Command::new("strip")
-        .arg("-o")
-        .arg(p.path().join("target/release/packwright"))
-        .arg(env!("CARGO_BIN_EXE_packwright")));
+    let p = common::dogfood();
     let rpm = build_signed(&p, key);
     assert!(rpm_q(&rpm, &["-l"]).contains("/usr/share/man/man1/packwright.1.gz\n"));
 

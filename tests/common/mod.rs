@@ -166,3 +166,28 @@ pub fn demo(version: &str, extra: &str) -> Project {
     p.file("README.md", "# demo\n\nA demonstration package.\n");
     p
 }
+
+/// packwright's own project (its manifest and the files it packages), with
+/// this test build of the binary, stripped as `cargo build --release` makes
+/// it, standing in for target/release/packwright. Needs `strip`.
+pub fn dogfood() -> Project {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let p = Project::new(&std::fs::read_to_string(repo.join("packaging/packwright.toml")).unwrap());
+    for rel in [
+        "README.md",
+        "LICENSE",
+        "CHANGELOG.md",
+        "packaging/packwright.1",
+        "packaging/completions/packwright.bash",
+        "packaging/completions/_packwright",
+        "packaging/completions/packwright.fish",
+    ] {
+        p.file(rel, &std::fs::read_to_string(repo.join(rel)).unwrap());
+    }
+    std::fs::create_dir_all(p.path().join("target/release")).unwrap();
+    run(Command::new("strip")
+        .arg("-o")
+        .arg(p.path().join("target/release/packwright"))
+        .arg(env!("CARGO_BIN_EXE_packwright")));
+    p
+}
