@@ -125,11 +125,7 @@ impl Doc for EnvDoc {
         else {
             return Vec::new();
         };
-        let s = line::comment_start(&self.lines, e.1, is_comment);
-        self.lines[s..e.1]
-            .iter()
-            .map(|l| line::body(l).trim().to_string())
-            .collect()
+        line::comment_above(&self.lines, e.1, is_comment)
     }
 
     fn apply(&mut self, edits: &[Edit], ours: &Self) -> Vec<KeyPath> {

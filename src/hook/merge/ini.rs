@@ -116,11 +116,7 @@ impl Doc for IniDoc {
         let Some(e) = self.get(key) else {
             return Vec::new();
         };
-        let s = line::comment_start(&self.lines, e.start, is_comment);
-        self.lines[s..e.start]
-            .iter()
-            .map(|l| line::body(l).trim().to_string())
-            .collect()
+        line::comment_above(&self.lines, e.start, is_comment)
     }
 
     fn apply(&mut self, edits: &[Edit], ours: &Self) -> Vec<KeyPath> {

@@ -40,6 +40,20 @@ pub fn comment_start(lines: &[String], at: usize, is_comment: impl Fn(&str) -> b
     s
 }
 
+/// The text of the comment block directly above `at`, one trimmed line
+/// each (what `Doc::comment` reports for a line-based format).
+pub fn comment_above(
+    lines: &[String],
+    at: usize,
+    is_comment: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let s = comment_start(lines, at, is_comment);
+    lines[s..at]
+        .iter()
+        .map(|l| body(l).trim().to_string())
+        .collect()
+}
+
 /// Replace lines `at..end` by `with` (an insertion when `at == end`).
 pub struct Splice {
     pub at: usize,

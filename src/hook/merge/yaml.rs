@@ -364,11 +364,7 @@ impl Doc for YamlDoc {
         let Some(e) = self.get(k) else {
             return Vec::new();
         };
-        let s = line::comment_start(&self.lines, e.line, is_comment);
-        self.lines[s..e.line]
-            .iter()
-            .map(|l| line::body(l).trim().to_string())
-            .collect()
+        line::comment_above(&self.lines, e.line, is_comment)
     }
 
     fn apply(&mut self, edits: &[Edit], ours: &Self) -> Vec<KeyPath> {
