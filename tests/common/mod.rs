@@ -3,7 +3,11 @@
 #![allow(dead_code)]
 
 pub mod apk_reader;
+pub mod apk_sim;
 pub mod hook;
+pub mod imsrv;
+pub mod lifecycle;
+pub mod root;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,220 @@
+//! The lifecycle fixture: `imsrv`, an instant messaging server released as
+//! 3.3.0, 3.4.0 and 3.5.0, with `stops = ["3.4.0", "3.5.0"]` (3.3.0 → 3.5.0
+//! must go through 3.4.0), a YAML config with a version key, a `.env`, a
+//! system user, a data dir owned by it, a systemd unit whose ExecStartPre
+//! is `packwright-hook check`, and user steps that log their arguments.
+#![allow(dead_code)]
+
+use super::root::static_hook;
+use super::Project;
+use std::path::PathBuf;
+
+pub const NAME: &str = "imsrv";
+pub const CONFIG: &str = "/etc/imsrv/config.yaml";
+pub const ENV: &str = "/etc/imsrv/imsrv.env";
+pub const DATA: &str = "/var/lib/imsrv";
+pub const STATE: &str = "/var/lib/imsrv/packwright";
+pub const HOOK: &str = "/usr/lib/imsrv/packwright-hook";
+pub const UNIT: &str = "imsrv.service";
+pub const UNIT_PATH: &str = "/usr/lib/systemd/system/imsrv.service";
+/// Where the user steps log `event|old|new`, one line per call.
+pub const EVENTS: &str = "/var/log/imsrv-events";
+
+/// The shipped config default of a release. 3.5.0 changes `max_conns`
+/// (which the admin leaves alone) and adds `mongo_uri` with its comment.
+pub fn config_default(version: &str) -> String {
+    let mut s = format!(
+        "# imsrv configuration\n\
+         version: \"{version}\"\n\
+         # listen port\n\
+         port: 10001\n\
+         # log level: debug, info, warn or error\n\
+         log_level: info\n\
+         # connections per worker\n\
+         max_conns: {}\n",
+        if version == "3.5.0" { 5000 } else { 1000 }
+    );
+    if version == "3.5.0" {
+        s.push_str(
+            "# message store (new in 3.5.0: MongoDB replaces MySQL)\n\
+             mongo_uri: \"mongodb://localhost:27017\"\n",
+        );
+    }
+    s
+}
+
+/// The shipped `.env` default; 3.5.0 adds a variable.
+pub fn env_default(version: &str) -> String {
+    let mut s = String::from(
+        "# imsrv environment, read by imsrv.service\n\
+         IMSRV_LOG_FORMAT=text\n\
+         # where imsrv keeps its data\n\
+         IMSRV_DATA=/var/lib/imsrv\n",
+    );
+    if version == "3.5.0" {
+        s.push_str(
+            "# MongoDB credentials (new in 3.5.0)\nIMSRV_MONGO_SECRET=/etc/imsrv/mongo.secret\n",
+        );
+    }
+    s
+}
+
+/// The admin's edit of the 3.4.0 config: a new port with a comment above
+/// it (the file is also made 0600 by the admin).
+pub const CONFIG_34_EDITED: &str = "# imsrv configuration\n\
+version: \"3.4.0\"\n\
+# listen port\n\
+# ops: 10001 clashes with the metrics agent\n\
+port: 12000\n\
+# log level: debug, info, warn or error\n\
+log_level: info\n\
+# connections per worker\n\
+max_conns: 1000\n";
+
+/// What the hook must make of `CONFIG_34_EDITED` when 3.5.0 arrives: the
+/// new default's text, the admin's port and comment, the new key and its
+/// comment, the untouched `max_conns` at its new default, version 3.5.0.
+pub const CONFIG_35_MERGED: &str = "# imsrv configuration\n\
+version: \"3.5.0\"\n\
+# listen port\n\
+# ops: 10001 clashes with the metrics agent\n\
+port: 12000\n\
+# log level: debug, info, warn or error\n\
+log_level: info\n\
+# connections per worker\n\
+max_conns: 5000\n\
+# message store (new in 3.5.0: MongoDB replaces MySQL)\n\
+mongo_uri: \"mongodb://localhost:27017\"\n";
+
+/// The admin's edit of the 3.4.0 `.env`: a variable set by hand.
+pub fn env_34_edited() -> String {
+    format!(
+        "{}HTTP_PROXY=http://proxy.example.org:3128\n",
+        env_default("3.4.0")
+    )
+}
+
+/// The 3.5.0 `.env` after the merge: the new default plus the admin's variable.
+pub fn env_35_merged() -> String {
+    format!(
+        "{}HTTP_PROXY=http://proxy.example.org:3128\n",
+        env_default("3.5.0")
+    )
+}
+
+pub const UNIT_TEXT: &str = "[Unit]\n\
+Description=imsrv instant messaging server\n\
+After=network.target\n\
+\n\
+[Service]\n\
+Type=simple\n\
+User=imsrv\n\
+EnvironmentFile=/etc/imsrv/imsrv.env\n\
+ExecStartPre=/usr/lib/imsrv/packwright-hook check --package imsrv\n\
+ExecStart=/usr/bin/imsrv\n\
+\n\
+[Install]\n\
+WantedBy=multi-user.target\n";
+
+/// What `/usr/bin/imsrv` holds in a release: each release's differs.
+pub fn program(version: &str) -> String {
+    format!("#!/bin/sh\necho \"imsrv {version}\"\nexec sleep 3600\n")
+}
+
+/// The user's steps: one line `event|old|new` per call.
+pub const EVENT_STEP: &str = "echo \"$1|$2|$3\" >> /var/log/imsrv-events\n";
+
+pub fn manifest(version: &str, hook: &str) -> String {
+    format!(
+        r#"[package]
+name = "imsrv"
+version = "{version}"
+release = "1"
+arch = "x86_64"
+summary = "Instant messaging server (packwright lifecycle fixture)"
+description = """
+The imsrv fixture of packwright's lifecycle tests: a config, an env file,
+a system user, a data directory and a systemd unit."""
+maintainer = "IM Team <ops@example.org>"
+homepage = "https://example.org/imsrv"
+license = "Apache-2.0"
+
+[[files]]
+src = "bin/imsrv"
+dst = "/usr/bin/imsrv"
+mode = "0755"
+
+[[dirs]]
+path = "/var/lib/imsrv"
+mode = "0750"
+owner = "imsrv"
+group = "imsrv"
+
+[[config]]
+src = "config/config.yaml"
+dst = "/etc/imsrv/config.yaml"
+format = "yaml"
+version-key = "version"
+mode = "0640"
+owner = "root"
+group = "imsrv"
+
+[[config]]
+src = "config/imsrv.env"
+dst = "/etc/imsrv/imsrv.env"
+format = "env"
+mode = "0600"
+
+[[users]]
+name = "imsrv"
+group = "imsrv"
+home = "/var/lib/imsrv"
+shell = "/sbin/nologin"
+
+[[systemd]]
+unit = "systemd/imsrv.service"
+
+[upgrade]
+stops = ["3.4.0", "3.5.0"]
+
+[hook]
+binary = "{hook}"
+
+[scripts]
+post-install = "scripts/event.sh"
+post-upgrade = "scripts/event.sh"
+pre-remove = "scripts/event.sh"
+post-remove = "scripts/event.sh"
+purge = "scripts/event.sh"
+"#
+    )
+}
+
+/// The fixture project of one release, with the static hook.
+pub fn project(version: &str) -> Project {
+    let hook = static_hook();
+    let p = Project::new(&manifest(version, hook.to_str().unwrap()));
+    p.exec("bin/imsrv", &program(version));
+    p.file("config/config.yaml", &config_default(version));
+    p.file("config/imsrv.env", &env_default(version));
+    p.file("systemd/imsrv.service", UNIT_TEXT);
+    p.file("scripts/event.sh", EVENT_STEP);
+    p
+}
+
+/// One built package; the project (and so the file) lives as long as this.
+pub struct Built {
+    pub project: Project,
+    pub file: PathBuf,
+}
+
+/// `format` is a packwright format name: deb, rpm, pacman, apk.
+pub fn build(version: &str, format: &str) -> Built {
+    let project = project(version);
+    let files = project.build(format);
+    assert_eq!(files.len(), 1, "one {format} package expected: {files:?}");
+    Built {
+        file: files.into_iter().next().unwrap(),
+        project,
+    }
+}
