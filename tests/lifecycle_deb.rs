@@ -1,0 +1,174 @@
+//! Issue #5 with the real dpkg in a scratch root: install, the admin's
+//! edits, upgrade, the refused skip of a stop, removal and purge, a failing
+//! hook that leaves the package half-configured, masked units, no systemd.
+//! The scenarios shared with rpm, pacman and apk are in
+//! tests/common/lifecycle.rs.
+
+mod common;
+
+use common::imsrv::{self, CONFIG, DATA, ENV, NAME, STATE};
+use common::lifecycle::{self as lc, clean, events, ready};
+use common::root::Manager;
+
+const M: Manager = Manager::Dpkg;
+
+#[test]
+fn install_edit_upgrade_merges_and_restarts_once() {
+    if ready(M) {
+        lc::install_edit_upgrade(M);
+    }
+}
+
+#[test]
+fn skipping_a_stop_is_refused_before_anything_changes() {
+    if ready(M) {
+        lc::skip_refused_before_anything_changes(M);
+    }
+}
+
+#[test]
+fn remove_keeps_config_and_data_and_purge_removes_config_and_state() {
+    if !ready(M) {
+        return;
+    }
+    let (r, _v34) = lc::remove_keeps_config_and_data(M);
+    // dpkg keeps the package in config-files state until the purge.
+    let st = r.run(&["--status", NAME]).ok();
+    assert!(
+        st.out.contains("Status: deinstall ok config-files"),
+        "{}",
+        st.text
+    );
+
+    r.clear_systemctl_log();
+    let out = clean(M, r.run(&["--purge", NAME]));
+    for gone in [
+        CONFIG.to_string(),
+        ENV.to_string(),
+        format!("{CONFIG}.packwright-new"),
+        format!("{CONFIG}.packwright-old"),
+        STATE.to_string(),
+    ] {
+        assert!(
+            !r.exists(&gone),
+            "{gone} must be gone after the purge\n{}",
+            out.text
+        );
+    }
+    assert!(
+        !r.exists("/etc/imsrv"),
+        "the config directory the hook made goes with its files"
+    );
+    assert!(
+        r.exists(DATA),
+        "the data directory stays unless the manifest says"
+    );
+    assert_eq!(r.read(&format!("{DATA}/messages.db")), "precious\n");
+    assert_eq!(events(&r).last().map(String::as_str), Some("purge|3.4.0|"));
+    assert!(r
+        .run(&["--status", NAME])
+        .failed()
+        .text
+        .contains("not installed"));
+    assert_eq!(
+        r.systemctl_actions(),
+        Vec::<String>::new(),
+        "purge after remove has no unit left to touch"
+    );
+}
+
+/// `line:col` right after `path:` somewhere in `text`.
+fn names_line_and_column(text: &str, path: &str) -> bool {
+    text.match_indices(&format!("{path}:")).any(|(i, m)| {
+        let rest = &text[i + m.len()..];
+        let mut parts = rest.splitn(3, ':');
+        let (l, c) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        !l.is_empty()
+            && l.bytes().all(|b| b.is_ascii_digit())
+            && !c.is_empty()
+            && c.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+fn status(r: &common::root::Root) -> String {
+    let q = std::process::Command::new("dpkg-query")
+        .arg(format!("--root={}", r.path().display()))
+        .args(["-W", "-f=${Status}", NAME])
+        .output()
+        .unwrap();
+    common::stdout(&q)
+}
+
+/// A malformed live config makes the hook fail: dpkg leaves the package
+/// half-configured with a message naming the file, line and column, the
+/// file is untouched, and `dpkg --configure -a` completes once it is fixed.
+#[test]
+fn a_failing_hook_leaves_the_package_half_configured_until_fixed() {
+    if !ready(M) {
+        return;
+    }
+    let (v34, v35) = (lc::build(M, "3.4.0"), lc::build(M, "3.5.0"));
+    let r = lc::root(M);
+    clean(M, r.install(&v34.file));
+    let broken =
+        "# imsrv configuration\nversion: \"3.4.0\"\n# listen port\nport: [12000\nlog_level: info\n";
+    r.write(CONFIG, broken);
+    r.clear_systemctl_log();
+
+    let out = r.install(&v35.file).failed();
+    assert_eq!(status(&r), "install ok half-configured", "{}", out.text);
+    assert!(
+        names_line_and_column(&out.text, CONFIG),
+        "the error must name {CONFIG}:LINE:COL:\n{}",
+        out.text
+    );
+    assert_eq!(
+        r.read(CONFIG),
+        broken,
+        "the malformed file is never rewritten"
+    );
+    let acts = r.systemctl_actions();
+    assert!(
+        !acts
+            .iter()
+            .any(|a| a.contains("restart") || a.starts_with("start")),
+        "nothing may restart on a failed configure: {acts:?}"
+    );
+    assert_eq!(
+        lc::events(&r),
+        ["post-install||3.4.0"],
+        "no post-upgrade step yet"
+    );
+
+    // The admin fixes the file (the edit they meant) and retries.
+    r.write(CONFIG, imsrv::CONFIG_34_EDITED);
+    let out = clean(M, r.run(&["--configure", "-a"]));
+    assert_eq!(status(&r), "install ok installed", "{}", out.text);
+    assert_eq!(r.read(CONFIG), imsrv::CONFIG_35_MERGED, "{}", out.text);
+    assert_eq!(r.read(&format!("{STATE}/version")), "3.5.0\n");
+    assert_eq!(
+        r.systemctl_actions(),
+        ["daemon-reload", "try-restart imsrv.service"],
+        "{}",
+        out.text
+    );
+    assert_eq!(
+        lc::events(&r),
+        ["post-install||3.4.0", "post-upgrade|3.4.0|3.5.0"]
+    );
+    assert_eq!(lc::check(&r).code, Some(0));
+}
+
+#[test]
+fn masked_and_disabled_units_stay_so() {
+    if ready(M) {
+        lc::masked_and_disabled_units_stay_so(M);
+    }
+}
+
+#[test]
+fn without_systemd_no_systemctl_runs() {
+    if ready(M) {
+        lc::no_systemd_no_systemctl(M);
+    }
+}
