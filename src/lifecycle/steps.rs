@@ -75,28 +75,16 @@ pub fn library(pkg: &Package, mgr: &Manager) -> String {
              }}\n\n"
         ));
     }
-    if l.gate.is_none() {
-        s.push_str("pw_pre() {\n\t:\n}\n\n");
-    }
     if let Some(g) = &l.gate {
         s.push_str(&gate(name, g));
         s.push_str(&format!(
-            "# The pre-step's gate: dpkg and rpm abort on a failure.\n\
-             pw_pre() {{\n\
-             \tif ! pw_gate \"$1\" \"$2\"; then\n\
-             \t\tprintf '%s\\n' \"$pw_why\" >&2\n\
-             \t\techo \"{}\" >&2\n\
-             \t\treturn 1\n\
-             \tfi\n\
-             }}\n\n\
-             # A refused path that the manager installed anyway: change nothing,\n\
+            "# A refused path that the manager installed anyway: change nothing,\n\
              # and leave a note that makes `packwright-hook check` refuse to start.\n\
              pw_block() {{\n\
              \tmkdir -p {st} || return 1\n\
              \tprintf '%s\\n%s\\n' \"$pw_why\" \"{}\" >{st}/blocked || return 1\n\
              \tprintf '%s\\n%s\\n' \"$pw_why\" \"{}\" >&2\n\
              }}\n\n",
-            mgr.pre_note,
             mgr.block_note.replace("<name>", name),
             mgr.block_note.replace("<name>", name)
         ));
@@ -105,8 +93,10 @@ pub fn library(pkg: &Package, mgr: &Manager) -> String {
         s.push_str(ACCOUNT_SH);
         s.push_str("\npw_users() {\n");
         s.push_str(&format!(
-            "\tif pw_cmd systemd-sysusers && [ -f /usr/lib/sysusers.d/{name}.conf ]; then\n\
-             \t\tsystemd-sysusers /usr/lib/sysusers.d/{name}.conf || return 1\n\tfi\n"
+            "\tif pw_cmd systemd-sysusers; then\n\
+             \t\t# Inline: in a pre-step the package's sysusers.d file is not on disk yet.\n\
+             \t\tsystemd-sysusers --replace=/usr/lib/sysusers.d/{name}.conf - <<'PACKWRIGHT_SYSUSERS' || return 1\n{}PACKWRIGHT_SYSUSERS\n\tfi\n",
+            crate::plan::sysusers(&l.users, name)
         ));
         for u in &l.users {
             let sys = if u.system { 1 } else { 0 };
@@ -121,6 +111,19 @@ pub fn library(pkg: &Package, mgr: &Manager) -> String {
         }
         s.push_str("}\n\n");
     }
+    // The pre-step: the gate (dpkg and rpm abort when it fails), then the
+    // users, so the manager can give their files the right owner at unpack.
+    let mut pre = String::new();
+    if l.gate.is_some() {
+        pre.push_str(&format!(
+            "\tif ! pw_gate \"$1\" \"$2\"; then\n\t\tprintf '%s\\n' \"$pw_why\" >&2\n\t\techo \"{}\" >&2\n\t\treturn 1\n\tfi\n",
+            mgr.pre_note
+        ));
+    }
+    if !l.users.is_empty() {
+        pre.push_str("\tpw_users || return 1\n");
+    }
+    s.push_str(&format!("pw_pre() {{\n{pre}\t:\n}}\n\n"));
     let own = owned(pkg);
     if !own.is_empty() {
         s.push_str("pw_own() {\n");

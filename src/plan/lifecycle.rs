@@ -426,7 +426,7 @@ fn name_ok_unit(n: &str) -> bool {
 }
 
 /// systemd-sysusers(8) lines for the users and their groups.
-fn sysusers(users: &[User], pkg: &str) -> String {
+pub fn sysusers(users: &[User], pkg: &str) -> String {
     let mut s =
         format!("# {pkg}: system users, created by systemd-sysusers or the package's scripts\n");
     for u in users {

@@ -12,7 +12,7 @@ mod tree;
 pub use arch::Arch;
 pub use build::{plan, Inputs};
 pub use hookbin::BUILD_STATIC;
-pub use lifecycle::{Gate, Lifecycle, Unit, User};
+pub use lifecycle::{sysusers, Gate, Lifecycle, Unit, User};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
