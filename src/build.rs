@@ -99,14 +99,6 @@ pub fn load(req: &Request) -> Result<Loaded> {
 
 pub fn build(req: &Request, out: &Path, report: &dyn Report) -> Result<Vec<Artifact>> {
     let loaded = load(req)?;
-    if let Some((_, pkg)) = loaded.plans.first() {
-        if let Some((key, what)) = pkg.unbuilt.first() {
-            return Err(loaded.loc.error(
-                key,
-                format!("`{key}` ({what}) is not built yet by this packwright; remove it, or `packwright check` to see what is"),
-            ));
-        }
-    }
     let mut done = Vec::new();
     for (f, pkg) in &loaded.plans {
         let path = f

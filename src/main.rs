@@ -215,26 +215,12 @@ fn check(loaded: &build::Loaded, json: bool) -> anyhow::Result<()> {
             }
         }
     }
-    let unbuilt: Vec<_> = loaded
-        .plans
-        .first()
-        .map(|(_, p)| p.unbuilt.clone())
-        .unwrap_or_default();
     if json {
-        let u: Vec<_> = unbuilt
-            .iter()
-            .map(|(k, w)| serde_json::json!({"key": k, "what": w}))
-            .collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({"plans": report, "not_built_yet": u})
-            )?
+            serde_json::to_string_pretty(&serde_json::json!({ "plans": report }))?
         );
     } else {
-        for (k, w) in &unbuilt {
-            println!("not built yet: `{k}` ({w}); `build` refuses this manifest until it is");
-        }
         println!("manifest OK: {}", loaded.loc.file().display());
     }
     Ok(())

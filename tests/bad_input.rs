@@ -219,19 +219,122 @@ fn a_format_rule_is_located_at_the_manifest_key() {
     );
 }
 
+// Lifecycle sections: each mistake is a build error at its manifest key.
+
+const CONFIG: &str = "[[config]]\nsrc = \"config.yaml\"\ndst = \"/etc/demo/config.yaml\"\nversion-key = \"version\"\n";
+
 #[test]
-fn sections_not_built_yet_are_refused_not_ignored() {
-    let p = Project::new(&with("[[users]]\nname = \"demo\"\n"));
-    let out = p.packwright(&["build", "--out", p.dist().to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
+fn a_dynamically_linked_hook_is_refused_with_the_command_that_fixes_it() {
+    // Test binaries are dynamically linked: the very thing packages must not carry.
+    let dynamic = std::env::current_exe().unwrap();
+    let m = with(&format!(
+        "{CONFIG}[hook]\nbinary = \"{}\"\n",
+        dynamic.display()
+    ));
+    let err = fails(&m, |p| {
+        p.file("config.yaml", "version: 1\n");
+    });
+    expect(&err, "12:10", "hook.binary", "is dynamically linked");
     assert!(
-        stderr(&out).contains("users: `users` (system users created at install) is not built yet"),
-        "{}",
-        stderr(&out)
+        err.contains("target-feature=+crt-static") && err.contains("--profile hook"),
+        "{err}"
     );
-    let check = p.packwright(&["check"]);
-    assert!(check.status.success());
-    assert!(common::stdout(&check).contains("not built yet: `users`"));
+}
+
+#[test]
+fn a_hook_that_is_not_an_executable_is_refused() {
+    let m = with(&format!("{CONFIG}[hook]\nbinary = \"hook.sh\"\n"));
+    let err = fails(&m, |p| {
+        p.file("config.yaml", "version: 1\n");
+        p.exec("hook.sh", "#!/bin/sh\n");
+    });
+    expect(
+        &err,
+        "12:10",
+        "hook.binary",
+        "is not a Linux (ELF) executable",
+    );
+}
+
+#[test]
+fn a_config_default_that_does_not_parse_is_refused_at_build_time() {
+    let m = with(&format!("{CONFIG}[hook]\nbinary = \"hook.sh\"\n"));
+    let err = fails(&m, |p| {
+        p.file("config.yaml", "version: 1\nport: [1, 2\n");
+    });
+    expect(&err, "8:7", "config[0].src", "config.yaml");
+    let err = fails(&m, |p| {
+        p.file("config.yaml", "port: 1\n");
+    });
+    expect(&err, "10:15", "config[0].version-key", "has no `version`");
+}
+
+#[test]
+fn lifecycle_values_are_checked_where_they_are_written() {
+    let cases = [
+        (
+            "[[users]]\nname = \"Demo User\"\n",
+            "8:8",
+            "users[0].name",
+            "not a portable user or group name",
+        ),
+        (
+            "[[systemd]]\nunit = \"demo.conf\"\n",
+            "8:8",
+            "systemd[0].unit",
+            "not a unit file name",
+        ),
+        (
+            "[upgrade]\npolicy = \"yearly\"\n",
+            "8:10",
+            "upgrade.policy",
+            "unknown policy `yearly`",
+        ),
+        (
+            "[upgrade]\nstops = [\"3.4 beta\"]\n",
+            "8:10",
+            "upgrade.stops[0]",
+            "is not a version",
+        ),
+        (
+            "[[config]]\nsrc = \"c.yaml\"\ndst = \"/etc/demo/c.yaml\"\nformat = \"xml\"\n",
+            "10:10",
+            "config[0].format",
+            "unknown config format `xml`",
+        ),
+        (
+            "[[migrations]]\nversion = \"2.0.0\"\nrun = \"m.sh\"\n",
+            "8:11",
+            "migrations[0].version",
+            "newer than the package",
+        ),
+    ];
+    for (extra, at, key, words) in cases {
+        let err = fails(&with(extra), |p| {
+            p.exec("demo.conf", "");
+            p.file("c.yaml", "a: 1\n");
+            p.exec("m.sh", "#!/bin/sh\n");
+        });
+        expect(&err, at, key, words);
+    }
+}
+
+#[test]
+fn a_live_config_shipped_as_a_file_too_is_refused() {
+    let m = with(&format!(
+        "{CONFIG}[[files]]\nsrc = \"config.yaml\"\ndst = \"/etc/demo/config.yaml\"\n[hook]\nbinary = \"h\"\n"
+    ));
+    let err = fails(&m, |p| {
+        p.file("config.yaml", "version: 1\n");
+        // An ELF header claiming x86_64, static: enough for the hook check.
+        let mut elf = vec![0u8; 64];
+        elf[..4].copy_from_slice(b"\x7fELF");
+        elf[4] = 2;
+        elf[5] = 1;
+        elf[18] = 62;
+        std::fs::write(p.dir.path().join("h"), elf).unwrap();
+    });
+    expect(&err, "9:7", "config[0].dst", "belongs to packwright-hook");
 }
 
 // Zip rules: each violation is a build error that names the manifest entry.

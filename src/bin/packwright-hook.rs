@@ -148,6 +148,10 @@ struct PkgArgs {
     /// Variables for ${VAR} in the defaults.
     #[arg(long)]
     env_file: Option<PathBuf>,
+    /// The package manager running this step (deb, rpm, pacman, apk), for
+    /// the retry commands in messages.
+    #[arg(long)]
+    manager: Option<String>,
 }
 
 fn octal(s: &str) -> Result<u32, String> {

@@ -261,6 +261,21 @@ fn docs(pkg: &Package, version: &str) -> Result<Vec<Entry>> {
             "package.changelog",
         ));
     }
+    // The hook is static on purpose (it runs in roots without a libc);
+    // lintian reports every static binary unless told why.
+    if let Some(hook) = &pkg.lifecycle.hook {
+        out.push(Entry::generated(
+            format!("/usr/share/lintian/overrides/{}", m.name),
+            format!(
+                "# packwright-hook runs in minimal roots and chroots without a libc.\n{}: statically-linked-binary [{}]\n",
+                m.name,
+                hook.trim_start_matches('/')
+            )
+            .into_bytes(),
+            0o644,
+            "hook",
+        ));
+    }
     Ok(out)
 }
 

@@ -3,25 +3,88 @@
 //! `NEW`, upgrade scripts `NEW OLD`, deinstall scripts `OLD`. Only the
 //! package being installed runs scripts; the old package's never do.
 //!
+//! A failing pre-upgrade does not stop apk: it installs anyway (and flags
+//! the package). The post-upgrade re-checks the gate and, when refused,
+//! changes nothing and leaves the note that keeps the service from starting.
+//!
 //! apk has no purge: `apk del` is final and keeps nothing to purge later, so
 //! the `purge` snippet (which typically deletes data) is not run on apk —
 //! running it on every removal would destroy what a deb admin would keep.
 
-use super::{script, user_call};
+use super::steps::{self, Manager};
+use super::{library, new_version, script, user_call};
 use crate::plan::{Event, Package};
+
+const MANAGER: Manager = Manager {
+    name: "apk",
+    pre_note: "apk installs the new files anyway; packwright will leave the config, data and service as they are.",
+    block_note: "The files of $2 are installed but not set up: the config is unchanged, no migration ran, and the service will not start (packwright-hook check fails). Install the release named above next (apk add the package at that version), or go back to $1 (apk add the package at $1, from your repository or /var/cache/apk).",
+};
 
 /// The control-stream names (`.pre-install`…) with their bodies.
 pub fn scripts(pkg: &Package) -> Vec<(&'static str, String)> {
+    let ours = steps::any(pkg);
+    let lib = library(pkg, &MANAGER);
+    let up = new_version(pkg);
+    let pre = |old: &str| {
+        if ours {
+            format!("pw_pre \"$(pw_old {old})\" {up} || exit 1\n")
+        } else {
+            String::new()
+        }
+    };
+    // The user's post step runs only when packwright's did (0); a refused
+    // path (2) ends quietly, a failure (1) fails the script.
+    let post = |mode: &str, old: &str, user: String| {
+        if ours {
+            format!("pw_rc=0\npw_post {mode} \"$(pw_old {old})\" {up} || pw_rc=$?\nif [ \"$pw_rc\" = 1 ]; then\nexit 1\nfi\nif [ \"$pw_rc\" = 0 ]; then\n{user}:\nfi\n")
+        } else {
+            user
+        }
+    };
+    let ours_do = |f: &str| {
+        if ours {
+            format!("{f}\n")
+        } else {
+            String::new()
+        }
+    };
     let slots = [
-        (".pre-install", Event::PreInstall, "''", "\"$1\""),
-        (".post-install", Event::PostInstall, "''", "\"$1\""),
-        (".pre-upgrade", Event::PreUpgrade, "\"$2\"", "\"$1\""),
-        (".post-upgrade", Event::PostUpgrade, "\"$2\"", "\"$1\""),
-        (".pre-deinstall", Event::PreRemove, "\"$1\"", "''"),
-        (".post-deinstall", Event::PostRemove, "\"$1\"", "''"),
+        (
+            ".pre-install",
+            pre("''") + &user_call(pkg, Event::PreInstall, "''", "\"$1\""),
+        ),
+        (
+            ".post-install",
+            post(
+                "install",
+                "''",
+                user_call(pkg, Event::PostInstall, "''", "\"$1\""),
+            ),
+        ),
+        (
+            ".pre-upgrade",
+            pre("\"$2\"") + &user_call(pkg, Event::PreUpgrade, "\"$2\"", "\"$1\""),
+        ),
+        (
+            ".post-upgrade",
+            post(
+                "upgrade",
+                "\"$2\"",
+                user_call(pkg, Event::PostUpgrade, "\"$2\"", "\"$1\""),
+            ),
+        ),
+        (
+            ".pre-deinstall",
+            ours_do("pw_remove") + &user_call(pkg, Event::PreRemove, "\"$1\"", "''"),
+        ),
+        (
+            ".post-deinstall",
+            ours_do("pw_removed") + &user_call(pkg, Event::PostRemove, "\"$1\"", "''"),
+        ),
     ];
     slots
         .into_iter()
-        .filter_map(|(name, ev, old, new)| script(&user_call(pkg, ev, old, new)).map(|s| (name, s)))
+        .filter_map(|(name, body)| script(&lib, &body).map(|s| (name, s)))
         .collect()
 }

@@ -1,49 +1,106 @@
 //! dpkg's slots (see shared/lifecycle.md): preinst install|upgrade OLD,
 //! postinst configure [OLD], prerm remove|upgrade, postrm remove|purge|upgrade.
+//! The old package's prerm/postrm run with `upgrade` during an upgrade:
+//! they do nothing then.
 
-use super::{script, user_call};
+use super::steps::{self, Manager};
+use super::{library, new_version, script, user_call};
 use crate::plan::{Event, Package};
 
+const MANAGER: Manager = Manager {
+    name: "deb",
+    pre_note: "Nothing was changed: the installed version stays.",
+    block_note: "",
+};
+
 pub fn scripts(pkg: &Package, full_version: &str) -> Vec<(&'static str, String)> {
+    let ours = steps::any(pkg);
+    let lib = library(pkg, &MANAGER);
+    let up = new_version(pkg);
     let new = format!("'{full_version}'");
     let call = |ev, old: &str| user_call(pkg, ev, old, &new);
     // Removal: the version going away is "old"; there is no new one.
     let gone = |ev| user_call(pkg, ev, &new, "''");
+    let state = format!("/var/lib/{}/packwright", pkg.meta.name);
     let mut out = Vec::new();
     let mut add = |name, body: String| {
-        if let Some(s) = script(&body) {
+        if let Some(s) = script(&lib, &body) {
             out.push((name, s));
         }
     };
+
     let (pi, pu) = (
         call(Event::PreInstall, "''"),
         call(Event::PreUpgrade, "\"$2\""),
     );
-    if !(pi.is_empty() && pu.is_empty()) {
+    let (gate, fresh) = if ours {
+        (
+            format!("\tpw_pre \"$(pw_old \"$2\")\" {up} || exit 1\n"),
+            // postinst cannot tell a fresh install from a reinstall over
+            // config-files state (both give OLD): preinst can.
+            if pkg.lifecycle.has_state() {
+                format!("\tmkdir -p {state}\n\t: >{state}/installing\n")
+            } else {
+                String::new()
+            },
+        )
+    } else {
+        (String::new(), String::new())
+    };
+    if !(pi.is_empty() && pu.is_empty() && gate.is_empty()) {
         add(
             "preinst",
-            format!("case \"$1\" in\ninstall)\n{pi};;\nupgrade)\n{pu};;\nesac\n"),
+            format!(
+                "case \"$1\" in\ninstall)\n{gate}{fresh}{pi};;\nupgrade)\n{gate}{pu};;\nesac\n"
+            ),
         );
     }
     let (ci, cu) = (
         call(Event::PostInstall, "''"),
         call(Event::PostUpgrade, "\"$2\""),
     );
-    if !(ci.is_empty() && cu.is_empty()) {
+    let post = if ours {
+        let fresh_test = if pkg.lifecycle.has_state() {
+            format!(" || [ -f {state}/installing ]")
+        } else {
+            String::new()
+        };
+        let clear = if pkg.lifecycle.has_state() {
+            format!("\trm -f {state}/installing\n")
+        } else {
+            String::new()
+        };
+        format!(
+            "\tpw_mode=upgrade\n\tif [ -z \"$2\" ]{fresh_test}; then\n\t\tpw_mode=install\n\tfi\n\
+             \tpw_post \"$pw_mode\" \"$(pw_old \"$2\")\" {up} || exit 1\n{clear}"
+        )
+    } else {
+        String::new()
+    };
+    if !(ci.is_empty() && cu.is_empty() && post.is_empty()) {
         // `configure` with an empty $2 is a fresh install; with a version, an
         // upgrade (or a reinstall over config-files state).
-        add("postinst", format!("if [ \"$1\" = configure ]; then\nif [ -z \"$2\" ]; then\n{ci}:\nelse\n{cu}:\nfi\nfi\n"));
+        add("postinst", format!("if [ \"$1\" = configure ]; then\n{post}if [ -z \"$2\" ]; then\n{ci}:\nelse\n{cu}:\nfi\nfi\n"));
     }
     let rm = gone(Event::PreRemove);
-    if !rm.is_empty() {
+    let ours_rm = if ours { "\tpw_remove\n" } else { "" };
+    if !(rm.is_empty() && ours_rm.is_empty()) {
         // Only a real removal: an upgrade runs the old prerm with `upgrade`.
-        add("prerm", format!("if [ \"$1\" = remove ]; then\n{rm}fi\n"));
+        add(
+            "prerm",
+            format!("if [ \"$1\" = remove ]; then\n{ours_rm}{rm}fi\n"),
+        );
     }
     let (pr, pg) = (gone(Event::PostRemove), gone(Event::Purge));
-    if !(pr.is_empty() && pg.is_empty()) {
+    let (ours_pr, ours_pg) = if ours {
+        ("\tpw_removed\n", "\tpw_purge\n")
+    } else {
+        ("", "")
+    };
+    if !(pr.is_empty() && pg.is_empty() && ours_pr.is_empty()) {
         add(
             "postrm",
-            format!("case \"$1\" in\nremove)\n{pr};;\npurge)\n{pg};;\nesac\n"),
+            format!("case \"$1\" in\nremove)\n{ours_pr}{pr};;\npurge)\n{ours_pg}{pg};;\nesac\n"),
         );
     }
     out

@@ -14,7 +14,8 @@
 //! itself, packwright then leaves the data the package did not ship in
 //! place, so the `purge` snippet is not run.
 
-use super::{script, user_call};
+use super::steps::{self, Manager};
+use super::{library, new_version, script, user_call};
 use crate::plan::{Event, Package};
 
 /// A scriptlet slot of the rpm header.
@@ -44,58 +45,90 @@ impl Slot {
 /// transaction's scriptlets (Fedora's `%{_localstatedir}/lib/rpm-state`).
 const STATE: &str = "/var/lib/rpm-state/packwright";
 
+const MANAGER: Manager = Manager {
+    name: "rpm",
+    pre_note: "Nothing was changed: the installed version stays.",
+    block_note: "",
+};
+
 /// The scriptlets for `pkg`, `evr` being its `[epoch:]version-release`.
+/// rpm passes no versions: packwright's steps take the old one from their
+/// state (`/var/lib/<pkg>/packwright/version`).
 pub fn scripts(pkg: &Package, evr: &str) -> Vec<(Slot, String)> {
+    let ours = steps::any(pkg);
+    let lib = library(pkg, &MANAGER);
+    let up = new_version(pkg);
     let new = format!("'{evr}'");
     let call = |ev| user_call(pkg, ev, "''", &new);
     let gone = |ev| user_call(pkg, ev, &new, "''");
     let marker = format!("{STATE}/{}.upgrade", pkg.meta.name);
     let mut out = Vec::new();
     let mut add = |slot, body: String| {
-        if let Some(s) = script(&body) {
+        if let Some(s) = script(&lib, &body) {
             out.push((slot, s));
+        }
+    };
+    let step = |s: &str| {
+        if ours {
+            s.replace("NEW", &up)
+        } else {
+            String::new()
         }
     };
 
     let (pi, pu) = (call(Event::PreInstall), call(Event::PreUpgrade));
-    if !(pi.is_empty() && pu.is_empty()) {
+    let gate = step("pw_pre \"$(pw_old '')\" NEW || exit 1\n");
+    if !(pi.is_empty() && pu.is_empty() && gate.is_empty()) {
         add(
             Slot::Pre,
-            format!("if [ \"$1\" -le 1 ]; then\n{pi}:\nelse\n{pu}:\nfi\n"),
+            format!("{gate}if [ \"$1\" -le 1 ]; then\n{pi}:\nelse\n{pu}:\nfi\n"),
         );
     }
     let (ci, cu) = (call(Event::PostInstall), call(Event::PostUpgrade));
-    if !ci.is_empty() || !cu.is_empty() {
+    let upgrade_work = ours || !cu.is_empty();
+    if !ci.is_empty() || upgrade_work {
         // A marker left by an upgrade that failed before its %posttrans
         // must not turn a later fresh install into an upgrade.
-        let (clear, up) = if cu.is_empty() {
-            (String::new(), ":\n".to_string())
-        } else {
+        let (clear, up_mark) = if upgrade_work {
             (
                 format!("rm -f {marker}\n"),
                 format!("mkdir -p {STATE}\n: > {marker}\n"),
             )
+        } else {
+            (String::new(), ":\n".to_string())
         };
+        let post = step("pw_post install \"$(pw_old '')\" NEW || exit 1\n");
         add(
             Slot::Post,
-            format!("if [ \"$1\" -le 1 ]; then\n{clear}{ci}:\nelse\n{up}fi\n"),
+            format!("if [ \"$1\" -le 1 ]; then\n{clear}{post}{ci}:\nelse\n{up_mark}fi\n"),
         );
     }
-    if !cu.is_empty() {
+    if upgrade_work {
         // stderr closed rather than sent to /dev/null: chroots may lack /dev.
+        let post = step("pw_post upgrade \"$(pw_old '')\" NEW || exit 1\n");
         add(
             Slot::PostTrans,
-            format!("if [ -e {marker} ]; then\nrm -f {marker}\nrmdir {STATE} 2>&- || :\n{cu}fi\n"),
+            format!(
+                "if [ -e {marker} ]; then\nrm -f {marker}\nrmdir {STATE} 2>&- || :\n{post}{cu}fi\n"
+            ),
         );
     }
     // Only a real removal ($1 = 0), never the old package during an upgrade.
     let rm = gone(Event::PreRemove);
-    if !rm.is_empty() {
-        add(Slot::PreUn, format!("if [ \"$1\" -eq 0 ]; then\n{rm}fi\n"));
+    let ours_rm = step("pw_remove\n");
+    if !(rm.is_empty() && ours_rm.is_empty()) {
+        add(
+            Slot::PreUn,
+            format!("if [ \"$1\" -eq 0 ]; then\n{ours_rm}{rm}fi\n"),
+        );
     }
     let pr = gone(Event::PostRemove);
-    if !pr.is_empty() {
-        add(Slot::PostUn, format!("if [ \"$1\" -eq 0 ]; then\n{pr}fi\n"));
+    let ours_pr = step("pw_removed\n");
+    if !(pr.is_empty() && ours_pr.is_empty()) {
+        add(
+            Slot::PostUn,
+            format!("if [ \"$1\" -eq 0 ]; then\n{ours_pr}{pr}fi\n"),
+        );
     }
     out
 }

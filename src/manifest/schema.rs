@@ -179,6 +179,9 @@ pub struct Upgrade {
     #[serde(default)]
     pub data_dirs: Vec<String>,
     pub backup_keep: Option<u32>,
+    /// Whether a purge (deb) also deletes the data dirs; default: keep them.
+    #[serde(default)]
+    pub purge_data: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -234,6 +237,9 @@ pub struct FormatOptions {
     pub target: Option<String>,
     pub arch: Option<String>,
     pub distribution: Option<String>,
+    /// The packwright-hook binary for this format's target (replaces
+    /// `[hook] binary`; the portable archives carry a hook only with this).
+    pub hook: Option<String>,
     /// Extra free-form metadata fields, passed through as written.
     #[serde(default)]
     pub fields: BTreeMap<String, String>,

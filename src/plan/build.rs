@@ -35,10 +35,16 @@ pub fn plan(inp: &Inputs) -> Result<Package> {
     };
     let mut leaves = tree::collect(&ctx, m)?;
     let layout = fmt.layout();
+    let fmt_hook = format_options(m, fmt).and_then(|o| o.hook.as_deref());
+    let (lifecycle, extra) = super::lifecycle::collect(&ctx, m, &meta, layout, fmt_hook)?;
+    leaves.extend(extra);
     if layout == Layout::System {
         tree::compress_man_pages(&mut leaves)?;
     }
     let tree = tree::finish(&ctx, leaves, layout, &meta.top_folder())?;
+    if layout == Layout::System {
+        super::lifecycle::check_clashes(&ctx, m, &tree)?;
+    }
     Ok(Package {
         relations: relations(m, fmt),
         options: options(m, loc, fmt)?,
@@ -48,7 +54,7 @@ pub fn plan(inp: &Inputs) -> Result<Package> {
         } else {
             BTreeMap::new()
         },
-        unbuilt: unbuilt(m),
+        lifecycle,
         meta,
         tree,
     })
@@ -270,46 +276,4 @@ fn scripts(m: &Manifest, loc: &Locator, project: &Path) -> Result<BTreeMap<Event
         );
     }
     Ok(out)
-}
-
-/// Sections parsed and validated by type, whose behaviour lands with later
-/// work: `check` lists them and `build` refuses rather than ignore them.
-fn unbuilt(m: &Manifest) -> Vec<(String, String)> {
-    let mut v = Vec::new();
-    let mut note = |cond: bool, key: &str, what: &str| {
-        if cond {
-            v.push((key.to_string(), what.to_string()));
-        }
-    };
-    note(
-        !m.config.is_empty(),
-        "config",
-        "config files rendered and merged by packwright-hook",
-    );
-    note(
-        !m.users.is_empty(),
-        "users",
-        "system users created at install",
-    );
-    note(
-        !m.systemd.is_empty(),
-        "systemd",
-        "systemd units installed, enabled and restarted",
-    );
-    note(
-        m.upgrade.is_some(),
-        "upgrade",
-        "upgrade gates and data-dir snapshots",
-    );
-    note(
-        !m.migrations.is_empty(),
-        "migrations",
-        "ordered data migrations",
-    );
-    note(
-        m.hook.is_some(),
-        "hook",
-        "the packwright-hook binary shipped in packages",
-    );
-    v
 }

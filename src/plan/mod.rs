@@ -4,11 +4,15 @@
 
 mod arch;
 mod build;
+mod hookbin;
+mod lifecycle;
 mod notes;
 mod tree;
 
 pub use arch::Arch;
 pub use build::{plan, Inputs};
+pub use hookbin::BUILD_STATIC;
+pub use lifecycle::{sysusers, Gate, Lifecycle, Unit, User};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -32,8 +36,9 @@ pub struct Package {
     pub options: Options,
     pub layout: Layout,
     pub scripts: BTreeMap<Event, Script>,
-    /// Manifest sections whose behaviour is not built yet (key, what).
-    pub unbuilt: Vec<(String, String)>,
+    /// Users, units, the upgrade gate and the hook: what the generated
+    /// scripts do on the target.
+    pub lifecycle: Lifecycle,
 }
 
 #[derive(Debug, Clone)]

@@ -26,7 +26,7 @@ pub(super) fn parse_mode(loc: &Locator, key: &str, s: &str) -> Result<u32> {
     }
 }
 
-fn check_dst(loc: &Locator, key: &str, dst: &str) -> Result<()> {
+pub(super) fn check_dst(loc: &Locator, key: &str, dst: &str) -> Result<()> {
     if !dst.starts_with('/') {
         return Err(loc.error(
             key,

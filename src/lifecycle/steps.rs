@@ -1,0 +1,355 @@
+//! packwright's own steps as POSIX shell functions, from the plan's
+//! lifecycle intent. Every format's scripts define these and call them with
+//! upstream versions; only the wrappers (deb.rs, rpm.rs, …) know the
+//! manager's arguments. Functions only, no top-level command: pacman
+//! sources the file that holds them.
+//!
+//! Each step returns non-zero on failure instead of relying on `set -e`,
+//! which shells ignore inside a function called from `||` or `if`.
+
+use crate::plan::{Entry, Package};
+
+const VERSION_SH: &str = include_str!("sh/version.sh");
+const ACCOUNT_SH: &str = include_str!("sh/account.sh");
+
+/// How one manager's scripts talk about a refused upgrade.
+pub struct Manager {
+    /// Passed to the hook (`--manager`) so its messages name the right retry.
+    pub name: &'static str,
+    /// After a refusal in the pre-step (shell text; `$1` old, `$2` new).
+    pub pre_note: &'static str,
+    /// pacman and apk install anyway: what the post-step says after it
+    /// kept the machine as it was (`$1` old, `$2` new).
+    pub block_note: &'static str,
+}
+
+/// Single-quoted for the shell.
+pub fn sq(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// Whether packwright has any step of its own for this package.
+pub fn any(pkg: &Package) -> bool {
+    let l = &pkg.lifecycle;
+    l.hook.is_some()
+        || l.gate.is_some()
+        || !l.users.is_empty()
+        || !l.units.is_empty()
+        || !owned(pkg).is_empty()
+}
+
+/// Package paths owned by someone other than root: the manager may unpack
+/// them before the user exists, so the post-step sets owner and mode.
+fn owned(pkg: &Package) -> Vec<&Entry> {
+    pkg.tree
+        .iter()
+        .filter(|e| {
+            (e.owner != "root" || e.group != "root")
+                && !matches!(e.kind, crate::plan::Kind::Symlink(_))
+        })
+        .collect()
+}
+
+fn state(pkg: &Package) -> String {
+    format!("/var/lib/{}/packwright", pkg.meta.name)
+}
+
+/// The shell functions for `pkg`.
+pub fn library(pkg: &Package, mgr: &Manager) -> String {
+    let l = &pkg.lifecycle;
+    let name = &pkg.meta.name;
+    let st = state(pkg);
+    let mut s = String::new();
+    {
+        s.push_str(VERSION_SH);
+        s.push_str(&format!(
+            "\n# The version this machine's config and data belong to: the last one\n\
+             # packwright set up (it survives removal), else the manager's.\n\
+             pw_old() {{\n\
+             \tif [ -f {st}/version ]; then\n\
+             \t\tIFS= read -r _pw_v <{st}/version || :\n\
+             \t\tprintf '%s\\n' \"$_pw_v\"\n\
+             \telif [ -n \"$1\" ]; then\n\
+             \t\tpw_upstream \"$1\"\n\
+             \tfi\n\
+             }}\n\n"
+        ));
+    }
+    if let Some(g) = &l.gate {
+        s.push_str(&gate(name, g));
+        s.push_str(&format!(
+            "# A refused path that the manager installed anyway: change nothing,\n\
+             # and leave a note that makes `packwright-hook check` refuse to start.\n\
+             pw_block() {{\n\
+             \tmkdir -p {st} || return 1\n\
+             \tprintf '%s\\n%s\\n' \"$pw_why\" \"{}\" >{st}/blocked || return 1\n\
+             \tprintf '%s\\n%s\\n' \"$pw_why\" \"{}\" >&2\n\
+             }}\n\n",
+            mgr.block_note.replace("<name>", name),
+            mgr.block_note.replace("<name>", name)
+        ));
+    }
+    if !l.users.is_empty() {
+        s.push_str(ACCOUNT_SH);
+        s.push_str("\npw_users() {\n");
+        s.push_str(&format!(
+            "\tif pw_cmd systemd-sysusers; then\n\
+             \t\t# Inline: in a pre-step the package's sysusers.d file is not on disk yet.\n\
+             \t\tsystemd-sysusers --replace=/usr/lib/sysusers.d/{name}.conf - <<'PACKWRIGHT_SYSUSERS' || return 1\n{}PACKWRIGHT_SYSUSERS\n\tfi\n",
+            crate::plan::sysusers(&l.users, name)
+        ));
+        for u in &l.users {
+            let sys = if u.system { 1 } else { 0 };
+            s.push_str(&format!(
+                "\tpw_group {} {sys} || return 1\n\tpw_user {} {} {} {} {sys} || return 1\n",
+                sq(&u.group),
+                sq(&u.name),
+                sq(&u.group),
+                sq(&u.home),
+                sq(u.shell.as_deref().unwrap_or(""))
+            ));
+        }
+        s.push_str("}\n\n");
+    }
+    // The pre-step: the gate (dpkg and rpm abort when it fails), then the
+    // users, so the manager can give their files the right owner at unpack.
+    let mut pre = String::new();
+    if l.gate.is_some() {
+        pre.push_str(&format!(
+            "\tif ! pw_gate \"$1\" \"$2\"; then\n\t\tprintf '%s\\n' \"$pw_why\" >&2\n\t\techo \"{}\" >&2\n\t\treturn 1\n\tfi\n",
+            mgr.pre_note
+        ));
+    }
+    if !l.users.is_empty() {
+        pre.push_str("\tpw_users || return 1\n");
+    }
+    s.push_str(&format!("pw_pre() {{\n{pre}\t:\n}}\n\n"));
+    let own = owned(pkg);
+    if !own.is_empty() {
+        s.push_str("pw_own() {\n");
+        for e in own {
+            s.push_str(&format!(
+                "\tchown {} {} || return 1\n\tchmod {:04o} {} || return 1\n",
+                sq(&format!("{}:{}", e.owner, e.group)),
+                sq(&e.path),
+                e.mode,
+                sq(&e.path)
+            ));
+        }
+        s.push_str("}\n\n");
+    }
+    if !l.units.is_empty() {
+        s.push_str(&units(pkg));
+    }
+    s.push_str(&post(pkg, mgr));
+    s.push_str(&removal(pkg));
+    s
+}
+
+fn gate(name: &str, g: &crate::plan::Gate) -> String {
+    let mut s = String::from(
+        "# The upgrade gate of [upgrade], baked in: the new package's files are not\n\
+         # on disk yet when a pre-step runs. Sets pw_why and fails when refused.\n\
+         pw_gate() {\n\tpw_why=\n\
+         \tif [ -z \"$1\" ] || [ -z \"$2\" ]; then return 0; fi\n\
+         \t_pw_g=$(pw_vercmp \"$2\" \"$1\")\n\
+         \tif [ \"$_pw_g\" = 0 ]; then return 0; fi\n",
+    );
+    if g.allow_downgrade {
+        s.push_str("\tif [ \"$_pw_g\" = -1 ]; then return 0; fi\n");
+    } else {
+        s.push_str(&format!(
+            "\tif [ \"$_pw_g\" = -1 ]; then\n\
+             \t\tpw_why=\"{name}: refusing the downgrade from $1 to $2: the config and data on this machine belong to $1, and this package does not allow downgrades.\"\n\
+             \t\treturn 1\n\tfi\n"
+        ));
+    }
+    let stop = format!(
+        "pw_why=\"{name}: refusing the upgrade from $1 to $2: it would skip $_pw_s, a release whose upgrade steps must run first. Install {name} $_pw_s first, then $2.\""
+    );
+    if !g.stops.is_empty() {
+        let list: Vec<String> = g.stops.iter().map(|v| sq(v)).collect();
+        s.push_str(&format!(
+            "\tfor _pw_s in {}; do\n\
+             \t\tif pw_lt \"$1\" \"$_pw_s\" && pw_lt \"$_pw_s\" \"$2\"; then\n\
+             \t\t\t{stop}\n\t\t\treturn 1\n\t\tfi\n\tdone\n",
+            list.join(" ")
+        ));
+    }
+    if g.semver_major {
+        s.push_str(&format!(
+            "\t# Every new major version X.0.0 is a stop.\n\
+             \tpw_split \"$1\"\n\t_pw_m=${{pw_main%%[!0-9]*}}\n\
+             \tpw_split \"$2\"\n\t_pw_n=${{pw_main%%[!0-9]*}}\n\
+             \t_pw_m=${{_pw_m:-0}}\n\t_pw_n=${{_pw_n:-0}}\n\
+             \twhile [ \"$_pw_m\" -lt \"$_pw_n\" ]; do\n\
+             \t\t_pw_m=$((_pw_m + 1))\n\t\t_pw_s=$_pw_m.0.0\n\
+             \t\tif pw_lt \"$_pw_s\" \"$2\"; then\n\t\t\t{stop}\n\t\t\treturn 1\n\t\tfi\n\tdone\n"
+        ));
+    }
+    s.push_str("\treturn 0\n}\n\n");
+    s
+}
+
+fn units(pkg: &Package) -> String {
+    let name = &pkg.meta.name;
+    let l = &pkg.lifecycle;
+    let all: Vec<&str> = l.units.iter().map(|u| u.name.as_str()).collect();
+    let mut s = format!(
+        "# Every systemctl call needs a running systemd (not a chroot or an image build).\n\
+         pw_systemd() {{\n\
+         \tif [ -d /run/systemd/system ]; then return 0; fi\n\
+         \techo \"{name}: systemd is not running; skipped: systemctl $*\"\n\
+         \treturn 1\n}}\n\n\
+         # A unit the admin masked is never touched.\n\
+         pw_masked() {{\n\
+         \tcase $(systemctl is-enabled \"$1\" 2>&- || :) in\n\
+         \tmasked*)\n\t\techo \"{name}: $1 is masked; left alone\"\n\t\treturn 0\n\t\t;;\n\
+         \tesac\n\treturn 1\n}}\n\n"
+    );
+    // Install: enable (never on upgrade: the admin may have disabled it), start.
+    let install: Vec<String> = l
+        .units
+        .iter()
+        .map(|u| {
+            let mut b = String::new();
+            if u.enable {
+                b.push_str(&format!("\t\tsystemctl enable {} || return 1\n", sq(&u.name)));
+            }
+            if u.start {
+                b.push_str(&format!(
+                    "\t\tsystemctl start {n} || echo \"{name}: {u} did not start; see: systemctl status {u}\" >&2\n",
+                    n = sq(&u.name),
+                    u = u.name
+                ));
+            }
+            format!("\tif ! pw_masked {}; then\n{b}\t\t:\n\tfi\n", sq(&u.name))
+        })
+        .collect();
+    s.push_str(&format!(
+        "pw_units_install() {{\n\tpw_systemd daemon-reload, enable, start {} || return 0\n\tsystemctl daemon-reload || :\n{}}}\n\n",
+        all.join(" "),
+        install.concat()
+    ));
+    let restart: Vec<String> = l
+        .units
+        .iter()
+        .filter(|u| u.restart)
+        .map(|u| {
+            format!(
+                "\tif ! pw_masked {n}; then\n\t\tsystemctl try-restart {n} || echo \"{name}: {u} did not restart; see: systemctl status {u}\" >&2\n\tfi\n",
+                n = sq(&u.name),
+                u = u.name
+            )
+        })
+        .collect();
+    s.push_str(&format!(
+        "pw_units_upgrade() {{\n\tpw_systemd daemon-reload, try-restart {} || return 0\n\tsystemctl daemon-reload || :\n{}}}\n\n",
+        all.join(" "),
+        restart.concat()
+    ));
+    let stop: Vec<String> = l
+        .units
+        .iter()
+        .map(|u| {
+            format!(
+                "\tif ! pw_masked {n}; then\n\t\tsystemctl stop {n} || :\n\t\tsystemctl disable {n} || :\n\tfi\n",
+                n = sq(&u.name)
+            )
+        })
+        .collect();
+    s.push_str(&format!(
+        "pw_units_remove() {{\n\tpw_systemd stop, disable {} || return 0\n{}}}\n\n\
+         pw_units_removed() {{\n\tpw_systemd daemon-reload || return 0\n\tsystemctl daemon-reload || :\n}}\n\n",
+        all.join(" "),
+        stop.concat()
+    ));
+    s
+}
+
+/// pw_post MODE OLD NEW: users, owners, the hook, state, units. MODE is
+/// the manager's view (install enables units; upgrade restarts them), OLD
+/// the version the config and data belong to. Returns 2 when the gate
+/// refused (nothing changed), 1 on a failure.
+fn post(pkg: &Package, mgr: &Manager) -> String {
+    let l = &pkg.lifecycle;
+    let name = &pkg.meta.name;
+    let st = state(pkg);
+    let mut b = String::new();
+    if l.gate.is_some() {
+        b.push_str("\tif ! pw_gate \"$2\" \"$3\"; then\n\t\tpw_block \"$2\" \"$3\" || return 1\n\t\treturn 2\n\tfi\n");
+        b.push_str(&format!("\trm -f {st}/blocked\n"));
+    }
+    if !l.users.is_empty() {
+        b.push_str("\tpw_users || return 1\n");
+    }
+    if !owned(pkg).is_empty() {
+        b.push_str("\tpw_own || return 1\n");
+    }
+    if let Some(h) = &l.hook {
+        b.push_str(&format!(
+            "\tif [ -z \"$2\" ]; then\n\
+             \t\t{h} install --package {n} --new \"$3\" --manager {m} || return 1\n\
+             \telse\n\
+             \t\t{h} upgrade --package {n} --old \"$2\" --new \"$3\" --manager {m} || return 1\n\
+             \tfi\n",
+            n = sq(name),
+            m = mgr.name
+        ));
+    }
+    if l.has_state() {
+        b.push_str(&format!(
+            "\tmkdir -p {st} || return 1\n\tprintf '%s\\n' \"$3\" >{st}/version || return 1\n"
+        ));
+    }
+    if !l.units.is_empty() {
+        b.push_str("\tif [ \"$1\" = install ]; then\n\t\tpw_units_install || return 1\n\telse\n\t\tpw_units_upgrade || return 1\n\tfi\n");
+    }
+    format!("pw_post() {{\n{b}\treturn 0\n}}\n\n")
+}
+
+fn removal(pkg: &Package) -> String {
+    let l = &pkg.lifecycle;
+    let (rm, rmd) = if l.units.is_empty() {
+        (":", ":")
+    } else {
+        ("pw_units_remove", "pw_units_removed")
+    };
+    let mut s = format!(
+        "# A real removal only (never the old package's scripts in an upgrade).\n\
+         pw_remove() {{\n\t{rm}\n}}\n\npw_removed() {{\n\t{rmd}\n}}\n\n"
+    );
+    // Purge (deb only): the live configs, packwright's state; data on request.
+    let mut p = String::new();
+    for c in &l.configs {
+        let f = sq(c);
+        p.push_str(&format!(
+            "\trm -f {f} {} {}\n",
+            sq(&format!("{c}{}", crate::hook::command::NEW_SUFFIX)),
+            sq(&format!("{c}{}", crate::hook::command::OLD_SUFFIX))
+        ));
+        let _ = f;
+    }
+    if l.has_state() {
+        p.push_str(&format!("\trm -rf {}\n", state(pkg)));
+    }
+    if l.purge_data {
+        for d in &l.data_dirs {
+            p.push_str(&format!("\trm -rf {}\n", sq(d)));
+        }
+    }
+    // Directories the hook created for the configs go when empty.
+    let mut dirs: Vec<&str> = l
+        .configs
+        .iter()
+        .filter_map(|c| c.rsplit_once('/').map(|(d, _)| d))
+        .filter(|d| d.len() > 1 && *d != "/etc")
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    for d in dirs.iter().rev() {
+        p.push_str(&format!("\trmdir {} 2>&- || :\n", sq(d)));
+    }
+    s.push_str(&format!("pw_purge() {{\n{p}\t:\n}}\n\n"));
+    s
+}
