@@ -64,7 +64,10 @@ fn remove_keeps_config_and_data_and_purge_removes_config_and_state() {
         "the data directory stays unless the manifest says"
     );
     assert_eq!(r.read(&format!("{DATA}/messages.db")), "precious\n");
-    assert_eq!(events(&r).last().map(String::as_str), Some("purge|3.4.0|"));
+    assert_eq!(
+        events(&r).last().map(String::as_str),
+        Some(lc::ev(M, "purge", "3.4.0", "").as_str())
+    );
     assert!(r
         .run(&["--status", NAME])
         .failed()
@@ -136,7 +139,7 @@ fn a_failing_hook_leaves_the_package_half_configured_until_fixed() {
     );
     assert_eq!(
         lc::events(&r),
-        ["post-install||3.4.0"],
+        [lc::ev(M, "post-install", "", "3.4.0")],
         "no post-upgrade step yet"
     );
 
@@ -154,7 +157,10 @@ fn a_failing_hook_leaves_the_package_half_configured_until_fixed() {
     );
     assert_eq!(
         lc::events(&r),
-        ["post-install||3.4.0", "post-upgrade|3.4.0|3.5.0"]
+        [
+            lc::ev(M, "post-install", "", "3.4.0"),
+            lc::ev(M, "post-upgrade", "3.4.0", "3.5.0")
+        ]
     );
     assert_eq!(lc::check(&r).code, Some(0));
 }

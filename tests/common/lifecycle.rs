@@ -78,6 +78,19 @@ pub fn events(r: &Root) -> Vec<String> {
         .collect()
 }
 
+/// One line of the user steps' log: `event|old|new`, the versions as the
+/// manager spells them ("3.4.0-1", apk "3.4.0-r1"); "" for none.
+pub fn ev(mgr: Manager, event: &str, old: &str, new: &str) -> String {
+    let v = |x: &str| {
+        if x.is_empty() {
+            String::new()
+        } else {
+            full(mgr, x)
+        }
+    };
+    format!("{event}|{}|{}", v(old), v(new))
+}
+
 /// `packwright-hook check --package imsrv`, run in the root as systemd's
 /// ExecStartPre would.
 pub fn check(r: &Root) -> Ran {
@@ -205,7 +218,7 @@ pub fn install_edit_upgrade(mgr: Manager) {
     assert_fresh_install(&r, "3.4.0", &out);
     assert_eq!(
         events(&r),
-        ["post-install||3.4.0"],
+        [ev(mgr, "post-install", "", "3.4.0")],
         "the user's post-install step"
     );
 
@@ -255,7 +268,10 @@ pub fn install_edit_upgrade(mgr: Manager) {
     assert_eq!(state_version(&r), "3.5.0", "{STATE}/version");
     assert_eq!(
         events(&r),
-        ["post-install||3.4.0", "post-upgrade|3.4.0|3.5.0"],
+        [
+            ev(mgr, "post-install", "", "3.4.0"),
+            ev(mgr, "post-upgrade", "3.4.0", "3.5.0")
+        ],
         "the user's steps: post-upgrade once, no removal step of the old package\n{}",
         out.text
     );
@@ -302,7 +318,12 @@ pub fn skip_refused_before_anything_changes(mgr: Manager) {
     );
     assert_eq!(r.systemctl_actions(), Vec::<String>::new(), "{}", out.text);
     assert_eq!(state_version(&r), "3.3.0");
-    assert_eq!(events(&r), ["post-install||3.3.0"], "{}", out.text);
+    assert_eq!(
+        events(&r),
+        [ev(mgr, "post-install", "", "3.3.0")],
+        "{}",
+        out.text
+    );
 
     // The way the message points to works.
     clean(mgr, r.install(&v34.file));
@@ -439,10 +460,13 @@ pub fn remove_keeps_config_and_data(mgr: Manager) -> (Root, Built) {
         "{}",
         out.text
     );
-    let ev = events(&r);
+    let log = events(&r);
     assert_eq!(
-        ev[1..],
-        ["pre-remove|3.4.0|", "post-remove|3.4.0|"],
+        log[1..],
+        [
+            ev(mgr, "pre-remove", "3.4.0", ""),
+            ev(mgr, "post-remove", "3.4.0", "")
+        ],
         "{}",
         out.text
     );
