@@ -33,6 +33,13 @@ fn remove_keeps_config_and_data() {
 }
 
 #[test]
+fn installing_over_a_removed_older_release_applies_the_gate() {
+    if ready(M) {
+        lc::skip_after_removal_is_refused_too(M);
+    }
+}
+
+#[test]
 fn masked_and_disabled_units_stay_so() {
     if ready(M) {
         lc::masked_and_disabled_units_stay_so(M);

@@ -543,3 +543,43 @@ pub fn no_systemd_no_systemctl(mgr: Manager) {
     // The rest of the install happened all the same.
     assert_eq!(r.read(CONFIG), imsrv::config_default("3.5.0"));
 }
+
+/// The machine's config and data still belong to 3.3.0 after 3.3.0 is
+/// removed: a fresh install of 3.5.0 skips the 3.4.0 stop all the same.
+/// deb and rpm refuse it; pacman and apk install it and block.
+pub fn skip_after_removal_is_refused_too(mgr: Manager) {
+    let (v33, v35) = (build(mgr, "3.3.0"), build(mgr, "3.5.0"));
+    let r = root(mgr);
+    clean(mgr, r.install(&v33.file));
+    clean(mgr, r.remove(NAME));
+    let config = r.bytes(CONFIG);
+    r.clear_systemctl_log();
+
+    let out = r.install(&v35.file);
+    assert_refusal_message(&out.text);
+    assert!(
+        r.bytes(CONFIG) == config,
+        "{CONFIG} changed:\n{}",
+        r.read(CONFIG)
+    );
+    assert_eq!(state_version(&r), "3.3.0");
+    let acts = r.systemctl_actions();
+    assert!(
+        !acts
+            .iter()
+            .any(|a| a.starts_with("enable") || a.starts_with("start")),
+        "nothing may be enabled or started: {acts:?}\n{}",
+        out.text
+    );
+    match mgr {
+        Manager::Dpkg | Manager::Rpm => {
+            assert!(!out.ok, "the install must fail:\n{}", out.text);
+            assert_eq!(r.installed(NAME), None, "{}", out.text);
+            assert!(!r.exists("/usr/bin/imsrv"), "no file of 3.5.0 may land");
+        }
+        Manager::Pacman | Manager::Apk => {
+            assert!(r.exists(&format!("{STATE}/blocked")), "{}", out.text);
+            assert_eq!(check(&r).code, Some(5), "check must refuse to start imsrv");
+        }
+    }
+}

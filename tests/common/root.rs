@@ -282,9 +282,10 @@ impl Root {
             std::fs::create_dir_all(r.join(d)).unwrap();
         }
         std::fs::set_permissions(r.join("tmp"), std::fs::Permissions::from_mode(0o1777)).unwrap();
-        let bb = r.join("bin/busybox");
-        std::fs::copy(busybox(), &bb).unwrap();
-        let have = stdout(&run(Command::new(&bb).arg("--list")));
+        std::fs::copy(busybox(), r.join("bin/busybox")).unwrap();
+        // Ask the host's copy: running the fresh copy could meet ETXTBSY
+        // while another test thread's fork still holds the write handle.
+        let have = stdout(&run(Command::new(busybox()).arg("--list")));
         let have: Vec<&str> = have.lines().collect();
         for a in APPLETS {
             if have.contains(a) {
@@ -480,10 +481,18 @@ impl Root {
             .args(args)
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
-        let o = c
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {c:?}: {e}"));
-        Ran::from(&c, &o)
+        // A program copied into the root a moment ago may still be open for
+        // writing in a child another test thread forked (ETXTBSY): retry.
+        for _ in 0..20 {
+            let o = c
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run {c:?}: {e}"));
+            if !stderr(&o).contains("Text file busy") {
+                return Ran::from(&c, &o);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("{c:?}: Text file busy for two seconds")
     }
 
     /// The manager's command line, pointed at this root.
