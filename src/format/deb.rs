@@ -267,9 +267,13 @@ fn docs(pkg: &Package, version: &str) -> Result<Vec<Entry>> {
         out.push(Entry::generated(
             format!("/usr/share/lintian/overrides/{}", m.name),
             format!(
-                "# packwright-hook runs in minimal roots and chroots without a libc.\n{}: statically-linked-binary [{}]\n",
-                m.name,
-                hook.trim_start_matches('/')
+                "# packwright-hook runs in minimal roots and chroots without a libc.\n\
+                 {n}: statically-linked-binary [{h}]\n\
+                 # Its YAML parser (yaml-rust2, pure Rust) reuses libyaml's error texts,\n\
+                 # which lintian takes for an embedded libyaml.\n\
+                 {n}: embedded-library libyaml [{h}]\n",
+                n = m.name,
+                h = hook.trim_start_matches('/')
             )
             .into_bytes(),
             0o644,

@@ -185,6 +185,7 @@ pub fn dogfood() -> Project {
         "packaging/completions/packwright.bash",
         "packaging/completions/_packwright",
         "packaging/completions/packwright.fish",
+        "packaging/lintian/packwright",
     ] {
         p.file(rel, &std::fs::read_to_string(repo.join(rel)).unwrap());
     }
