@@ -303,10 +303,10 @@ fn lifecycle_values_are_checked_where_they_are_written() {
             "unknown config format `xml`",
         ),
         (
-            "[[migrations]]\nversion = \"2.0.0\"\nrun = \"m.sh\"\n",
+            "[[migrations]]\nversion = \"2 0\"\nrun = \"m.sh\"\n",
             "8:11",
             "migrations[0].version",
-            "newer than the package",
+            "is not a version",
         ),
     ];
     for (extra, at, key, words) in cases {

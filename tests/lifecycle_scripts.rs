@@ -122,6 +122,11 @@ version-key = "version"
 mode = "0640"
 group = "pwgate"
 
+[[config]]
+src = "pwgate.env"
+dst = "/etc/pwgate/pwgate.env"
+mode = "0600"
+
 [[users]]
 name = "pwgate"
 home = "/var/lib/pwgate"
@@ -132,12 +137,21 @@ unit = "pwgate.service"
 [upgrade]
 {upgrade}
 
+[[migrations]]
+version = "3.5.0"
+run = "migrate.sh"
+
 [hook]
 binary = "hook"
 "#
     ));
     p.exec("bin/pwgate", "#!/bin/sh\n");
+    p.exec("migrate.sh", "#!/bin/sh\necho converted\n");
     p.file("config.yaml", "# pwgate\nversion: \"3.5.0\"\nport: 1\n");
+    p.file(
+        "pwgate.env",
+        "# secrets stay in the environment\nPWGATE_TOKEN=${PWGATE_TOKEN:-}\n",
+    );
     p.file(
         "pwgate.service",
         "[Unit]\nDescription=pwgate\n\n[Service]\nExecStart=/usr/bin/pwgate\n\n[Install]\nWantedBy=multi-user.target\n",
@@ -336,4 +350,52 @@ fn every_generated_script_is_pinned_and_clean() {
             }
         }
     }
+}
+
+/// The unit and packwright's drop-in, as installed, verified by systemd:
+/// it prints warnings with exit 0, so any output is a failure. `--root`
+/// makes it resolve ExecStart= paths inside the package's tree;
+/// `--recursive-errors=no` keeps it from loading the root's (absent)
+/// sysinit.target and friends.
+#[test]
+fn units_and_drop_ins_pass_systemd_analyze_verify() {
+    if !tool("systemd-analyze") || !tool("dpkg-deb") {
+        return;
+    }
+    let p = fixture("stops = [\"3.4.0\"]\n");
+    let deb = p.build("deb").remove(0);
+    let root = p.path().join("root");
+    run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root));
+    let drop_in = std::fs::read_to_string(
+        root.join("usr/lib/systemd/system/pwgate.service.d/packwright.conf"),
+    )
+    .unwrap();
+    assert!(
+        drop_in.contains("EnvironmentFile=-/etc/pwgate/pwgate.env\n")
+            && drop_in
+                .contains("ExecStartPre=+/usr/lib/pwgate/packwright-hook check --package pwgate\n"),
+        "{drop_in}"
+    );
+    let verify = |root: &std::path::Path| {
+        Command::new("systemd-analyze")
+            .args(["verify", "--recursive-errors=no", "--man=no"])
+            .arg(format!("--root={}", root.display()))
+            .arg(root.join("usr/lib/systemd/system/pwgate.service"))
+            .output()
+            .unwrap()
+    };
+    let out = verify(&root);
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        out.status.success() && said.is_empty(),
+        "systemd-analyze: {said}"
+    );
+    // The check would catch a drop-in naming a command the package lacks.
+    std::fs::remove_file(root.join("usr/lib/pwgate/packwright-hook")).unwrap();
+    let out = verify(&root);
+    assert!(
+        stderr(&out).contains("packwright-hook is not executable"),
+        "{}",
+        stderr(&out)
+    );
 }

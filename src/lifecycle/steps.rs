@@ -167,13 +167,11 @@ fn gate(name: &str, g: &crate::plan::Gate) -> String {
     let stop = format!(
         "pw_why=\"{name}: refusing the upgrade from $1 to $2: it would skip $_pw_s, a release whose upgrade steps must run first. Install {name} $_pw_s first, then $2.\""
     );
-    if !g.stops.is_empty() {
-        let list: Vec<String> = g.stops.iter().map(|v| sq(v)).collect();
+    // Unrolled: shellcheck flags a loop over one literal.
+    for v in &g.stops {
         s.push_str(&format!(
-            "\tfor _pw_s in {}; do\n\
-             \t\tif pw_lt \"$1\" \"$_pw_s\" && pw_lt \"$_pw_s\" \"$2\"; then\n\
-             \t\t\t{stop}\n\t\t\treturn 1\n\t\tfi\n\tdone\n",
-            list.join(" ")
+            "\tif pw_lt \"$1\" {w} && pw_lt {w} \"$2\"; then\n\t\t_pw_s={w}\n\t\t{stop}\n\t\treturn 1\n\tfi\n",
+            w = sq(v)
         ));
     }
     if g.semver_major {
@@ -286,12 +284,34 @@ fn post(pkg: &Package, mgr: &Manager) -> String {
     if !owned(pkg).is_empty() {
         b.push_str("\tpw_own || return 1\n");
     }
+    // Data migrations must not run under a live service: the units that
+    // run are stopped first and started again once the hook succeeded; a
+    // failure leaves them stopped (the hook has rolled back and says how
+    // to retry).
+    let quiesce = !l.migrations.is_empty() && l.units.iter().any(|u| u.restart);
+    if quiesce {
+        b.push_str(
+            "	pw_stopped=
+	if [ -n \"$2\" ] && pw_crosses \"$2\" \"$3\"; then
+		pw_quiesce || return 1
+	fi
+",
+        );
+    }
     if let Some(h) = &l.hook {
+        let failed = if quiesce {
+            format!(" || {{
+			if [ -n \"$pw_stopped\" ]; then echo \"{name}:$pw_stopped stay stopped until the upgrade completes\" >&2; fi
+			return 1
+		}}")
+        } else {
+            " || return 1".to_string()
+        };
         b.push_str(&format!(
             "\tif [ -z \"$2\" ]; then\n\
              \t\t{h} install --package {n} --new \"$3\" --manager {m} || return 1\n\
              \telse\n\
-             \t\t{h} upgrade --package {n} --old \"$2\" --new \"$3\" --manager {m} || return 1\n\
+             \t\t{h} upgrade --package {n} --old \"$2\" --new \"$3\" --manager {m}{failed}\n\
              \tfi\n",
             n = sq(name),
             m = mgr.name
@@ -303,9 +323,58 @@ fn post(pkg: &Package, mgr: &Manager) -> String {
         ));
     }
     if !l.units.is_empty() {
-        b.push_str("\tif [ \"$1\" = install ]; then\n\t\tpw_units_install || return 1\n\telse\n\t\tpw_units_upgrade || return 1\n\tfi\n");
+        let resume = if quiesce {
+            "\telif [ -n \"$pw_stopped\" ]; then\n\t\tpw_resume\n"
+        } else {
+            ""
+        };
+        b.push_str(&format!("\tif [ \"$1\" = install ]; then\n\t\tpw_units_install || return 1\n{resume}\telse\n\t\tpw_units_upgrade || return 1\n\tfi\n"));
     }
-    format!("pw_post() {{\n{b}\treturn 0\n}}\n\n")
+    let mut out = format!("pw_post() {{\n{b}\treturn 0\n}}\n\n");
+    if quiesce {
+        out.push_str(&migration_steps(pkg));
+    }
+    out
+}
+
+/// pw_crosses OLD NEW: whether a migration lies in (OLD, NEW]; pw_quiesce
+/// stops the running units and lists them in pw_stopped; pw_resume starts
+/// them again.
+fn migration_steps(pkg: &Package) -> String {
+    let l = &pkg.lifecycle;
+    let name = &pkg.meta.name;
+    let crosses: String = l
+        .migrations
+        .iter()
+        .map(|v| {
+            format!(
+                "\tif pw_lt \"$1\" {w} && ! pw_lt \"$2\" {w}; then return 0; fi\n",
+                w = sq(v)
+            )
+        })
+        .collect();
+    let stops: String = l
+        .units
+        .iter()
+        .filter(|u| u.restart)
+        .map(|u| {
+            format!(
+                "\tif ! pw_masked {w} && systemctl is-active --quiet {w}; then\n\
+                 \t\techo \"{name}: stopping {u} for the data migration\"\n\
+                 \t\tsystemctl stop {w} || return 1\n\
+                 \t\tpw_stopped=\"$pw_stopped {u}\"\n\tfi\n",
+                w = sq(&u.name),
+                u = u.name
+            )
+        })
+        .collect();
+    format!(
+        "pw_crosses() {{\n{crosses}\treturn 1\n}}\n\n\
+         pw_quiesce() {{\n\tpw_systemd stop before the data migration || return 0\n{stops}}}\n\n\
+         pw_resume() {{\n\tsystemctl daemon-reload || :\n\
+         \tfor _pw_u in $pw_stopped; do\n\
+         \t\tsystemctl start \"$_pw_u\" || echo \"{name}: $_pw_u did not start; see: systemctl status $_pw_u\" >&2\n\tdone\n}}\n\n"
+    )
 }
 
 fn removal(pkg: &Package) -> String {

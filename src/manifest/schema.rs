@@ -162,6 +162,10 @@ pub struct Systemd {
     pub start: bool,
     #[serde(default = "yes")]
     pub restart_on_upgrade: bool,
+    /// packwright's drop-in for a service: `EnvironmentFile=` for the env
+    /// configs, `ExecStartPre=` the hook's check.
+    #[serde(default = "yes")]
+    pub drop_in: bool,
 }
 
 fn yes() -> bool {
