@@ -170,6 +170,19 @@ pub fn assert_fresh_install(r: &Root, version: &str, out: &Ran) {
             .expect("package.json is JSON");
     assert_eq!(desc["package"], NAME, "{desc}");
     assert_eq!(r.read(UNIT_PATH), imsrv::UNIT_TEXT, "{UNIT_PATH}");
+    // packwright's drop-in: the env config, and the check with full
+    // privileges (`+`), so the admin's 0600 config does not stop it.
+    let drop_in = r.read(&format!("{UNIT_PATH}.d/packwright.conf"));
+    for want in [
+        "[Service]\n",
+        "\nEnvironmentFile=-/etc/imsrv/imsrv.env\n",
+        "\nExecStartPre=+/usr/lib/imsrv/packwright-hook check --package imsrv\n",
+    ] {
+        assert!(
+            drop_in.contains(want),
+            "the drop-in lacks {want:?}:\n{drop_in}"
+        );
+    }
     assert!(
         r.exists("/usr/lib/sysusers.d/imsrv.conf"),
         "sysusers.d file"
