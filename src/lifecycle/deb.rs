@@ -9,7 +9,7 @@ use crate::plan::{Event, Package};
 
 const MANAGER: Manager = Manager {
     name: "deb",
-    pre_note: "Nothing was changed: the installed version stays.",
+    pre_note: "Nothing was changed.",
     block_note: "",
 };
 

@@ -47,7 +47,7 @@ const STATE: &str = "/var/lib/rpm-state/packwright";
 
 const MANAGER: Manager = Manager {
     name: "rpm",
-    pre_note: "Nothing was changed: the installed version stays.",
+    pre_note: "Nothing was changed.",
     block_note: "",
 };
 
@@ -59,7 +59,10 @@ pub fn scripts(pkg: &Package, evr: &str) -> Vec<(Slot, String)> {
     let lib = library(pkg, &MANAGER);
     let up = new_version(pkg);
     let new = format!("'{evr}'");
-    let call = |ev| user_call(pkg, ev, "''", &new);
+    // rpm passes no old version; packwright's state knows the one its steps
+    // set up last (read before the steps record the new one).
+    let old = if ours { "\"$pw_from\"" } else { "''" };
+    let call = |ev| user_call(pkg, ev, old, &new);
     let gone = |ev| user_call(pkg, ev, &new, "''");
     let marker = format!("{STATE}/{}.upgrade", pkg.meta.name);
     let mut out = Vec::new();
@@ -76,15 +79,21 @@ pub fn scripts(pkg: &Package, evr: &str) -> Vec<(Slot, String)> {
         }
     };
 
-    let (pi, pu) = (call(Event::PreInstall), call(Event::PreUpgrade));
-    let gate = step("pw_pre \"$(pw_old '')\" NEW || exit 1\n");
+    let (pi, pu) = (
+        user_call(pkg, Event::PreInstall, "''", &new),
+        call(Event::PreUpgrade),
+    );
+    let gate = step("pw_from=$(pw_old '')\npw_pre \"$pw_from\" NEW || exit 1\n");
     if !(pi.is_empty() && pu.is_empty() && gate.is_empty()) {
         add(
             Slot::Pre,
             format!("{gate}if [ \"$1\" -le 1 ]; then\n{pi}:\nelse\n{pu}:\nfi\n"),
         );
     }
-    let (ci, cu) = (call(Event::PostInstall), call(Event::PostUpgrade));
+    let (ci, cu) = (
+        user_call(pkg, Event::PostInstall, "''", &new),
+        call(Event::PostUpgrade),
+    );
     let upgrade_work = ours || !cu.is_empty();
     if !ci.is_empty() || upgrade_work {
         // A marker left by an upgrade that failed before its %posttrans
@@ -105,7 +114,7 @@ pub fn scripts(pkg: &Package, evr: &str) -> Vec<(Slot, String)> {
     }
     if upgrade_work {
         // stderr closed rather than sent to /dev/null: chroots may lack /dev.
-        let post = step("pw_post upgrade \"$(pw_old '')\" NEW || exit 1\n");
+        let post = step("pw_from=$(pw_old '')\npw_post upgrade \"$pw_from\" NEW || exit 1\n");
         add(
             Slot::PostTrans,
             format!(

@@ -1,8 +1,9 @@
 //! The lifecycle fixture: `imsrv`, an instant messaging server released as
 //! 3.3.0, 3.4.0 and 3.5.0, with `stops = ["3.4.0", "3.5.0"]` (3.3.0 → 3.5.0
 //! must go through 3.4.0), a YAML config with a version key, a `.env`, a
-//! system user, a data dir owned by it, a systemd unit whose ExecStartPre
-//! is `packwright-hook check`, and user steps that log their arguments.
+//! system user, a data dir owned by it, a systemd unit (packwright's drop-in
+//! adds the env file and `packwright-hook check`), and user steps that log
+//! their arguments.
 #![allow(dead_code)]
 
 use super::root::static_hook;
@@ -109,8 +110,6 @@ After=network.target\n\
 [Service]\n\
 Type=simple\n\
 User=imsrv\n\
-EnvironmentFile=/etc/imsrv/imsrv.env\n\
-ExecStartPre=/usr/lib/imsrv/packwright-hook check --package imsrv\n\
 ExecStart=/usr/bin/imsrv\n\
 \n\
 [Install]\n\

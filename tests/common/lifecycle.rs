@@ -279,15 +279,17 @@ pub fn install_edit_upgrade(mgr: Manager) {
         out.text
     );
     assert_eq!(state_version(&r), "3.5.0", "{STATE}/version");
-    // rpm gives scriptlets no versions: the user's step gets an empty old
-    // version there (src/lifecycle/rpm.rs), the other managers the old one.
-    let old = if mgr == Manager::Rpm { "" } else { "3.4.0" };
+    // rpm gives scriptlets no versions: the user's step gets the upstream
+    // version packwright recorded (src/lifecycle/rpm.rs), the other
+    // managers the old package's full version.
+    let upgrade = if mgr == Manager::Rpm {
+        format!("post-upgrade|3.4.0|{}", full(mgr, "3.5.0"))
+    } else {
+        ev(mgr, "post-upgrade", "3.4.0", "3.5.0")
+    };
     assert_eq!(
         events(&r),
-        [
-            ev(mgr, "post-install", "", "3.4.0"),
-            ev(mgr, "post-upgrade", old, "3.5.0")
-        ],
+        [ev(mgr, "post-install", "", "3.4.0"), upgrade],
         "the user's steps: post-upgrade once, no removal step of the old package\n{}",
         out.text
     );
