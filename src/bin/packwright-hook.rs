@@ -1,6 +1,7 @@
 //! packwright-hook: owns a package's config files on the target machine.
 //! Renders defaults on install, merges the admin's edits into new defaults on
-//! upgrade, checks schema versions before a service starts.
+//! upgrade, checks schema versions before a service starts, snapshots data
+//! dirs and runs the package's data migrations.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -12,14 +13,20 @@ use packwright::hook::error::HookError;
 use packwright::hook::fsio::{self, Meta};
 use packwright::hook::merge::Format;
 use packwright::hook::package::{self, ConfigReport, Event};
+use packwright::hook::site::Site;
+use packwright::hook::upgrade::{self, Manager, Request};
+use packwright::hook::{migrate, restore, snapshot};
 
 const EXIT_CODES: &str = "Exit codes: 0 done (conflicts are reported, not failures), 1 I/O error, \
 2 bad arguments or missing variables, 4 a file does not parse (it is left unchanged), \
-5 version mismatch (check), 6 the live config is newer than the package (downgrade refused), \
-7 a symlink or non-regular file where a regular file was expected, 8 another hook holds the lock.";
+5 version mismatch, or the package is blocked (check), 6 the live config is newer than the package \
+(downgrade refused), 7 a symlink or non-regular file where a regular file was expected, \
+8 another hook holds the lock, 9 a migration or config merge failed and was rolled back \
+(the message says how to retry or go back), 10 not enough free space for the snapshot \
+(nothing changed), 11 the snapshot fails its checks (nothing restored).";
 
 #[derive(Parser)]
-#[command(name = "packwright-hook", version, about = "Owns a package's config files: init, three-way update, check", after_help = EXIT_CODES)]
+#[command(name = "packwright-hook", version, about = "Owns a package's config files (init, three-way update, check), snapshots its data dirs and runs its data migrations", after_help = EXIT_CODES)]
 struct Cli {
     /// Act inside this root (a chroot or test root), like `dpkg --root`: absolute paths are taken below it.
     #[arg(long, global = true, default_value = "/")]
@@ -83,37 +90,45 @@ enum Cmd {
     },
     /// Compare the live config's version key with the expected version (for ExecStartPre=).
     ///
-    /// Exits 5 with a one-line reason on mismatch. With --package, every
-    /// managed config is compared with its installed default's version.
+    /// Exits 5 with a one-line reason on mismatch. With --package (or
+    /// --desc), every managed config is compared with its installed default's
+    /// version, and a package blocked by an upgrade that skipped a required
+    /// stop release (<state>/blocked) fails with 5 and the blocked message.
     #[command(after_help = EXIT_CODES)]
     Check {
         /// The live config to check.
-        #[arg(long, required_unless_present = "package", conflicts_with = "package")]
+        #[arg(long, required_unless_present_any = ["package", "desc"], conflicts_with_all = ["package", "desc"])]
         live: Option<PathBuf>,
         /// The schema version the program expects.
-        #[arg(long, required_unless_present = "package")]
+        #[arg(long, required_unless_present_any = ["package", "desc"])]
         expect: Option<String>,
         /// Dotted key of the version inside the file.
         #[arg(long, default_value = "version")]
         version_key: String,
-        /// Check every managed config of this installed package.
-        #[arg(long)]
-        package: Option<String>,
+        #[command(flatten)]
+        site: SiteArgs,
         /// yaml | toml | json | env | ini | text (default: from the extension).
         #[arg(long)]
         format: Option<String>,
     },
-    /// Managed files, their pristine version, pending .packwright-new files and unresolved conflicts.
+    /// Managed files, their pristine version, pending .packwright-new files, unresolved conflicts, a blocked upgrade.
     #[command(after_help = EXIT_CODES)]
     Status {
         /// Only this package (default: every package with a packwright description).
-        #[arg(long)]
-        package: Option<String>,
+        #[command(flatten)]
+        site: SiteArgs,
     },
-    /// Package mode: init every managed config of an installed package.
+    /// Package mode: init every managed config of an installed package (no migrations).
     #[command(after_help = EXIT_CODES)]
     Install(PkgArgs),
-    /// Package mode: three-way update of every managed config.
+    /// Package mode: migrations, then a three-way update of every managed config.
+    ///
+    /// Every migration with OLD < version <= NEW not run before runs in
+    /// version order, after a snapshot of the data dirs and live configs
+    /// (free space checked first). If a migration or a merge fails, the data
+    /// dirs and configs are put back and the message names the step, its
+    /// output, the log, the snapshot, and how to retry (per --manager) or go
+    /// back. No migration runs on a downgrade or without --old.
     #[command(after_help = EXIT_CODES)]
     Upgrade(PkgArgs),
     /// Package mode: nothing to do (configs stay until purge).
@@ -122,6 +137,63 @@ enum Cmd {
     /// Package mode: delete the live configs and /var/lib/<pkg>/packwright/.
     #[command(after_help = EXIT_CODES)]
     Purge(PkgArgs),
+    /// Snapshot the data dirs and live configs now (or --list the snapshots).
+    ///
+    /// Snapshots are <state>/backups/<ID>/ with data.tar.zst, SHA256SUMS,
+    /// config/ and meta.json; the oldest beyond backup_keep (default 2) are
+    /// removed afterwards.
+    #[command(after_help = EXIT_CODES)]
+    Backup {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// List the snapshots, oldest first, instead of taking one.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Put the data dirs and live configs back from a snapshot.
+    ///
+    /// The archive is checked against SHA256SUMS before anything is touched;
+    /// packwright's state dir is never restored over.
+    #[command(after_help = EXIT_CODES)]
+    Restore {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// The snapshot ID (default: the newest).
+        #[arg(long)]
+        snapshot: Option<String>,
+    },
+    /// Show the package's migrations (--status) or run the pending ones by hand.
+    ///
+    /// `migrate --old OLD --new NEW` runs what `upgrade` would run, with the
+    /// same snapshot and rollback, but merges no config.
+    #[command(after_help = EXIT_CODES)]
+    Migrate {
+        #[command(flatten)]
+        site: SiteArgs,
+        /// Each migration: version, file, done or pending, when.
+        #[arg(long, conflicts_with_all = ["old", "new"])]
+        status: bool,
+        /// The version upgraded from.
+        #[arg(long, required_unless_present = "status")]
+        old: Option<String>,
+        /// The version upgraded to (default: the description's version).
+        #[arg(long)]
+        new: Option<String>,
+    },
+}
+
+/// Which package: installed (--package) or unpacked from a zip/tar.gz (--desc).
+#[derive(Args)]
+struct SiteArgs {
+    /// An installed package: reads <root>/usr/share/<pkg>/packwright/package.json.
+    #[arg(long, conflicts_with = "desc")]
+    package: Option<String>,
+    /// An unpacked archive's <dir>/packwright/package.json; relative paths in it resolve against <dir>.
+    #[arg(long)]
+    desc: Option<PathBuf>,
+    /// The state dir (default <root>/var/lib/<pkg>/packwright, with --desc <dir>/../<pkg>-state).
+    #[arg(long)]
+    state: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -136,18 +208,29 @@ struct Common {
 
 #[derive(Args)]
 struct PkgArgs {
-    /// The package whose /usr/share/<pkg>/packwright/package.json is read.
-    #[arg(long, required = true)]
-    package: String,
-    /// The version being upgraded from.
+    #[command(flatten)]
+    site: SiteArgs,
+    /// The upstream version being upgraded from (default: <state>/version).
     #[arg(long)]
     old: Option<String>,
-    /// The version being installed.
+    /// The upstream version being installed (default: the description's).
     #[arg(long)]
     new: Option<String>,
     /// Variables for ${VAR} in the defaults.
     #[arg(long)]
     env_file: Option<PathBuf>,
+    /// deb | rpm | pacman | apk: which retry command a failure prints.
+    #[arg(long)]
+    manager: Option<String>,
+}
+
+fn site(root: &Path, a: SiteArgs) -> Result<Site, HookError> {
+    let state = a.state.map(|s| rooted(root, &s));
+    match (a.package, a.desc) {
+        (_, Some(d)) => Site::desc_file(root, &rooted(root, &d), state),
+        (Some(p), None) => Site::package(root, &p, state),
+        (None, None) => Err(HookError::invalid("arguments", "give --package NAME or --desc FILE")),
+    }
 }
 
 fn octal(s: &str) -> Result<u32, String> {
@@ -316,12 +399,13 @@ fn run(cli: Cli) -> Result<(), HookError> {
             live,
             expect,
             version_key,
-            package,
+            site: sa,
             format,
         } => {
-            let found = match (package, live, expect) {
-                (Some(p), _, _) => package::check(&root, &p)?,
-                (None, Some(live), Some(expect)) => {
+            let by_package = sa.package.is_some() || sa.desc.is_some();
+            let found = match (by_package, live, expect) {
+                (true, _, _) => package::check_site(&site(&root, sa)?)?,
+                (false, Some(live), Some(expect)) => {
                     let live = rooted(&root, &live);
                     let f = format_for(format.as_deref(), &live)?;
                     vec![command::check(&live, &expect, &version_key, f)?]
@@ -337,8 +421,12 @@ fn run(cli: Cli) -> Result<(), HookError> {
                 json(&serde_json::json!({ "ok": true, "versions": found }));
             }
         }
-        Cmd::Status { package } => {
-            let s = package::status(&root, package.as_deref())?;
+        Cmd::Status { site: sa } => {
+            let s = if sa.desc.is_some() || sa.state.is_some() {
+                package::status_site(&site(&root, sa)?)?
+            } else {
+                package::status(&root, sa.package.as_deref())?
+            };
             if cli.json {
                 json(&s);
             } else {
@@ -359,27 +447,177 @@ fn run(cli: Cli) -> Result<(), HookError> {
                         println!("  unresolved conflict: {}", c.key);
                     }
                 }
+                let mut blocked: Vec<(&str, &str)> = s
+                    .iter()
+                    .filter_map(|f| Some((f.package.as_str(), f.blocked.as_deref()?)))
+                    .collect();
+                blocked.dedup();
+                for (p, m) in blocked {
+                    println!("{p}: BLOCKED, the service will not start: {m}");
+                }
             }
         }
         Cmd::Install(a) => package_event(&root, Event::Install, a, cli.json)?,
         Cmd::Upgrade(a) => package_event(&root, Event::Upgrade, a, cli.json)?,
         Cmd::Remove(a) => package_event(&root, Event::Remove, a, cli.json)?,
         Cmd::Purge(a) => package_event(&root, Event::Purge, a, cli.json)?,
+        Cmd::Backup { site: sa, list } => {
+            let site = site(&root, sa)?;
+            if list {
+                let all = snapshot::list(&site)?;
+                if cli.json {
+                    json(&all);
+                }
+                for s in all.iter().filter(|_| !cli.json) {
+                    println!("{} ({} to {}, {})", s.id, s.meta.old, s.meta.new, s.dir.display());
+                }
+                return Ok(());
+            }
+            let _lock = package::lock(&site)?;
+            let v = installed_version(&site);
+            let s = snapshot::create(&site, &format!("{}-backup", snapshot::clean(&v)), &v, &v, true)?;
+            let pruned = snapshot::prune(&site, site.backup_keep().max(1))?;
+            if cli.json {
+                json(&serde_json::json!({ "snapshot": s, "pruned": pruned }));
+            } else {
+                println!("{}: snapshot {} in {}", site.pkg, s.id, s.dir.display());
+                for p in pruned {
+                    println!("  removed the older snapshot {p}");
+                }
+            }
+        }
+        Cmd::Restore { site: sa, snapshot } => {
+            let site = site(&root, sa)?;
+            let _lock = package::lock(&site)?;
+            let r = restore::restore(&site, snapshot.as_deref())?;
+            if cli.json {
+                json(&r);
+            } else {
+                println!("{}: restored snapshot {}", site.pkg, r.id);
+                for p in r.data_dirs.iter().chain(&r.configs) {
+                    println!("  {}", p.display());
+                }
+            }
+        }
+        Cmd::Migrate {
+            site: sa,
+            status,
+            old,
+            new,
+        } => {
+            let site = site(&root, sa)?;
+            if status {
+                let st = migrate::status(&site)?;
+                if cli.json {
+                    json(&st);
+                }
+                for m in st.iter().filter(|_| !cli.json) {
+                    let when = m
+                        .finished_at
+                        .map(|t| format!(" at {}", snapshot::utc_stamp(t)))
+                        .unwrap_or_default();
+                    let state = if m.done { "done" } else { "pending" };
+                    println!("{} {}: {state}{when}", m.version, m.run);
+                }
+                return Ok(());
+            }
+            let old = old.unwrap_or_default();
+            let new = new.unwrap_or_else(|| site.desc.version.clone());
+            let req = Request {
+                old: &old,
+                new: &new,
+                manager: None,
+                merge: false,
+            };
+            let env = |_: &str| None;
+            let r = upgrade::upgrade(&site, &req, &Ctx { env: &env, confirm: None })?;
+            if cli.json {
+                json(&r);
+            } else {
+                print_upgrade(&r);
+            }
+        }
     }
     Ok(())
 }
 
+/// The version last configured (written by the generated scripts), else the description's.
+fn installed_version(site: &Site) -> String {
+    fsio::read(&site.state.join("version"))
+        .ok()
+        .flatten()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| site.desc.version.clone())
+}
+
+fn print_upgrade(r: &upgrade::Report) {
+    if let Some(s) = &r.snapshot {
+        println!("snapshot before the migrations: {}", s.display());
+    }
+    for m in &r.migrations {
+        println!("migration {} ({}): done", m.version, m.run);
+    }
+    if r.migrations.is_empty() {
+        println!("no migration to run");
+    }
+    for c in &r.configs {
+        print_config(c);
+    }
+    for p in &r.pruned {
+        println!("removed the older snapshot {p}");
+    }
+    if let Some(e) = &r.prune_error {
+        println!("note: old snapshots not removed: {e}");
+    }
+}
+
+fn print_config(c: &ConfigReport) {
+    match c {
+        ConfigReport::Init(i) => println!("{}: {:?}", i.live.display(), i.action),
+        ConfigReport::Update(u) => print_update(u),
+        ConfigReport::Purged { live } => println!("{}: purged", live.display()),
+    }
+}
+
 fn package_event(root: &Path, event: Event, a: PkgArgs, as_json: bool) -> Result<(), HookError> {
     let env = command::env_lookup(a.env_file.map(|p| rooted(root, &p)).as_deref())?;
-    let r = package::run(
-        root,
-        &a.package,
-        event,
-        &Ctx {
-            env: &env,
-            confirm: None,
-        },
-    )?;
+    let ctx = Ctx {
+        env: &env,
+        confirm: None,
+    };
+    let manager = match a.manager.as_deref() {
+        None => None,
+        Some(m) => Some(Manager::parse(m).ok_or_else(|| {
+            HookError::invalid("--manager", format!("{m:?}: use deb, rpm, pacman or apk"))
+        })?),
+    };
+    let site = site(root, a.site)?;
+    if event == Event::Upgrade {
+        let old = a.old.unwrap_or_else(|| {
+            fsio::read(&site.state.join("version"))
+                .ok()
+                .flatten()
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default()
+        });
+        let new = a.new.unwrap_or_else(|| site.desc.version.clone());
+        let req = Request {
+            old: &old,
+            new: &new,
+            manager,
+            merge: true,
+        };
+        let r = upgrade::upgrade(&site, &req, &ctx)?;
+        if as_json {
+            println!("{}", erased::Json::json(&r));
+        } else {
+            println!("{} Upgrade from {old} to {new}", r.package);
+            print_upgrade(&r);
+        }
+        return Ok(());
+    }
+    let r = package::run_site(&site, event, &ctx)?;
     if as_json {
         println!("{}", erased::Json::json(&r));
         return Ok(());
@@ -388,11 +626,7 @@ fn package_event(root: &Path, event: Event, a: PkgArgs, as_json: bool) -> Result
     let to = a.new.map(|n| format!(" to {n}")).unwrap_or_default();
     println!("{} {:?}{from}{to}", r.package, r.event);
     for c in &r.configs {
-        match c {
-            ConfigReport::Init(i) => println!("{}: {:?}", i.live.display(), i.action),
-            ConfigReport::Update(u) => print_update(u),
-            ConfigReport::Purged { live } => println!("{}: purged", live.display()),
-        }
+        print_config(c);
     }
     Ok(())
 }
@@ -417,9 +651,13 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("packwright-hook: {e}");
             if json {
+                let failure = match &e {
+                    HookError::Failed(f) => serde_json::to_value(f).ok(),
+                    _ => None,
+                };
                 println!(
                     "{}",
-                    serde_json::json!({ "error": e.to_string(), "exit": e.exit_code() })
+                    serde_json::json!({ "error": e.to_string(), "exit": e.exit_code(), "failure": failure })
                 );
             }
             ExitCode::from(e.exit_code() as u8)

@@ -10,6 +10,11 @@ pub mod error;
 pub mod fsio;
 pub mod merge;
 pub mod package;
+pub mod restore;
+pub mod site;
+pub mod snapshot;
+pub mod migrate;
+pub mod upgrade;
 pub mod template;
 pub mod version;
 
