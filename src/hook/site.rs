@@ -67,7 +67,7 @@ impl Site {
     /// A path from the description on this machine.
     pub fn path(&self, p: &str) -> PathBuf {
         match &self.base {
-            Some(b) if !Path::new(p).is_absolute() => b.join(p),
+            Some(b) if !Path::new(p).is_absolute() => lexical(&b.join(p)),
             _ => fsio::under_root(&self.root, p),
         }
     }
@@ -136,6 +136,25 @@ impl Site {
         }
         s
     }
+}
+
+/// `a/b/../c` → `a/c` without asking the filesystem: `../imsrv-data` beside
+/// an install dir must not reach an archive name with `..` in it.
+fn lexical(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// `etc/imsrv/config.yaml` → `etc%2Fimsrv%2Fconfig.yaml`.
