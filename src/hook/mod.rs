@@ -4,6 +4,7 @@
 //! how to show it (plain lines or `--json`).
 
 pub mod account;
+pub mod args;
 pub mod command;
 pub mod desc;
 pub mod error;
