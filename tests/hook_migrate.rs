@@ -28,6 +28,7 @@ fn upgrade_converts_once_and_the_snapshot_restores_the_tree() {
     r.install();
     r.seed_data();
     let data = r.at("var/lib/imsrv");
+    let xattrs = set_xattr(&data.join("users/bob.mysql"), "user.origin", b"mysql");
     let before = listing(&data, &r.state());
 
     r.release("3.5.0", CONFIG_V2, &[("3.5.0", CONVERT, None)]);
@@ -84,6 +85,11 @@ fn upgrade_converts_once_and_the_snapshot_restores_the_tree() {
     assert_eq!(listing(&data, &r.state()), before);
     assert_eq!(read(&r.live()), CONFIG_V1);
     assert_eq!(read(&r.state().join("marker")), "kept");
+    if xattrs {
+        assert_eq!(get_xattr(&data.join("users/bob.mysql"), "user.origin").as_deref(), Some(&b"mysql"[..]));
+    } else {
+        eprintln!("no user xattrs on this filesystem: xattr round trip not checked");
+    }
     assert_eq!(snapshots(&r.state()).len(), 1, "the snapshot survives its restore");
     // The sparse file came back without its 64 MiB of zeros on disk.
     let big = fs::metadata(data.join("big.img")).unwrap();

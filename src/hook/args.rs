@@ -206,9 +206,9 @@ mod tests {
         assert_eq!((m.cmd, m.root.as_deref(), m.json), ("check", Some("/r"), true));
         assert_eq!(m.get("live").as_deref(), Some("x"));
         assert!(m.flag("dry-run") && !m.flag("live2"));
-        assert!(run(&["check", "--nope"]).unwrap_err().contains("unknown option --nope"));
-        assert!(run(&["check", "--live"]).unwrap_err().contains("needs a value"));
-        assert!(run(&["frob"]).unwrap_err().contains("unknown command"));
+        assert!(run(&["check", "--nope"]).err().unwrap().contains("unknown option --nope"));
+        assert!(run(&["check", "--live"]).err().unwrap().contains("needs a value"));
+        assert!(run(&["frob"]).err().unwrap().contains("unknown command"));
         assert!(matches!(run(&["check", "--help"]), Ok(Parsed::Help(h)) if h.contains("--live <FILE>")));
         assert!(matches!(run(&[]), Ok(Parsed::Help(_))));
     }

@@ -606,8 +606,8 @@ mod tests {
         assert_eq!(utc_stamp(1_709_251_199), "20240229T235959Z");
         assert_eq!(utc_stamp(1_735_689_600), "20250101T000000Z");
         let r = pax_record(b"user.a", b"xyz");
-        assert_eq!(r, b"26 SCHILY.xattr.user.a=xyz\n");
-        assert_eq!(r.len(), 26);
+        assert_eq!(r, b"27 SCHILY.xattr.user.a=xyz\n");
+        assert_eq!(r.len(), 27);
         let mut s = Vec::new();
         sums_line(&mut s, &"a".repeat(64), b"var/lib/x");
         sums_line(&mut s, &"b".repeat(64), b"var/lib/odd\nname\\");
