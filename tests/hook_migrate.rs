@@ -143,11 +143,18 @@ exit 1
         format!("snapshot: {}", snaps[0].display()),
         "to retry once the cause is fixed: dpkg --configure -a".into(),
         "install imsrv 3.4.0 again with your package manager".into(),
-        format!("packwright-hook --root {} --package imsrv restore --snapshot {id}", r.path().display()),
+        format!("packwright-hook --root {} restore --package imsrv --snapshot {id}", r.path().display()),
     ] {
         assert!(e.contains(&want), "{want:?} in:\n{e}");
     }
     assert!(!e.contains("| line 6\n"), "only the last 20 lines:\n{e}");
+    // The printed go-back command runs as printed.
+    let restore = e.lines().find(|l| l.contains("to go back:")).unwrap();
+    let restore = &restore[restore.find("packwright-hook ").unwrap() + "packwright-hook ".len()..];
+    let argv: Vec<&str> = restore.split_whitespace().collect();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_packwright-hook")).args(&argv).output().unwrap();
+    assert!(o.status.success(), "{restore}: {}", err(&o));
+    assert_eq!(listing(&data, &r.state()), before);
     assert_eq!(fs::metadata(&log).unwrap().mode() & 0o777, 0o600);
     assert!(read(&log).contains("line 1\n"));
     // Nothing recorded: fixing the cause and retrying runs it again.

@@ -121,18 +121,25 @@ impl Site {
         }))
     }
 
-    /// How to name this package on a packwright-hook command line.
-    pub fn hook_args(&self) -> String {
-        let mut s = String::new();
+    /// A packwright-hook command line for this package: `cmd` and its
+    /// extra arguments, with `--root`, `--package`/`--desc` and `--state`.
+    pub fn hook_command(&self, cmd: &str) -> String {
+        let mut s = String::from("packwright-hook ");
         if self.root != Path::new("/") {
             s.push_str(&format!("--root {} ", self.root.display()));
         }
+        let (verb, rest) = cmd.split_once(' ').unwrap_or((cmd, ""));
+        s.push_str(verb);
         match &self.desc_arg {
-            Some(d) => s.push_str(&format!("--desc {}", d.display())),
-            None => s.push_str(&format!("--package {}", self.pkg)),
+            Some(d) => s.push_str(&format!(" --desc {}", d.display())),
+            None => s.push_str(&format!(" --package {}", self.pkg)),
         }
         if self.state_arg {
             s.push_str(&format!(" --state {}", self.state.display()));
+        }
+        if !rest.is_empty() {
+            s.push(' ');
+            s.push_str(rest);
         }
         s
     }

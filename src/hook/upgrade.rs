@@ -270,15 +270,14 @@ fn failure(
     out: Option<&migrate::Outcome>,
     rollback_error: Option<String>,
 ) -> Failure {
-    let hook = format!("packwright-hook {}", site.hook_args());
     let (old, new, pkg) = (req.old, req.new, &site.pkg);
     let retry = match (req.merge, req.manager) {
         (true, Some(Manager::Deb)) => "dpkg --configure -a".into(),
         (true, Some(Manager::Rpm)) => "rpm -U --replacepkgs <the new package file>".into(),
         (true, Some(Manager::Pacman)) => "pacman -U <the new package file>".into(),
         (true, Some(Manager::Apk)) => format!("apk fix {pkg}"),
-        (true, None) => format!("{hook} upgrade --old {old} --new {new}"),
-        (false, _) => format!("{hook} migrate --old {old} --new {new}"),
+        (true, None) => site.hook_command(&format!("upgrade --old {old} --new {new}")),
+        (false, _) => site.hook_command(&format!("migrate --old {old} --new {new}")),
     };
     let mut go_back = vec![if site.desc_arg.is_some() {
         format!("use the unpacked {pkg} {old} again")
@@ -286,7 +285,7 @@ fn failure(
         format!("install {pkg} {old} again with your package manager")
     }];
     if let Some(s) = snap {
-        go_back.push(format!("{hook} restore --snapshot {}", s.id));
+        go_back.push(site.hook_command(&format!("restore --snapshot {}", s.id)));
     }
     Failure {
         package: pkg.clone(),
