@@ -49,12 +49,22 @@ fn a_damaged_snapshot_is_refused_and_nothing_changes() {
     // file dropped from SHA256SUMS; SHA256SUMS missing.
     let damage: [(&str, Box<dyn Fn()>); 4] = [
         ("sum", Box::new(|| flip_byte(&sums, 3))),
-        ("archive", Box::new(|| flip_byte(&archive, good_archive.len() / 2))),
-        ("unlisted", Box::new(|| {
-            let t = String::from_utf8(good_sums.clone()).unwrap();
-            let kept: String = t.lines().filter(|l| !l.contains("bob")).map(|l| format!("{l}\n")).collect();
-            fs::write(&sums, kept).unwrap();
-        })),
+        (
+            "archive",
+            Box::new(|| flip_byte(&archive, good_archive.len() / 2)),
+        ),
+        (
+            "unlisted",
+            Box::new(|| {
+                let t = String::from_utf8(good_sums.clone()).unwrap();
+                let kept: String = t
+                    .lines()
+                    .filter(|l| !l.contains("bob"))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                fs::write(&sums, kept).unwrap();
+            }),
+        ),
         ("missing", Box::new(|| fs::remove_file(&sums).unwrap())),
     ];
     for (what, f) in damage {
@@ -63,10 +73,21 @@ fn a_damaged_snapshot_is_refused_and_nothing_changes() {
         f();
         let o = hook(r.path(), &["restore", "--package", PKG, "--snapshot", &id]);
         assert_eq!(o.status.code(), Some(11), "{what}: {}", err(&o));
-        assert!(err(&o).contains("nothing was restored"), "{what}: {}", err(&o));
-        assert_eq!(listing(&data, &r.state()), now, "{what}: data dir untouched");
+        assert!(
+            err(&o).contains("nothing was restored"),
+            "{what}: {}",
+            err(&o)
+        );
+        assert_eq!(
+            listing(&data, &r.state()),
+            now,
+            "{what}: data dir untouched"
+        );
         assert_eq!(file_state(&r.live()), config, "{what}: config untouched");
-        let names: Vec<_> = fs::read_dir(r.at("var/lib")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(r.at("var/lib"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1, "{what}: no temp dir left: {names:?}");
     }
     // Undamaged, the newest snapshot is the default.
@@ -118,7 +139,15 @@ fn too_little_space_for_the_snapshot_is_refused_before_anything_changes() {
     let mount = Mount::tmpfs(&state, "8m");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_packwright-hook"));
     cmd.arg("--root").arg(r.path());
-    cmd.args(["upgrade", "--package", PKG, "--old", "3.4.0", "--new", "3.5.0"]);
+    cmd.args([
+        "upgrade",
+        "--package",
+        PKG,
+        "--old",
+        "3.4.0",
+        "--new",
+        "3.5.0",
+    ]);
     if mount.is_none() {
         eprintln!("mount not permitted: using the PACKWRIGHT_HOOK_FREE_BYTES test knob");
         cmd.env("PACKWRIGHT_HOOK_FREE_BYTES", (8u64 << 20).to_string());
@@ -126,8 +155,14 @@ fn too_little_space_for_the_snapshot_is_refused_before_anything_changes() {
     let o = cmd.output().unwrap();
     assert_eq!(o.status.code(), Some(10), "{}", err(&o));
     let e = err(&o);
-    assert!(e.contains("free, but a snapshot of the data dirs needs"), "{e}");
-    assert!(e.contains(&format!("{}:", state.display())), "names the filesystem's path: {e}");
+    assert!(
+        e.contains("free, but a snapshot of the data dirs needs"),
+        "{e}"
+    );
+    assert!(
+        e.contains(&format!("{}:", state.display())),
+        "names the filesystem's path: {e}"
+    );
     assert!(e.contains("nothing was changed"), "{e}");
     // The data needs over 3 MiB + 16 MiB: both figures are in the message.
     let figures: Vec<u64> = e
@@ -135,7 +170,10 @@ fn too_little_space_for_the_snapshot_is_refused_before_anything_changes() {
         .filter_map(|n| n.parse().ok())
         .filter(|n| *n > 1 << 20)
         .collect();
-    assert!(figures.iter().any(|n| *n > (19 << 20)) && figures.iter().any(|n| *n <= 8 << 20), "{figures:?} in {e}");
+    assert!(
+        figures.iter().any(|n| *n > (19 << 20)) && figures.iter().any(|n| *n <= 8 << 20),
+        "{figures:?} in {e}"
+    );
     assert_eq!(listing(&data, &state), before);
     assert_eq!(file_state(&r.live()), config);
     assert!(!data.join("migrated").exists());
@@ -183,7 +221,10 @@ fn an_unpacked_archive_upgrades_with_desc_and_state() {
     let o = run(&["install", "--desc", "imsrv-3.4.0/packwright/package.json"]);
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(read(&live), CONFIG_V1);
-    assert!(state.join("pristine").is_dir(), "default state dir beside the install dir");
+    assert!(
+        state.join("pristine").is_dir(),
+        "default state dir beside the install dir"
+    );
     fs::create_dir_all(&data).unwrap();
     fs::write(data.join("users.mysql"), "alice\n").unwrap();
     let before = listing(&data, &state);
@@ -192,13 +233,22 @@ fn an_unpacked_archive_upgrades_with_desc_and_state() {
     let body = "test \"$PACKWRIGHT_DATA_DIRS\" = \"$(cd ../imsrv-data 2>/dev/null || cd \"$PACKWRIGHT_DATA_DIRS\"; pwd)\"\nmv \"$PACKWRIGHT_DATA_DIRS/users.mysql\" \"$PACKWRIGHT_DATA_DIRS/users.mongo\"\necho \"$PACKWRIGHT_STATE_DIR\" > \"$PACKWRIGHT_DATA_DIRS/state.txt\"\n";
     let desc = install("3.5.0", CONFIG_V2, Some(body));
     let desc = desc.to_str().unwrap();
-    let o = run(&["upgrade", "--desc", desc, "--old", "3.4.0", "--new", "3.5.0"]);
+    let o = run(&[
+        "upgrade", "--desc", desc, "--old", "3.4.0", "--new", "3.5.0",
+    ]);
     assert!(o.status.success(), "{}", err(&o));
     assert!(data.join("users.mongo").is_file() && !data.join("users.mysql").exists());
-    assert_eq!(read(&data.join("state.txt")).trim(), state.to_str().unwrap());
+    assert_eq!(
+        read(&data.join("state.txt")).trim(),
+        state.to_str().unwrap()
+    );
     assert!(read(&live).contains("mongo: mongodb://localhost"));
     let o = run(&["migrate", "--desc", desc, "--status"]);
-    assert!(out(&o).contains("3.5.0 migrations/3.5.0/convert.sh: done"), "{}", out(&o));
+    assert!(
+        out(&o).contains("3.5.0 migrations/3.5.0/convert.sh: done"),
+        "{}",
+        out(&o)
+    );
 
     // The snapshot taken before the migration restores the 3.4.0 data.
     let o = run(&["restore", "--desc", desc]);
@@ -211,7 +261,15 @@ fn an_unpacked_archive_upgrades_with_desc_and_state() {
     let o = run(&["backup", "--desc", desc, "--state", other.to_str().unwrap()]);
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(snapshots(&other).len(), 1);
-    let o = run(&["--json", "backup", "--desc", desc, "--state", other.to_str().unwrap(), "--list"]);
+    let o = run(&[
+        "--json",
+        "backup",
+        "--desc",
+        desc,
+        "--state",
+        other.to_str().unwrap(),
+        "--list",
+    ]);
     let l: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(l[0]["meta"]["data_dirs"][0]["path"], "../imsrv-data");
 }

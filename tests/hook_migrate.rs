@@ -62,21 +62,37 @@ fn upgrade_converts_once_and_the_snapshot_restores_the_tree() {
         assert_eq!(read(&data.join("runs.log")), "3.5.0\n", "{old}->{new}");
     }
     let o = hook(r.path(), &["migrate", "--package", PKG, "--status"]);
-    assert!(out(&o).contains("3.5.0 /usr/share/imsrv/migrations/3.5.0/step0.sh: done at 20"), "{}", out(&o));
+    assert!(
+        out(&o).contains("3.5.0 /usr/share/imsrv/migrations/3.5.0/step0.sh: done at 20"),
+        "{}",
+        out(&o)
+    );
 
     // One snapshot, without packwright's state (which lives inside the data dir).
     let snaps = snapshots(&r.state());
     assert_eq!(snaps.len(), 1, "{snaps:?}");
     let id = snaps[0].file_name().unwrap().to_string_lossy().into_owned();
-    assert!(id.ends_with("-3.4.0-to-3.5.0") && id.len() == 16 + 15, "{id}");
+    assert!(
+        id.ends_with("-3.4.0-to-3.5.0") && id.len() == 16 + 15,
+        "{id}"
+    );
     let names = archive_names(&snaps[0]);
-    assert!(names.iter().any(|n| n == "var/lib/imsrv/users/alice.mysql"), "{names:?}");
+    assert!(
+        names.iter().any(|n| n == "var/lib/imsrv/users/alice.mysql"),
+        "{names:?}"
+    );
     assert!(!names.iter().any(|n| n.contains("packwright")), "{names:?}");
     let sums = read(&snaps[0].join("SHA256SUMS"));
     assert!(sums.contains("  var/lib/imsrv/users/bob.mysql\n"), "{sums}");
-    assert_eq!(read(&snaps[0].join("config/etc%2Fimsrv%2Fconfig.yaml")), CONFIG_V1);
+    assert_eq!(
+        read(&snaps[0].join("config/etc%2Fimsrv%2Fconfig.yaml")),
+        CONFIG_V1
+    );
     let meta: serde_json::Value = serde_json::from_str(&read(&snaps[0].join("meta.json"))).unwrap();
-    assert_eq!((meta["old"].as_str(), meta["new"].as_str()), (Some("3.4.0"), Some("3.5.0")));
+    assert_eq!(
+        (meta["old"].as_str(), meta["new"].as_str()),
+        (Some("3.4.0"), Some("3.5.0"))
+    );
 
     // Restore brings back the exact tree and config; the state dir stays.
     fs::write(r.state().join("marker"), "kept").unwrap();
@@ -86,17 +102,35 @@ fn upgrade_converts_once_and_the_snapshot_restores_the_tree() {
     assert_eq!(read(&r.live()), CONFIG_V1);
     assert_eq!(read(&r.state().join("marker")), "kept");
     if xattrs {
-        assert_eq!(get_xattr(&data.join("users/bob.mysql"), "user.origin").as_deref(), Some(&b"mysql"[..]));
+        assert_eq!(
+            get_xattr(&data.join("users/bob.mysql"), "user.origin").as_deref(),
+            Some(&b"mysql"[..])
+        );
     } else {
         eprintln!("no user xattrs on this filesystem: xattr round trip not checked");
     }
-    assert_eq!(snapshots(&r.state()).len(), 1, "the snapshot survives its restore");
+    assert_eq!(
+        snapshots(&r.state()).len(),
+        1,
+        "the snapshot survives its restore"
+    );
     // The sparse file came back without its 64 MiB of zeros on disk.
     let big = fs::metadata(data.join("big.img")).unwrap();
     assert_eq!(big.len(), 64 << 20);
-    assert!(big.blocks() * 512 < 8 << 20, "{} bytes allocated", big.blocks() * 512);
-    let leftovers: Vec<_> = fs::read_dir(r.at("var/lib")).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(leftovers, vec![std::ffi::OsString::from("imsrv")], "no restore temp dir left");
+    assert!(
+        big.blocks() * 512 < 8 << 20,
+        "{} bytes allocated",
+        big.blocks() * 512
+    );
+    let leftovers: Vec<_> = fs::read_dir(r.at("var/lib"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        vec![std::ffi::OsString::from("imsrv")],
+        "no restore temp dir left"
+    );
 }
 
 #[test]
@@ -126,7 +160,11 @@ exit 1
     let o = r.upgrade("3.4.0", "3.5.0");
     assert_eq!(o.status.code(), Some(9), "{}", err(&o));
     assert_eq!(listing(&data, &r.state()), before, "data dir rolled back");
-    assert_eq!(file_state(&r.live()), config, "config byte-identical, same mode and owner");
+    assert_eq!(
+        file_state(&r.live()),
+        config,
+        "config byte-identical, same mode and owner"
+    );
 
     let e = err(&o);
     let snaps = snapshots(&r.state());
@@ -143,7 +181,10 @@ exit 1
         format!("snapshot: {}", snaps[0].display()),
         "to retry once the cause is fixed: dpkg --configure -a".into(),
         "install imsrv 3.4.0 again with your package manager".into(),
-        format!("packwright-hook --root {} restore --package imsrv --snapshot {id}", r.path().display()),
+        format!(
+            "packwright-hook --root {} restore --package imsrv --snapshot {id}",
+            r.path().display()
+        ),
     ] {
         assert!(e.contains(&want), "{want:?} in:\n{e}");
     }
@@ -152,7 +193,10 @@ exit 1
     let restore = e.lines().find(|l| l.contains("to go back:")).unwrap();
     let restore = &restore[restore.find("packwright-hook ").unwrap() + "packwright-hook ".len()..];
     let argv: Vec<&str> = restore.split_whitespace().collect();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_packwright-hook")).args(&argv).output().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_packwright-hook"))
+        .args(&argv)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{restore}: {}", err(&o));
     assert_eq!(listing(&data, &r.state()), before);
     assert_eq!(fs::metadata(&log).unwrap().mode() & 0o777, 0o600);
@@ -164,10 +208,25 @@ exit 1
     let o = r.upgrade("3.4.0", "3.5.0");
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(read(&data.join("users/alice.mongo")), "mongo:alice\t1\n");
-    assert_eq!(read(&r.live()), "version: 2\nserver:\n  port: 20002\n  mongo: mongodb://localhost\n");
+    assert_eq!(
+        read(&r.live()),
+        "version: 2\nserver:\n  port: 20002\n  mongo: mongodb://localhost\n"
+    );
 
     // --json carries the same facts for tools.
-    let o = hook(r.path(), &["--json", "upgrade", "--package", PKG, "--old", "3.5.0", "--new", "3.6.0"]);
+    let o = hook(
+        r.path(),
+        &[
+            "--json",
+            "upgrade",
+            "--package",
+            PKG,
+            "--old",
+            "3.5.0",
+            "--new",
+            "3.6.0",
+        ],
+    );
     assert!(o.status.success(), "{}", err(&o));
 }
 
@@ -185,29 +244,59 @@ fn migrations_in_old_new_run_in_version_order_once() {
     r.release(
         "3.5.0",
         CONFIG_V2,
-        &[("3.5.0", step, None), ("3.6.0", step, None), ("3.4.1", step, None), ("3.4.0", step, None), ("3.5.0~rc1", step, None)],
+        &[
+            ("3.5.0", step, None),
+            ("3.6.0", step, None),
+            ("3.4.1", step, None),
+            ("3.4.0", step, None),
+            ("3.5.0~rc1", step, None),
+        ],
     );
     let o = r.upgrade("3.4.0", "3.5.0");
     assert!(o.status.success(), "{}", err(&o));
-    assert_eq!(read(&r.at("var/lib/imsrv/order.log")), "3.4.1\n3.5.0~rc1\n3.5.0\n");
+    assert_eq!(
+        read(&r.at("var/lib/imsrv/order.log")),
+        "3.4.1\n3.5.0~rc1\n3.5.0\n"
+    );
     let o = r.upgrade("3.4.0", "3.5.0");
     assert!(o.status.success(), "{}", err(&o));
     assert!(out(&o).contains("no migration to run"), "{}", out(&o));
-    assert_eq!(read(&r.at("var/lib/imsrv/order.log")), "3.4.1\n3.5.0~rc1\n3.5.0\n");
+    assert_eq!(
+        read(&r.at("var/lib/imsrv/order.log")),
+        "3.4.1\n3.5.0~rc1\n3.5.0\n"
+    );
     // Onwards to 3.6.0: only 3.6.0 is new.
     let o = r.upgrade("3.5.0", "3.6.0");
     assert!(o.status.success(), "{}", err(&o));
-    assert_eq!(read(&r.at("var/lib/imsrv/order.log")), "3.4.1\n3.5.0~rc1\n3.5.0\n3.6.0\n");
+    assert_eq!(
+        read(&r.at("var/lib/imsrv/order.log")),
+        "3.4.1\n3.5.0~rc1\n3.5.0\n3.6.0\n"
+    );
     // backup_keep = 2: the oldest of three snapshots is gone.
     assert_eq!(snapshots(&r.state()).len(), 2);
-    let o = hook(r.path(), &["--json", "migrate", "--package", PKG, "--status"]);
+    let o = hook(
+        r.path(),
+        &["--json", "migrate", "--package", PKG, "--status"],
+    );
     let st: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let done: Vec<bool> = st.as_array().unwrap().iter().map(|m| m["done"].as_bool().unwrap()).collect();
-    assert_eq!(done, [false, true, true, true, true], "3.4.0 never ran: {st}");
+    let done: Vec<bool> = st
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["done"].as_bool().unwrap())
+        .collect();
+    assert_eq!(
+        done,
+        [false, true, true, true, true],
+        "3.4.0 never ran: {st}"
+    );
     // A fresh install runs none.
     let fresh = Root::new();
     fresh.release("3.5.0", CONFIG_V2, &[("3.5.0", step, None)]);
-    let o = hook(fresh.path(), &["install", "--package", PKG, "--new", "3.5.0"]);
+    let o = hook(
+        fresh.path(),
+        &["install", "--package", PKG, "--new", "3.5.0"],
+    );
     assert!(o.status.success(), "{}", err(&o));
     assert!(!fresh.at("var/lib/imsrv/order.log").exists());
 }
@@ -229,7 +318,11 @@ fn a_hanging_migration_is_killed_at_its_timeout() {
     let o = r.upgrade("3.4.0", "3.5.0");
     assert!(t.elapsed().as_secs() < 20, "took {:?}", t.elapsed());
     assert_eq!(o.status.code(), Some(9), "{}", err(&o));
-    assert!(err(&o).contains("killed after the 1 s timeout"), "{}", err(&o));
+    assert!(
+        err(&o).contains("killed after the 1 s timeout"),
+        "{}",
+        err(&o)
+    );
     assert!(err(&o).contains("| started"), "{}", err(&o));
     assert_eq!(listing(&data, &r.state()), before);
 }
@@ -239,7 +332,9 @@ fn check_refuses_a_blocked_package_and_status_says_why() {
     let r = Root::new();
     r.release("3.4.0", CONFIG_V1, &[]);
     r.install();
-    assert!(hook(r.path(), &["check", "--package", PKG]).status.success());
+    assert!(hook(r.path(), &["check", "--package", PKG])
+        .status
+        .success());
     fs::write(
         r.state().join("blocked"),
         "upgrade from 3.3.0 to 3.5.0 skipped the stop 3.4.0\ninstall imsrv 3.4.0 first\n",
@@ -248,7 +343,9 @@ fn check_refuses_a_blocked_package_and_status_says_why() {
     let o = hook(r.path(), &["check", "--package", PKG]);
     assert_eq!(o.status.code(), Some(5));
     assert!(
-        err(&o).starts_with("packwright-hook: imsrv: upgrade from 3.3.0 to 3.5.0 skipped the stop 3.4.0"),
+        err(&o).starts_with(
+            "packwright-hook: imsrv: upgrade from 3.3.0 to 3.5.0 skipped the stop 3.4.0"
+        ),
         "{}",
         err(&o)
     );
@@ -256,7 +353,15 @@ fn check_refuses_a_blocked_package_and_status_says_why() {
     assert!(out(&o).contains("imsrv: BLOCKED"), "{}", out(&o));
     let o = hook(r.path(), &["--json", "status"]);
     let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(s[0]["blocked"].as_str().unwrap().contains("install imsrv 3.4.0 first"), "{s}");
+    assert!(
+        s[0]["blocked"]
+            .as_str()
+            .unwrap()
+            .contains("install imsrv 3.4.0 first"),
+        "{s}"
+    );
     fs::remove_file(r.state().join("blocked")).unwrap();
-    assert!(hook(r.path(), &["check", "--package", PKG]).status.success());
+    assert!(hook(r.path(), &["check", "--package", PKG])
+        .status
+        .success());
 }

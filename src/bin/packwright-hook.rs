@@ -29,19 +29,47 @@ const fn opt(name: &'static str, value: Option<&'static str>, help: &'static str
     Opt { name, value, help }
 }
 
-const FORMAT: Opt = opt("format", Some("F"), "yaml | toml | json | env | ini | text (default: from the extension)");
-const ENV_FILE: Opt = opt("env-file", Some("FILE"), "Variables for ${VAR} (the environment wins over the file)");
-const PACKAGE: Opt = opt("package", Some("NAME"), "An installed package: reads <root>/usr/share/<pkg>/packwright/package.json");
+const FORMAT: Opt = opt(
+    "format",
+    Some("F"),
+    "yaml | toml | json | env | ini | text (default: from the extension)",
+);
+const ENV_FILE: Opt = opt(
+    "env-file",
+    Some("FILE"),
+    "Variables for ${VAR} (the environment wins over the file)",
+);
+const PACKAGE: Opt = opt(
+    "package",
+    Some("NAME"),
+    "An installed package: reads <root>/usr/share/<pkg>/packwright/package.json",
+);
 const DESC: Opt = opt("desc", Some("FILE"), "An unpacked archive's <dir>/packwright/package.json; relative paths in it resolve against <dir>");
-const STATE: Opt = opt("state", Some("DIR"), "State dir (default <root>/var/lib/<pkg>/packwright; with --desc <dir>/../<pkg>-state)");
+const STATE: Opt = opt(
+    "state",
+    Some("DIR"),
+    "State dir (default <root>/var/lib/<pkg>/packwright; with --desc <dir>/../<pkg>-state)",
+);
 const PKG_OPTS: &[Opt] = &[
     PACKAGE,
     DESC,
     STATE,
-    opt("old", Some("VERSION"), "The upstream version upgraded from (default: <state>/version)"),
-    opt("new", Some("VERSION"), "The upstream version installed (default: the description's)"),
+    opt(
+        "old",
+        Some("VERSION"),
+        "The upstream version upgraded from (default: <state>/version)",
+    ),
+    opt(
+        "new",
+        Some("VERSION"),
+        "The upstream version installed (default: the description's)",
+    ),
     ENV_FILE,
-    opt("manager", Some("M"), "deb | rpm | pacman | apk: which retry command a failure prints"),
+    opt(
+        "manager",
+        Some("M"),
+        "deb | rpm | pacman | apk: which retry command a failure prints",
+    ),
 ];
 
 static CMDS: &[Cmd] = &[
@@ -241,7 +269,10 @@ fn site(root: &Path, m: &Matches) -> Result<Site, HookError> {
     match (m.get("package"), m.get("desc")) {
         (_, Some(d)) => Site::desc_file(root, &rooted(root, Path::new(&d)), state),
         (Some(p), None) => Site::package(root, &p, state),
-        (None, None) => Err(usage(format!("{}: give --package NAME or --desc FILE", m.cmd))),
+        (None, None) => Err(usage(format!(
+            "{}: give --package NAME or --desc FILE",
+            m.cmd
+        ))),
     }
 }
 
@@ -356,13 +387,25 @@ fn run(m: Matches) -> Result<(), HookError> {
                     json(&all);
                 }
                 for s in all.iter().filter(|_| !as_json) {
-                    println!("{} ({} to {}, {})", s.id, s.meta.old, s.meta.new, s.dir.display());
+                    println!(
+                        "{} ({} to {}, {})",
+                        s.id,
+                        s.meta.old,
+                        s.meta.new,
+                        s.dir.display()
+                    );
                 }
                 return Ok(());
             }
             let _lock = package::lock(&site)?;
             let v = installed_version(&site);
-            let s = snapshot::create(&site, &format!("{}-backup", snapshot::clean(&v)), &v, &v, true)?;
+            let s = snapshot::create(
+                &site,
+                &format!("{}-backup", snapshot::clean(&v)),
+                &v,
+                &v,
+                true,
+            )?;
             let pruned = snapshot::prune(&site, site.backup_keep().max(1))?;
             if as_json {
                 json(&serde_json::json!({ "snapshot": s, "pruned": pruned }));
@@ -413,7 +456,14 @@ fn run(m: Matches) -> Result<(), HookError> {
                 merge: false,
             };
             let env = |_: &str| None;
-            let r = upgrade::upgrade(&site, &req, &Ctx { env: &env, confirm: None })?;
+            let r = upgrade::upgrade(
+                &site,
+                &req,
+                &Ctx {
+                    env: &env,
+                    confirm: None,
+                },
+            )?;
             if as_json {
                 json(&r);
             } else {
@@ -501,9 +551,10 @@ fn package_event(root: &Path, event: Event, m: &Matches) -> Result<(), HookError
     };
     let manager = match m.get("manager") {
         None => None,
-        Some(x) => Some(Manager::parse(&x).ok_or_else(|| {
-            usage(format!("--manager {x:?}: use deb, rpm, pacman or apk"))
-        })?),
+        Some(x) => Some(
+            Manager::parse(&x)
+                .ok_or_else(|| usage(format!("--manager {x:?}: use deb, rpm, pacman or apk")))?,
+        ),
     };
     let site = site(root, m)?;
     if event == Event::Upgrade {
@@ -535,7 +586,10 @@ fn package_event(root: &Path, event: Event, m: &Matches) -> Result<(), HookError
         println!("{}", erased::Json::json(&r));
         return Ok(());
     }
-    let from = m.get("old").map(|o| format!(" from {o}")).unwrap_or_default();
+    let from = m
+        .get("old")
+        .map(|o| format!(" from {o}"))
+        .unwrap_or_default();
     let to = m.get("new").map(|n| format!(" to {n}")).unwrap_or_default();
     println!("{} {:?}{from}{to}", r.package, r.event);
     for c in &r.configs {

@@ -113,8 +113,13 @@ pub fn parse(cmds: &'static [Cmd], args: &[String]) -> Result<Parsed, String> {
         let opt = local
             .or_else(|| GLOBAL.iter().find(|o| o.name == name))
             .ok_or_else(|| match cmd {
-                Some(c) => format!("{}: unknown option --{name} (see packwright-hook {} --help)", c.name, c.name),
-                None => format!("unknown option --{name} before the command (see packwright-hook --help)"),
+                Some(c) => format!(
+                    "{}: unknown option --{name} (see packwright-hook {} --help)",
+                    c.name, c.name
+                ),
+                None => format!(
+                    "unknown option --{name} before the command (see packwright-hook --help)"
+                ),
             })?;
         let value = match (opt.value, inline) {
             (None, None) => String::new(),
@@ -174,7 +179,11 @@ pub fn cmd_help(c: &Cmd) -> String {
     if !c.long.is_empty() {
         let _ = writeln!(s, "\n{}", c.long);
     }
-    let _ = writeln!(s, "\nUsage: packwright-hook [--root DIR] [--json] {} [OPTIONS]\n\nOptions:", c.name);
+    let _ = writeln!(
+        s,
+        "\nUsage: packwright-hook [--root DIR] [--json] {} [OPTIONS]\n\nOptions:",
+        c.name
+    );
     opt_lines(&mut s, c.opts);
     opt_lines(&mut s, GLOBAL);
     s
@@ -189,8 +198,16 @@ mod tests {
         about: "Check",
         long: "",
         opts: &[
-            Opt { name: "live", value: Some("FILE"), help: "" },
-            Opt { name: "dry-run", value: None, help: "" },
+            Opt {
+                name: "live",
+                value: Some("FILE"),
+                help: "",
+            },
+            Opt {
+                name: "dry-run",
+                value: None,
+                help: "",
+            },
         ],
     }];
 
@@ -200,16 +217,28 @@ mod tests {
 
     #[test]
     fn parses_values_flags_and_globals_anywhere() {
-        let Ok(Parsed::Run(m)) = run(&["--root", "/r", "check", "--live=x", "--dry-run", "--json"]) else {
+        let Ok(Parsed::Run(m)) = run(&["--root", "/r", "check", "--live=x", "--dry-run", "--json"])
+        else {
             panic!()
         };
-        assert_eq!((m.cmd, m.root.as_deref(), m.json), ("check", Some("/r"), true));
+        assert_eq!(
+            (m.cmd, m.root.as_deref(), m.json),
+            ("check", Some("/r"), true)
+        );
         assert_eq!(m.get("live").as_deref(), Some("x"));
         assert!(m.flag("dry-run") && !m.flag("live2"));
-        assert!(run(&["check", "--nope"]).err().unwrap().contains("unknown option --nope"));
-        assert!(run(&["check", "--live"]).err().unwrap().contains("needs a value"));
+        assert!(run(&["check", "--nope"])
+            .err()
+            .unwrap()
+            .contains("unknown option --nope"));
+        assert!(run(&["check", "--live"])
+            .err()
+            .unwrap()
+            .contains("needs a value"));
         assert!(run(&["frob"]).err().unwrap().contains("unknown command"));
-        assert!(matches!(run(&["check", "--help"]), Ok(Parsed::Help(h)) if h.contains("--live <FILE>")));
+        assert!(
+            matches!(run(&["check", "--help"]), Ok(Parsed::Help(h)) if h.contains("--live <FILE>"))
+        );
         assert!(matches!(run(&[]), Ok(Parsed::Help(_))));
     }
 }

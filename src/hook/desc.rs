@@ -88,9 +88,8 @@ impl PackageDesc {
 
     /// A description anywhere (an unpacked zip/tar.gz: `--desc FILE`).
     pub fn load_file(path: &Path) -> Result<PackageDesc> {
-        let text = super::fsio::read(path)?.ok_or_else(|| {
-            HookError::invalid(path, "no such package description")
-        })?;
+        let text = super::fsio::read(path)?
+            .ok_or_else(|| HookError::invalid(path, "no such package description"))?;
         serde_json::from_str(&text).map_err(|e| HookError::Syntax {
             path: path.into(),
             line: e.line(),

@@ -61,13 +61,19 @@ pub fn save(site: &Site, records: &[Record]) -> Result<()> {
 }
 
 fn is_done(m: &MigrationDesc, done: &[Record]) -> bool {
-    done.iter().any(|r| r.version == m.version && r.run == m.run)
+    done.iter()
+        .any(|r| r.version == m.version && r.run == m.run)
 }
 
 /// Every migration with OLD < version <= NEW not done yet, in version order
 /// (manifest order for equal versions). None for a fresh install (empty OLD)
 /// or a downgrade.
-pub fn pending<'a>(site: &'a Site, old: &str, new: &str, done: &[Record]) -> Vec<&'a MigrationDesc> {
+pub fn pending<'a>(
+    site: &'a Site,
+    old: &str,
+    new: &str,
+    done: &[Record],
+) -> Vec<&'a MigrationDesc> {
     if old.trim().is_empty() || compare(new, old) == Ordering::Less {
         return vec![];
     }
@@ -100,7 +106,9 @@ pub fn status(site: &Site) -> Result<Vec<MigrationStatus>> {
     Ok(all
         .into_iter()
         .map(|m| {
-            let r = done.iter().find(|r| r.version == m.version && r.run == m.run);
+            let r = done
+                .iter()
+                .find(|r| r.version == m.version && r.run == m.run);
             MigrationStatus {
                 version: m.version.clone(),
                 run: m.run.clone(),
@@ -147,7 +155,8 @@ pub fn run(site: &Site, m: &MigrationDesc, env: &Env) -> Result<Outcome> {
         .custom_flags(libc::O_NOFOLLOW)
         .open(&log)
         .at(&log)?;
-    file.set_permissions(fs::Permissions::from_mode(0o600)).at(&log)?;
+    file.set_permissions(fs::Permissions::from_mode(0o600))
+        .at(&log)?;
     let program = site.path(&m.run);
     let mut out = Outcome {
         program: program.clone(),
@@ -175,11 +184,20 @@ fn spawn_and_wait(
     let chroot = site.root != Path::new("/");
     // Paths as the migration sees them: inside the root when chrooted.
     let seen = |p: &Path| -> String {
-        let p = if chroot { site.in_root(p) } else { p.to_path_buf() };
+        let p = if chroot {
+            site.in_root(p)
+        } else {
+            p.to_path_buf()
+        };
         p.to_string_lossy().into_owned()
     };
     let join = |v: Vec<PathBuf>| v.iter().map(|p| seen(p)).collect::<Vec<_>>().join(":");
-    let configs = site.desc.configs.iter().map(|c| site.path(&c.live)).collect();
+    let configs = site
+        .desc
+        .configs
+        .iter()
+        .map(|c| site.path(&c.live))
+        .collect();
     let mut cmd = Command::new(seen(program));
     cmd.env("PACKWRIGHT_PACKAGE", &site.pkg)
         .env("PACKWRIGHT_OLD_VERSION", env.old)
@@ -195,7 +213,11 @@ fn spawn_and_wait(
     let err_log = log.try_clone().map_err(|e| e.to_string())?;
     cmd.stdout(Stdio::from(log)).stderr(Stdio::from(err_log));
     let no_stdin = !Path::new("/dev/null").exists();
-    cmd.stdin(if no_stdin { Stdio::inherit() } else { Stdio::null() });
+    cmd.stdin(if no_stdin {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    });
     let root = CString::new(site.root.as_os_str().as_bytes()).map_err(|e| e.to_string())?;
     if chroot || no_stdin {
         // SAFETY: only async-signal-safe calls between fork and exec.

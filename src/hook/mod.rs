@@ -10,13 +10,13 @@ pub mod desc;
 pub mod error;
 pub mod fsio;
 pub mod merge;
+pub mod migrate;
 pub mod package;
 pub mod restore;
 pub mod site;
 pub mod snapshot;
-pub mod migrate;
-pub mod upgrade;
 pub mod template;
+pub mod upgrade;
 pub mod version;
 
 pub use error::{HookError, Result};

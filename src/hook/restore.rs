@@ -111,7 +111,10 @@ pub fn restore_data(site: &Site, snap: &Snapshot) -> Result<Vec<PathBuf>> {
         let target = site.root.join(&d.name);
         let parent = target.parent().unwrap_or(Path::new("/"));
         fsio::ensure_dir(parent, 0o755)?;
-        let leaf = target.file_name().unwrap_or(OsStr::new("data")).to_string_lossy();
+        let leaf = target
+            .file_name()
+            .unwrap_or(OsStr::new("data"))
+            .to_string_lossy();
         let temp = parent.join(format!(".{leaf}.packwright-restore-{}", std::process::id()));
         let _ = fs::remove_dir_all(&temp);
         fs::create_dir(&temp).at(&temp)?;
@@ -170,7 +173,10 @@ fn extract(archive: &Path, stages: &mut [Stage], sums: &BTreeMap<Vec<u8>, String
             xattrs: vec![],
         };
         let kind = h.entry_type();
-        let dev = (h.device_major().ok().flatten(), h.device_minor().ok().flatten());
+        let dev = (
+            h.device_major().ok().flatten(),
+            h.device_minor().ok().flatten(),
+        );
         if let Some(pax) = e.pax_extensions().map_err(|x| bad(x.to_string()))? {
             for x in pax.flatten() {
                 if let Some(k) = x.key_bytes().strip_prefix(b"SCHILY.xattr.") {
@@ -187,7 +193,9 @@ fn extract(archive: &Path, stages: &mut [Stage], sums: &BTreeMap<Vec<u8>, String
                     .ok_or_else(|| bad(format!("{shown} is not listed in {SUMS}")))?;
                 let got = write_file(&dest, &mut e, archive)?;
                 if &got != want {
-                    return Err(bad(format!("{shown}: sha256 {got} does not match {SUMS} ({want})")));
+                    return Err(bad(format!(
+                        "{shown}: sha256 {got} does not match {SUMS} ({want})"
+                    )));
                 }
                 seen.insert(name);
                 finish(&dest, &attrs, false)?;
@@ -213,7 +221,10 @@ fn extract(archive: &Path, stages: &mut [Stage], sums: &BTreeMap<Vec<u8>, String
                     _ => libc::S_IFBLK,
                 };
                 let (ma, mi) = (u64::from(dev.0.unwrap_or(0)), u64::from(dev.1.unwrap_or(0)));
-                let rdev = ((ma & 0xfff) << 8) | ((ma & !0xfff) << 32) | (mi & 0xff) | ((mi & !0xff) << 12);
+                let rdev = ((ma & 0xfff) << 8)
+                    | ((ma & !0xfff) << 32)
+                    | (mi & 0xff)
+                    | ((mi & !0xff) << 12);
                 let c = cpath(&dest)?;
                 // SAFETY: a valid C string; mknod creates one node.
                 if unsafe { libc::mknod(c.as_ptr(), fmt | 0o600, rdev as libc::dev_t) } != 0 {
@@ -246,7 +257,10 @@ fn locate(stages: &[Stage], name: &[u8]) -> Option<(usize, PathBuf)> {
     for (i, s) in stages.iter().enumerate() {
         let rest = if name == s.name.as_slice() {
             &b""[..]
-        } else if let Some(r) = name.strip_prefix(s.name.as_slice()).and_then(|r| r.strip_prefix(b"/")) {
+        } else if let Some(r) = name
+            .strip_prefix(s.name.as_slice())
+            .and_then(|r| r.strip_prefix(b"/"))
+        {
             r
         } else {
             continue;
@@ -299,7 +313,8 @@ fn write_file(dest: &Path, r: &mut impl Read, archive: &Path) -> Result<String> 
 }
 
 fn cpath(p: &Path) -> Result<CString> {
-    CString::new(p.as_os_str().as_bytes()).map_err(|_| HookError::invalid(p, "path holds a NUL byte"))
+    CString::new(p.as_os_str().as_bytes())
+        .map_err(|_| HookError::invalid(p, "path holds a NUL byte"))
 }
 
 /// Owner, mode, xattrs and mtime, never through a symlink.
@@ -325,7 +340,15 @@ fn set_mtime(p: &Path, mtime: i64) -> Result<()> {
     };
     let times = [t, t];
     // SAFETY: a valid C string and two timespecs.
-    if unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), times.as_ptr(), libc::AT_SYMLINK_NOFOLLOW) } != 0 {
+    if unsafe {
+        libc::utimensat(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            times.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    } != 0
+    {
         return Err(HookError::io(p, io::Error::last_os_error()));
     }
     Ok(())
@@ -389,7 +412,12 @@ fn move_into(from: &Path, to: &Path) -> Result<()> {
                 fs::remove_dir(&src).at(&src)?;
                 finish(&dst, &a, false)?;
             }
-            Ok(_) => return Err(HookError::invalid(&dst, "in the way of the restore (it holds the state dir)")),
+            Ok(_) => {
+                return Err(HookError::invalid(
+                    &dst,
+                    "in the way of the restore (it holds the state dir)",
+                ))
+            }
             Err(err) => return Err(HookError::io(&dst, err)),
         }
     }

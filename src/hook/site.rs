@@ -46,7 +46,9 @@ impl Site {
         let base = abs
             .parent()
             .and_then(Path::parent)
-            .ok_or_else(|| HookError::invalid(file, "expected <install dir>/packwright/package.json"))?
+            .ok_or_else(|| {
+                HookError::invalid(file, "expected <install dir>/packwright/package.json")
+            })?
             .to_path_buf();
         let pkg = desc.package.clone();
         let default_state = base
@@ -113,7 +115,11 @@ impl Site {
         let Some(text) = fsio::read(&p)? else {
             return Ok(None);
         };
-        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(5).collect();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(5)
+            .collect();
         Ok(Some(if lines.is_empty() {
             format!("blocked ({} exists)", p.display())
         } else {

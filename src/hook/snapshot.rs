@@ -100,7 +100,9 @@ pub fn create(site: &Site, label: &str, old: &str, new: &str, data: bool) -> Res
     };
     let dir = backups.join(&id);
     fs::rename(&tmp, &dir).at(&dir)?;
-    File::open(&backups).and_then(|d| d.sync_all()).at(&backups)?;
+    File::open(&backups)
+        .and_then(|d| d.sync_all())
+        .at(&backups)?;
     Ok(Snapshot { id, dir, meta })
 }
 
@@ -149,7 +151,14 @@ fn fill(site: &Site, tmp: &Path, id: &str, old: &str, new: &str, data: bool) -> 
                 fsio::backup(&live, &cdir.join(&name))?;
                 (Some(name), m)
             }
-            None => (None, fsio::Meta { mode: 0, uid: None, gid: None }),
+            None => (
+                None,
+                fsio::Meta {
+                    mode: 0,
+                    uid: None,
+                    gid: None,
+                },
+            ),
         };
         configs.push(ConfigCopy {
             live: c.live.clone(),
@@ -220,7 +229,10 @@ impl Skip {
     }
 }
 
-fn walk<'a>(dir: &Path, skip: &'a Skip) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> + 'a {
+fn walk<'a>(
+    dir: &Path,
+    skip: &'a Skip,
+) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> + 'a {
     walkdir::WalkDir::new(dir)
         .follow_links(false)
         .sort_by_file_name()
@@ -233,7 +245,11 @@ fn walk<'a>(dir: &Path, skip: &'a Skip) -> impl Iterator<Item = walkdir::Result<
 
 fn walk_err(dir: &Path, e: walkdir::Error) -> HookError {
     let path = e.path().unwrap_or(dir).to_path_buf();
-    HookError::io(path, e.into_io_error().unwrap_or_else(|| io::Error::other("filesystem loop")))
+    HookError::io(
+        path,
+        e.into_io_error()
+            .unwrap_or_else(|| io::Error::other("filesystem loop")),
+    )
 }
 
 fn archive_dir<W: Write>(
@@ -256,10 +272,7 @@ fn archive_dir<W: Write>(
         let xattrs = xattr::list(p);
         if !xattrs.is_empty() {
             let mut h = tar::Header::new_ustar();
-            let body: Vec<u8> = xattrs
-                .iter()
-                .flat_map(|(k, v)| pax_record(k, v))
-                .collect();
+            let body: Vec<u8> = xattrs.iter().flat_map(|(k, v)| pax_record(k, v)).collect();
             h.set_entry_type(tar::EntryType::XHeader);
             h.set_path("././@PaxHeader").at(p)?;
             h.set_mode(0o644);
@@ -283,7 +296,11 @@ fn archive_dir<W: Write>(
                     "changed while it was archived: stop the service and try again",
                 ));
             }
-            sums_line(sums, &hex::encode(r.hash.finalize()), ename.as_os_str().as_bytes());
+            sums_line(
+                sums,
+                &hex::encode(r.hash.finalize()),
+                ename.as_os_str().as_bytes(),
+            );
         } else if ft.is_symlink() {
             let target = fs::read_link(p).at(p)?;
             h.set_size(0);
@@ -404,7 +421,10 @@ pub fn check_space(site: &Site) -> Result<()> {
         .ancestors()
         .find(|a| a.exists())
         .unwrap_or(Path::new("/"));
-    let free = match std::env::var(FREE_BYTES_ENV).ok().and_then(|v| v.parse().ok()) {
+    let free = match std::env::var(FREE_BYTES_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         Some(n) => n,
         None => free_bytes(probe)?,
     };
@@ -453,12 +473,18 @@ pub fn list(site: &Site) -> Result<Vec<Snapshot>> {
 pub fn open(site: &Site, id: &str) -> Result<Snapshot> {
     let backups = backups_dir(site);
     if id.is_empty() || id.contains('/') || id.starts_with('.') {
-        return Err(HookError::invalid(&backups, format!("{id:?} is not a snapshot ID")));
+        return Err(HookError::invalid(
+            &backups,
+            format!("{id:?} is not a snapshot ID"),
+        ));
     }
     let dir = backups.join(id);
     let path = dir.join(META);
     let text = fsio::read(&path)?.ok_or_else(|| {
-        HookError::invalid(&dir, "no such snapshot (see `packwright-hook backup --list`)")
+        HookError::invalid(
+            &dir,
+            "no such snapshot (see `packwright-hook backup --list`)",
+        )
     })?;
     let meta: Meta = serde_json::from_str(&text).map_err(|e| HookError::Syntax {
         path: path.clone(),
@@ -487,11 +513,15 @@ pub fn prune(site: &Site, keep: usize) -> Result<Vec<String>> {
 
 fn new_id(backups: &Path, label: &str) -> String {
     let base = format!("{}-{}", utc_stamp(now()), label);
-    let free = |id: &str| !backups.join(id).exists() && !backups.join(format!(".{id}.partial")).exists();
+    let free =
+        |id: &str| !backups.join(id).exists() && !backups.join(format!(".{id}.partial")).exists();
     if free(&base) {
         return base;
     }
-    (2..).map(|n| format!("{base}-{n}")).find(|id| free(id)).expect("some counter is free")
+    (2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|id| free(id))
+        .expect("some counter is free")
 }
 
 /// A version as it may appear in an ID or file name.
@@ -500,7 +530,13 @@ pub fn clean(v: &str) -> String {
         return "none".into();
     }
     v.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || ".+~_-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".+~_-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -566,7 +602,8 @@ pub mod xattr {
                 continue;
             }
             let mut v = vec![0u8; m as usize];
-            let m = unsafe { libc::lgetxattr(c.as_ptr(), cn.as_ptr(), v.as_mut_ptr().cast(), v.len()) };
+            let m =
+                unsafe { libc::lgetxattr(c.as_ptr(), cn.as_ptr(), v.as_mut_ptr().cast(), v.len()) };
             if m < 0 {
                 continue;
             }
@@ -583,7 +620,15 @@ pub mod xattr {
         use std::os::unix::ffi::OsStrExt;
         if let (Some(c), Some(cn)) = (cstr(p.as_os_str().as_bytes()), cstr(name)) {
             // SAFETY: valid C strings and a buffer of the given length.
-            unsafe { libc::lsetxattr(c.as_ptr(), cn.as_ptr(), value.as_ptr().cast(), value.len(), 0) };
+            unsafe {
+                libc::lsetxattr(
+                    c.as_ptr(),
+                    cn.as_ptr(),
+                    value.as_ptr().cast(),
+                    value.len(),
+                    0,
+                )
+            };
         }
     }
 

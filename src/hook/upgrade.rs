@@ -122,7 +122,10 @@ struct Saved {
 
 impl Saved {
     fn take(site: &Site) -> Result<Saved> {
-        let mut paths = vec![site.state.join("conflicts.json"), migrate::records_path(site)];
+        let mut paths = vec![
+            site.state.join("conflicts.json"),
+            migrate::records_path(site),
+        ];
         for c in &site.desc.configs {
             let live = site.path(&c.live);
             paths.push(fsio::sibling(&live, NEW_SUFFIX));
@@ -151,7 +154,8 @@ impl Saved {
                 None => fsio::remove(p)?,
                 Some((data, meta)) => {
                     let same = fs::symlink_metadata(p).ok().is_some_and(|m| {
-                        (m.mode() & 0o7777, Some(m.uid()), Some(m.gid())) == (meta.mode, meta.uid, meta.gid)
+                        (m.mode() & 0o7777, Some(m.uid()), Some(m.gid()))
+                            == (meta.mode, meta.uid, meta.gid)
                     }) && fs::read(p).ok().as_ref() == Some(data);
                     if !same {
                         fsio::write_atomic(p, data, *meta)?;
@@ -184,17 +188,28 @@ pub fn upgrade(site: &Site, req: &Request, ctx: &Ctx) -> Result<Report> {
     let snap = if pending.is_empty() {
         None
     } else {
-        let label = format!("{}-to-{}", snapshot::clean(req.old), snapshot::clean(req.new));
+        let label = format!(
+            "{}-to-{}",
+            snapshot::clean(req.old),
+            snapshot::clean(req.new)
+        );
         Some(snapshot::create(site, &label, req.old, req.new, true)?)
     };
     report.snapshot = snap.as_ref().map(|s| s.dir.clone());
-    let id = snap.as_ref().map_or_else(
-        || snapshot::utc_stamp(snapshot::now()),
-        |s| s.id.clone(),
-    );
+    let id = snap
+        .as_ref()
+        .map_or_else(|| snapshot::utc_stamp(snapshot::now()), |s| s.id.clone());
     let fail = |step: String, error: String, out: Option<&migrate::Outcome>| {
         let rollback_error = rollback(site, snap.as_ref(), &saved).err();
-        HookError::Failed(Box::new(failure(site, req, snap.as_ref(), step, error, out, rollback_error)))
+        HookError::Failed(Box::new(failure(
+            site,
+            req,
+            snap.as_ref(),
+            step,
+            error,
+            out,
+            rollback_error,
+        )))
     };
     let mut done = before.clone();
     for m in pending {

@@ -61,12 +61,19 @@ impl Root {
         let dir = tempfile::tempdir().unwrap();
         let r = dir.path();
         fs::create_dir_all(r.join("etc")).unwrap();
-        fs::write(r.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nimsrv:x:997:997::/var/lib/imsrv:/sbin/nologin\n").unwrap();
+        fs::write(
+            r.join("etc/passwd"),
+            "root:x:0:0:root:/root:/bin/sh\nimsrv:x:997:997::/var/lib/imsrv:/sbin/nologin\n",
+        )
+        .unwrap();
         fs::write(r.join("etc/group"), "root:x:0:\nimsrv:x:997:\n").unwrap();
         if let Some(bb) = busybox() {
             fs::create_dir_all(r.join("bin")).unwrap();
             fs::copy(bb, r.join("bin/busybox")).unwrap();
-            for a in ["sh", "cat", "sed", "mv", "rm", "ls", "sleep", "env", "pwd", "mkdir", "echo", "seq", "grep", "sort"] {
+            for a in [
+                "sh", "cat", "sed", "mv", "rm", "ls", "sleep", "env", "pwd", "mkdir", "echo",
+                "seq", "grep", "sort",
+            ] {
                 std::os::unix::fs::symlink("busybox", r.join("bin").join(a)).unwrap();
             }
         }
@@ -148,14 +155,27 @@ impl Root {
     }
 
     pub fn install(&self) {
-        let o = hook(self.path(), &["install", "--package", PKG, "--new", "3.4.0"]);
+        let o = hook(
+            self.path(),
+            &["install", "--package", PKG, "--new", "3.4.0"],
+        );
         assert!(o.status.success(), "{}", err(&o));
     }
 
     pub fn upgrade(&self, old: &str, new: &str) -> Output {
         hook(
             self.path(),
-            &["upgrade", "--package", PKG, "--old", old, "--new", new, "--manager", "deb"],
+            &[
+                "upgrade",
+                "--package",
+                PKG,
+                "--old",
+                old,
+                "--new",
+                new,
+                "--manager",
+                "deb",
+            ],
         )
     }
 }
@@ -166,7 +186,15 @@ pub fn set_xattr(p: &Path, name: &str, value: &[u8]) -> bool {
     let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
     let n = std::ffi::CString::new(name).unwrap();
     // SAFETY: valid C strings and a buffer of the given length.
-    unsafe { libc::lsetxattr(c.as_ptr(), n.as_ptr(), value.as_ptr().cast(), value.len(), 0) == 0 }
+    unsafe {
+        libc::lsetxattr(
+            c.as_ptr(),
+            n.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        ) == 0
+    }
 }
 
 pub fn get_xattr(p: &Path, name: &str) -> Option<Vec<u8>> {
@@ -175,7 +203,8 @@ pub fn get_xattr(p: &Path, name: &str) -> Option<Vec<u8>> {
     let n = std::ffi::CString::new(name).unwrap();
     let mut buf = vec![0u8; 256];
     // SAFETY: valid C strings and a buffer of the given length.
-    let len = unsafe { libc::lgetxattr(c.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    let len =
+        unsafe { libc::lgetxattr(c.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
     (len >= 0).then(|| buf[..len as usize].to_vec())
 }
 
