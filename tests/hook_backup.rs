@@ -47,7 +47,8 @@ fn a_damaged_snapshot_is_refused_and_nothing_changes() {
     let good_archive = fs::read(&archive).unwrap();
     // One wrong digit in SHA256SUMS; a byte flipped inside the archive; a
     // file dropped from SHA256SUMS; SHA256SUMS missing.
-    let damage: [(&str, Box<dyn Fn()>); 4] = [
+    type Damage<'a> = (&'a str, Box<dyn Fn() + 'a>);
+    let damage: [Damage; 4] = [
         ("sum", Box::new(|| flip_byte(&sums, 3))),
         (
             "archive",

@@ -117,8 +117,11 @@ impl fmt::Display for Failure {
 /// The package's configs and packwright's records about them, as they were
 /// before the upgrade, to put back byte for byte on failure.
 struct Saved {
-    files: Vec<(PathBuf, Option<(Vec<u8>, Meta)>)>,
+    /// Each path with its bytes and owner/mode, or `None` if it did not exist.
+    files: Vec<(PathBuf, Option<Content>)>,
 }
+
+type Content = (Vec<u8>, Meta);
 
 impl Saved {
     fn take(site: &Site) -> Result<Saved> {
