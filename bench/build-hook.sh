@@ -6,6 +6,8 @@
 # - pack-relative-relocs: the static-pie's relocations as RELR (glibc >= 2.36
 #   applies them itself at start), about 60 KiB less than RELA.
 # - icf=all: identical functions folded by the linker (rust-lld).
+# - hook-no-unwind.ld: no unwind tables (panic=abort: nothing unwinds), about
+#   200 KiB; a panic still prints its message, without a stack trace.
 # - zstd for the hook only (CFLAGS for this target's C code): no forced
 #   inlining, one Huffman decoder, no error strings, and only the fast and
 #   dfast block compressors (snapshots use level 3, which is dfast; higher
@@ -16,7 +18,8 @@ cflags="-DZSTD_NO_INLINE -DHUF_FORCE_DECOMPRESS_X1 -DZSTD_STRIP_ERROR_STRINGS"
 for s in GREEDY LAZY LAZY2 BTLAZY2 BTOPT BTULTRA; do
     cflags="$cflags -DZSTD_EXCLUDE_${s}_BLOCK_COMPRESSOR"
 done
-RUSTFLAGS="-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs -C link-arg=-Wl,--icf=all" \
+here=$(cd "$(dirname "$0")" && pwd)
+RUSTFLAGS="-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs -C link-arg=-Wl,--icf=all -C link-arg=-Wl,--no-eh-frame-hdr -C link-arg=-Wl,-T,$here/hook-no-unwind.ld" \
 CFLAGS_x86_64_unknown_linux_gnu="$cflags" \
     cargo build --profile hook --bin packwright-hook --target "$target" >&2
 bin="target/$target/hook/packwright-hook"

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Size and speed of packwright-hook (issue #4, item 6):
-#   - the release binary, static and stripped, as packages build it (< 2 MiB)
+#   - the static, stripped binary as packages build it (bench/build-hook.sh, < 2 MiB)
 #   - update of a 5,000-line YAML and TOML file (< 50 ms, whole process)
 #   - check (< 10 ms, whole process)
-# Usage: sh bench/hook.sh   (from the repository root; needs python3)
+# Usage: sh bench/hook.sh   (from the repository root; needs python3; builds with bench/build-hook.sh)
 set -eu
 target=x86_64-unknown-linux-gnu
 work=$(mktemp -d)

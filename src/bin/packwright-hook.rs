@@ -427,6 +427,9 @@ fn run(m: Matches) -> Result<(), HookError> {
                 for p in r.data_dirs.iter().chain(&r.configs) {
                     println!("  {}", p.display());
                 }
+                for v in &r.pending_again {
+                    println!("  migration {v} is pending again (its effect was undone)");
+                }
             }
         }
         "migrate" => {

@@ -15,6 +15,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::error::{At, HookError, Result};
 use super::fsio;
+use super::migrate;
 use super::site::Site;
 use super::snapshot::{self, xattr, Skip, Snapshot, DATA, SUMS};
 
@@ -24,6 +25,9 @@ pub struct RestoreReport {
     pub snapshot: PathBuf,
     pub data_dirs: Vec<PathBuf>,
     pub configs: Vec<PathBuf>,
+    /// Migrations that ran after the snapshot: their effect is undone, so
+    /// they are pending again.
+    pub pending_again: Vec<String>,
 }
 
 /// Restore data dirs and live configs; the caller holds the package lock.
@@ -36,11 +40,25 @@ pub fn restore(site: &Site, id: Option<&str>) -> Result<RestoreReport> {
     };
     let data_dirs = restore_data(site, &snap)?;
     let configs = restore_configs(site, &snap)?;
+    let mut records = migrate::load(site)?;
+    let undone = |r: &migrate::Record| {
+        r.snapshot.as_deref() == Some(snap.id.as_str()) || r.finished_at >= snap.meta.created
+    };
+    let pending_again: Vec<String> = records
+        .iter()
+        .filter(|r| undone(r))
+        .map(|r| r.version.clone())
+        .collect();
+    if !pending_again.is_empty() {
+        records.retain(|r| !undone(r));
+        migrate::save(site, &records)?;
+    }
     Ok(RestoreReport {
         id: snap.id.clone(),
         snapshot: snap.dir.clone(),
         data_dirs,
         configs,
+        pending_again,
     })
 }
 
