@@ -1,23 +1,29 @@
 #!/bin/sh
 # Size and speed of packwright-hook (issue #4, item 6):
-#   - the release binary, static and stripped, as packages build it (< 2 MiB)
+#   - the static, stripped binary as packages build it (bench/build-hook.sh, < 2 MiB)
 #   - update of a 5,000-line YAML and TOML file (< 50 ms, whole process)
 #   - check (< 10 ms, whole process)
-# Usage: sh bench/hook.sh   (from the repository root; needs python3)
+# Usage: sh bench/hook.sh   (from the repository root; needs python3; builds with bench/build-hook.sh)
 set -eu
 target=x86_64-unknown-linux-gnu
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 size_of() {
     size=$(stat -c %s "$1")
     echo "$1: $size bytes ($(awk "BEGIN{printf \"%.2f\", $size/1048576}") MiB), $(file -b "$1" | grep -o 'static[a-z-]* linked\|dynamically linked'), $(file -b "$1" | grep -o 'not stripped\|stripped')"
 }
-for profile in release hook; do
-    RUSTFLAGS="-C target-feature=+crt-static" cargo build --profile "$profile" --bin packwright-hook --target "$target" >/dev/null 2>&1
-    size_of "target/$target/$profile/packwright-hook"
-done
-bin="target/$target/hook/packwright-hook"
+RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --bin packwright-hook --target "$target" >/dev/null 2>&1
+size_of "target/$target/release/packwright-hook"
+bin=$(sh bench/build-hook.sh 2>/dev/null)
+size_of "$bin"
+mkdir -p "$work/chroot"
+cp "$bin" "$work/chroot/packwright-hook"
+if chroot "$work/chroot" /packwright-hook --version >/dev/null 2>&1; then
+    echo "$bin runs in an empty chroot"
+else
+    echo "$bin: empty-chroot check skipped or failed (needs root)"
+fi
 echo "timings below use $bin"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 python3 - "$bin" "$work" <<'PY'
 import os, statistics, subprocess, sys, time
 bin, work = sys.argv[1], sys.argv[2]

@@ -238,7 +238,8 @@ fn package_mode_install_downgrade_status_purge() {
         .is_file());
     assert!(run(root, &["check", "--package", "demo"]).status.success());
 
-    // A live config newer than the package: refused, untouched.
+    // A live config newer than the package: refused, untouched. In package
+    // mode a failed merge is a failed upgrade step (exit 9, rolled back).
     fs::write(&live, "[schema]\nversion = 3\n[db]\nhost = \"db1\"\n").unwrap();
     let o = run(
         root,
@@ -252,9 +253,11 @@ fn package_mode_install_downgrade_status_purge() {
             "1.0-1",
         ],
     );
-    assert_eq!(o.status.code(), Some(6), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(9), "{}", err(&o));
     assert!(
-        err(&o).contains("schema.version is 3 but this package provides 2: refusing to downgrade"),
+        err(&o).contains("schema.version is 3 but this package provides 2: refusing to downgrade")
+            && err(&o).contains("failed at config merge of")
+            && err(&o).contains("to retry once the cause is fixed: packwright-hook"),
         "{}",
         err(&o)
     );

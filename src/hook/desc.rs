@@ -10,7 +10,7 @@ use super::error::{HookError, Result};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageDesc {
     pub package: String,
-    /// Full package version, e.g. `3.5.0-1`.
+    /// The upstream version, e.g. `3.5.0` (no packaging revision).
     pub version: String,
     #[serde(default)]
     pub configs: Vec<ConfigDesc>,
@@ -49,8 +49,11 @@ pub struct UpgradeDesc {
     pub policy: Option<String>,
     #[serde(default)]
     pub allow_downgrade: bool,
+    /// Absolute paths snapshotted before migrations (relative ones resolve
+    /// against the install dir of an unpacked archive, see `site`).
     #[serde(default)]
     pub data_dirs: Vec<String>,
+    /// Snapshots kept after a successful upgrade; none means 2.
     #[serde(default)]
     pub backup_keep: Option<u32>,
 }
@@ -59,7 +62,7 @@ pub struct UpgradeDesc {
 pub struct MigrationDesc {
     pub version: String,
     pub run: String,
-    /// Seconds; none means no limit.
+    /// Seconds; none means the default of 3600.
     #[serde(default)]
     pub timeout: Option<u64>,
 }
@@ -74,14 +77,21 @@ impl PackageDesc {
 
     pub fn load(root: &Path, package: &str) -> Result<PackageDesc> {
         let path = Self::path(root, package);
-        let text = super::fsio::read(&path)?.ok_or_else(|| {
-            HookError::invalid(
+        if !path.exists() {
+            return Err(HookError::invalid(
                 &path,
                 format!("package {package} has no packwright description"),
-            )
-        })?;
+            ));
+        }
+        Self::load_file(&path)
+    }
+
+    /// A description anywhere (an unpacked zip/tar.gz: `--desc FILE`).
+    pub fn load_file(path: &Path) -> Result<PackageDesc> {
+        let text = super::fsio::read(path)?
+            .ok_or_else(|| HookError::invalid(path, "no such package description"))?;
         serde_json::from_str(&text).map_err(|e| HookError::Syntax {
-            path,
+            path: path.into(),
             line: e.line(),
             col: e.column(),
             msg: e.to_string(),
@@ -115,7 +125,7 @@ mod tests {
 
     #[test]
     fn parses_the_contract_example() {
-        let j = r#"{"package":"imsrv","version":"3.5.0-1","configs":[{"live":"/etc/imsrv/config.yaml","default":"/usr/share/imsrv/defaults/config.yaml","format":"yaml","version_key":"version","mode":"0640","owner":"root","group":"imsrv"}],"upgrade":{"stops":["3.4.0","3.5.0"],"policy":null,"allow_downgrade":false,"data_dirs":["/var/lib/imsrv"],"backup_keep":2},"migrations":[{"version":"3.5.0","run":"/usr/share/imsrv/migrations/3.5.0/3.5.0-mysql-to-mongo.sh","timeout":null}]}"#;
+        let j = r#"{"package":"imsrv","version":"3.5.0","configs":[{"live":"/etc/imsrv/config.yaml","default":"/usr/share/imsrv/defaults/config.yaml","format":"yaml","version_key":"version","mode":"0640","owner":"root","group":"imsrv"}],"upgrade":{"stops":["3.4.0","3.5.0"],"policy":null,"allow_downgrade":false,"data_dirs":["/var/lib/imsrv"],"backup_keep":2},"migrations":[{"version":"3.5.0","run":"/usr/share/imsrv/migrations/3.5.0/3.5.0-mysql-to-mongo.sh","timeout":null}]}"#;
         let d: PackageDesc = serde_json::from_str(j).unwrap();
         assert_eq!(d.configs[0].mode_bits().unwrap(), Some(0o640));
         assert_eq!(d.upgrade.as_ref().unwrap().backup_keep, Some(2));

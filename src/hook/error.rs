@@ -56,6 +56,29 @@ pub enum HookError {
     /// Bad input given by the caller (arguments, package description).
     #[error("{}: {msg}", path.display())]
     Invalid { path: PathBuf, msg: String },
+    /// The state dir holds `blocked`: an upgrade skipped a required stop
+    /// release (pacman, apk), so the service must not start.
+    #[error("{package}: {message}")]
+    Blocked { package: String, message: String },
+    /// Not enough free space for a snapshot; refused before writing anything.
+    #[error("{}: {} free, but a snapshot of the data dirs needs {} ({} allocated plus 16 MiB); nothing was changed", path.display(), bytes(*free), bytes(*need), bytes(*data))]
+    NoSpace {
+        path: PathBuf,
+        free: u64,
+        need: u64,
+        data: u64,
+    },
+    /// A snapshot that fails its checks; nothing was restored.
+    #[error("{}: {msg}; nothing was restored", path.display())]
+    SnapshotDamaged { path: PathBuf, msg: String },
+    /// An upgrade or migration step failed; what it changed was rolled back.
+    #[error("{0}")]
+    Failed(Box<super::upgrade::Failure>),
+}
+
+/// "12345 bytes (0.01 MiB)": exact for scripts, readable for people.
+fn bytes(n: u64) -> String {
+    format!("{n} bytes ({:.1} MiB)", n as f64 / 1048576.0)
 }
 
 impl HookError {
@@ -73,7 +96,7 @@ impl HookError {
         }
     }
 
-    /// Exit codes, documented in docs/hook.md.
+    /// Exit codes, documented in the README and in `--help`.
     pub fn exit_code(&self) -> i32 {
         match self {
             HookError::Io { .. } => 1,
@@ -84,6 +107,10 @@ impl HookError {
             HookError::NotRegular { .. } => 7,
             HookError::Locked { .. } => 8,
             HookError::UnknownAccount { .. } => 2,
+            HookError::Blocked { .. } => 5,
+            HookError::Failed(_) => 9,
+            HookError::NoSpace { .. } => 10,
+            HookError::SnapshotDamaged { .. } => 11,
         }
     }
 }

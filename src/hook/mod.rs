@@ -4,13 +4,19 @@
 //! how to show it (plain lines or `--json`).
 
 pub mod account;
+pub mod args;
 pub mod command;
 pub mod desc;
 pub mod error;
 pub mod fsio;
 pub mod merge;
+pub mod migrate;
 pub mod package;
+pub mod restore;
+pub mod site;
+pub mod snapshot;
 pub mod template;
+pub mod upgrade;
 pub mod version;
 
 pub use error::{HookError, Result};

@@ -14,6 +14,7 @@ use super::desc::{ConfigDesc, PackageDesc};
 use super::error::{HookError, Result};
 use super::fsio::{self, Meta};
 use super::merge::{Conflict, Format, Src};
+use super::site::Site;
 use super::{account, template};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -57,18 +58,15 @@ pub fn state_dir(root: &Path, pkg: &str) -> PathBuf {
     root.join("var/lib").join(pkg).join("packwright")
 }
 
-/// The pristine copy of a live file: `/` becomes `%2F` (and `%` `%25`) so
-/// every live path maps to one flat, reversible name.
+/// The pristine copy of a live file of an installed package (see `Site::pristine`).
 pub fn pristine_path(root: &Path, pkg: &str, live: &str) -> PathBuf {
-    let name = live
-        .trim_start_matches('/')
-        .replace('%', "%25")
-        .replace('/', "%2F");
-    state_dir(root, pkg).join("pristine").join(name)
+    state_dir(root, pkg)
+        .join("pristine")
+        .join(super::site::escape(live))
 }
 
-fn conflicts_path(root: &Path, pkg: &str) -> PathBuf {
-    state_dir(root, pkg).join("conflicts.json")
+fn conflicts_path(site: &Site) -> PathBuf {
+    site.state.join("conflicts.json")
 }
 
 fn format_of(c: &ConfigDesc) -> Result<Format> {
@@ -97,8 +95,8 @@ fn meta_of(root: &Path, c: &ConfigDesc) -> Result<Meta> {
 
 type ConflictMap = BTreeMap<String, Vec<Conflict>>;
 
-fn load_conflicts(root: &Path, pkg: &str) -> ConflictMap {
-    let p = conflicts_path(root, pkg);
+fn load_conflicts(site: &Site) -> ConflictMap {
+    let p = conflicts_path(site);
     fsio::read(&p)
         .ok()
         .flatten()
@@ -108,40 +106,68 @@ fn load_conflicts(root: &Path, pkg: &str) -> ConflictMap {
 
 /// Run one package event for every managed config.
 pub fn run(root: &Path, pkg: &str, event: Event, ctx: &Ctx) -> Result<EventReport> {
-    let desc = PackageDesc::load(root, pkg)?;
-    let state = state_dir(root, pkg);
+    run_site(&Site::package(root, pkg, None)?, event, ctx)
+}
+
+pub fn run_site(site: &Site, event: Event, ctx: &Ctx) -> Result<EventReport> {
     let mut report = EventReport {
-        package: pkg.into(),
+        package: site.pkg.clone(),
         event,
         configs: vec![],
     };
-    if event == Event::Remove {
-        return Ok(report);
-    }
-    if event == Event::Purge {
-        for c in &desc.configs {
-            let live = fsio::under_root(root, &c.live);
-            for p in [
-                live.clone(),
-                fsio::sibling(&live, NEW_SUFFIX),
-                fsio::sibling(&live, OLD_SUFFIX),
-            ] {
-                fsio::remove(&p)?;
+    match event {
+        Event::Remove => {}
+        Event::Purge => {
+            for c in &site.desc.configs {
+                let live = site.path(&c.live);
+                for p in [
+                    live.clone(),
+                    fsio::sibling(&live, NEW_SUFFIX),
+                    fsio::sibling(&live, OLD_SUFFIX),
+                ] {
+                    fsio::remove(&p)?;
+                }
+                report.configs.push(ConfigReport::Purged { live });
             }
-            report.configs.push(ConfigReport::Purged { live });
+            if site.state.exists() {
+                std::fs::remove_dir_all(&site.state).map_err(|e| HookError::io(&site.state, e))?;
+            }
         }
-        if state.exists() {
-            std::fs::remove_dir_all(&state).map_err(|e| HookError::io(&state, e))?;
+        Event::Install | Event::Upgrade => {
+            let _lock = lock(site)?;
+            report.configs = configs(site, event, ctx)?;
         }
-        return Ok(report);
     }
-    fsio::ensure_dir(&state.join("pristine"), 0o755)?;
-    let _lock = fsio::lock(&state.join("lock"))?;
-    let mut conflicts = load_conflicts(root, pkg);
-    for c in &desc.configs {
-        let live = fsio::under_root(root, &c.live);
-        let default = fsio::under_root(root, &c.default);
-        let pristine = pristine_path(root, pkg, &c.live);
+    Ok(report)
+}
+
+/// Create the state dir and take the package's lock.
+pub fn lock(site: &Site) -> Result<fsio::Lock> {
+    fsio::ensure_dir(&site.state.join("pristine"), 0o755)?;
+    fsio::lock(&site.state.join("lock"))
+}
+
+/// Init or update every managed config; the caller holds `lock`.
+pub fn configs(site: &Site, event: Event, ctx: &Ctx) -> Result<Vec<ConfigReport>> {
+    configs_at(site, event, ctx, &mut None)
+}
+
+/// `configs`, leaving in `current` the live file being worked on, to name
+/// the one that failed.
+pub fn configs_at(
+    site: &Site,
+    event: Event,
+    ctx: &Ctx,
+    current: &mut Option<PathBuf>,
+) -> Result<Vec<ConfigReport>> {
+    let root = &site.root;
+    let mut out = Vec::new();
+    let mut conflicts = load_conflicts(site);
+    for c in &site.desc.configs {
+        let live = site.path(&c.live);
+        *current = Some(live.clone());
+        let default = site.path(&c.default);
+        let pristine = site.pristine(&c.live);
         let format = format_of(c)?;
         let meta = meta_of(root, c)?;
         if let Some(dir) = live.parent() {
@@ -181,29 +207,21 @@ pub fn run(root: &Path, pkg: &str, event: Event, ctx: &Ctx) -> Result<EventRepor
         };
         // The next upgrade's base is this release's default as shipped.
         let raw = fsio::read(&default)?.unwrap_or_default();
-        fsio::write_atomic(
-            &pristine,
-            raw.as_bytes(),
-            Meta {
-                mode: 0o600,
-                uid: None,
-                gid: None,
-            },
-        )?;
-        report.configs.push(step);
+        fsio::write_atomic(&pristine, raw.as_bytes(), PRIVATE)?;
+        out.push(step);
     }
+    *current = None;
     let json = serde_json::to_string_pretty(&conflicts).expect("conflicts serialize");
-    fsio::write_atomic(
-        &conflicts_path(root, pkg),
-        json.as_bytes(),
-        Meta {
-            mode: 0o600,
-            uid: None,
-            gid: None,
-        },
-    )?;
-    Ok(report)
+    fsio::write_atomic(&conflicts_path(site), json.as_bytes(), PRIVATE)?;
+    Ok(out)
 }
+
+/// Mode 0600, owned by whoever runs the hook: packwright's own state files.
+pub const PRIVATE: Meta = Meta {
+    mode: 0o600,
+    uid: None,
+    gid: None,
+};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileStatus {
@@ -216,6 +234,9 @@ pub struct FileStatus {
     /// A `.packwright-new` waiting to be looked at.
     pub pending_new: Option<PathBuf>,
     pub conflicts: Vec<Conflict>,
+    /// Why the package may not start (`<state>/blocked`), if it is blocked.
+    #[serde(default)]
+    pub blocked: Option<String>,
 }
 
 /// Managed files of one package, or of every package with a description.
@@ -238,47 +259,64 @@ pub fn status(root: &Path, pkg: Option<&str>) -> Result<Vec<FileStatus>> {
     };
     let mut out = Vec::new();
     for p in pkgs {
-        let desc = PackageDesc::load(root, &p)?;
-        let conflicts = load_conflicts(root, &p);
-        for c in &desc.configs {
-            let live = fsio::under_root(root, &c.live);
-            let format = format_of(c)?;
-            let version_of = |path: &Path| -> Option<String> {
-                let key = c.version_key.as_deref()?;
-                let text = fsio::read(path).ok()??;
-                let text = template::render_lenient(&text, &|_| None);
-                format.engine().value(Src { path, text: &text }, key).ok()?
-            };
-            let new = fsio::sibling(&live, NEW_SUFFIX);
-            let pending = new.is_file();
-            out.push(FileStatus {
-                package: p.clone(),
-                live: c.live.clone(),
-                format: format!("{format:?}").to_lowercase(),
-                pristine_version: version_of(&pristine_path(root, &p, &c.live)),
-                live_version: version_of(&live),
-                pending_new: pending.then_some(new),
-                conflicts: if pending {
-                    conflicts.get(&c.live).cloned().unwrap_or_default()
-                } else {
-                    vec![]
-                },
-            });
-        }
+        out.extend(status_site(&Site::package(root, &p, None)?)?);
+    }
+    Ok(out)
+}
+
+pub fn status_site(site: &Site) -> Result<Vec<FileStatus>> {
+    let conflicts = load_conflicts(site);
+    let blocked = site.blocked()?;
+    let mut out = Vec::new();
+    for c in &site.desc.configs {
+        let live = site.path(&c.live);
+        let format = format_of(c)?;
+        let version_of = |path: &Path| -> Option<String> {
+            let key = c.version_key.as_deref()?;
+            let text = fsio::read(path).ok()??;
+            let text = template::render_lenient(&text, &|_| None);
+            format.engine().value(Src { path, text: &text }, key).ok()?
+        };
+        let new = fsio::sibling(&live, NEW_SUFFIX);
+        let pending = new.is_file();
+        out.push(FileStatus {
+            package: site.pkg.clone(),
+            live: c.live.clone(),
+            format: format!("{format:?}").to_lowercase(),
+            pristine_version: version_of(&site.pristine(&c.live)),
+            live_version: version_of(&live),
+            pending_new: pending.then_some(new),
+            conflicts: if pending {
+                conflicts.get(&c.live).cloned().unwrap_or_default()
+            } else {
+                vec![]
+            },
+            blocked: blocked.clone(),
+        });
     }
     Ok(out)
 }
 
 /// `check --package`: every config's live version against its installed default's.
 pub fn check(root: &Path, pkg: &str) -> Result<Vec<String>> {
-    let desc = PackageDesc::load(root, pkg)?;
+    check_site(&Site::package(root, pkg, None)?)
+}
+
+/// Refuses a blocked package first: its config was not converted.
+pub fn check_site(site: &Site) -> Result<Vec<String>> {
+    if let Some(message) = site.blocked()? {
+        return Err(HookError::Blocked {
+            package: site.pkg.clone(),
+            message,
+        });
+    }
     let mut ok = Vec::new();
-    for c in &desc.configs {
+    for c in &site.desc.configs {
         let Some(key) = c.version_key.as_deref() else {
             continue;
         };
         let format = format_of(c)?;
-        let default = fsio::under_root(root, &c.default);
+        let default = site.path(&c.default);
         let text = fsio::read(&default)?
             .ok_or_else(|| HookError::invalid(&default, "default not found"))?;
         let text = template::render_lenient(&text, &|_| None);
@@ -292,7 +330,7 @@ pub fn check(root: &Path, pkg: &str) -> Result<Vec<String>> {
                 key,
             )?
             .ok_or_else(|| HookError::invalid(&default, format!("no {key} in the default")))?;
-        let live = fsio::under_root(root, &c.live);
+        let live = site.path(&c.live);
         ok.push(command::check(&live, &expect, key, format)?);
     }
     Ok(ok)

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Build packwright-hook as packages ship it: static (runs in an empty chroot),
+# stripped, under 2 MiB. Usage: sh bench/build-hook.sh [TARGET_DIR_OUT]
+#   prints the path of the stripped binary.
+# - crt-static: no ELF interpreter, no NSS (see README "packwright-hook").
+# - pack-relative-relocs: the static-pie's relocations as RELR (glibc >= 2.36
+#   applies them itself at start), about 60 KiB less than RELA.
+# - icf=all: identical functions folded by the linker (rust-lld).
+# - hook-no-unwind.ld: no unwind tables (panic=abort: nothing unwinds), about
+#   200 KiB; a panic still prints its message, without a stack trace.
+# - zstd for the hook only (CFLAGS for this target's C code): no forced
+#   inlining, one Huffman decoder, no error strings, and only the fast and
+#   dfast block compressors (snapshots use level 3, which is dfast; higher
+#   levels would fall back to it). The packwright binary's zstd is untouched.
+set -eu
+target=x86_64-unknown-linux-gnu
+cflags="-DZSTD_NO_INLINE -DHUF_FORCE_DECOMPRESS_X1 -DZSTD_STRIP_ERROR_STRINGS"
+for s in GREEDY LAZY LAZY2 BTLAZY2 BTOPT BTULTRA; do
+    cflags="$cflags -DZSTD_EXCLUDE_${s}_BLOCK_COMPRESSOR"
+done
+here=$(cd "$(dirname "$0")" && pwd)
+RUSTFLAGS="-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs -C link-arg=-Wl,--icf=all -C link-arg=-Wl,--no-eh-frame-hdr -C link-arg=-Wl,-T,$here/hook-no-unwind.ld" \
+CFLAGS_x86_64_unknown_linux_gnu="$cflags" \
+    cargo build --profile hook --bin packwright-hook --target "$target" >&2
+bin="target/$target/hook/packwright-hook"
+strip "$bin"
+echo "$bin"
