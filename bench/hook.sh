@@ -1,9 +1,9 @@
 #!/bin/sh
 # Size and speed of packwright-hook (issue #4, item 6):
-#   - the static, stripped binary as packages build it (bench/build-hook.sh, < 2 MiB)
+#   - the static, stripped binary as packages build it (packaging/build-hook.sh, < 2 MiB)
 #   - update of a 5,000-line YAML and TOML file (< 50 ms, whole process)
 #   - check (< 10 ms, whole process)
-# Usage: sh bench/hook.sh   (from the repository root; needs python3; builds with bench/build-hook.sh)
+# Usage: sh bench/hook.sh   (from the repository root; needs python3; builds with packaging/build-hook.sh)
 set -eu
 target=x86_64-unknown-linux-gnu
 work=$(mktemp -d)
@@ -14,7 +14,7 @@ size_of() {
 }
 RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --bin packwright-hook --target "$target" >/dev/null 2>&1
 size_of "target/$target/release/packwright-hook"
-bin=$(sh bench/build-hook.sh 2>/dev/null)
+bin=$(sh packaging/build-hook.sh 2>/dev/null)
 size_of "$bin"
 mkdir -p "$work/chroot"
 cp "$bin" "$work/chroot/packwright-hook"

@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The command that builds a hook packages accept, for error messages.
-pub const BUILD_STATIC: &str = "RUSTFLAGS=\"-C target-feature=+crt-static\" cargo build --profile hook --bin packwright-hook --target x86_64-unknown-linux-gnu";
+pub const BUILD_STATIC: &str = "sh packaging/build-hook.sh";
 
 /// What the binary is, read from its first bytes.
 #[derive(Debug, PartialEq, Eq)]
@@ -133,7 +133,7 @@ pub fn unfit(path: &Path, os: &str, arch: Arch) -> Option<String> {
             }
             interp.then(|| {
                 format!(
-                    "`{shown}` is dynamically linked; packages need a static hook (it runs in minimal roots and on musl): build it with `{BUILD_STATIC}` and set `[hook] binary = \"target/x86_64-unknown-linux-gnu/hook/packwright-hook\"`"
+                    "`{shown}` is dynamically linked; packages need a static hook (it runs in minimal roots and on musl): build it in packwright's source tree with `{BUILD_STATIC}` and set `[hook] binary = \"target/x86_64-unknown-linux-gnu/hook/packwright-hook\"`"
                 )
             })
         }

@@ -373,7 +373,7 @@ pub(super) fn collect(
                     .unwrap_or("hook");
                 let p = hookbin::default_path().ok_or_else(|| loc.error(why, "cannot find the running packwright to look for packwright-hook beside it; set `[hook] binary`"))?;
                 if !p.is_file() {
-                    return Err(loc.error(why, format!("this package carries packwright-hook, and none was found beside packwright ({}): build it with `{}` and set `[hook] binary = \"target/x86_64-unknown-linux-gnu/hook/packwright-hook\"`", p.display(), hookbin::BUILD_STATIC)));
+                    return Err(loc.error(why, format!("this package carries packwright-hook, and none was found beside packwright ({}): build it in packwright's source tree with `{}` and set `[hook] binary = \"target/x86_64-unknown-linux-gnu/hook/packwright-hook\"`", p.display(), hookbin::BUILD_STATIC)));
                 }
                 (why.to_string(), p)
             }

@@ -21,9 +21,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-/// The static `packwright-hook`, built once per test process with the
-/// `hook` profile for the gnu target and `+crt-static` (the flags that make
-/// it run in a root without a libc), in the target directory the tests use.
+/// The static `packwright-hook` as packages ship it, built once per test
+/// process by packaging/build-hook.sh (the hook profile, `+crt-static` so it
+/// runs in a root without a libc, the size flags) in the tests' target dir.
 pub fn static_hook() -> PathBuf {
     static HOOK: OnceLock<PathBuf> = OnceLock::new();
     HOOK.get_or_init(|| {
@@ -32,22 +32,12 @@ pub fn static_hook() -> PathBuf {
             .map(PathBuf::from)
             .map(|t| if t.is_absolute() { t } else { repo.join(t) })
             .unwrap_or_else(|| repo.join("target"));
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let out = Command::new(cargo)
+        let out = Command::new("sh")
             .current_dir(repo)
-            .args([
-                "build",
-                "--profile",
-                "hook",
-                "--bin",
-                "packwright-hook",
-                "--target",
-                "x86_64-unknown-linux-gnu",
-            ])
-            .env("RUSTFLAGS", "-C target-feature=+crt-static")
+            .arg("packaging/build-hook.sh")
             .env("CARGO_TARGET_DIR", &target)
             .output()
-            .expect("cannot run cargo to build the static packwright-hook");
+            .expect("cannot run packaging/build-hook.sh");
         assert!(
             out.status.success(),
             "building the static packwright-hook failed with {}\n--- stdout\n{}\n--- stderr\n{}",
@@ -58,7 +48,7 @@ pub fn static_hook() -> PathBuf {
         let bin = target.join("x86_64-unknown-linux-gnu/hook/packwright-hook");
         assert!(
             bin.is_file(),
-            "cargo succeeded but {} is missing",
+            "packaging/build-hook.sh succeeded but {} is missing",
             bin.display()
         );
         bin

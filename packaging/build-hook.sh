@@ -1,7 +1,7 @@
 #!/bin/sh
 # Build packwright-hook as packages ship it: static (runs in an empty chroot),
-# stripped, under 2 MiB. Usage: sh bench/build-hook.sh [TARGET_DIR_OUT]
-#   prints the path of the stripped binary.
+# stripped, under 2 MiB. Usage: sh packaging/build-hook.sh
+#   prints the path of the stripped binary (under $CARGO_TARGET_DIR, default target/).
 # - crt-static: no ELF interpreter, no NSS (see README "packwright-hook").
 # - pack-relative-relocs: the static-pie's relocations as RELR (glibc >= 2.36
 #   applies them itself at start), about 60 KiB less than RELA.
@@ -22,6 +22,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 RUSTFLAGS="-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs -C link-arg=-Wl,--icf=all -C link-arg=-Wl,--no-eh-frame-hdr -C link-arg=-Wl,-T,$here/hook-no-unwind.ld" \
 CFLAGS_x86_64_unknown_linux_gnu="$cflags" \
     cargo build --profile hook --bin packwright-hook --target "$target" >&2
-bin="target/$target/hook/packwright-hook"
+bin="${CARGO_TARGET_DIR:-target}/$target/hook/packwright-hook"
 strip "$bin"
 echo "$bin"
