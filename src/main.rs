@@ -61,8 +61,11 @@ enum Cmd {
     Inspect { file: PathBuf },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
-    /// Print the man page (roff).
-    Manpage,
+    /// Print a man page (roff): packwright's, or packwright-hook's.
+    Manpage {
+        #[arg(default_value = "packwright", value_parser = ["packwright", "packwright-hook"])]
+        program: String,
+    },
 }
 
 struct Console {
@@ -178,8 +181,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 &mut std::io::stdout(),
             );
         }
-        Cmd::Manpage => {
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+        Cmd::Manpage { program } => {
+            if program == "packwright-hook" {
+                print!(
+                    "{}",
+                    packwright::hook::man::render(env!("CARGO_PKG_VERSION"))
+                );
+            } else {
+                clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            }
         }
     }
     Ok(())

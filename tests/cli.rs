@@ -16,6 +16,7 @@ fn committed_man_page_and_completions_are_current() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging");
     let cases = [
         (vec!["manpage"], "packwright.1"),
+        (vec!["manpage", "packwright-hook"], "packwright-hook.1"),
         (vec!["completions", "bash"], "completions/packwright.bash"),
         (vec!["completions", "zsh"], "completions/_packwright"),
         (vec!["completions", "fish"], "completions/packwright.fish"),

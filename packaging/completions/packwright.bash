@@ -315,7 +315,7 @@ _packwright() {
             return 0
             ;;
         packwright__subcmd__manpage)
-            opts="-C -h --project --manifest --json --help"
+            opts="-C -h --project --manifest --json --help packwright packwright-hook"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -33,7 +33,7 @@ complete -c packwright -n "__fish_packwright_needs_command" -f -a "build" -d 'Bu
 complete -c packwright -n "__fish_packwright_needs_command" -f -a "check" -d 'Validate the manifest and print the plan per format'
 complete -c packwright -n "__fish_packwright_needs_command" -f -a "inspect" -d 'Show a package\'s metadata, files and scripts (any of the six formats)'
 complete -c packwright -n "__fish_packwright_needs_command" -f -a "completions" -d 'Print shell completions'
-complete -c packwright -n "__fish_packwright_needs_command" -f -a "manpage" -d 'Print the man page (roff)'
+complete -c packwright -n "__fish_packwright_needs_command" -f -a "manpage" -d 'Print a man page (roff): packwright\'s, or packwright-hook\'s'
 complete -c packwright -n "__fish_packwright_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c packwright -n "__fish_packwright_using_subcommand build" -l format -d 'Comma-separated formats (deb, rpm, pacman, apk, targz, zip) [default: all]' -r
 complete -c packwright -n "__fish_packwright_using_subcommand build" -l out -d 'Output directory' -r -F
@@ -66,5 +66,5 @@ complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fi
 complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "check" -d 'Validate the manifest and print the plan per format'
 complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "inspect" -d 'Show a package\'s metadata, files and scripts (any of the six formats)'
 complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "completions" -d 'Print shell completions'
-complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "manpage" -d 'Print the man page (roff)'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "manpage" -d 'Print a man page (roff): packwright\'s, or packwright-hook\'s'
 complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build check inspect completions manpage help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -269,6 +269,8 @@ fn docs(pkg: &Package, version: &str) -> Result<Vec<Entry>> {
             format!(
                 "# packwright-hook runs in minimal roots and chroots without a libc.\n\
                  {n}: statically-linked-binary [{h}]\n\
+                 # A static-pie is an ET_DYN object that needs no library.\n\
+                 {n}: shared-library-lacks-prerequisites [{h}]\n\
                  # Its YAML parser (yaml-rust2, pure Rust) reuses libyaml's error texts,\n\
                  # which lintian takes for an embedded libyaml.\n\
                  {n}: embedded-library libyaml [{h}]\n",

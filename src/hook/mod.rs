@@ -5,10 +5,12 @@
 
 pub mod account;
 pub mod args;
+pub mod cli;
 pub mod command;
 pub mod desc;
 pub mod error;
 pub mod fsio;
+pub mod man;
 pub mod merge;
 pub mod migrate;
 pub mod package;

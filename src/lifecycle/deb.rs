@@ -11,6 +11,7 @@ const MANAGER: Manager = Manager {
     name: "deb",
     pre_note: "Nothing was changed.",
     block_note: "",
+    busybox_accounts: false,
 };
 
 pub fn scripts(pkg: &Package, full_version: &str) -> Vec<(&'static str, String)> {

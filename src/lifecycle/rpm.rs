@@ -49,6 +49,7 @@ const MANAGER: Manager = Manager {
     name: "rpm",
     pre_note: "Nothing was changed.",
     block_note: "",
+    busybox_accounts: false,
 };
 
 /// The scriptlets for `pkg`, `evr` being its `[epoch:]version-release`.

@@ -21,6 +21,28 @@ pub struct Manager {
     /// pacman and apk install anyway: what the post-step says after it
     /// kept the machine as it was (`$1` old, `$2` new).
     pub block_note: &'static str,
+    /// Whether busybox's `adduser`/`addgroup` are the system's account tools
+    /// (Alpine). Elsewhere useradd/groupadd are, and lintian asks a deb
+    /// that calls `adduser` to depend on Debian's adduser package.
+    pub busybox_accounts: bool,
+}
+
+/// `text` without the `elif pw_cmd <tool>; then` branch (up to the next
+/// `else` at the same depth).
+fn without_branch(text: &str, tool: &str) -> String {
+    let start = format!("\telif pw_cmd {tool}; then\n");
+    match text.find(&start) {
+        Some(a) => {
+            // The `else` of the same if: one tab, at the start of a line.
+            let b = a
+                + 1
+                + text[a..]
+                    .find("\n\telse\n")
+                    .expect("an else after the branch");
+            format!("{}{}", &text[..a], &text[b..])
+        }
+        None => text.to_string(),
+    }
 }
 
 /// Single-quoted for the shell.
@@ -90,7 +112,14 @@ pub fn library(pkg: &Package, mgr: &Manager) -> String {
         ));
     }
     if !l.users.is_empty() {
-        s.push_str(ACCOUNT_SH);
+        if mgr.busybox_accounts {
+            s.push_str(ACCOUNT_SH);
+        } else {
+            s.push_str(&without_branch(
+                &without_branch(ACCOUNT_SH, "addgroup"),
+                "adduser",
+            ));
+        }
         s.push_str("\npw_users() {\n");
         s.push_str(&format!(
             "\tif pw_cmd systemd-sysusers; then\n\

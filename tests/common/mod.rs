@@ -186,9 +186,15 @@ pub fn dogfood() -> Project {
         "packaging/completions/_packwright",
         "packaging/completions/packwright.fish",
         "packaging/lintian/packwright",
+        "packaging/packwright-hook.1",
     ] {
         p.file(rel, &std::fs::read_to_string(repo.join(rel)).unwrap());
     }
+    let hook = p
+        .path()
+        .join("target/x86_64-unknown-linux-gnu/hook/packwright-hook");
+    std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+    std::fs::copy(root::static_hook(), &hook).unwrap();
     std::fs::create_dir_all(p.path().join("target/release")).unwrap();
     run(Command::new("strip")
         .arg("-o")

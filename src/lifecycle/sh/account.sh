@@ -77,8 +77,8 @@ pw_group() {
 			addgroup "$1" || return 1
 		fi
 	else
-		# A minimal root (busybox without the account applets): write the
-		# entry the way the tools would.
+		# A minimal root without account tools: write the entry the way
+		# they would.
 		_pw_gid=$(pw_free_id /etc/group) || return 1
 		printf '%s:x:%s:\n' "$1" "$_pw_gid" >>/etc/group || return 1
 		if [ -f /etc/gshadow ]; then
