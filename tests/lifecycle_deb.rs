@@ -185,3 +185,45 @@ fn without_systemd_no_systemctl_runs() {
         lc::no_systemd_no_systemctl(M);
     }
 }
+
+/// A secret moves from the installing admin's environment into the rendered
+/// config without being written into the template (dpkg passes its
+/// environment to maintainer scripts), and an upgrade keeps it as the
+/// admin's value although the new default still says `${IMSRV_DB_PASSWORD}`.
+#[test]
+fn a_secret_from_the_environment_is_rendered_at_install_and_kept_on_upgrade() {
+    if !ready(M) {
+        return;
+    }
+    let with_secret = |version: &str| {
+        let p = imsrv::project(version);
+        let text = imsrv::config_default(version)
+            + "# the database password (from the environment at install)\ndb_password: \"${IMSRV_DB_PASSWORD}\"\n";
+        p.file("config/config.yaml", &text);
+        let file = p.build("deb").remove(0);
+        (p, file)
+    };
+    let (_p34, f34) = with_secret("3.4.0");
+    let (_p35, f35) = with_secret("3.5.0");
+    let r = lc::root(M);
+    let mut c = r.manager(&["-i", f34.to_str().unwrap()]);
+    c.env("IMSRV_DB_PASSWORD", "s3cret-from-env");
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let live = r.read(CONFIG);
+    assert!(live.contains("db_password: \"s3cret-from-env\""), "{live}");
+    let default = r.read("usr/share/imsrv/defaults/config.yaml");
+    assert!(
+        default.contains("${IMSRV_DB_PASSWORD}") && !default.contains("s3cret"),
+        "{default}"
+    );
+    // The upgrade runs without the variable: the rendered value stays.
+    clean(M, r.install(&f35));
+    let live = r.read(CONFIG);
+    assert!(live.contains("db_password: \"s3cret-from-env\""), "{live}");
+    assert!(live.contains("version: \"3.5.0\""), "{live}");
+}
