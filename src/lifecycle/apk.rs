@@ -38,7 +38,7 @@ pub fn scripts(pkg: &Package) -> Vec<(&'static str, String)> {
     // path (2) ends quietly, a failure (1) fails the script.
     let post = |mode: &str, old: &str, user: String| {
         if ours {
-            format!("pw_rc=0\npw_post {mode} \"$(pw_old {old})\" {up} || pw_rc=$?\nif [ \"$pw_rc\" = 1 ]; then\nexit 1\nfi\nif [ \"$pw_rc\" = 0 ]; then\n{user}:\nfi\n")
+            super::post_unabortable(mode, old, &up, &user, "exit 1")
         } else {
             user
         }

@@ -105,6 +105,17 @@ pub fn library(pkg: &Package, mgr: &steps::Manager) -> String {
     }
 }
 
+/// The post-step of a manager that cannot abort (pacman, apk): packwright's
+/// steps, then the user's (`user`, may be empty) only when they ran. A
+/// refused path (2) ends quietly; a failure (1) ends the script with `quit`
+/// (`exit 1` in a script, `return 1` in pacman's sourced functions).
+pub fn post_unabortable(mode: &str, old: &str, new: &str, user: &str, quit: &str) -> String {
+    format!(
+        "pw_rc=0\npw_post {mode} \"$(pw_old {old})\" {new} || pw_rc=$?\n\
+         if [ \"$pw_rc\" = 1 ]; then\n{quit}\nfi\nif [ \"$pw_rc\" = 0 ]; then\n{user}:\nfi\n"
+    )
+}
+
 /// The package's own (upstream) version, quoted for the shell.
 pub fn new_version(pkg: &Package) -> String {
     steps::sq(&pkg.meta.version)

@@ -72,12 +72,7 @@ pub fn install(pkg: &Package) -> Option<String> {
                         ("upgrade", "\"$2\"")
                     };
                     // The package's own step runs only when packwright's did.
-                    let user = if call.is_empty() {
-                        ":\n".to_string()
-                    } else {
-                        call.clone()
-                    };
-                    let body = format!("pw_rc=0\npw_post {mode} \"$(pw_old {old})\" {up} || pw_rc=$?\nif [ \"$pw_rc\" = 1 ]; then\nreturn 1\nfi\nif [ \"$pw_rc\" = 0 ]; then\n{user}fi\n");
+                    let body = super::post_unabortable(mode, old, &up, call, "return 1");
                     slots.push_str(&format!("\n{name}() {{\n{body}}}\n"));
                     continue;
                 }
