@@ -399,6 +399,12 @@ pub fn assert_retry_completes(r: &Root, out: &Ran) {
         "the unit the failed upgrade left stopped is started; whole log: {:?}\n{text}",
         r.systemctl_log()
     );
+    let ask = r.chroot(&["systemctl", "is-active", "imsrv.service"]);
+    assert_eq!(ask.code, Some(0), "imsrv.service runs again:\n{}", ask.text);
+    assert!(
+        !r.exists(&format!("{STATE}/stopped")),
+        "the note of stopped units goes once they run again"
+    );
 }
 
 /// Make the snapshot impossible: a 1 MiB tmpfs over `backups/`. The guard
