@@ -98,6 +98,11 @@ fn an_unpacked_targz_upgrades_by_hand_with_its_migration() {
         text(&o)
     );
     assert!(dir.join("imsrv-state").is_dir(), "the state dir is <dir>/imsrv-state");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("imsrv-state/version")).unwrap_or_default(),
+        "3.4.0\n",
+        "install --desc records the version the data belongs to"
+    );
 
     // The admin's edits and the 3.4.0 data.
     std::fs::write(&live, imsrv::CONFIG_34_EDITED).unwrap();
@@ -147,6 +152,10 @@ fn an_unpacked_targz_upgrades_by_hand_with_its_migration() {
         std::fs::read_to_string(state.join("test-migration-runs")).unwrap_or_default(),
         "3.5.0|3.4.0|3.5.0\n",
         "the migration ran once, with the state dir it was given"
+    );
+    assert_eq!(
+        std::fs::read_to_string(state.join("version")).unwrap_or_default(),
+        "3.5.0\n"
     );
     let backups: Vec<_> = std::fs::read_dir(state.join("backups"))
         .expect("the snapshot is under <dir>/imsrv-state/backups")
@@ -199,5 +208,46 @@ fn an_unpacked_targz_upgrades_by_hand_with_its_migration() {
     assert_eq!(
         std::fs::read_to_string(&live).unwrap(),
         imsrv::CONFIG_34_EDITED
+    );
+}
+
+/// Without `--old` the upgrade starts from the version `install --desc`
+/// recorded: the migration runs (it used to be skipped silently: no version
+/// on record meant "no old version", so only the configs were merged).
+#[test]
+fn the_by_hand_upgrade_knows_the_old_version_without_old() {
+    if !tool("tar") || !common::root::privileged() {
+        return;
+    }
+    let (_p34, a34) = targz("3.4.0", false);
+    let (_p35, a35) = targz("3.5.0", true);
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    for a in [&a34, &a35] {
+        run(Command::new("tar").arg("-xzf").arg(a).arg("-C").arg(dir));
+    }
+    let desc34 = "imsrv-3.4.0/packwright/package.json";
+    let o = hook(dir, "3.4.0", &["install", "--desc", desc34]);
+    assert!(o.status.success(), "install:\n{}", text(&o));
+    std::fs::create_dir_all(dir.join("data/imsrv")).unwrap();
+    std::fs::write(dir.join("data/imsrv/messages.mysql"), "INSERT (1);\n").unwrap();
+
+    let desc35 = "imsrv-3.5.0/packwright/package.json";
+    let o = hook(dir, "3.5.0", &["upgrade", "--desc", desc35]);
+    assert!(o.status.success(), "upgrade:\n{}", text(&o));
+    assert!(
+        stdout(&o).contains("Upgrade from 3.4.0 to 3.5.0"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("data/imsrv/messages.mongo")).unwrap_or_default(),
+        "db.insert((1))\n",
+        "the migration must run\n{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("config/config.yaml")).unwrap(),
+        imsrv::config_default("3.5.0")
     );
 }
