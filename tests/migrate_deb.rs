@@ -69,7 +69,10 @@ fn no_room_for_the_snapshot_refuses_before_anything_changes() {
         "free, but a snapshot of the data dirs needs".to_string(),
         "nothing was changed".to_string(),
     ] {
-        assert!(text.contains(&want), "the refusal must say {want:?}:\n{text}");
+        assert!(
+            text.contains(&want),
+            "the refusal must say {want:?}:\n{text}"
+        );
     }
     assert_eq!(mig::data_listing(&r), before, "{text}");
     assert!(r.bytes(CONFIG) == config && r.bytes(ENV) == env, "{text}");

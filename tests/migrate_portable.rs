@@ -97,7 +97,10 @@ fn an_unpacked_targz_upgrades_by_hand_with_its_migration() {
         "the live config of an unpacked install is <dir>/config/config.yaml\n{}",
         text(&o)
     );
-    assert!(dir.join("imsrv-state").is_dir(), "the state dir is <dir>/imsrv-state");
+    assert!(
+        dir.join("imsrv-state").is_dir(),
+        "the state dir is <dir>/imsrv-state"
+    );
     assert_eq!(
         std::fs::read_to_string(dir.join("imsrv-state/version")).unwrap_or_default(),
         "3.4.0\n",
@@ -110,7 +113,10 @@ fn an_unpacked_targz_upgrades_by_hand_with_its_migration() {
     std::fs::create_dir_all(data.join("archive")).unwrap();
     let files = [
         ("messages.mysql", "INSERT (1,'alice','hello');\n"),
-        ("archive/2023.mysql", "-- old\nINSERT (0,'root','archived');\n"),
+        (
+            "archive/2023.mysql",
+            "-- old\nINSERT (0,'root','archived');\n",
+        ),
     ];
     for (f, body) in files {
         std::fs::write(data.join(f), body).unwrap();
@@ -191,7 +197,13 @@ fn an_unpacked_targz_upgrades_by_hand_with_its_migration() {
     let o = hook(
         dir,
         "3.5.0",
-        &["upgrade", "--desc", "imsrv-3.5.0/packwright/package.json", "--old", "3.4.0"],
+        &[
+            "upgrade",
+            "--desc",
+            "imsrv-3.5.0/packwright/package.json",
+            "--old",
+            "3.4.0",
+        ],
     );
     assert!(o.status.success(), "upgrade again:\n{}", text(&o));
     assert_eq!(

@@ -30,7 +30,12 @@ fn a_failing_migration_rolls_back_and_the_retry_completes() {
     r.clear_systemctl_log();
     let out = clean(
         M,
-        r.run(&["--nodeps", "-U", "--replacepkgs", good.file.to_str().unwrap()]),
+        r.run(&[
+            "--nodeps",
+            "-U",
+            "--replacepkgs",
+            good.file.to_str().unwrap(),
+        ]),
     );
     mig::assert_retry_completes(&r, &out);
 }

@@ -287,10 +287,12 @@ pub fn migration_fails() -> String {
 pub fn converted(mysql: &str) -> String {
     mysql
         .lines()
-        .map(|l| match l.strip_prefix("INSERT ").and_then(|r| r.strip_suffix(';')) {
-            Some(row) => format!("db.insert({row})\n"),
-            None => format!("{l}\n"),
-        })
+        .map(
+            |l| match l.strip_prefix("INSERT ").and_then(|r| r.strip_suffix(';')) {
+                Some(row) => format!("db.insert({row})\n"),
+                None => format!("{l}\n"),
+            },
+        )
         .collect()
 }
 

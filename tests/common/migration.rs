@@ -168,7 +168,10 @@ pub fn systemctl_story(r: &Root) -> Vec<String> {
             if l.starts_with("# ") {
                 return Some(l);
             }
-            let words: Vec<&str> = l.split_whitespace().filter(|w| !w.starts_with('-')).collect();
+            let words: Vec<&str> = l
+                .split_whitespace()
+                .filter(|w| !w.starts_with('-'))
+                .collect();
             let verb = *words.first()?;
             (!verb.starts_with("is-")).then(|| words.join(" "))
         })
@@ -216,7 +219,11 @@ pub fn upgrade_converts_once_and_restores(mgr: Manager) {
         ["3.5.0|3.4.0|3.5.0"],
         "the migration runs once\n{text}"
     );
-    assert_eq!(r.read(CONFIG), imsrv::CONFIG_35_MERGED, "merged config\n{text}");
+    assert_eq!(
+        r.read(CONFIG),
+        imsrv::CONFIG_35_MERGED,
+        "merged config\n{text}"
+    );
     assert_eq!(r.read(ENV), imsrv::env_35_merged(), "merged env\n{text}");
     assert_eq!(state_version(&r), "3.5.0", "{text}");
 
@@ -229,7 +236,10 @@ pub fn upgrade_converts_once_and_restores(mgr: Manager) {
     );
     let snap = format!("{STATE}/backups/{id}");
     for f in ["data.tar.zst", "SHA256SUMS"] {
-        assert!(r.exists(&format!("{snap}/{f}")), "{snap}/{f} missing\n{text}");
+        assert!(
+            r.exists(&format!("{snap}/{f}")),
+            "{snap}/{f} missing\n{text}"
+        );
     }
     let sums = r.read(&format!("{snap}/SHA256SUMS"));
     assert!(
@@ -288,7 +298,9 @@ pub fn upgrade_converts_once_and_restores(mgr: Manager) {
         "nothing to migrate, nothing to stop: {acts:?}\n{}",
         again.text
     );
-    let status = r.chroot(&[HOOK, "migrate", "--package", NAME, "--status"]).ok();
+    let status = r
+        .chroot(&[HOOK, "migrate", "--package", NAME, "--status"])
+        .ok();
     assert!(
         status.out.contains("3.5.0") && status.out.contains("done"),
         "migrate --status:\n{}",
@@ -309,7 +321,9 @@ pub fn upgrade_converts_once_and_restores(mgr: Manager) {
         "the restore puts the pre-upgrade config back:\n{}",
         r.read(CONFIG)
     );
-    let status = r.chroot(&[HOOK, "migrate", "--package", NAME, "--status"]).ok();
+    let status = r
+        .chroot(&[HOOK, "migrate", "--package", NAME, "--status"])
+        .ok();
     assert!(
         status.out.contains("pending"),
         "a restore makes the migrations it undid pending again:\n{}",
@@ -322,7 +336,11 @@ pub fn upgrade_converts_once_and_restores(mgr: Manager) {
 pub fn assert_rolled_back(r: &Root, out: &Ran, before: &[String], config: &[u8], env: &[u8]) {
     let mgr = r.mgr;
     let text = &out.text;
-    assert_eq!(data_listing(r), before, "the data dir must be as before\n{text}");
+    assert_eq!(
+        data_listing(r),
+        before,
+        "the data dir must be as before\n{text}"
+    );
     assert!(
         r.bytes(CONFIG) == config,
         "{CONFIG} must be byte-identical:\n{}\n{text}",
@@ -332,7 +350,10 @@ pub fn assert_rolled_back(r: &Root, out: &Ran, before: &[String], config: &[u8],
     assert!(r.bytes(ENV) == env, "{ENV} must be byte-identical\n{text}");
     assert!(runs(r).is_empty(), "no migration completed\n{text}");
     for want in [STEP, "exit status: 1", retry_text(mgr)] {
-        assert!(text.contains(want), "the output must contain {want:?}:\n{text}");
+        assert!(
+            text.contains(want),
+            "the output must contain {want:?}:\n{text}"
+        );
     }
     for l in imsrv::MIGRATION_FAIL_LINES {
         assert!(
@@ -343,9 +364,15 @@ pub fn assert_rolled_back(r: &Root, out: &Ran, before: &[String], config: &[u8],
     let snaps = snapshots(r);
     assert_eq!(snaps.len(), 1, "{snaps:?}\n{text}");
     let snap = format!("snapshot: {STATE}/backups/{}", snaps[0]);
-    assert!(text.contains(&snap), "the output must say {snap:?}:\n{text}");
+    assert!(
+        text.contains(&snap),
+        "the output must say {snap:?}:\n{text}"
+    );
     let log = format!("{STATE}/logs/migration-3.5.0-{}.log", snaps[0]);
-    assert!(text.contains(&log), "the output names the log {log}:\n{text}");
+    assert!(
+        text.contains(&log),
+        "the output names the log {log}:\n{text}"
+    );
     assert!(
         r.read(&log).contains("boom: mysql not reachable"),
         "the log holds the output"
@@ -356,7 +383,11 @@ pub fn assert_rolled_back(r: &Root, out: &Ran, before: &[String], config: &[u8],
         "the unit is stopped for the migration and stays stopped; whole log: {:?}\n{text}",
         r.systemctl_log()
     );
-    assert_eq!(state_version(r), "3.4.0", "the machine still belongs to 3.4.0");
+    assert_eq!(
+        state_version(r),
+        "3.4.0",
+        "the machine still belongs to 3.4.0"
+    );
     let c = lc::check(r);
     assert_eq!(
         c.code,
@@ -428,6 +459,8 @@ impl SmallFs {
 
 impl Drop for SmallFs {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.path).status();
+        let _ = std::process::Command::new("umount")
+            .arg(&self.path)
+            .status();
     }
 }
