@@ -354,6 +354,26 @@ fn print_status(s: &[package::FileStatus]) {
     }
 }
 
+/// An unpacked archive has no maintainer scripts to write `<state>/version`
+/// (the default of `upgrade --old`): `install`/`upgrade --desc` write it, so
+/// the next by-hand upgrade knows where it comes from and runs the migrations.
+fn record_unpacked_version(site: &Site, version: &str) -> Result<(), HookError> {
+    if site.desc_arg.is_none() {
+        return Ok(());
+    }
+    fsio::ensure_dir(&site.state, 0o755)?;
+    let meta = Meta {
+        mode: 0o644,
+        uid: None,
+        gid: None,
+    };
+    fsio::write_atomic(
+        &site.state.join("version"),
+        format!("{version}\n").as_bytes(),
+        meta,
+    )
+}
+
 /// The version last configured (written by the generated scripts), else the description's.
 fn installed_version(site: &Site) -> String {
     fsio::read(&site.state.join("version"))
@@ -424,6 +444,7 @@ fn package_event(root: &Path, event: Event, m: &Matches) -> Result<(), HookError
             merge: true,
         };
         let r = upgrade::upgrade(&site, &req, &ctx)?;
+        record_unpacked_version(&site, &new)?;
         if m.json {
             println!("{}", erased::Json::json(&r));
         } else {
@@ -433,6 +454,10 @@ fn package_event(root: &Path, event: Event, m: &Matches) -> Result<(), HookError
         return Ok(());
     }
     let r = package::run_site(&site, event, &ctx)?;
+    if event == Event::Install {
+        let new = m.get("new").unwrap_or_else(|| site.desc.version.clone());
+        record_unpacked_version(&site, &new)?;
+    }
     if m.json {
         println!("{}", erased::Json::json(&r));
         return Ok(());

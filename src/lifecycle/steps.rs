@@ -316,16 +316,20 @@ fn post(pkg: &Package, mgr: &Manager) -> String {
     // Data migrations must not run under a live service: the units that
     // run are stopped first and started again once the hook succeeded; a
     // failure leaves them stopped (the hook has rolled back and says how
-    // to retry).
+    // to retry). The stopped units are noted in the state dir, so the
+    // retry, which finds them inactive, still starts them at the end.
     let quiesce = !l.migrations.is_empty() && l.units.iter().any(|u| u.restart);
     if quiesce {
-        b.push_str(
+        b.push_str(&format!(
             "	pw_stopped=
+	if [ -f {st}/stopped ]; then
+		IFS= read -r pw_stopped <{st}/stopped || :
+	fi
 	if [ -n \"$2\" ] && pw_crosses \"$2\" \"$3\"; then
 		pw_quiesce || return 1
 	fi
-",
-        );
+"
+        ));
     }
     if let Some(h) = &l.hook {
         let failed = if quiesce {
@@ -372,6 +376,7 @@ fn post(pkg: &Package, mgr: &Manager) -> String {
 fn migration_steps(pkg: &Package) -> String {
     let l = &pkg.lifecycle;
     let name = &pkg.meta.name;
+    let st = state(pkg);
     let crosses: String = l
         .migrations
         .iter()
@@ -391,7 +396,9 @@ fn migration_steps(pkg: &Package) -> String {
                 "\tif ! pw_masked {w} && systemctl is-active --quiet {w}; then\n\
                  \t\techo \"{name}: stopping {u} for the data migration\"\n\
                  \t\tsystemctl stop {w} || return 1\n\
-                 \t\tpw_stopped=\"$pw_stopped {u}\"\n\tfi\n",
+                 \t\tcase \" $pw_stopped \" in *\" {u} \"*) ;; *) pw_stopped=\"$pw_stopped {u}\" ;; esac\n\
+                 \t\tmkdir -p {st} || return 1\n\
+                 \t\tprintf '%s\\n' \"$pw_stopped\" >{st}/stopped || return 1\n\tfi\n",
                 w = sq(&u.name),
                 u = u.name
             )
@@ -402,7 +409,8 @@ fn migration_steps(pkg: &Package) -> String {
          pw_quiesce() {{\n\tpw_systemd stop before the data migration || return 0\n{stops}}}\n\n\
          pw_resume() {{\n\tsystemctl daemon-reload || :\n\
          \tfor _pw_u in $pw_stopped; do\n\
-         \t\tsystemctl start \"$_pw_u\" || echo \"{name}: $_pw_u did not start; see: systemctl status $_pw_u\" >&2\n\tdone\n}}\n\n"
+         \t\tsystemctl start \"$_pw_u\" || echo \"{name}: $_pw_u did not start; see: systemctl status $_pw_u\" >&2\n\tdone\n\
+         \trm -f {st}/stopped\n}}\n\n"
     )
 }
 

@@ -196,8 +196,11 @@ pub(super) fn collect(
             format: Some(format!("{format:?}").to_lowercase()),
             version_key: c.version_key.clone(),
             mode: mode.map(|m| format!("{m:04o}")),
-            owner: c.owner.clone(),
-            group: c.group.clone(),
+            // An unpacked archive has no step that creates `[[users]]`: its
+            // live configs belong to whoever runs the hook (a named owner
+            // would fail `install --desc` with "no group named …").
+            owner: c.owner.clone().filter(|_| !portable),
+            group: c.group.clone().filter(|_| !portable),
         });
     }
 

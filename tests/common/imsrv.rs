@@ -217,3 +217,117 @@ pub fn build(version: &str, format: &str) -> Built {
         project,
     }
 }
+
+/// The data-migration variant of 3.5.0 (issue #6): `[upgrade] data-dirs`
+/// and one `[[migrations]]` step for 3.5.0, whose script is `MIGRATION_OK`
+/// or `MIGRATION_FAILS`. The default fixture above stays as it is.
+pub const MIGRATION_RUN: &str = "/usr/share/imsrv/migrations/3.5.0/mysql-to-mongo.sh";
+
+/// The 3.5.0 step "MySQL replaced by MongoDB": every `*.mysql` file in the
+/// data dir (subdirectories too, never packwright's state dir, never through
+/// a symlink) becomes a `*.mongo` file with the same owner and mode, each
+/// `INSERT <row>;` line turned into `db.insert(<row>)`. POSIX sh for the
+/// busybox root. On success it appends `<migration>|<old>|<new>` to
+/// `$PACKWRIGHT_STATE_DIR/test-migration-runs` (the state dir is never
+/// snapshotted or restored, so the count survives a rollback) and, in a
+/// test root, a `# migration` line to the systemctl recorder's log, which
+/// places the run between the recorded stop and start.
+pub const MIGRATION_OK: &str = r#"#!/bin/sh
+set -eu
+data=${PACKWRIGHT_DATA_DIRS%%:*}
+echo "imsrv $PACKWRIGHT_MIGRATION_VERSION: converting $data ($PACKWRIGHT_OLD_VERSION -> $PACKWRIGHT_NEW_VERSION)"
+convert() {
+	for f in "$1"/*.mysql; do
+		[ -f "$f" ] && [ ! -L "$f" ] || continue
+		out=${f%.mysql}.mongo
+		sed 's/^INSERT \(.*\);$/db.insert(\1)/' "$f" >"$out"
+		chown "$(stat -c %u:%g "$f")" "$out"
+		chmod "$(stat -c %a "$f")" "$out"
+		rm "$f"
+		echo "converted $f"
+	done
+	for d in "$1"/*; do
+		[ -d "$d" ] && [ ! -L "$d" ] || continue
+		[ "$d" != "$PACKWRIGHT_STATE_DIR" ] || continue
+		convert "$d"
+	done
+}
+convert "$data"
+"#;
+
+/// The tail `MIGRATION_OK` ends with: count the run.
+const MIGRATION_COUNT: &str = r##"echo "$PACKWRIGHT_MIGRATION_VERSION|$PACKWRIGHT_OLD_VERSION|$PACKWRIGHT_NEW_VERSION" >>"$PACKWRIGHT_STATE_DIR/test-migration-runs"
+if [ -f /systemctl.log ] && [ "$PACKWRIGHT_STATE_DIR" = /var/lib/imsrv/packwright ]; then
+	echo "# migration $PACKWRIGHT_MIGRATION_VERSION" >>/systemctl.log
+fi
+"##;
+
+/// What the failing step prints before it exits 1 (after converting, so
+/// the rollback has something to undo).
+pub const MIGRATION_FAIL_LINES: [&str; 3] = [
+    "connecting to mysql at 127.0.0.1:3306",
+    "boom: mysql not reachable",
+    "giving up; nothing was imported into MongoDB",
+];
+
+pub fn migration_ok() -> String {
+    format!("{MIGRATION_OK}{MIGRATION_COUNT}")
+}
+
+pub fn migration_fails() -> String {
+    let mut s = MIGRATION_OK.to_string();
+    for l in MIGRATION_FAIL_LINES {
+        s.push_str(&format!("echo '{l}' >&2\n"));
+    }
+    s.push_str("exit 1\n");
+    s
+}
+
+/// What `MIGRATION_OK` makes of a `.mysql` file's text.
+pub fn converted(mysql: &str) -> String {
+    mysql
+        .lines()
+        .map(
+            |l| match l.strip_prefix("INSERT ").and_then(|r| r.strip_suffix(';')) {
+                Some(row) => format!("db.insert({row})\n"),
+                None => format!("{l}\n"),
+            },
+        )
+        .collect()
+}
+
+/// The manifest of `version` with `[upgrade] data-dirs` and the 3.5.0
+/// migration (`migrations/mysql-to-mongo.sh` in the project).
+pub fn manifest_with_migration(version: &str, hook: &str) -> String {
+    let stops = "stops = [\"3.4.0\", \"3.5.0\"]\n";
+    let m = manifest(version, hook);
+    assert!(m.contains(stops), "the fixture's [upgrade] changed");
+    format!(
+        "{}\n[[migrations]]\nversion = \"3.5.0\"\nrun = \"migrations/mysql-to-mongo.sh\"\n",
+        m.replace(stops, &format!("{stops}data-dirs = [\"/var/lib/imsrv\"]\n"))
+    )
+}
+
+/// The fixture project of `version` with the migration `script`.
+pub fn project_with_migration(version: &str, script: &str) -> Project {
+    let hook = static_hook();
+    let p = Project::new(&manifest_with_migration(version, hook.to_str().unwrap()));
+    p.exec("bin/imsrv", &program(version));
+    p.file("config/config.yaml", &config_default(version));
+    p.file("config/imsrv.env", &env_default(version));
+    p.file("systemd/imsrv.service", UNIT_TEXT);
+    p.file("scripts/event.sh", EVENT_STEP);
+    p.exec("migrations/mysql-to-mongo.sh", script);
+    p
+}
+
+/// A package of `project_with_migration`.
+pub fn build_with_migration(version: &str, format: &str, script: &str) -> Built {
+    let project = project_with_migration(version, script);
+    let files = project.build(format);
+    assert_eq!(files.len(), 1, "one {format} package expected: {files:?}");
+    Built {
+        file: files.into_iter().next().unwrap(),
+        project,
+    }
+}

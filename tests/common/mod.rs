@@ -7,6 +7,7 @@ pub mod apk_sim;
 pub mod hook;
 pub mod imsrv;
 pub mod lifecycle;
+pub mod migration;
 pub mod root;
 
 use std::path::{Path, PathBuf};

@@ -164,7 +164,9 @@ echo "$name:!:19000:0:99999:7:::" >>/etc/shadow
 
 /// Records every call as one line in `/systemctl.log`; answers `is-enabled`
 /// from `/systemctl-state/UNIT` ("enabled" when absent; exit 1 for
-/// disabled and masked, like systemctl) and `is-active` with "active".
+/// disabled and masked, like systemctl) and `is-active` with "active"
+/// unless the unit was stopped since it last (re)started ("inactive", exit 3,
+/// so a unit a failed upgrade left stopped looks stopped on the retry).
 const SYSTEMCTL: &str = r#"#!/bin/sh
 # systemctl recorder for packwright's lifecycle tests.
 echo "$*" >>/systemctl.log
@@ -187,7 +189,15 @@ is-enabled)
 	disabled|masked*) exit 1 ;;
 	esac
 	;;
-is-active) echo active ;;
+is-active)
+	if [ -f "/systemctl-state/$unit.stopped" ]; then
+		echo inactive
+		exit 3
+	fi
+	echo active
+	;;
+stop) : >"/systemctl-state/$unit.stopped" ;;
+start | restart) rm -f "/systemctl-state/$unit.stopped" ;;
 esac
 exit 0
 "#;
