@@ -291,8 +291,12 @@ fn failure(
     let (old, new, pkg) = (req.old, req.new, &site.pkg);
     let retry = match (req.merge, req.manager) {
         (true, Some(Manager::Deb)) => "dpkg --configure -a".into(),
-        (true, Some(Manager::Rpm)) => "rpm -U --replacepkgs <the new package file>".into(),
-        (true, Some(Manager::Pacman)) => "pacman -U <the new package file>".into(),
+        (true, Some(Manager::Rpm)) => {
+            format!("dnf reinstall {pkg} (or: rpm -U --replacepkgs {pkg}-{new}-*.rpm)")
+        }
+        (true, Some(Manager::Pacman)) => {
+            format!("pacman -S {pkg} (or: pacman -U {pkg}-{new}-*.pkg.tar.*)")
+        }
         (true, Some(Manager::Apk)) => format!("apk fix {pkg}"),
         (true, None) => site.hook_command(&format!("upgrade --old {old} --new {new}")),
         (false, _) => site.hook_command(&format!("migrate --old {old} --new {new}")),

@@ -183,9 +183,11 @@ pub fn retry_text(mgr: Manager) -> &'static str {
     match mgr {
         Manager::Dpkg => "to retry once the cause is fixed: dpkg --configure -a",
         Manager::Rpm => {
-            "to retry once the cause is fixed: rpm -U --replacepkgs <the new package file>"
+            "to retry once the cause is fixed: dnf reinstall imsrv (or: rpm -U --replacepkgs imsrv-3.5.0-*.rpm)"
         }
-        Manager::Pacman => "to retry once the cause is fixed: pacman -U <the new package file>",
+        Manager::Pacman => {
+            "to retry once the cause is fixed: pacman -S imsrv (or: pacman -U imsrv-3.5.0-*.pkg.tar.*)"
+        }
         Manager::Apk => "to retry once the cause is fixed: apk fix imsrv",
     }
 }
