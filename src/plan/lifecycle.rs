@@ -362,6 +362,8 @@ pub(super) fn collect(
         || m.hook.is_some()
         || fmt_hook.is_some();
     let os = meta.target.split('-').next().unwrap_or("linux");
+    // An archive for another platform carries a hook only when the manifest
+    // names one for it; its description is there either way.
     if needs && (!portable || fmt_hook.is_some() || os == "linux") {
         let (key, path) = match (fmt_hook, m.hook.as_ref().and_then(|h| h.binary.as_ref())) {
             (Some(p), _) => (
@@ -395,6 +397,8 @@ pub(super) fn collect(
             })?,
         );
         life.hook = Some(installed);
+    }
+    if needs {
         let desc = PackageDesc {
             package: pkg.clone(),
             version: meta.version.clone(),
