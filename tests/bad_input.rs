@@ -463,3 +463,25 @@ fn format_arch_overrides_the_package_arch_for_that_format_only() {
         "unknown architecture `sparc`",
     );
 }
+
+#[test]
+fn a_hook_for_another_architecture_is_refused() {
+    let m = format!(
+        "{}{CONFIG}[hook]\nbinary = \"h\"\n",
+        BASE.replace(
+            "license = \"MIT\"\n",
+            "license = \"MIT\"\narch = \"aarch64\"\n"
+        )
+    );
+    let err = fails(&m, |p| {
+        p.file("config.yaml", "version: 1\n");
+        // A static x86_64 ELF header: the wrong machine for an aarch64 package.
+        let mut elf = vec![0u8; 64];
+        elf[..4].copy_from_slice(b"\x7fELF");
+        elf[4] = 2;
+        elf[5] = 1;
+        elf[18] = 62;
+        std::fs::write(p.dir.path().join("h"), elf).unwrap();
+    });
+    expect(&err, "13:10", "hook.binary", "is not built for aarch64");
+}
