@@ -195,6 +195,64 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the generated scripts will do on the target, for `check`.
+fn lifecycle_summary(pkg: &packwright::plan::Package) -> serde_json::Value {
+    let l = &pkg.lifecycle;
+    let mut m = serde_json::Map::new();
+    let mut put = |k: &str, v: serde_json::Value| {
+        m.insert(k.to_string(), v);
+    };
+    if let Some(h) = &l.hook {
+        put("hook", h.clone().into());
+    }
+    if !l.configs.is_empty() {
+        put("configs", l.configs.clone().into());
+    }
+    if !l.users.is_empty() {
+        put(
+            "users",
+            l.users
+                .iter()
+                .map(|u| format!("{}:{}", u.name, u.group))
+                .collect::<Vec<_>>()
+                .into(),
+        );
+    }
+    if !l.units.is_empty() {
+        put(
+            "units",
+            l.units
+                .iter()
+                .map(|u| u.name.clone())
+                .collect::<Vec<_>>()
+                .into(),
+        );
+    }
+    if let Some(g) = &l.gate {
+        let mut stops = g.stops.clone();
+        if g.semver_major {
+            stops.push("every X.0.0".into());
+        }
+        put("stops", stops.into());
+        put(
+            "downgrades",
+            if g.allow_downgrade {
+                "allowed"
+            } else {
+                "refused"
+            }
+            .into(),
+        );
+    }
+    if !l.migrations.is_empty() {
+        put("migrations", l.migrations.clone().into());
+    }
+    if !l.data_dirs.is_empty() {
+        put("data-dirs", l.data_dirs.clone().into());
+    }
+    serde_json::Value::Object(m)
+}
+
 fn check(loaded: &build::Loaded, json: bool) -> anyhow::Result<()> {
     let mut report = Vec::new();
     for (f, pkg) in &loaded.plans {
@@ -204,7 +262,8 @@ fn check(loaded: &build::Loaded, json: bool) -> anyhow::Result<()> {
             .map(|e| serde_json::json!({"path": e.path, "mode": format!("{:04o}", e.mode), "owner": e.owner, "group": e.group, "size": e.size()}))
             .collect();
         let file = f.file_name(pkg)?;
-        report.push(serde_json::json!({"format": f.key(), "artifact": file, "entries": files, "payload": pkg.tree.iter().map(|e| e.size()).sum::<u64>()}));
+        let life = lifecycle_summary(pkg);
+        report.push(serde_json::json!({"format": f.key(), "artifact": file, "entries": files, "payload": pkg.tree.iter().map(|e| e.size()).sum::<u64>(), "lifecycle": life}));
         if !json {
             println!(
                 "{} → {} ({} entries, {} bytes of payload)",
@@ -222,6 +281,24 @@ fn check(loaded: &build::Loaded, json: bool) -> anyhow::Result<()> {
                     e.size(),
                     e.path
                 );
+            }
+            if let Some(obj) = life.as_object().filter(|o| !o.is_empty()) {
+                for (k, v) in obj {
+                    let shown = match v {
+                        serde_json::Value::Array(a) => a
+                            .iter()
+                            .map(|x| {
+                                x.as_str()
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| x.to_string())
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        serde_json::Value::String(t) => t.clone(),
+                        other => other.to_string(),
+                    };
+                    println!("  lifecycle {k}: {shown}");
+                }
             }
         }
     }

@@ -318,3 +318,21 @@ fn every_generated_script_is_pinned() {
         }
     }
 }
+
+/// `packwright check` says what the scripts will do on the target.
+#[test]
+fn check_lists_the_lifecycle() {
+    let p = fixture("stops = [\"3.4.0\", \"3.5.0\"]\n");
+    let out = stdout(&run(&mut p.cmd(&["check", "--format", "deb"])));
+    for line in [
+        "  lifecycle hook: /usr/lib/pwgate/packwright-hook\n",
+        "  lifecycle configs: /etc/pwgate/config.yaml, /etc/pwgate/pwgate.env\n",
+        "  lifecycle users: pwgate:pwgate\n",
+        "  lifecycle units: pwgate.service\n",
+        "  lifecycle stops: 3.4.0, 3.5.0\n",
+        "  lifecycle downgrades: refused\n",
+        "  lifecycle migrations: 3.5.0\n",
+    ] {
+        assert!(out.contains(line), "{line:?} in:\n{out}");
+    }
+}
