@@ -227,3 +227,44 @@ fn a_secret_from_the_environment_is_rendered_at_install_and_kept_on_upgrade() {
     assert!(live.contains("db_password: \"s3cret-from-env\""), "{live}");
     assert!(live.contains("version: \"3.5.0\""), "{live}");
 }
+
+/// The same install and upgrade with dash as /bin/sh, the shell Debian and
+/// Ubuntu run maintainer scripts with (the other tests use busybox sh).
+#[test]
+fn install_and_upgrade_run_under_dash() {
+    if !ready(M) || !common::tool("dash") {
+        return;
+    }
+    let v34 = lc::build(M, "3.4.0");
+    let v35 = lc::build(M, "3.5.0");
+    let r = lc::root(M);
+    r.use_dash();
+    clean(M, r.install(&v34.file));
+    assert!(r.read(CONFIG).contains("version: \"3.4.0\""));
+    r.clear_systemctl_log();
+    clean(M, r.install(&v35.file));
+    assert!(r.read(CONFIG).contains("version: \"3.5.0\""));
+    assert_eq!(
+        r.systemctl_actions(),
+        ["daemon-reload", "try-restart imsrv.service"]
+    );
+    assert_eq!(r.read(&format!("{STATE}/version")), "3.5.0\n");
+    assert_eq!(
+        events(&r),
+        [
+            lc::ev(M, "post-install", "", "3.4.0"),
+            lc::ev(M, "post-upgrade", "3.4.0", "3.5.0")
+        ]
+    );
+    // The refused skip under dash too.
+    let v33 = lc::build(M, "3.3.0");
+    let r = lc::root(M);
+    r.use_dash();
+    clean(M, r.install(&v33.file));
+    let out = r.install(&v35.file).failed();
+    assert!(
+        out.text.contains("Install imsrv 3.4.0 first"),
+        "{}",
+        out.text
+    );
+}

@@ -458,6 +458,30 @@ impl Root {
         let _ = std::fs::remove_file(self.at("systemctl.log"));
     }
 
+    /// Make dash the root's `/bin/sh` (Debian's and Ubuntu's shell), with
+    /// the libraries `ldd` names for it: the applets stay busybox.
+    pub fn use_dash(&self) {
+        let dash = ["/usr/bin/dash", "/bin/dash"]
+            .into_iter()
+            .find(|p| Path::new(p).is_file())
+            .expect("dash is installed");
+        let sh = self.at("/bin/sh");
+        std::fs::remove_file(&sh).unwrap();
+        std::fs::copy(dash, &sh).unwrap();
+        let ldd = stdout(&run(Command::new("ldd").arg(dash)));
+        for lib in ldd.split_whitespace().filter(|w| w.starts_with('/')) {
+            let to = self.at(lib);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(lib, &to).unwrap();
+        }
+        let out = self.chroot(&["/bin/sh", "-c", "echo $((6 * 7))"]);
+        assert!(
+            out.text.contains("42"),
+            "dash does not run in the root: {}",
+            out.text
+        );
+    }
+
     /// The recorded calls that change something (`ACTIONS`), options dropped:
     /// `["daemon-reload", "enable imsrv.service", ...]`.
     pub fn systemctl_actions(&self) -> Vec<String> {
