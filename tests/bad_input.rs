@@ -323,13 +323,7 @@ fn a_live_config_shipped_as_a_file_too_is_refused() {
     ));
     let err = fails(&m, |p| {
         p.file("config.yaml", "version: 1\n");
-        // An ELF header claiming x86_64, static: enough for the hook check.
-        let mut elf = vec![0u8; 64];
-        elf[..4].copy_from_slice(b"\x7fELF");
-        elf[4] = 2;
-        elf[5] = 1;
-        elf[18] = 62;
-        std::fs::write(p.dir.path().join("h"), elf).unwrap();
+        p.fake_hook("h");
     });
     expect(&err, "9:7", "config[0].dst", "belongs to packwright-hook");
 }
@@ -475,13 +469,8 @@ fn a_hook_for_another_architecture_is_refused() {
     );
     let err = fails(&m, |p| {
         p.file("config.yaml", "version: 1\n");
-        // A static x86_64 ELF header: the wrong machine for an aarch64 package.
-        let mut elf = vec![0u8; 64];
-        elf[..4].copy_from_slice(b"\x7fELF");
-        elf[4] = 2;
-        elf[5] = 1;
-        elf[18] = 62;
-        std::fs::write(p.dir.path().join("h"), elf).unwrap();
+        // x86_64: the wrong machine for an aarch64 package.
+        p.fake_hook("h");
     });
     expect(&err, "13:10", "hook.binary", "is not built for aarch64");
 }

@@ -85,17 +85,6 @@ fn shell_and_hook_order_versions_the_same_way() {
     }
 }
 
-/// A static x86_64 ELF header: enough for the build's hook check; these
-/// tests never run the hook.
-fn fake_hook(p: &Project) {
-    let mut elf = vec![0u8; 64];
-    elf[..4].copy_from_slice(b"\x7fELF");
-    elf[4] = 2;
-    elf[5] = 1;
-    elf[18] = 62;
-    std::fs::write(p.path().join("hook"), elf).unwrap();
-}
-
 fn fixture(upgrade: &str) -> Project {
     let p = Project::new(&format!(
         r#"[package]
@@ -156,7 +145,7 @@ binary = "hook"
         "pwgate.service",
         "[Unit]\nDescription=pwgate\n\n[Service]\nExecStart=/usr/bin/pwgate\n\n[Install]\nWantedBy=multi-user.target\n",
     );
-    fake_hook(&p);
+    p.fake_hook("hook");
     p
 }
 

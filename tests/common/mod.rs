@@ -83,6 +83,17 @@ impl Project {
         path
     }
 
+    /// A static x86_64 ELF header at `rel`: enough for the build's hook
+    /// check, for tests that never run the hook.
+    pub fn fake_hook(&self, rel: &str) {
+        let mut elf = vec![0u8; 64];
+        elf[..4].copy_from_slice(b"\x7fELF");
+        elf[4] = 2; // 64-bit
+        elf[5] = 1; // little-endian
+        elf[18] = 62; // EM_X86_64; no program headers, so no interpreter
+        std::fs::write(self.dir.path().join(rel), elf).unwrap();
+    }
+
     pub fn exec(&self, rel: &str, content: &str) -> PathBuf {
         use std::os::unix::fs::PermissionsExt;
         let path = self.file(rel, content);
