@@ -268,3 +268,106 @@ fn install_and_upgrade_run_under_dash() {
         out.text
     );
 }
+
+/// A package of a complete manifest — configs, a user, a unit, stops, a
+/// data dir, a migration and the static hook — draws nothing from
+/// `lintian --pedantic`: the generated scripts use Debian's systemd helpers,
+/// and the hook's two static-binary findings are overridden with reasons.
+#[test]
+fn a_complete_manifest_is_lintian_clean() {
+    if !common::tool("lintian") {
+        return;
+    }
+    let manifest = format!(
+        r#"[package]
+name = "imsrv"
+version = "3.5.0"
+summary = "instant messaging server"
+description = """
+imsrv is a self-hosted instant messaging server. This package carries its
+configuration defaults, a system user, a systemd unit and the data
+migrations between releases."""
+maintainer = "IM Team <ops@example.org>"
+homepage = "https://example.org/imsrv"
+license = "Apache-2.0"
+
+[[files]]
+src = "bin/imsrv"
+dst = "/usr/bin/imsrv"
+
+[[files]]
+src = "man/imsrv.1"
+dst = "/usr/share/man/man1/imsrv.1"
+
+[[dirs]]
+path = "/var/lib/imsrv"
+owner = "imsrv"
+group = "imsrv"
+
+[[config]]
+src = "config/config.yaml"
+dst = "/etc/imsrv/config.yaml"
+version-key = "version"
+mode = "0640"
+group = "imsrv"
+
+[[config]]
+src = "config/imsrv.env"
+dst = "/etc/imsrv/imsrv.env"
+mode = "0600"
+
+[[users]]
+name = "imsrv"
+home = "/var/lib/imsrv"
+
+[[systemd]]
+unit = "systemd/imsrv.service"
+
+[upgrade]
+stops = ["3.4.0", "3.5.0"]
+data-dirs = ["/var/lib/imsrv"]
+
+[[migrations]]
+version = "3.5.0"
+run = "migrations/to-mongo.sh"
+
+[hook]
+binary = "{}"
+
+[format.deb]
+release = "1~bookworm"
+section = "net"
+"#,
+        common::root::static_hook().display()
+    );
+    let p = common::Project::new(&manifest);
+    p.exec("bin/imsrv", "#!/bin/sh\necho imsrv\n");
+    p.file(
+        "man/imsrv.1",
+        ".TH IMSRV 1\n.SH NAME\nimsrv \\- instant messaging server\n.SH SYNOPSIS\n.B imsrv\n.SH DESCRIPTION\nRuns the server.\n",
+    );
+    p.file("config/config.yaml", &imsrv::config_default("3.5.0"));
+    p.file("config/imsrv.env", &imsrv::env_default("3.5.0"));
+    p.file(
+        "systemd/imsrv.service",
+        "[Unit]\nDescription=imsrv instant messaging server\nDocumentation=man:imsrv(1)\n\n\
+         [Service]\nType=simple\nUser=imsrv\nExecStart=/usr/bin/imsrv\n\n\
+         [Install]\nWantedBy=multi-user.target\n",
+    );
+    p.exec(
+        "migrations/to-mongo.sh",
+        "#!/bin/sh\nset -e\necho converted\n",
+    );
+    let deb = p.build("deb").remove(0);
+    let out = std::process::Command::new("lintian")
+        .args(["--pedantic", "--tag-display-limit", "0"])
+        .arg(&deb)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let findings: Vec<&str> = text
+        .lines()
+        .filter(|l| l.len() > 2 && l.as_bytes()[1] == b':')
+        .collect();
+    assert!(findings.is_empty(), "lintian:\n{text}");
+}

@@ -49,6 +49,7 @@ const MANAGER: Manager = Manager {
     name: "rpm",
     pre_note: "Nothing was changed.",
     block_note: "",
+    units: steps::SYSTEMCTL,
     busybox_accounts: false,
 };
 

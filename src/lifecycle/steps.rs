@@ -21,11 +21,43 @@ pub struct Manager {
     /// pacman and apk install anyway: what the post-step says after it
     /// kept the machine as it was (`$1` old, `$2` new).
     pub block_note: &'static str,
+    /// The commands that change a unit's state.
+    pub units: UnitCmds,
     /// Whether busybox's `adduser`/`addgroup` are the system's account tools
     /// (Alpine). Elsewhere useradd/groupadd are, and lintian asks a deb
     /// that calls `adduser` to depend on Debian's adduser package.
     pub busybox_accounts: bool,
 }
+
+/// Commands that enable, disable, start, stop and restart a unit.
+pub struct UnitCmds {
+    pub enable: &'static str,
+    pub disable: &'static str,
+    pub start: &'static str,
+    pub stop: &'static str,
+    pub try_restart: &'static str,
+}
+
+pub const SYSTEMCTL: UnitCmds = UnitCmds {
+    enable: "systemctl enable",
+    disable: "systemctl disable",
+    start: "systemctl start",
+    stop: "systemctl stop",
+    try_restart: "systemctl try-restart",
+};
+
+/// Debian's wrappers (init-system-helpers, Essential on Debian and Ubuntu):
+/// deb-systemd-invoke asks policy-rc.d first (container builds forbid
+/// starting services there) and does not start a disabled unit;
+/// deb-systemd-helper keeps the enable state dpkg's purge cleans up.
+/// lintian flags maintainer scripts that call systemctl for these.
+pub const DEBIAN_HELPERS: UnitCmds = UnitCmds {
+    enable: "deb-systemd-helper enable",
+    disable: "deb-systemd-helper disable",
+    start: "deb-systemd-invoke start",
+    stop: "deb-systemd-invoke stop",
+    try_restart: "deb-systemd-invoke try-restart",
+};
 
 /// `text` without the `elif pw_cmd <tool>; then` branch (up to the next
 /// `else` at the same depth).
@@ -168,7 +200,7 @@ pub fn library(pkg: &Package, mgr: &Manager) -> String {
         s.push_str("}\n\n");
     }
     if !l.units.is_empty() {
-        s.push_str(&units(pkg));
+        s.push_str(&units(pkg, &mgr.units));
     }
     s.push_str(&post(pkg, mgr));
     s.push_str(&removal(pkg));
@@ -218,7 +250,7 @@ fn gate(name: &str, g: &crate::plan::Gate) -> String {
     s
 }
 
-fn units(pkg: &Package) -> String {
+fn units(pkg: &Package, cmd: &UnitCmds) -> String {
     let name = &pkg.meta.name;
     let l = &pkg.lifecycle;
     let all: Vec<&str> = l.units.iter().map(|u| u.name.as_str()).collect();
@@ -241,11 +273,12 @@ fn units(pkg: &Package) -> String {
         .map(|u| {
             let mut b = String::new();
             if u.enable {
-                b.push_str(&format!("\t\tsystemctl enable {} || return 1\n", sq(&u.name)));
+                b.push_str(&format!("\t\t{} {} || return 1\n", cmd.enable, sq(&u.name)));
             }
             if u.start {
                 b.push_str(&format!(
-                    "\t\tsystemctl start {n} || echo \"{name}: {u} did not start; see: systemctl status {u}\" >&2\n",
+                    "\t\t{start} {n} || echo \"{name}: {u} did not start; see: systemctl status {u}\" >&2\n",
+                    start = cmd.start,
                     n = sq(&u.name),
                     u = u.name
                 ));
@@ -264,7 +297,8 @@ fn units(pkg: &Package) -> String {
         .filter(|u| u.restart)
         .map(|u| {
             format!(
-                "\tif ! pw_masked {n}; then\n\t\tsystemctl try-restart {n} || echo \"{name}: {u} did not restart; see: systemctl status {u}\" >&2\n\tfi\n",
+                "\tif ! pw_masked {n}; then\n\t\t{r} {n} || echo \"{name}: {u} did not restart; see: systemctl status {u}\" >&2\n\tfi\n",
+                r = cmd.try_restart,
                 n = sq(&u.name),
                 u = u.name
             )
@@ -280,7 +314,9 @@ fn units(pkg: &Package) -> String {
         .iter()
         .map(|u| {
             format!(
-                "\tif ! pw_masked {n}; then\n\t\tsystemctl stop {n} || :\n\t\tsystemctl disable {n} || :\n\tfi\n",
+                "\tif ! pw_masked {n}; then\n\t\t{stop} {n} || :\n\t\t{disable} {n} || :\n\tfi\n",
+                stop = cmd.stop,
+                disable = cmd.disable,
                 n = sq(&u.name)
             )
         })
@@ -365,7 +401,7 @@ fn post(pkg: &Package, mgr: &Manager) -> String {
     }
     let mut out = format!("pw_post() {{\n{b}\treturn 0\n}}\n\n");
     if quiesce {
-        out.push_str(&migration_steps(pkg));
+        out.push_str(&migration_steps(pkg, &mgr.units));
     }
     out
 }
@@ -373,7 +409,7 @@ fn post(pkg: &Package, mgr: &Manager) -> String {
 /// pw_crosses OLD NEW: whether a migration lies in (OLD, NEW]; pw_quiesce
 /// stops the running units and lists them in pw_stopped; pw_resume starts
 /// them again.
-fn migration_steps(pkg: &Package) -> String {
+fn migration_steps(pkg: &Package, cmd: &UnitCmds) -> String {
     let l = &pkg.lifecycle;
     let name = &pkg.meta.name;
     let st = state(pkg);
@@ -395,21 +431,23 @@ fn migration_steps(pkg: &Package) -> String {
             format!(
                 "\tif ! pw_masked {w} && systemctl is-active --quiet {w}; then\n\
                  \t\techo \"{name}: stopping {u} for the data migration\"\n\
-                 \t\tsystemctl stop {w} || return 1\n\
+                 \t\t{stop} {w} || return 1\n\
                  \t\tcase \" $pw_stopped \" in *\" {u} \"*) ;; *) pw_stopped=\"$pw_stopped {u}\" ;; esac\n\
                  \t\tmkdir -p {st} || return 1\n\
                  \t\tprintf '%s\\n' \"$pw_stopped\" >{st}/stopped || return 1\n\tfi\n",
+                stop = cmd.stop,
                 w = sq(&u.name),
                 u = u.name
             )
         })
         .collect();
+    let start = cmd.start;
     format!(
         "pw_crosses() {{\n{crosses}\treturn 1\n}}\n\n\
          pw_quiesce() {{\n\tpw_systemd stop before the data migration || return 0\n{stops}}}\n\n\
          pw_resume() {{\n\tsystemctl daemon-reload || :\n\
          \tfor _pw_u in $pw_stopped; do\n\
-         \t\tsystemctl start \"$_pw_u\" || echo \"{name}: $_pw_u did not start; see: systemctl status $_pw_u\" >&2\n\tdone\n\
+         \t\t{start} \"$_pw_u\" || echo \"{name}: $_pw_u did not start; see: systemctl status $_pw_u\" >&2\n\tdone\n\
          \trm -f {st}/stopped\n}}\n\n"
     )
 }

@@ -315,6 +315,17 @@ impl Root {
         root.exec("usr/bin/systemctl", SYSTEMCTL);
         match mgr {
             Manager::Dpkg => {
+                // Debian's wrappers (init-system-helpers) around systemctl,
+                // reduced to what reaches systemctl, so the recorder sees
+                // the same calls as on the other managers.
+                root.exec(
+                    "usr/bin/deb-systemd-invoke",
+                    "#!/bin/sh\nexec systemctl \"$@\"\n",
+                );
+                root.exec(
+                    "usr/bin/deb-systemd-helper",
+                    "#!/bin/sh\ncase \"$1\" in\nenable | disable) exec systemctl \"$@\" ;;\nesac\n",
+                );
                 for d in [
                     "var/lib/dpkg/info",
                     "var/lib/dpkg/updates",
