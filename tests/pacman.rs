@@ -106,25 +106,9 @@ impl Root {
     }
 
     fn pacman(&self, args: &[&str]) -> Command {
-        let r = self.path();
-        let at = |rel: &str| r.join(rel).into_os_string();
-        let mut c = Command::new("pacman");
-        c.arg("--root")
-            .arg(&r)
-            .arg("--dbpath")
-            .arg(at("var/lib/pacman"))
-            .arg("--config")
-            .arg(self.dir.path().join("pacman.conf"))
-            .arg("--logfile")
-            .arg(at("var/log/pacman.log"))
-            .arg("--cachedir")
-            .arg(at("var/cache/pacman/pkg"))
-            .arg("--hookdir")
-            .arg(at("etc/pacman.d/hooks"))
-            .arg("--gpgdir")
-            .arg(at("etc/pacman.d/gnupg"))
-            .arg("--noconfirm")
-            .args(args);
+        let mut c =
+            common::root::pacman_command(&self.path(), &self.dir.path().join("pacman.conf"));
+        c.args(args);
         c
     }
 

@@ -56,6 +56,30 @@ pub fn static_hook() -> PathBuf {
     .clone()
 }
 
+/// `pacman` acting only inside `root` with the config `conf`: with only
+/// --root, pacman 6.0 still uses the host's hooks, cache and keyring, so
+/// every path is given.
+pub fn pacman_command(root: &Path, conf: &Path) -> Command {
+    let at = |rel: &str| root.join(rel).into_os_string();
+    let mut c = Command::new("pacman");
+    c.arg("--root")
+        .arg(root)
+        .arg("--dbpath")
+        .arg(at("var/lib/pacman"))
+        .arg("--config")
+        .arg(conf)
+        .arg("--logfile")
+        .arg(at("var/log/pacman.log"))
+        .arg("--cachedir")
+        .arg(at("var/cache/pacman/pkg"))
+        .arg("--hookdir")
+        .arg(at("etc/pacman.d/hooks"))
+        .arg("--gpgdir")
+        .arg(at("etc/pacman.d/gnupg"))
+        .arg("--noconfirm");
+    c
+}
+
 /// The host's static busybox.
 pub fn busybox() -> PathBuf {
     for p in ["/usr/bin/busybox", "/bin/busybox"] {
@@ -553,26 +577,8 @@ impl Root {
                 c
             }
             Manager::Pacman => {
-                // With only --root, pacman 6.0 still uses the host's hooks,
-                // cache and keyring: give every path.
-                let at = |rel: &str| r.join(rel).into_os_string();
-                let mut c = Command::new("pacman");
-                c.arg("--root")
-                    .arg(&r)
-                    .arg("--dbpath")
-                    .arg(at("var/lib/pacman"))
-                    .arg("--config")
-                    .arg(self.dir.path().join("pacman.conf"))
-                    .arg("--logfile")
-                    .arg(at("var/log/pacman.log"))
-                    .arg("--cachedir")
-                    .arg(at("var/cache/pacman/pkg"))
-                    .arg("--hookdir")
-                    .arg(at("etc/pacman.d/hooks"))
-                    .arg("--gpgdir")
-                    .arg(at("etc/pacman.d/gnupg"))
-                    .arg("--noconfirm")
-                    .args(args);
+                let mut c = pacman_command(&r, &self.dir.path().join("pacman.conf"));
+                c.args(args);
                 c
             }
             Manager::Apk => panic!("there is no apk on this system: use common::apk_sim"),
