@@ -466,13 +466,12 @@ fn removal(pkg: &Package) -> String {
     // Purge (deb only): the live configs, packwright's state; data on request.
     let mut p = String::new();
     for c in &l.configs {
-        let f = sq(c);
         p.push_str(&format!(
-            "\trm -f {f} {} {}\n",
+            "\trm -f {} {} {}\n",
+            sq(c),
             sq(&format!("{c}{}", crate::hook::command::NEW_SUFFIX)),
             sq(&format!("{c}{}", crate::hook::command::OLD_SUFFIX))
         ));
-        let _ = f;
     }
     if l.has_state() {
         p.push_str(&format!("\trm -rf {}\n", state(pkg)));
