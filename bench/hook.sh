@@ -12,7 +12,7 @@ size_of() {
     size=$(stat -c %s "$1")
     echo "$1: $size bytes ($(awk "BEGIN{printf \"%.2f\", $size/1048576}") MiB), $(file -b "$1" | grep -o 'static[a-z-]* linked\|dynamically linked'), $(file -b "$1" | grep -o 'not stripped\|stripped')"
 }
-RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --bin packwright-hook --target "$target" >/dev/null 2>&1
+RUSTFLAGS="-C target-feature=+crt-static" cargo build --release -p packwright-hook --bin packwright-hook --target "$target" >/dev/null 2>&1
 size_of "target/$target/release/packwright-hook"
 bin=$(sh packaging/build-hook.sh 2>/dev/null)
 size_of "$bin"
@@ -103,5 +103,5 @@ open(small, "w").write("version: 3\nserver:\n  address: 0.0.0.0:10001\n")
 print(f"check yaml (3-line config): {median_ms([bin, 'check', '--live', small, '--expect', '3'])}")
 PY
 echo "merge only, in-process (no process start, no I/O):"
-cargo bench --bench hook_merge 2>/dev/null | grep 'lines'
+cargo bench -p packwright-hook --bench hook_merge 2>/dev/null | grep 'lines'
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"

@@ -21,7 +21,7 @@ done
 here=$(cd "$(dirname "$0")" && pwd)
 RUSTFLAGS="-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs -C link-arg=-Wl,--icf=all -C link-arg=-Wl,--no-eh-frame-hdr -C link-arg=-Wl,-T,$here/hook-no-unwind.ld" \
 CFLAGS_x86_64_unknown_linux_gnu="$cflags" \
-    cargo build --profile hook --bin packwright-hook --target "$target" >&2
+    cargo build --profile hook -p packwright-hook --bin packwright-hook --target "$target" >&2
 bin="${CARGO_TARGET_DIR:-target}/$target/hook/packwright-hook"
 strip "$bin"
 echo "$bin"

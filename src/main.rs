@@ -185,7 +185,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if program == "packwright-hook" {
                 print!(
                     "{}",
-                    packwright::hook::man::render(env!("CARGO_PKG_VERSION"))
+                    packwright_hook::man::render(env!("CARGO_PKG_VERSION"))
                 );
             } else {
                 clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;

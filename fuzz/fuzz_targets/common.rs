@@ -1,6 +1,6 @@
 // Shared by every target: the input is split at 0xFF bytes into base, live
 // and new default; the engine must return (Ok or Err) and never panic.
-use packwright::hook::merge::{Format, Src};
+use packwright_hook::merge::{Format, Src};
 use std::path::Path;
 
 pub fn run(format: Format, data: &[u8]) {

@@ -1,6 +1,6 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use packwright::hook::merge::Format;
+use packwright_hook::merge::Format;
 
 #[path = "common.rs"]
 mod common;

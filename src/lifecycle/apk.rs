@@ -1,4 +1,4 @@
-//! apk's slots (see shared/lifecycle.md). apk-tools passes the versions as
+//! apk's slots (README: "How the managers run scripts"). apk-tools passes the versions as
 //! arguments (src/database.c, `apk_db_install_pkg`): install scripts get
 //! `NEW`, upgrade scripts `NEW OLD`, deinstall scripts `OLD`. Only the
 //! package being installed runs scripts; the old package's never do.

@@ -1,4 +1,4 @@
-//! dpkg's slots (see shared/lifecycle.md): preinst install|upgrade OLD,
+//! dpkg's slots (README: "How the managers run scripts"): preinst install|upgrade OLD,
 //! postinst configure [OLD], prerm remove|upgrade, postrm remove|purge|upgrade.
 //! The old package's prerm/postrm run with `upgrade` during an upgrade:
 //! they do nothing then.

@@ -1,4 +1,4 @@
-//! pacman's `.INSTALL` (see shared/lifecycle.md): a file of shell functions
+//! pacman's `.INSTALL` (README: "How the managers run scripts"): a file of shell functions
 //! that libalpm sources and calls by name — pre_install NEW, post_install
 //! NEW, pre_upgrade NEW OLD, post_upgrade NEW OLD, pre_remove OLD,
 //! post_remove OLD. The old package's functions never run on an upgrade, and

@@ -1,4 +1,4 @@
-//! rpm's slots (see shared/lifecycle.md). `$1` counts the instances of the
+//! rpm's slots (README: "How the managers run scripts"). `$1` counts the instances of the
 //! package installed once the step is done: %pre/%post get 1 on install and
 //! 2 or more on upgrade; %preun/%postun get 0 on removal, and the OLD
 //! package's %preun/%postun also run during an upgrade, after the new %post,

@@ -469,8 +469,8 @@ fn removal(pkg: &Package) -> String {
         p.push_str(&format!(
             "\trm -f {} {} {}\n",
             sq(c),
-            sq(&format!("{c}{}", crate::hook::command::NEW_SUFFIX)),
-            sq(&format!("{c}{}", crate::hook::command::OLD_SUFFIX))
+            sq(&format!("{c}{}", packwright_hook::command::NEW_SUFFIX)),
+            sq(&format!("{c}{}", packwright_hook::command::OLD_SUFFIX))
         ));
     }
     if l.has_state() {

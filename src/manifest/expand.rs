@@ -1,7 +1,7 @@
 //! The manifest's use of `${VAR}` expansion: malformed references and
 //! unset variables without a default are errors.
 
-use crate::vars::{self, Malformed};
+use packwright_hook::vars::{self, Malformed};
 
 /// Expand `text` with `lookup`. On failure returns the message to report.
 pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {

@@ -7,9 +7,9 @@ use super::hookbin;
 use super::tree::{parse_mode, Ctx};
 use super::{Entry, Kind, Layout, Meta, Source};
 use crate::error::Result;
-use crate::hook::desc::{ConfigDesc, MigrationDesc, PackageDesc, UpgradeDesc};
-use crate::hook::merge::{Format as ConfigFormat, Src};
 use crate::manifest::schema;
+use packwright_hook::desc::{ConfigDesc, MigrationDesc, PackageDesc, UpgradeDesc};
+use packwright_hook::merge::{Format as ConfigFormat, Src};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -145,7 +145,7 @@ pub(super) fn collect(
             .map_err(|e| read_err(&format!("{key}.src"), &c.src, e))?;
         // A default that does not parse would fail on every target at
         // install time: refuse it here, with its own line and column.
-        let rendered = crate::hook::template::render_lenient(&text, &|_| None);
+        let rendered = packwright_hook::template::render_lenient(&text, &|_| None);
         let at = Src {
             path: &src,
             text: &rendered,

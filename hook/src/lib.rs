@@ -1,0 +1,28 @@
+//! packwright-hook: merge engines, version gate, backups, migrations — the
+//! half of packwright that runs on the target machine. It depends on nothing
+//! of the builder; the builder uses it for version order, config syntax
+//! checks at build time and the paths both sides agree on.
+//!
+//! Nothing here prints: every command returns a report and the binary decides
+//! how to show it (plain lines or `--json`).
+
+pub mod account;
+pub mod args;
+pub mod cli;
+pub mod command;
+pub mod desc;
+pub mod error;
+pub mod fsio;
+pub mod man;
+pub mod merge;
+pub mod migrate;
+pub mod package;
+pub mod restore;
+pub mod site;
+pub mod snapshot;
+pub mod template;
+pub mod upgrade;
+pub mod vars;
+pub mod version;
+
+pub use error::{HookError, Result};

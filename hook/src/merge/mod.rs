@@ -1,0 +1,254 @@
+//! Merge engines behind one trait, chosen by `format` or file extension.
+//!
+//! Structural engines (YAML, TOML, JSON, `.env`, INI) implement [`Doc`]; the
+//! three-way rules live once in [`three`]. Plain text uses a line diff3.
+
+pub mod env;
+pub mod ini;
+pub mod json;
+pub mod line;
+pub mod text;
+pub mod three;
+pub mod toml;
+pub mod yaml;
+
+use serde::Serialize;
+use std::path::Path;
+
+use crate::error::{HookError, Result};
+
+/// A key inside a config: `["server", "address"]` is `server.address`.
+pub type KeyPath = Vec<String>;
+
+pub fn dotted(p: &[String]) -> String {
+    match p.split_first() {
+        // INI keys before any section live in the section named "".
+        Some((first, rest)) if first.is_empty() && !rest.is_empty() => rest.join("."),
+        _ => p.join("."),
+    }
+}
+
+pub fn parse_key(s: &str) -> KeyPath {
+    s.split('.').map(str::to_string).collect()
+}
+
+/// Where a file failed to parse (1-based line and column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxErr {
+    pub line: usize,
+    pub col: usize,
+    pub msg: String,
+}
+
+#[derive(Debug)]
+pub enum ParseFail {
+    Syntax(SyntaxErr),
+    /// Valid, but beyond what the structural engine edits losslessly
+    /// (e.g. several YAML documents in one file): the text engine takes over.
+    Unsupported(String),
+}
+
+impl From<SyntaxErr> for ParseFail {
+    fn from(e: SyntaxErr) -> Self {
+        ParseFail::Syntax(e)
+    }
+}
+
+/// One change the three-way rules ask of the result document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// Set (or insert) the key with the value and inline comment it has in ours.
+    Take(KeyPath),
+    /// Drop the key (and its comment block).
+    Remove(KeyPath),
+    /// Replace the comment lines directly above the key.
+    Comment(KeyPath, Vec<String>),
+}
+
+/// A parsed config file that can be edited in place without losing layout.
+pub trait Doc: Sized {
+    fn parse(text: &str) -> std::result::Result<Self, ParseFail>;
+    /// Every leaf (scalar, sequence, empty section) with a comparable value.
+    /// Sequences are values: a changed list is one change.
+    fn leaves(&self) -> Vec<(KeyPath, String)>;
+    /// Comment lines directly above the key, trimmed ("# text").
+    fn comment(&self, key: &[String]) -> Vec<String>;
+    /// The key's own text (value, quoting, inline comment) without
+    /// indentation, to notice an edit that keeps the value (e.g. an inline
+    /// comment added); `None` where the format keeps no such text.
+    fn raw(&self, _key: &[String]) -> Option<String> {
+        None
+    }
+    /// Apply edits (all positions refer to the document as parsed), taking
+    /// values from `ours`; returns the keys it could not place. Afterwards only
+    /// `render` is meaningful: parse the rendered text to read it again.
+    fn apply(&mut self, edits: &[Edit], ours: &Self) -> Vec<KeyPath>;
+    fn render(&self) -> String;
+    /// The path a dotted key names (INI puts keys before any section in "").
+    fn key_path(key: &str) -> KeyPath {
+        parse_key(key)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Yaml,
+    Toml,
+    Json,
+    Env,
+    Ini,
+    Text,
+}
+
+impl Format {
+    pub fn parse(name: &str) -> Option<Format> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "yaml" | "yml" => Format::Yaml,
+            "toml" => Format::Toml,
+            "json" => Format::Json,
+            "env" | "dotenv" => Format::Env,
+            "ini" | "cfg" | "conf" | "cnf" => Format::Ini,
+            "text" | "txt" | "plain" => Format::Text,
+            _ => return None,
+        })
+    }
+
+    /// From the file name: `config.yaml`, `.env`, `app.env`, `my.cnf`; else text.
+    pub fn from_path(path: &Path) -> Format {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name == ".env" || name.starts_with(".env.") {
+            return Format::Env;
+        }
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        Format::parse(ext).unwrap_or(Format::Text)
+    }
+
+    pub fn engine(self) -> &'static dyn Engine {
+        match self {
+            Format::Yaml => &Structural::<yaml::YamlDoc>::NEW,
+            Format::Toml => &Structural::<toml::TomlDoc>::NEW,
+            Format::Json => &Structural::<json::JsonDoc>::NEW,
+            Format::Env => &Structural::<env::EnvDoc>::NEW,
+            Format::Ini => &Structural::<ini::IniDoc>::NEW,
+            Format::Text => &text::TextEngine,
+        }
+    }
+}
+
+/// A file's text and the path to name in errors.
+#[derive(Clone, Copy)]
+pub struct Src<'a> {
+    pub path: &'a Path,
+    pub text: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Conflict {
+    pub key: String,
+    pub base: Option<String>,
+    pub yours: Option<String>,
+    pub new_default: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Removed {
+    pub key: String,
+    pub your_value: String,
+}
+
+/// What a merge did, for the report and `--json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Merged {
+    pub text: String,
+    /// Keys where your value was kept over a different new default.
+    pub conflicts: Vec<Conflict>,
+    /// Keys you had set that the new release no longer has.
+    pub removed: Vec<Removed>,
+    /// Your changes carried into the new layout.
+    pub kept: Vec<String>,
+    /// Keys your edits could not be placed at (kept in the backup).
+    pub unplaced: Vec<String>,
+    /// Set when the structural engine handed the file to the line merge.
+    pub note: Option<String>,
+    /// The version key's value in the live file and in the new default.
+    pub live_version: Option<String>,
+    pub new_version: Option<String>,
+}
+
+/// The one trait all formats share.
+pub trait Engine: Sync {
+    /// Three-way merge: base = previous pristine default, ours = live, theirs = new default.
+    fn merge(&self, base: Src, ours: Src, theirs: Src, version_key: Option<&str>)
+        -> Result<Merged>;
+    /// Fails with file, line and column when the text does not parse.
+    fn validate(&self, src: Src) -> Result<()>;
+    /// The scalar at `key`, if the file has one.
+    fn value(&self, src: Src, key: &str) -> Result<Option<String>>;
+}
+
+pub struct Structural<D>(std::marker::PhantomData<D>);
+
+impl<D> Structural<D> {
+    const NEW: Self = Structural(std::marker::PhantomData);
+}
+
+pub(crate) fn syntax(path: &Path, e: SyntaxErr) -> HookError {
+    HookError::Syntax {
+        path: path.to_path_buf(),
+        line: e.line,
+        col: e.col,
+        msg: e.msg,
+    }
+}
+
+/// Parse, mapping "unsupported" to `None` so the caller can fall back.
+fn load<D: Doc>(src: Src) -> Result<Option<D>> {
+    match D::parse(src.text) {
+        Ok(d) => Ok(Some(d)),
+        Err(ParseFail::Syntax(e)) => Err(syntax(src.path, e)),
+        Err(ParseFail::Unsupported(_)) => Ok(None),
+    }
+}
+
+impl<D: Doc + Sync + Send> Engine for Structural<D> {
+    fn merge(
+        &self,
+        base: Src,
+        ours: Src,
+        theirs: Src,
+        version_key: Option<&str>,
+    ) -> Result<Merged> {
+        // The live file is checked first: it is the one the admin must fix.
+        let o = load::<D>(ours)?;
+        let t = load::<D>(theirs)?;
+        let b = load::<D>(base)?;
+        let (Some(b), Some(o), Some(t)) = (b, o, t) else {
+            let mut m = text::TextEngine.merge(base, ours, theirs, None)?;
+            m.note = Some("layout beyond the structural engine: merged line by line".into());
+            return Ok(m);
+        };
+        let vk = version_key.map(D::key_path);
+        three::merge(&b, &o, t, vk.as_deref()).map_err(|msg| {
+            HookError::invalid(
+                ours.path,
+                format!("merge produced an unreadable file ({msg}); nothing written"),
+            )
+        })
+    }
+
+    fn validate(&self, src: Src) -> Result<()> {
+        load::<D>(src).map(|_| ())
+    }
+
+    fn value(&self, src: Src, key: &str) -> Result<Option<String>> {
+        let Some(d) = load::<D>(src)? else {
+            return Ok(None);
+        };
+        let k = D::key_path(key);
+        Ok(d.leaves()
+            .into_iter()
+            .find(|(p, _)| *p == k)
+            .map(|(_, v)| v))
+    }
+}

@@ -1,0 +1,45 @@
+//! Plain text: line-based three-way merge (diffy). A conflicting hunk keeps
+//! the whole live file as it is; the new default goes beside it.
+
+use super::{Conflict, Engine, Merged, Src};
+use crate::error::Result;
+
+pub struct TextEngine;
+
+impl Engine for TextEngine {
+    fn merge(
+        &self,
+        base: Src,
+        ours: Src,
+        theirs: Src,
+        _version_key: Option<&str>,
+    ) -> Result<Merged> {
+        match diffy::merge(base.text, ours.text, theirs.text) {
+            Ok(text) => Ok(Merged {
+                text,
+                ..Merged::default()
+            }),
+            Err(marked) => {
+                let hunks = marked.lines().filter(|l| l.starts_with("<<<<<<<")).count();
+                Ok(Merged {
+                    text: ours.text.to_string(),
+                    conflicts: vec![Conflict {
+                        key: format!("{hunks} conflicting line block(s)"),
+                        base: None,
+                        yours: None,
+                        new_default: None,
+                    }],
+                    ..Merged::default()
+                })
+            }
+        }
+    }
+
+    fn validate(&self, _src: Src) -> Result<()> {
+        Ok(())
+    }
+
+    fn value(&self, _src: Src, _key: &str) -> Result<Option<String>> {
+        Ok(None)
+    }
+}

@@ -1,0 +1,100 @@
+//! Helpers for the hook engine tests: run `update` on real files in a temp dir.
+#![allow(dead_code)]
+
+use packwright_hook::command::{self, Ctx, UpdateArgs, UpdateReport};
+use packwright_hook::error::HookError;
+use packwright_hook::merge::Format;
+use std::path::PathBuf;
+
+pub struct Outcome {
+    pub live: String,
+    pub report: UpdateReport,
+    pub new_file: Option<String>,
+    pub dir: tempfile::TempDir,
+}
+
+/// base/ours/theirs as files named like `config.<ext>`; `ours = None` means
+/// the admin deleted the live file.
+pub fn update(
+    ext: &str,
+    base: &str,
+    ours: Option<&str>,
+    theirs: &str,
+) -> Result<Outcome, HookError> {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| -> PathBuf { dir.path().join(n) };
+    let live = p(&format!("config.{ext}"));
+    std::fs::write(p("base"), base).unwrap();
+    std::fs::write(p("default"), theirs).unwrap();
+    if let Some(o) = ours {
+        std::fs::write(&live, o).unwrap();
+    }
+    let args = UpdateArgs {
+        base: Some(p("base")),
+        default: p("default"),
+        live: live.clone(),
+        format: Format::from_path(&live),
+        version_key: Some("version".into()),
+        dry_run: false,
+        meta: None,
+    };
+    let report = command::update(
+        &args,
+        &Ctx {
+            env: &|_| None,
+            confirm: None,
+        },
+    )?;
+    let new_file = std::fs::read_to_string(format!("{}.packwright-new", live.display())).ok();
+    Ok(Outcome {
+        live: std::fs::read_to_string(&live).unwrap(),
+        report,
+        new_file,
+        dir,
+    })
+}
+
+pub fn keys<T>(v: &[T], f: impl Fn(&T) -> &str) -> Vec<String> {
+    v.iter().map(|x| f(x).to_string()).collect()
+}
+
+/// One table row: what the admin and the release did, and what must result.
+pub struct Case {
+    pub name: &'static str,
+    pub base: &'static str,
+    pub ours: Option<&'static str>,
+    pub theirs: &'static str,
+    pub expect: &'static str,
+    pub conflicts: &'static [&'static str],
+    pub removed: &'static [&'static str],
+}
+
+pub fn run_table(ext: &str, cases: &[Case]) {
+    for c in cases {
+        let out = update(ext, c.base, c.ours, c.theirs)
+            .unwrap_or_else(|e| panic!("{ext} {}: {e}", c.name));
+        assert_eq!(
+            out.live, c.expect,
+            "{ext} case {:?}: resulting text",
+            c.name
+        );
+        assert_eq!(
+            keys(&out.report.conflicts, |x| &x.key),
+            c.conflicts,
+            "{ext} case {:?}: conflicts",
+            c.name
+        );
+        assert_eq!(
+            keys(&out.report.removed, |x| &x.key),
+            c.removed,
+            "{ext} case {:?}: removed",
+            c.name
+        );
+        assert_eq!(
+            out.new_file.is_some(),
+            !c.conflicts.is_empty(),
+            "{ext} case {:?}: .packwright-new only on conflict",
+            c.name
+        );
+    }
+}

@@ -1,0 +1,76 @@
+//! Table-driven `.env` merges; expected texts written by hand.
+use crate::engine::{run_table, Case};
+
+const BASE: &str = "# imsrv environment\nversion=1\nADDRESS=0.0.0.0:80\nTIMEOUT=30\nLOG=info\n";
+
+#[test]
+fn env_table() {
+    run_table(
+        "env",
+        &[
+            Case {
+                name: "comments, export and quotes of the admin's lines are kept",
+                base: BASE,
+                ours: Some("# imsrv environment\nversion=1\n# moved to rack 4\nexport ADDRESS=\"10.0.0.5:80\"  # ops\nTIMEOUT=30\nLOG=info\nSECRET='a b#c'\n"),
+                theirs: "# imsrv environment (3.5)\nversion=1\n\n# Listen address\nADDRESS=0.0.0.0:80\nTIMEOUT=30\nLOG=info\nTLS=false\n",
+                expect: "# imsrv environment (3.5)\nversion=1\n\n# Listen address\n# moved to rack 4\nexport ADDRESS=\"10.0.0.5:80\"  # ops\nTIMEOUT=30\nLOG=info\nTLS=false\nSECRET='a b#c'\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
+                name: "removed upstream and conflicts; version bumped",
+                base: BASE,
+                ours: Some("# imsrv environment\nversion=1\nADDRESS=0.0.0.0:80\nTIMEOUT=45\nLOG=debug\n"),
+                theirs: "# imsrv environment\nversion=2\nADDRESS=0.0.0.0:80\nTIMEOUT=60\n",
+                expect: "# imsrv environment\nversion=2\nADDRESS=0.0.0.0:80\nTIMEOUT=45\n",
+                conflicts: &["TIMEOUT"],
+                removed: &["LOG"],
+            },
+            Case {
+                name: "a value over several lines in double quotes is one value",
+                base: "version=1\nMOTD=\"hello\"\n",
+                ours: Some("version=1\nMOTD=\"hello\nworld\"\n"),
+                theirs: "version=1\nMOTD=\"hello\"\nNEW=1\n",
+                expect: "version=1\nMOTD=\"hello\nworld\"\nNEW=1\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
+                name: "CRLF files stay CRLF",
+                base: "version=1\r\nA=1\r\n",
+                ours: Some("version=1\r\nA=2\r\nB=3\r\n"),
+                theirs: "version=2\r\nA=1\r\nC=4\r\n",
+                expect: "version=2\r\nA=2\r\nC=4\r\nB=3\r\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
+                name: "quoting or an inline comment on a value the admin kept is kept",
+                base: BASE,
+                ours: Some("# imsrv environment\nversion=1\nADDRESS=\"0.0.0.0:80\" # checked\nTIMEOUT=30\nLOG=info\n"),
+                theirs: "# imsrv environment\nversion=2\nADDRESS=0.0.0.0:80\nTIMEOUT=60\nLOG=info\n",
+                expect: "# imsrv environment\nversion=2\nADDRESS=\"0.0.0.0:80\" # checked\nTIMEOUT=60\nLOG=info\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
+                name: "empty base and live take the new default",
+                base: "",
+                ours: Some(""),
+                theirs: "version=2\nA=1\n",
+                expect: "version=2\nA=1\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
+                name: "a deleted live file is written from the new default",
+                base: BASE,
+                ours: None,
+                theirs: "version=2\n",
+                expect: "version=2\n",
+                conflicts: &[],
+                removed: &[],
+            },
+        ],
+    );
+}

@@ -1,0 +1,142 @@
+//! Table-driven YAML merges; expected texts written by hand.
+use crate::engine::{run_table, update, Case};
+
+const BASE: &str =
+    "version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n  timeout: 30\nlog: info\n";
+
+#[test]
+fn yaml_table() {
+    run_table(
+        "yaml",
+        &[
+            Case {
+                name: "comments of the new default and of the admin are kept",
+                base: BASE,
+                ours: Some("version: 1\n# Server\nserver:\n  # moved to rack 4\n  address: 10.0.0.5:80  # ops\n  timeout: 30\nlog: info\n"),
+                theirs: "# imsrv configuration\nversion: 1\n# Server settings\nserver:\n  address: 0.0.0.0:80\n  timeout: 30\nlog: info\n",
+                expect: "# imsrv configuration\nversion: 1\n# Server settings\nserver:\n  # moved to rack 4\n  address: 10.0.0.5:80  # ops\n  timeout: 30\nlog: info\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
+                name: "keys the admin added stay in their section",
+                base: BASE,
+                ours: Some("version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n  # needed by the proxy\n  extra: yes\n  timeout: 30\nlog: info\nmine:\n  a: 1\n"),
+                theirs: "version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n  timeout: 30\n  tls: false\nlog: info\n",
+                expect: "version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n  timeout: 30\n  tls: false\n  # needed by the proxy\n  extra: yes\nlog: info\nmine:\n  a: 1\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
+                name: "new keys and sections arrive, the admin's value stays",
+                base: BASE,
+                ours: Some("version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n  timeout: 30\nlog: debug\n"),
+                theirs: "version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n  timeout: 30\nlog: info\nmetrics:\n  port: 9100\n",
+                expect: "version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n  timeout: 30\nlog: debug\nmetrics:\n  port: 9100\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
+                name: "a key removed upstream is dropped and reported when the admin had set it",
+                base: BASE,
+                ours: Some("version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n  timeout: 45\nlog: debug\n"),
+                theirs: "version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n",
+                expect: "version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n",
+                conflicts: &[],
+                removed: &["server.timeout", "log"],
+            },
+            Case {
+                name: "both changed a key: the admin's value wins, conflict reported",
+                base: BASE,
+                ours: Some("version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n  timeout: 45\nlog: info\n"),
+                theirs: "version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n  timeout: 60\nlog: info\n",
+                expect: "version: 1\n# Server\nserver:\n  address: 0.0.0.0:80\n  timeout: 45\nlog: info\n",
+                conflicts: &["server.timeout"],
+                removed: &[],
+            },
+            Case {
+                name: "the version key takes the new schema version",
+                base: BASE,
+                ours: Some("version: 1\n# Server\nserver:\n  address: 0.0.0.0:81\n  timeout: 30\nlog: info\n"),
+                theirs: "version: 2\n# Server\nserver:\n  address: 0.0.0.0:80\n  timeout: 30\nlog: info\n",
+                expect: "version: 2\n# Server\nserver:\n  address: 0.0.0.0:81\n  timeout: 30\nlog: info\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
+                name: "CRLF files stay CRLF, added keys too",
+                base: "version: 1\r\nserver:\r\n  port: 80\r\n",
+                ours: Some("version: 1\r\nserver:\r\n  port: 8080\r\n  extra: 1\r\n"),
+                theirs: "version: 2\r\nserver:\r\n  port: 80\r\n  tls: no\r\n",
+                expect: "version: 2\r\nserver:\r\n  port: 8080\r\n  tls: no\r\n  extra: 1\r\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
+                name: "an inline comment on a value the admin kept is kept",
+                base: BASE,
+                ours: Some("version: 1\n# Server\nserver:\n  address: 0.0.0.0:80  # checked 2026-11\n  timeout: 30\nlog: info\n"),
+                theirs: "version: 2\n# Server\nserver:\n  address: 0.0.0.0:80\n  timeout: 60\nlog: info\n",
+                expect: "version: 2\n# Server\nserver:\n  address: 0.0.0.0:80  # checked 2026-11\n  timeout: 60\nlog: info\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
+                name: "empty base and live take the new default",
+                base: "",
+                ours: Some(""),
+                theirs: "version: 2\nport: 80\n",
+                expect: "version: 2\nport: 80\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
+                name: "a deleted live file is written from the new default",
+                base: BASE,
+                ours: None,
+                theirs: "version: 2\nport: 80\n",
+                expect: "version: 2\nport: 80\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
+                name: "sequences are values; a nested section the admin added is rebuilt at the new indent",
+                base: "version: 1\nlisten:\n  - a\n  - b\nserver:\n  port: 80\n",
+                ours: Some("version: 1\nlisten:\n  - a\n  - c\nserver:\n  port: 80\n  tls:\n    cert: /x.pem\n"),
+                theirs: "version: 1\nlisten:\n    - a\n    - b\nserver:\n    port: 80\n",
+                // The admin's list is taken as written (its own item indent).
+                expect: "version: 1\nlisten:\n  - a\n  - c\nserver:\n    port: 80\n    tls:\n        cert: /x.pem\n",
+                conflicts: &[],
+                removed: &[],
+            },
+        ],
+    );
+}
+
+#[test]
+fn yaml_downgrade_is_refused_and_nothing_written() {
+    let ours = "version: 3\nport: 1\n";
+    let e = update(
+        "yaml",
+        "version: 1\nport: 80\n",
+        Some(ours),
+        "version: 2\nport: 80\n",
+    )
+    .err()
+    .unwrap();
+    assert!(
+        e.to_string()
+            .contains("version is 3 but this package provides 2"),
+        "{e}"
+    );
+    assert_eq!(e.exit_code(), 6);
+}
+
+#[test]
+fn yaml_exotic_layout_falls_back_to_line_merge() {
+    // Two documents: not a block mapping the structural engine edits.
+    let base = "a: 1\n---\nb: 2\n";
+    let out = update("yaml", base, Some("a: 5\n---\nb: 2\n"), "a: 1\n---\nb: 3\n").unwrap();
+    assert_eq!(out.live, "a: 5\n---\nb: 3\n");
+    assert!(out.report.note.as_deref().unwrap().contains("line by line"));
+}
