@@ -13,14 +13,16 @@
 #   dfast block compressors (snapshots use level 3, which is dfast; higher
 #   levels would fall back to it). The packwright binary's zstd is untouched.
 set -eu
-target=x86_64-unknown-linux-gnu
+target=$(rustc -vV | sed -n "s/^host: //p")
 cflags="-DZSTD_NO_INLINE -DHUF_FORCE_DECOMPRESS_X1 -DZSTD_STRIP_ERROR_STRINGS"
 for s in GREEDY LAZY LAZY2 BTLAZY2 BTOPT BTULTRA; do
     cflags="$cflags -DZSTD_EXCLUDE_${s}_BLOCK_COMPRESSOR"
 done
 here=$(cd "$(dirname "$0")" && pwd)
-RUSTFLAGS="-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs -C link-arg=-Wl,--icf=all -C link-arg=-Wl,--no-eh-frame-hdr -C link-arg=-Wl,-T,$here/hook-no-unwind.ld" \
-CFLAGS_x86_64_unknown_linux_gnu="$cflags" \
+# The host's target (x86_64-unknown-linux-gnu here); its C flags variable.
+cvar="CFLAGS_$(printf '%s' "$target" | tr -- '-.' '__')"
+env RUSTFLAGS="-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs -C link-arg=-Wl,--icf=all -C link-arg=-Wl,--no-eh-frame-hdr -C link-arg=-Wl,-T,$here/hook-no-unwind.ld" \
+"$cvar=$cflags" \
     cargo build --profile hook -p packwright-hook --bin packwright-hook --target "$target" >&2
 bin="${CARGO_TARGET_DIR:-target}/$target/hook/packwright-hook"
 strip "$bin"

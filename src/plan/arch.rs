@@ -97,6 +97,11 @@ impl Arch {
         TABLE.iter().find(|r| r.names.contains(&s)).map(|r| r.arch)
     }
 
+    /// The architecture this packwright runs on.
+    pub fn host() -> Option<Arch> {
+        Arch::parse(std::env::consts::ARCH)
+    }
+
     pub fn known() -> String {
         TABLE
             .iter()

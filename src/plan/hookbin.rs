@@ -19,10 +19,103 @@ pub enum Kind {
     Other,
 }
 
-/// The default hook: `packwright-hook` beside the running `packwright`.
-pub fn default_path() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    Some(exe.parent()?.join("packwright-hook"))
+/// The variable that names the hook to use, ahead of every other place.
+pub const HOOK_VAR: &str = "PACKWRIGHT_HOOK";
+
+/// The Rust target the static hook of `arch` is built for.
+fn triple(arch: Arch) -> Option<&'static str> {
+    match arch.name() {
+        "x86_64" => Some("x86_64-unknown-linux-gnu"),
+        "aarch64" => Some("aarch64-unknown-linux-gnu"),
+        _ => None,
+    }
+}
+
+/// The hook a Linux package for `arch` carries when the manifest names none,
+/// the first fit one of: `$PACKWRIGHT_HOOK`; `packwright-hook` beside the
+/// running packwright (packages and archives of packwright install it
+/// there); the static build in packwright's source tree (a checkout after
+/// `sh packaging/build.sh`, or `cargo install --path .`, which builds in the
+/// checkout's target/); else, when that source tree is still there and
+/// `arch` is the host's, it is built once with packaging/build-hook.sh.
+/// Err says every place tried and why each did not fit.
+pub fn find(arch: Arch) -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os(HOOK_VAR) {
+        let p = PathBuf::from(p);
+        return match unfit(&p, "linux", arch) {
+            None => Ok(p),
+            Some(why) => Err(format!("{HOOK_VAR}: {why}")),
+        };
+    }
+    let mut tried = Vec::new();
+    let mut consider = |p: PathBuf, tried: &mut Vec<String>| {
+        if !p.is_file() {
+            tried.push(format!("{} (missing)", p.display()));
+            return None;
+        }
+        match unfit(&p, "linux", arch) {
+            None => Some(p),
+            Some(why) => {
+                tried.push(why);
+                None
+            }
+        }
+    };
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        if let Some(p) = consider(dir.join("packwright-hook"), &mut tried) {
+            return Ok(p);
+        }
+    }
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let built = triple(arch).map(|t| {
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .map(|d| if d.is_absolute() { d } else { source.join(d) })
+            .unwrap_or_else(|| source.join("target"));
+        target.join(t).join("hook/packwright-hook")
+    });
+    if let Some(p) = built.clone().and_then(|p| consider(p, &mut tried)) {
+        return Ok(p);
+    }
+    let script = source.join("packaging/build-hook.sh");
+    let host = Arch::host();
+    if script.is_file() && host == Some(arch) && built.is_some() {
+        return build_in_source(source).map_err(|e| format!("{}; tried {}", e, tried.join("; ")));
+    }
+    Err(format!(
+        "no static packwright-hook for {} was found; tried {}; set `[hook] binary` or {HOOK_VAR} to one built with `{BUILD_STATIC}` in packwright's source tree",
+        arch.name(),
+        tried.join("; ")
+    ))
+}
+
+/// Builds the static hook in packwright's own source tree (once: later runs
+/// find it there); cargo's progress goes to stderr.
+fn build_in_source(source: &Path) -> Result<PathBuf, String> {
+    let out = std::process::Command::new("sh")
+        .arg("packaging/build-hook.sh")
+        .current_dir(source)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run {BUILD_STATIC} in {}: {e}", source.display()))?;
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let path = printed.lines().last().unwrap_or("").trim();
+    if !out.status.success() || path.is_empty() {
+        return Err(format!(
+            "building the static hook with {BUILD_STATIC} in {} failed ({})",
+            source.display(),
+            out.status
+        ));
+    }
+    let p = Path::new(path);
+    Ok(if p.is_absolute() {
+        p.into()
+    } else {
+        source.join(p)
+    })
 }
 
 pub fn kind(path: &Path) -> std::io::Result<Kind> {
@@ -133,7 +226,7 @@ pub fn unfit(path: &Path, os: &str, arch: Arch) -> Option<String> {
             }
             interp.then(|| {
                 format!(
-                    "`{shown}` is dynamically linked; packages need a static hook (it runs in minimal roots and on musl): build it in packwright's source tree with `{BUILD_STATIC}` and set `[hook] binary = \"target/x86_64-unknown-linux-gnu/hook/packwright-hook\"`"
+                    "`{shown}` is dynamically linked; packages need a static hook (it runs in minimal roots and on musl): build one in packwright's source tree with `{BUILD_STATIC}` and name it in `[hook] binary` or {HOOK_VAR}"
                 )
             })
         }

@@ -376,10 +376,9 @@ pub(super) fn collect(
                     .into_iter()
                     .find(|k| loc.has(k))
                     .unwrap_or("hook");
-                let p = hookbin::default_path().ok_or_else(|| loc.error(why, "cannot find the running packwright to look for packwright-hook beside it; set `[hook] binary`"))?;
-                if !p.is_file() {
-                    return Err(loc.error(why, format!("this package carries packwright-hook, and none was found beside packwright ({}): build it in packwright's source tree with `{}` and set `[hook] binary = \"target/x86_64-unknown-linux-gnu/hook/packwright-hook\"`", p.display(), hookbin::BUILD_STATIC)));
-                }
+                let p = hookbin::find(meta.arch).map_err(|e| {
+                    loc.error(why, format!("this package carries packwright-hook: {e}"))
+                })?;
                 (why.to_string(), p)
             }
         };

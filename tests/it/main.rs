@@ -8,6 +8,7 @@ mod apk;
 mod bad_input;
 mod cli;
 mod deb;
+mod hook_discovery;
 mod lifecycle_apk;
 mod lifecycle_deb;
 mod lifecycle_infra;
