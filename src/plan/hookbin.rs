@@ -48,7 +48,7 @@ pub fn find(arch: Arch) -> Result<PathBuf, String> {
         };
     }
     let mut tried = Vec::new();
-    let mut consider = |p: PathBuf, tried: &mut Vec<String>| {
+    let consider = |p: PathBuf, tried: &mut Vec<String>| {
         if !p.is_file() {
             tried.push(format!("{} (missing)", p.display()));
             return None;
