@@ -109,11 +109,11 @@ impl Format {
 
     /// The compressions this format's writer produces (first: the default).
     pub fn compressions(self) -> &'static [Compression] {
-        use Compression::*;
+        use Compression as C;
         match self {
-            Format::Deb => &[Xz, Zstd, Gzip, None],
-            Format::Rpm | Format::Pacman => &[Zstd, Xz, Gzip, None],
-            Format::Apk | Format::Targz => &[Gzip],
+            Format::Deb => &[C::Xz, C::Zstd, C::Gzip, C::None],
+            Format::Rpm | Format::Pacman => &[C::Zstd, C::Xz, C::Gzip, C::None],
+            Format::Apk | Format::Targz => &[C::Gzip],
             // Deflate, which is not one of the plan's stream compressions.
             Format::Zip => &[],
         }
