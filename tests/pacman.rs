@@ -420,7 +420,6 @@ fn values_pacman_cannot_express_are_refused_before_writing() {
             v("1:0"),
             "package.version: pacman: `1:0` is not a pacman pkgver",
         ),
-
         (
             v("1.0-rc1"),
             "package.version: pacman: `1.0-rc1` is not a pacman pkgver",

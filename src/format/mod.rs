@@ -255,3 +255,31 @@ impl Format {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The last guard before a file is created under `--out`: the plan's
+    /// rules already refuse these, so only a writer's own bug reaches it.
+    #[test]
+    fn artifact_names_are_one_file_inside_the_output_dir() {
+        assert!(check_file_name(Format::Zip, "demo-1.0-windows-x86_64.zip").is_ok());
+        assert!(check_file_name(Format::Pacman, "demo-1:1.0-1-x86_64.pkg.tar.zst").is_ok());
+        let long = format!("{}.zip", "a".repeat(252));
+        for bad in [
+            "../x.zip",
+            "a/b.zip",
+            ".hidden.zip",
+            "a\nb.zip",
+            "a\\b.zip",
+            &long,
+        ] {
+            let e = check_file_name(Format::Zip, bad).unwrap_err().to_string();
+            assert!(
+                e.starts_with("zip: package: the artifact name"),
+                "{bad}: {e}"
+            );
+        }
+    }
+}
