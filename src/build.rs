@@ -1,9 +1,9 @@
 //! The whole pipeline for the CLI: load the manifest, plan every requested
-//! format, preflight all of them, and only then write artifacts. Bad input
-//! therefore never leaves anything under dist/.
+//! format, prepare all of them (every check a writer makes), and only then
+//! write artifacts. Bad input therefore never leaves anything under dist/.
 
 use crate::error::{Error, Result};
-use crate::format::Format;
+use crate::format::{Format, Keys, Prepared};
 use crate::manifest::{self, Locator, Manifest};
 use crate::plan::{self, Package};
 use crate::report::Report;
@@ -68,11 +68,7 @@ pub fn load(req: &Request) -> Result<Loaded> {
                 Format::parse(n).ok_or_else(|| Error::Format {
                     format: "cli",
                     key: "--format".into(),
-                    msg: if crate::format::NAMES.contains(&n.as_str()) {
-                        format!("`{n}` is not built yet; available: {}", Format::keys())
-                    } else {
-                        format!("unknown format `{n}`; available: {}", Format::keys())
-                    },
+                    msg: format!("unknown format `{n}`; available: {}", Format::keys()),
                 })
             })
             .collect::<Result<_>>()?,
@@ -86,9 +82,7 @@ pub fn load(req: &Request) -> Result<Loaded> {
             format: f,
             source_date_epoch: sde,
         };
-        let pkg = plan::plan(&inputs)?;
-        f.preflight(&pkg, &req.keys).map_err(|e| locate(&loc, e))?;
-        plans.push((f, pkg));
+        plans.push((f, plan::plan(&inputs)?));
     }
     Ok(Loaded {
         manifest,
@@ -97,20 +91,38 @@ pub fn load(req: &Request) -> Result<Loaded> {
     })
 }
 
-pub fn build(req: &Request, out: &Path, report: &dyn Report) -> Result<Vec<Artifact>> {
+/// Prepare every planned format: after this only I/O can fail.
+pub fn prepare<'a>(loaded: &'a Loaded, keys: &Keys) -> Result<Vec<Prepared<'a>>> {
+    loaded
+        .plans
+        .iter()
+        .map(|(f, pkg)| f.prepare(pkg, keys).map_err(|e| locate(&loaded.loc, e)))
+        .collect()
+}
+
+/// What a build made, and what it could not do as asked.
+pub struct Built {
+    pub artifacts: Vec<Artifact>,
+    pub warnings: Vec<String>,
+}
+
+pub fn build(req: &Request, out: &Path, report: &dyn Report) -> Result<Built> {
     let loaded = load(req)?;
-    let mut done = Vec::new();
-    for (f, pkg) in &loaded.plans {
-        let path = f
-            .build(pkg, out, &req.keys, report)
-            .map_err(|e| locate(&loaded.loc, e))?;
+    let prepared = prepare(&loaded, &req.keys)?;
+    let warnings: Vec<String> = prepared.iter().flat_map(|p| p.warnings.clone()).collect();
+    for w in &warnings {
+        report.warn(w);
+    }
+    let mut artifacts = Vec::new();
+    for p in prepared {
+        let format = p.format;
+        let path = p.write(out, report)?;
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         report.note(&format!("wrote {}", path.display()));
-        done.push(Artifact {
-            format: *f,
-            path,
-            size,
-        });
+        artifacts.push(Artifact { format, path, size });
     }
-    Ok(done)
+    Ok(Built {
+        artifacts,
+        warnings,
+    })
 }

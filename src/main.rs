@@ -155,15 +155,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if cli.json {
                 let list: Vec<_> = built
+                    .artifacts
                     .iter()
                     .map(|a| serde_json::json!({"format": a.format.key(), "path": a.path, "size": a.size}))
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&list)?);
+                let out = serde_json::json!({"artifacts": list, "warnings": built.warnings});
+                println!("{}", serde_json::to_string_pretty(&out)?);
             }
         }
         Cmd::Check { format } => {
             let loaded = build::load(&request(&cli, format.clone()))?;
-            check(&loaded, cli.json)?;
+            let prepared = build::prepare(&loaded, &Default::default())?;
+            check(&loaded, &prepared, cli.json)?;
         }
         Cmd::Inspect { file } => {
             let i = inspect::inspect(file)?;
@@ -253,15 +256,20 @@ fn lifecycle_summary(pkg: &packwright::plan::Package) -> serde_json::Value {
     serde_json::Value::Object(m)
 }
 
-fn check(loaded: &build::Loaded, json: bool) -> anyhow::Result<()> {
+fn check(
+    loaded: &build::Loaded,
+    prepared: &[packwright::format::Prepared],
+    json: bool,
+) -> anyhow::Result<()> {
     let mut report = Vec::new();
-    for (f, pkg) in &loaded.plans {
+    let warnings: Vec<&String> = prepared.iter().flat_map(|p| &p.warnings).collect();
+    for ((f, pkg), prep) in loaded.plans.iter().zip(prepared) {
         let files: Vec<_> = pkg
             .tree
             .iter()
             .map(|e| serde_json::json!({"path": e.path, "mode": format!("{:04o}", e.mode), "owner": e.owner, "group": e.group, "size": e.size()}))
             .collect();
-        let file = f.file_name(pkg)?;
+        let file = &prep.file_name;
         let life = lifecycle_summary(pkg);
         report.push(serde_json::json!({"format": f.key(), "artifact": file, "entries": files, "payload": pkg.tree.iter().map(|e| e.size()).sum::<u64>(), "lifecycle": life}));
         if !json {
@@ -305,9 +313,14 @@ fn check(loaded: &build::Loaded, json: bool) -> anyhow::Result<()> {
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "plans": report }))?
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "plans": report, "warnings": warnings })
+            )?
         );
     } else {
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
         println!("manifest OK: {}", loaded.loc.file().display());
     }
     Ok(())
@@ -335,5 +348,8 @@ fn print_inspection(i: &inspect::Inspection) {
     }
     for s in &i.scripts {
         println!("script {}:\n{}", s.name, s.text);
+    }
+    for w in &i.warnings {
+        eprintln!("warning: {w}");
     }
 }

@@ -27,7 +27,7 @@
 use crate::archive::{self, compress::Encoder, tar::TarOut, Counter};
 use crate::error::{Error, IoContext, Result};
 use crate::format::{Format, Keys};
-use crate::plan::{Compression, Entry, Kind, Package, Relations};
+use crate::plan::{Entry, Kind, Package, Relations};
 use crate::report::Report;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -107,7 +107,7 @@ pub fn full_version(pkg: &Package) -> Result<String> {
     if m.release.is_empty() || !m.release.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::format(
             FMT,
-            "package.release",
+            &m.release_key,
             format!(
                 "`{}` is not an apk release: apk writes it as -r<number>, so it must be digits only (set [format.apk] release = \"1\")",
                 m.release
@@ -125,16 +125,16 @@ pub fn full_version(pkg: &Package) -> Result<String> {
 }
 
 pub fn arch(pkg: &Package) -> Result<&'static str> {
-    check_arch(pkg.meta.arch.name_for(Format::Apk))
+    check_arch(pkg.meta.arch.name_for(Format::Apk), &pkg.meta.arch_key)
 }
 
-fn check_arch(a: &'static str) -> Result<&'static str> {
+fn check_arch(a: &'static str, key: &str) -> Result<&'static str> {
     if APK_ARCHES.contains(&a) {
         Ok(a)
     } else {
         Err(Error::format(
             FMT,
-            "package.arch",
+            key,
             format!(
                 "apk has no architecture `{a}`; it knows {}",
                 APK_ARCHES.join(", ")
@@ -147,50 +147,42 @@ pub fn file_name(pkg: &Package) -> Result<String> {
     Ok(format!("{}-{}.apk", pkg.meta.name, full_version(pkg)?))
 }
 
-/// Every check made before the first byte (the key is loaded in `write`,
-/// still before anything is written).
-pub fn check(pkg: &Package) -> Result<()> {
-    full_version(pkg)?;
-    arch(pkg)?;
-    compression_level(pkg)?;
-    pkginfo(pkg, "", 0, "")?;
-    Ok(())
+/// What the apk writer needs, decided before its first byte: the key is
+/// loaded once, here.
+pub struct Job {
+    signer: Option<Signer>,
+    level: i32,
+    /// `.PKGINFO` without `datahash`, which only the written data gives.
+    pkginfo: String,
 }
 
-fn compression_level(pkg: &Package) -> Result<i32> {
-    match pkg.options.compression {
-        None | Some(Compression::Gzip) => Ok(pkg.options.level.unwrap_or(DEFAULT_LEVEL)),
-        Some(c) => Err(Error::format(
-            FMT,
-            "format.apk.compression",
-            format!("apk v2 packages are gzip only; `{c:?}` cannot be read by apk-tools 2 (remove the key or set \"gzip\")").to_lowercase(),
-        )),
-    }
-}
-
-/// A missing or unreadable key must stop the build before any format is
-/// written, not only this one.
-pub fn check_keys(keys: &Keys) -> Result<()> {
-    if let Some(path) = &keys.rsa {
-        Signer::load(path, keys.rsa_name.as_deref())?;
-    }
-    Ok(())
-}
-
-pub fn write(
-    pkg: &Package,
-    out: &mut File,
-    spool_dir: &Path,
-    keys: &Keys,
-    report: &dyn Report,
-) -> Result<()> {
-    // The key first: a missing or bad key must fail before any work.
+pub fn prepare(pkg: &Package, keys: &Keys) -> Result<Job> {
     let signer = match &keys.rsa {
         Some(path) => Some(Signer::load(path, keys.rsa_name.as_deref())?),
         None => None,
     };
     let version = full_version(pkg)?;
-    let level = compression_level(pkg)?;
+    let total: u64 = pkg.tree.iter().map(Entry::size).sum();
+    Ok(Job {
+        signer,
+        // The plan allows apk only gzip, its one stream compression.
+        level: pkg.options.level.unwrap_or(DEFAULT_LEVEL),
+        pkginfo: pkginfo(pkg, &version, total)?,
+    })
+}
+
+pub fn write(
+    pkg: &Package,
+    job: Job,
+    out: &mut File,
+    spool_dir: &Path,
+    report: &dyn Report,
+) -> Result<()> {
+    let Job {
+        signer,
+        level,
+        pkginfo,
+    } = job;
     let mtime = pkg.meta.mtime;
 
     // Data stream → spool file, hashing its gzip bytes as they are written.
@@ -220,7 +212,7 @@ pub fn write(
         .map_err(|e| Error::io(spool_dir, e.into_error()))?;
 
     // Control stream, in memory (small), without end-of-archive blocks.
-    let info = pkginfo(pkg, &version, total, &datahash)?;
+    let info = format!("{pkginfo}datahash = {datahash}\n");
     let mut members: Vec<(&str, Vec<u8>, u32)> = vec![(".PKGINFO", info.into_bytes(), 0o644)];
     for (name, text) in crate::lifecycle::apk::scripts(pkg) {
         members.push((name, text.into_bytes(), 0o755));
@@ -323,7 +315,7 @@ fn small_stream(members: &[(&str, Vec<u8>, u32)], mtime: u64, level: i32) -> io:
 
 /// `.PKGINFO`: `key = value` lines (apk-tools src/package.c `read_info_line`
 /// and extract_v2.c for `datahash`). Conflicts are `depend = !name`.
-fn pkginfo(pkg: &Package, version: &str, size: u64, datahash: &str) -> Result<String> {
+fn pkginfo(pkg: &Package, version: &str, size: u64) -> Result<String> {
     let m = &pkg.meta;
     let mut s = String::from("# Generated by packwright\n");
     let mut line = |k: &str, v: &str, key: &str| -> Result<()> {
@@ -350,7 +342,7 @@ fn pkginfo(pkg: &Package, version: &str, size: u64, datahash: &str) -> Result<St
     line("builddate", &m.mtime.to_string(), "SOURCE_DATE_EPOCH")?;
     line("packager", &m.maintainer, "package.maintainer")?;
     line("size", &size.to_string(), "package")?;
-    line("arch", arch(pkg)?, "package.arch")?;
+    line("arch", arch(pkg)?, &m.arch_key)?;
     line("origin", &m.name, "package.name")?;
     line("maintainer", &m.maintainer, "package.maintainer")?;
     line(
@@ -376,9 +368,6 @@ fn pkginfo(pkg: &Package, version: &str, size: u64, datahash: &str) -> Result<St
     }
     // Recommends and suggests have no apk equivalent; they are soft, so
     // leaving them out never makes an install fail.
-    if !datahash.is_empty() {
-        line("datahash", datahash, "package")?;
-    }
     Ok(s)
 }
 
@@ -572,8 +561,8 @@ mod tests {
 
     #[test]
     fn arches_outside_apk_tools_list_are_refused() {
-        assert!(check_arch("x86_64").is_ok());
-        let e = check_arch("amd64").unwrap_err().to_string();
+        assert!(check_arch("x86_64", "package.arch").is_ok());
+        let e = check_arch("amd64", "package.arch").unwrap_err().to_string();
         assert!(
             e.contains("apk") && e.contains("package.arch") && e.contains("amd64"),
             "{e}"

@@ -45,14 +45,15 @@ fn check_version(v: &str, key: &str, allow_dash: bool) -> Result<()> {
 pub fn full_version(pkg: &Package) -> Result<String> {
     let m = &pkg.meta;
     check_version(&m.version, "package.version", true)?;
-    if !m
-        .release
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || ".+~".contains(c))
+    if m.release.is_empty()
+        || !m
+            .release
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".+~".contains(c))
     {
         return Err(Error::format(
             "deb",
-            "package.release",
+            &m.release_key,
             format!(
                 "`{}` may hold only letters, digits, `.`, `+`, `~` in a Debian revision",
                 m.release
@@ -74,8 +75,32 @@ pub fn file_name(pkg: &Package) -> Result<String> {
     ))
 }
 
-pub fn write(pkg: &Package, out: &mut File, spool_dir: &Path, report: &dyn Report) -> Result<()> {
+/// What the deb writer needs, decided: the version and the control file
+/// around `Installed-Size` (known only once the payload is written).
+pub struct Job {
+    version: String,
+    control_head: String,
+    control_tail: String,
+}
+
+pub fn prepare(pkg: &Package) -> Result<Job> {
     let version = full_version(pkg)?;
+    let (control_head, control_tail) = control_file(pkg, &version)?;
+    Ok(Job {
+        version,
+        control_head,
+        control_tail,
+    })
+}
+
+pub fn write(
+    pkg: &Package,
+    job: Job,
+    out: &mut File,
+    spool_dir: &Path,
+    report: &dyn Report,
+) -> Result<()> {
+    let version = job.version;
     let comp = pkg.options.compression.unwrap_or(Compression::Xz);
     let tree = pkg.tree_with(docs(pkg, &version)?);
 
@@ -118,7 +143,10 @@ pub fn write(pkg: &Package, out: &mut File, spool_dir: &Path, report: &dyn Repor
         .map_err(|e| Error::io(spool_dir, e.into_error()))?;
 
     // Control archive: small, built in memory.
-    let control = control_file(pkg, &version, kib)?;
+    let control = format!(
+        "{}Installed-Size: {kib}\n{}",
+        job.control_head, job.control_tail
+    );
     let mut files: Vec<(&str, Vec<u8>, u32)> = vec![
         ("control", control.into_bytes(), 0o644),
         ("md5sums", sums.into_bytes(), 0o644),
@@ -160,55 +188,127 @@ pub fn write(pkg: &Package, out: &mut File, spool_dir: &Path, report: &dyn Repor
     Ok(())
 }
 
-fn control_file(pkg: &Package, version: &str, installed_kib: u64) -> Result<String> {
+/// Fields packwright writes itself; `[format.deb] fields` may not repeat them.
+const OWN_FIELDS: &[&str] = &[
+    "Package",
+    "Version",
+    "Architecture",
+    "Maintainer",
+    "Installed-Size",
+    "Depends",
+    "Pre-Depends",
+    "Recommends",
+    "Suggests",
+    "Conflicts",
+    "Breaks",
+    "Provides",
+    "Replaces",
+    "Section",
+    "Priority",
+    "Homepage",
+    "Description",
+    "Essential",
+    "Source",
+];
+
+/// deb-control(5): a field name is printable ASCII without space or `:`,
+/// and must not start with `#` or `-`.
+fn check_field_name(k: &str) -> Result<()> {
+    let ok = !k.is_empty()
+        && !k.starts_with(['#', '-'])
+        && k.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+    if !ok {
+        // The name itself is bad: point at the table, quote the name.
+        return Err(Error::format("deb", "format.deb.fields", format!("{k:?} is not a control field name: printable ASCII without spaces or `:`, not starting with `#` or `-`")));
+    }
+    if let Some(own) = OWN_FIELDS.iter().find(|f| f.eq_ignore_ascii_case(k)) {
+        return Err(Error::format(
+            "deb",
+            format!("format.deb.fields.{k}"),
+            format!(
+                "`{own}` is written by packwright from the manifest; set it there, not in fields"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A control value is one line: a newline would start another field.
+fn one_line(key: &str, v: &str) -> Result<()> {
+    if v.contains(['\n', '\r']) {
+        return Err(Error::format(
+            "deb",
+            key,
+            format!("{v:?} must be one line in a control file"),
+        ));
+    }
+    Ok(())
+}
+
+/// The control file before and after `Installed-Size`, every value checked.
+fn control_file(pkg: &Package, version: &str) -> Result<(String, String)> {
     let m = &pkg.meta;
     let r = &pkg.relations;
-    let mut c = String::new();
-    let mut field = |k: &str, v: &str| {
+    let mut head = String::new();
+    let field = |c: &mut String, key: &str, k: &str, v: &str| -> Result<()> {
+        one_line(key, v)?;
         if !v.is_empty() {
             c.push_str(&format!("{k}: {v}\n"));
         }
+        Ok(())
     };
-    field("Package", &m.name);
-    field("Version", version);
-    field("Architecture", m.arch.name_for(Format::Deb));
-    field("Maintainer", &m.maintainer);
-    field("Installed-Size", &installed_kib.to_string());
-    for (k, list) in [
-        ("Depends", &r.depends),
-        ("Recommends", &r.recommends),
-        ("Suggests", &r.suggests),
-        ("Conflicts", &r.conflicts),
-        ("Provides", &r.provides),
-        ("Replaces", &r.replaces),
-    ] {
-        field(k, &list.join(", "));
-    }
-    field("Section", pkg.options.section.as_deref().unwrap_or("misc"));
+    field(&mut head, "package.name", "Package", &m.name)?;
+    field(&mut head, "package.version", "Version", version)?;
     field(
-        "Priority",
-        pkg.options.priority.as_deref().unwrap_or("optional"),
-    );
-    field("Homepage", m.homepage.as_deref().unwrap_or(""));
-    for (k, v) in &pkg.options.fields {
-        if v.contains('\n') {
-            return Err(Error::format(
-                "deb",
-                format!("format.deb.fields.{k}"),
-                "a control field value must be one line",
-            ));
+        &mut head,
+        &m.arch_key,
+        "Architecture",
+        m.arch.name_for(Format::Deb),
+    )?;
+    field(&mut head, "package.maintainer", "Maintainer", &m.maintainer)?;
+    let mut tail = String::new();
+    for (k, name, list) in [
+        ("Depends", "depends", &r.depends),
+        ("Recommends", "recommends", &r.recommends),
+        ("Suggests", "suggests", &r.suggests),
+        ("Conflicts", "conflicts", &r.conflicts),
+        ("Provides", "provides", &r.provides),
+        ("Replaces", "replaces", &r.replaces),
+    ] {
+        for (i, d) in list.iter().enumerate() {
+            one_line(&format!("relations.{name}[{i}]"), d)?;
         }
-        field(k, v);
+        field(&mut tail, &format!("relations.{name}"), k, &list.join(", "))?;
     }
-    c.push_str(&format!("Description: {}\n", m.summary));
+    let o = &pkg.options;
+    field(
+        &mut tail,
+        "format.deb.section",
+        "Section",
+        o.section.as_deref().unwrap_or("misc"),
+    )?;
+    let priority = o.priority.as_deref().unwrap_or("optional");
+    field(&mut tail, "format.deb.priority", "Priority", priority)?;
+    field(
+        &mut tail,
+        "package.homepage",
+        "Homepage",
+        m.homepage.as_deref().unwrap_or(""),
+    )?;
+    for (k, v) in &o.fields {
+        check_field_name(k)?;
+        field(&mut tail, &format!("format.deb.fields.{k}"), k, v)?;
+    }
+    one_line("package.summary", &m.summary)?;
+    tail.push_str(&format!("Description: {}\n", m.summary));
     for line in m.description.lines() {
         if line.trim().is_empty() {
-            c.push_str(" .\n");
+            tail.push_str(" .\n");
         } else {
-            c.push_str(&format!(" {line}\n"));
+            tail.push_str(&format!(" {line}\n"));
         }
     }
-    Ok(c)
+    Ok((head, tail))
 }
 
 /// `/usr/share/doc/<pkg>/copyright` and the changelogs Debian policy asks for.

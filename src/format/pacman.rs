@@ -39,7 +39,7 @@ fn check_pkgver(v: &str) -> Result<()> {
 }
 
 /// makepkg's pkgrel rule: `integer[.integer]`.
-fn check_pkgrel(r: &str) -> Result<()> {
+fn check_pkgrel(r: &str, key: &str) -> Result<()> {
     let ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
     let valid = match r.split_once('.') {
         Some((a, b)) => ok(a) && ok(b),
@@ -48,7 +48,7 @@ fn check_pkgrel(r: &str) -> Result<()> {
     if !valid {
         return Err(Error::format(
             FORMAT,
-            "package.release",
+            key,
             format!("`{r}` is not a pacman pkgrel: use `integer[.integer]` such as `1` or `2.1` (set `[format.pacman] release` to give pacman its own)"),
         ));
     }
@@ -59,7 +59,7 @@ fn check_pkgrel(r: &str) -> Result<()> {
 pub fn full_version(pkg: &Package) -> Result<String> {
     let m = &pkg.meta;
     check_pkgver(&m.version)?;
-    check_pkgrel(&m.release)?;
+    check_pkgrel(&m.release, &m.release_key)?;
     let epoch = m.epoch.map(|e| format!("{e}:")).unwrap_or_default();
     Ok(format!("{epoch}{}-{}", m.version, m.release))
 }
@@ -67,15 +67,15 @@ pub fn full_version(pkg: &Package) -> Result<String> {
 /// pacman's name for the package's architecture: letters, digits and `_`.
 fn arch_name(pkg: &Package) -> Result<&'static str> {
     let a = pkg.meta.arch.name_for(Format::Pacman);
-    check_arch(a, pkg.meta.arch.name())?;
+    check_arch(a, pkg.meta.arch.name(), &pkg.meta.arch_key)?;
     Ok(a)
 }
 
-fn check_arch(name: &str, plan_name: &str) -> Result<()> {
+fn check_arch(name: &str, plan_name: &str, key: &str) -> Result<()> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(Error::format(
             FORMAT,
-            "package.arch",
+            key,
             format!("pacman has no name for architecture `{plan_name}`"),
         ));
     }
@@ -106,18 +106,33 @@ pub fn file_name(pkg: &Package) -> Result<String> {
     ))
 }
 
-/// Everything `write` would refuse, checked before any byte is written.
-pub fn check(pkg: &Package) -> Result<()> {
-    full_version(pkg)?;
-    arch_name(pkg)?;
-    pkginfo(pkg, "", 0).map(|_| ())
+/// What the pacman writer needs, decided before any byte is written.
+pub struct Job {
+    version: String,
+    /// The payload: the plan's tree and the license file Arch expects.
+    tree: Vec<Entry>,
+    pkginfo: String,
 }
 
-pub fn write(pkg: &Package, out: &mut File, report: &dyn Report) -> Result<()> {
+pub fn prepare(pkg: &Package) -> Result<Job> {
     let version = full_version(pkg)?;
-    let mtime = pkg.meta.mtime;
     let tree = pkg.tree_with(licenses(pkg));
+    let size: u64 = tree.iter().map(Entry::size).sum();
+    let pkginfo = pkginfo(pkg, &version, size)?;
+    Ok(Job {
+        version,
+        tree,
+        pkginfo,
+    })
+}
 
+pub fn write(pkg: &Package, job: Job, out: &mut File, report: &dyn Report) -> Result<()> {
+    let Job {
+        version,
+        tree,
+        pkginfo,
+    } = job;
+    let mtime = pkg.meta.mtime;
     let size: u64 = tree.iter().map(Entry::size).sum();
     // Progress counts both passes over the payload.
     let (mut done, total) = (0u64, 2 * size);
@@ -130,7 +145,7 @@ pub fn write(pkg: &Package, out: &mut File, report: &dyn Report) -> Result<()> {
 
     // The metadata members, in the order they go into the archive.
     let mut meta: Vec<(&str, Vec<u8>)> = vec![
-        (".PKGINFO", pkginfo(pkg, &version, size)?.into_bytes()),
+        (".PKGINFO", pkginfo.into_bytes()),
         (".BUILDINFO", buildinfo(pkg, &version).into_bytes()),
     ];
     if let Some(text) = crate::lifecycle::pacman::install(pkg) {
@@ -376,7 +391,41 @@ fn pkginfo(pkg: &Package, version: &str, size: u64) -> Result<String> {
     // pacman 6.0 skips keys it does not know.
     kv("xdata", "pkgtype=pkg");
     for (k, v) in &pkg.options.fields {
-        if v.contains('\n') || k.contains(|c: char| c.is_whitespace() || c == '=') {
+        const OWN: &[&str] = &[
+            "pkgname",
+            "pkgbase",
+            "pkgver",
+            "pkgdesc",
+            "url",
+            "builddate",
+            "packager",
+            "size",
+            "arch",
+            "license",
+            "group",
+            "replaces",
+            "conflict",
+            "provides",
+            "depend",
+            "optdepend",
+            "xdata",
+            "backup",
+            "makedepend",
+            "checkdepend",
+        ];
+        if OWN.contains(&k.as_str()) {
+            return Err(Error::format(
+                FORMAT,
+                format!("format.pacman.fields.{k}"),
+                format!(
+                    "`{k}` is written by packwright from the manifest; set it there, not in fields"
+                ),
+            ));
+        }
+        if v.contains(['\n', '\r'])
+            || k.is_empty()
+            || k.contains(|c: char| c.is_whitespace() || c.is_control() || c == '=' || c == '#')
+        {
             return Err(Error::format(
                 FORMAT,
                 format!("format.pacman.fields.{k}"),
@@ -497,20 +546,22 @@ mod tests {
             let e = check_pkgver(v).unwrap_err().to_string();
             assert!(e.starts_with("pacman: package.version: "), "{e}");
         }
-        assert!(check_pkgrel("1").is_ok());
-        assert!(check_pkgrel("2.1").is_ok());
+        assert!(check_pkgrel("1", "k").is_ok());
+        assert!(check_pkgrel("2.1", "k").is_ok());
         for r in ["1~bookworm", "1.", ".1", "1.2.3", "r1"] {
-            let e = check_pkgrel(r).unwrap_err().to_string();
+            let e = check_pkgrel(r, "package.release").unwrap_err().to_string();
             assert!(e.starts_with("pacman: package.release: "), "{e}");
         }
     }
 
     #[test]
     fn architectures_pacman_cannot_name_are_refused() {
-        assert!(check_arch("x86_64", "x86_64").is_ok());
-        assert!(check_arch("any", "all").is_ok());
+        assert!(check_arch("x86_64", "x86_64", "k").is_ok());
+        assert!(check_arch("any", "all", "k").is_ok());
         for bad in ["", "armv7-hf", "x86 64"] {
-            let e = check_arch(bad, "weird").unwrap_err().to_string();
+            let e = check_arch(bad, "weird", "package.arch")
+                .unwrap_err()
+                .to_string();
             assert_eq!(
                 e,
                 "pacman: package.arch: pacman has no name for architecture `weird`"

@@ -59,7 +59,7 @@ fn arch(pkg: &Package) -> Result<&'static str> {
     match pkg.meta.arch.name_for(Format::Rpm) {
         "" => Err(Error::format(
             "rpm",
-            "package.arch",
+            &pkg.meta.arch_key,
             format!(
                 "rpm has no name for architecture `{}`",
                 pkg.meta.arch.name()
@@ -73,7 +73,7 @@ fn arch(pkg: &Package) -> Result<&'static str> {
 pub fn evr(pkg: &Package) -> Result<String> {
     let m = &pkg.meta;
     check_version(&m.version, "package.version")?;
-    check_version(&m.release, "package.release")?;
+    check_version(&m.release, &m.release_key)?;
     let epoch = m.epoch.map(|e| format!("{e}:")).unwrap_or_default();
     Ok(format!("{epoch}{}-{}", m.version, m.release))
 }
@@ -90,12 +90,49 @@ pub fn file_name(pkg: &Package) -> Result<String> {
     ))
 }
 
-/// Every check `write` makes before its first byte.
-pub fn check(pkg: &Package) -> Result<()> {
-    file_name(pkg)?;
-    extra_fields(pkg)?;
-    relations(pkg)?;
-    Ok(())
+/// What the rpm writer needs, decided before its first byte.
+pub struct Job {
+    evr: String,
+    arch: &'static str,
+    relations: [(Sense, Vec<Dep>); 6],
+    fields: Vec<(IndexTag, String)>,
+    signer: Option<rpm::signature::pgp::Signer>,
+}
+
+pub fn prepare(pkg: &Package, keys: &Keys) -> Result<Job> {
+    for (key, v) in [
+        ("package.summary", Some(&pkg.meta.summary)),
+        ("package.maintainer", Some(&pkg.meta.maintainer)),
+        ("package.vendor", pkg.meta.vendor.as_ref()),
+        ("package.homepage", pkg.meta.homepage.as_ref()),
+        ("package.license", pkg.meta.license.as_ref()),
+        ("format.rpm.group", pkg.options.group.as_ref()),
+        ("format.rpm.distribution", pkg.options.distribution.as_ref()),
+    ] {
+        if v.is_some_and(|v| v.contains(['\n', '\r'])) {
+            return Err(Error::format(
+                "rpm",
+                key,
+                "must be one line in an rpm header",
+            ));
+        }
+    }
+    Ok(Job {
+        evr: evr(pkg)?,
+        arch: arch(pkg)?,
+        relations: relations(pkg)?,
+        fields: extra_fields(pkg)?,
+        signer: signer(keys)?,
+    })
+}
+
+/// What the manifest asks for that rpm cannot do.
+pub fn warnings(pkg: &Package) -> Vec<String> {
+    if pkg.scripts.contains_key(&Event::Purge) {
+        vec!["rpm: scripts.purge is not used: rpm has no purge step (`rpm -e` runs pre-remove and post-remove)".into()]
+    } else {
+        Vec::new()
+    }
 }
 
 /// `[format.rpm] fields`: rpm headers have no free-form fields, so only the
@@ -143,12 +180,6 @@ fn relations(pkg: &Package) -> Result<[(Sense, Vec<Dep>); 6]> {
         (Sense::Provides, parse("provides", &r.provides)?),
         (Sense::Obsoletes, parse("replaces", &r.replaces)?),
     ])
-}
-
-/// A missing key or wrong passphrase must stop the build before any format
-/// is written, not only this one.
-pub fn check_keys(keys: &Keys) -> Result<()> {
-    signer(keys).map(|_| ())
 }
 
 /// The signing key from the build inputs, tried once so that a wrong
@@ -262,18 +293,18 @@ fn split(path: &str) -> (&str, &str) {
 
 pub fn write(
     pkg: &Package,
+    job: Job,
     out: &mut File,
     spool_dir: &Path,
-    keys: &Keys,
     report: &dyn Report,
 ) -> Result<()> {
-    let evr = evr(pkg)?;
-    let rels = relations(pkg)?;
-    let fields = extra_fields(pkg)?;
-    let signer = signer(keys)?;
-    if pkg.scripts.contains_key(&Event::Purge) {
-        report.note("rpm: scripts.purge is not used: rpm has no purge step (`rpm -e` runs pre-remove and post-remove)");
-    }
+    let Job {
+        evr,
+        arch,
+        relations: rels,
+        fields,
+        signer,
+    } = job;
     let comp = pkg.options.compression.unwrap_or(Compression::Zstd);
     let level = pkg
         .options
@@ -357,7 +388,7 @@ pub fn write(
 
     // The header, now that every digest is known.
     let mut h = Tags::default();
-    h.main(pkg, &evr, arch(pkg)?, mtime, &fields);
+    h.main(pkg, &evr, arch, mtime, &fields);
     h.files(&f, mtime, large);
     h.scripts(pkg, &evr);
     h.relations(pkg, &evr, rels, comp, large);

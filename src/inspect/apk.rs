@@ -25,6 +25,7 @@ pub fn is_control(name: &str) -> bool {
 
 pub fn inspect(path: &Path, r: &mut dyn Read) -> Result<Inspection> {
     let mut info = String::new();
+    let mut warnings = Vec::new();
     let mut scripts = Vec::new();
     let mut signatures: Vec<String> = Vec::new();
     let mut in_data = false;
@@ -38,11 +39,9 @@ pub fn inspect(path: &Path, r: &mut dyn Read) -> Result<Inspection> {
         if let Some(sig) = p.strip_prefix(".SIGN.") {
             signatures.push(sig.to_string());
         } else if p == ".PKGINFO" {
-            data.read_to_string(&mut info)
-                .map_err(|e| Error::package(path, format!("bad .PKGINFO: {e}")))?;
+            info = super::read_bounded(data, p, &mut warnings);
         } else if SCRIPTS.contains(&p) {
-            let mut text = String::new();
-            data.read_to_string(&mut text).ok();
+            let text = super::read_bounded(data, p, &mut warnings);
             scripts.push(ScriptInfo {
                 name: p.to_string(),
                 text,
@@ -80,5 +79,6 @@ pub fn inspect(path: &Path, r: &mut dyn Read) -> Result<Inspection> {
         fields,
         files,
         scripts,
+        warnings,
     })
 }

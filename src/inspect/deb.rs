@@ -1,4 +1,4 @@
-use super::{list_tar, FileInfo, Inspection, ScriptInfo};
+use super::{list_tar, read_bounded, FileInfo, Inspection, ScriptInfo};
 use crate::archive::ar;
 use crate::error::{Error, Result};
 use std::io::Read;
@@ -14,15 +14,15 @@ pub fn inspect(path: &Path, r: &mut dyn Read) -> Result<Inspection> {
     let mut files: Vec<FileInfo> = Vec::new();
     let mut members = Vec::new();
     let mut failure = None;
+    let mut warnings = Vec::new();
     ar::for_each_member(r, &mut |name, body| {
         members.push(name.to_string());
         let res = if name.starts_with("control.tar") {
             list_tar(path, body, |p, data| {
-                let mut text = String::new();
                 if p == "control" {
-                    data.read_to_string(&mut control).ok();
+                    control = read_bounded(data, p, &mut warnings);
                 } else if SCRIPTS.contains(&p) {
-                    data.read_to_string(&mut text).ok();
+                    let text = read_bounded(data, p, &mut warnings);
                     scripts.push(ScriptInfo {
                         name: p.to_string(),
                         text,
@@ -59,6 +59,7 @@ pub fn inspect(path: &Path, r: &mut dyn Read) -> Result<Inspection> {
         fields: parse_control(&control),
         files,
         scripts,
+        warnings,
     })
 }
 

@@ -20,6 +20,49 @@ pub struct Inspection {
     pub fields: serde_json::Map<String, serde_json::Value>,
     pub files: Vec<FileInfo>,
     pub scripts: Vec<ScriptInfo>,
+    /// What was not shown whole (a member cut at `MEMBER_LIMIT`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// The most `inspect` reads of one control member or script: enough for any
+/// real one, and a hostile package cannot make it hold more.
+pub const MEMBER_LIMIT: usize = 1 << 20;
+
+/// Up to `MEMBER_LIMIT` bytes of `name` as text; a longer member is cut and
+/// the cut recorded in `warnings`.
+pub(crate) fn read_bounded(data: &mut dyn Read, name: &str, warnings: &mut Vec<String>) -> String {
+    let mut buf = Vec::new();
+    let read = data.take(MEMBER_LIMIT as u64 + 1).read_to_end(&mut buf);
+    if let Err(e) = read {
+        warnings.push(format!("`{name}` could not be read whole: {e}"));
+    }
+    if buf.len() > MEMBER_LIMIT {
+        buf.truncate(MEMBER_LIMIT);
+        warnings.push(format!(
+            "`{name}` is longer than {} KiB; only its first {} KiB are shown",
+            MEMBER_LIMIT / 1024,
+            MEMBER_LIMIT / 1024
+        ));
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// `text` cut to `MEMBER_LIMIT` bytes (at a character boundary), recording the cut.
+pub(crate) fn bound_text(mut text: String, name: &str, warnings: &mut Vec<String>) -> String {
+    if text.len() > MEMBER_LIMIT {
+        let mut end = MEMBER_LIMIT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        warnings.push(format!(
+            "`{name}` is longer than {} KiB; only its first {} KiB are shown",
+            MEMBER_LIMIT / 1024,
+            MEMBER_LIMIT / 1024
+        ));
+    }
+    text
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]

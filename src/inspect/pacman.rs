@@ -46,12 +46,12 @@ pub fn sniff(path: &Path) -> bool {
 pub fn inspect(path: &Path, r: &mut dyn Read) -> Result<Inspection> {
     let mut pkginfo = None;
     let mut scripts = Vec::new();
+    let mut warnings = Vec::new();
     let mut files: Vec<FileInfo> = list_tar(path, r, |p, data| {
-        let mut text = String::new();
-        if p == ".PKGINFO" || p == ".INSTALL" {
-            data.read_to_string(&mut text)
-                .map_err(|e| Error::package(path, format!("{p}: {e}")))?;
+        if p != ".PKGINFO" && p != ".INSTALL" {
+            return Ok(());
         }
+        let text = super::read_bounded(data, p, &mut warnings);
         match p {
             ".PKGINFO" => pkginfo = Some(text),
             ".INSTALL" => scripts.push(ScriptInfo {
@@ -74,6 +74,7 @@ pub fn inspect(path: &Path, r: &mut dyn Read) -> Result<Inspection> {
         fields: super::parse_pkginfo(&pkginfo, LISTS),
         files,
         scripts,
+        warnings,
     })
 }
 

@@ -10,6 +10,7 @@ pub fn tar(path: &Path, r: &mut dyn Read) -> Result<Inspection> {
         fields: Default::default(),
         files,
         scripts: vec![],
+        warnings: vec![],
     })
 }
 
@@ -44,5 +45,6 @@ pub fn zip(path: &Path) -> Result<Inspection> {
         fields: Default::default(),
         files,
         scripts: vec![],
+        warnings: vec![],
     })
 }

@@ -8,7 +8,37 @@ use serde_json::{Map, Value};
 use std::io::BufRead;
 use std::path::Path;
 
+/// The most header bytes `inspect` reads (rpm's own limit for one header is
+/// 256 MiB; real ones are a few MiB even with thousands of files).
+const HEADER_LIMIT: u64 = 64 << 20;
+
+/// The signature and main headers' declared sizes, from their intros,
+/// checked before the rpm crate allocates them.
+fn check_header_sizes(path: &Path) -> Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut at = 96u64; // the lead
+    for (i, what) in ["signature", "main"].iter().enumerate() {
+        let mut intro = [0u8; 16];
+        f.seek(SeekFrom::Start(at))
+            .and_then(|_| f.read_exact(&mut intro))
+            .map_err(|e| Error::package(path, format!("bad .rpm: the {what} header: {e}")))?;
+        let n = u32::from_be_bytes(intro[8..12].try_into().expect("4 bytes")) as u64;
+        let data = u32::from_be_bytes(intro[12..16].try_into().expect("4 bytes")) as u64;
+        let size = n * 16 + data;
+        if size > HEADER_LIMIT {
+            return Err(Error::package(path, format!("bad .rpm: the {what} header declares {size} bytes; packwright reads headers of at most {} MiB", HEADER_LIMIT >> 20)));
+        }
+        at += 16 + size;
+        if i == 0 {
+            at = at.div_ceil(8) * 8; // the signature header is padded to 8
+        }
+    }
+    Ok(())
+}
+
 pub fn inspect(path: &Path, r: &mut dyn BufRead) -> Result<Inspection> {
+    check_header_sizes(path)?;
     let bad = |e: rpm::Error| Error::package(path, format!("bad .rpm: {e}"));
     let meta = PackageMetadata::parse(&mut BufReadRef(r)).map_err(bad)?;
     let mut fields = Map::new();
@@ -91,6 +121,7 @@ pub fn inspect(path: &Path, r: &mut dyn BufRead) -> Result<Inspection> {
         .collect();
 
     let mut scripts = Vec::new();
+    let mut warnings = Vec::new();
     for (name, got) in [
         ("%pretrans", meta.get_pre_trans_script()),
         ("%pre", meta.get_pre_install_script()),
@@ -109,10 +140,8 @@ pub fn inspect(path: &Path, r: &mut dyn BufRead) -> Result<Inspection> {
             } else {
                 format!("{name} -p {prog}")
             };
-            scripts.push(ScriptInfo {
-                name,
-                text: sc.script,
-            });
+            let text = super::bound_text(sc.script, &name, &mut warnings);
+            scripts.push(ScriptInfo { name, text });
         }
     }
     Ok(Inspection {
@@ -120,6 +149,7 @@ pub fn inspect(path: &Path, r: &mut dyn BufRead) -> Result<Inspection> {
         fields,
         files,
         scripts,
+        warnings,
     })
 }
 

@@ -106,6 +106,9 @@ pub struct RelationLists {
 pub struct File {
     pub src: String,
     pub dst: String,
+    /// Package what symlinks in `src` point to instead of the links.
+    #[serde(default)]
+    pub follow_symlinks: bool,
     pub mode: Option<String>,
     pub owner: Option<String>,
     pub group: Option<String>,

@@ -90,14 +90,28 @@ fn meta(inp: &Inputs) -> Result<Meta> {
         ("package.version", &p.version),
         (release_key.as_str(), &release),
     ] {
-        if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        // Both end up in artifact file names: no path separators either.
+        if v.is_empty()
+            || v.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '/' || c == '\\')
+        {
             return Err(loc.error(
                 key,
-                format!("`{v}` must be non-empty and contain no whitespace"),
+                format!("{v:?} must be non-empty and contain no whitespace, `/` or `\\`"),
             ));
         }
     }
-    if p.summary.trim().is_empty() || p.summary.contains('\n') {
+    for (key, v) in [
+        ("package.maintainer", Some(&p.maintainer)),
+        ("package.vendor", p.vendor.as_ref()),
+        ("package.homepage", p.homepage.as_ref()),
+        ("package.license", p.license.as_ref()),
+    ] {
+        if v.is_some_and(|v| v.chars().any(char::is_control)) {
+            return Err(loc.error(key, "must be one line without control characters"));
+        }
+    }
+    if p.summary.trim().is_empty() || p.summary.chars().any(char::is_control) {
         return Err(loc.error("package.summary", "the summary must be one non-empty line"));
     }
     if p.maintainer.trim().is_empty() {
@@ -139,10 +153,22 @@ fn meta(inp: &Inputs) -> Result<Meta> {
     let target = format_options(inp.manifest, inp.format)
         .and_then(|o| o.target.clone())
         .unwrap_or_else(|| format!("{}-{}", inp.format.default_os(), arch.name()));
+    // The target is part of the artifact's file name.
+    let target_ok = target.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && target
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c));
+    if !target_ok {
+        return Err(loc.error(
+            &format!("format.{}.target", inp.format.key()),
+            format!("{target:?} is not a target such as `linux-x86_64`: ASCII letters, digits, `.`, `_`, `+`, `-`, starting with a letter or digit"),
+        ));
+    }
     Ok(Meta {
         name: p.name.clone(),
         version: p.version.clone(),
         release,
+        release_key,
         epoch: p.epoch,
         summary: p.summary.trim().to_string(),
         description: p
@@ -157,6 +183,7 @@ fn meta(inp: &Inputs) -> Result<Meta> {
         license: p.license.clone(),
         license_text,
         arch,
+        arch_key,
         notes: changelog
             .as_deref()
             .map(|c| super::notes::release_notes(c, &p.version))
@@ -185,19 +212,52 @@ fn options(m: &Manifest, loc: &Locator, fmt: Format) -> Result<Options> {
         return Ok(Options::default());
     };
     let key = |k: &str| format!("format.{}.{k}", fmt.key());
+    let accepted = fmt.option_keys();
+    for k in set_keys(o) {
+        if !accepted.contains(&k) {
+            return Err(loc.error(
+                &key(k),
+                format!(
+                    "[format.{f}] has no use for `{k}`; [format.{f}] accepts {}",
+                    accepted.join(", "),
+                    f = fmt.key()
+                ),
+            ));
+        }
+    }
     let compression = o
         .compression
         .as_deref()
         .map(|c| {
-            Compression::parse(c).ok_or_else(|| {
-                loc.error(
+            let names =
+                |list: &[Compression]| list.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ");
+            let allowed = fmt.compressions();
+            match Compression::parse(c) {
+                Some(c) if allowed.contains(&c) => Ok(c),
+                Some(_) => Err(loc.error(
                     &key("compression"),
-                    format!("unknown compression `{c}`; use xz, zstd, gzip or none"),
-                )
-            })
+                    format!(
+                        "[format.{}] cannot write `{c}`; it writes {}",
+                        fmt.key(),
+                        names(allowed)
+                    ),
+                )),
+                None => Err(loc.error(
+                    &key("compression"),
+                    format!(
+                        "unknown compression `{c}`; [format.{}] writes {}",
+                        fmt.key(),
+                        names(allowed)
+                    ),
+                )),
+            }
         })
         .transpose()?;
-    if let (Some(c), Some(l)) = (compression, o.level) {
+    // No `compression`: the format's default; zip's deflate takes gzip's levels.
+    let effective = compression
+        .or(fmt.compressions().first().copied())
+        .or(Some(Compression::Gzip));
+    if let (Some(c), Some(l)) = (effective, o.level) {
         let ok = match c {
             Compression::None => false,
             Compression::Gzip | Compression::Xz => (0..=9).contains(&l),
@@ -224,6 +284,27 @@ fn options(m: &Manifest, loc: &Locator, fmt: Format) -> Result<Options> {
         distribution: o.distribution.clone(),
         fields: o.fields.clone(),
     })
+}
+
+/// The keys set in one `[format.<key>]` table.
+fn set_keys(o: &schema::FormatOptions) -> Vec<&'static str> {
+    let set = [
+        ("release", o.release.is_some()),
+        ("compression", o.compression.is_some()),
+        ("level", o.level.is_some()),
+        ("section", o.section.is_some()),
+        ("priority", o.priority.is_some()),
+        ("group", o.group.is_some()),
+        ("target", o.target.is_some()),
+        ("arch", o.arch.is_some()),
+        ("distribution", o.distribution.is_some()),
+        ("hook", o.hook.is_some()),
+        ("fields", !o.fields.is_empty()),
+    ];
+    set.into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(k, _)| k)
+        .collect()
 }
 
 fn relations(m: &Manifest, fmt: Format) -> Relations {

@@ -216,14 +216,18 @@ pub(super) fn collect(
             }
         }
         for (k, v) in [("home", &u.home), ("shell", &u.shell)] {
+            // They become /etc/passwd fields (`:` separated, one line) and
+            // shell words: only plain path characters.
             if let Some(p) = v {
                 if !p.starts_with('/')
-                    || p.chars()
-                        .any(|c| c.is_whitespace() || "'\"\\$`".contains(c))
+                    || p.len() > 255
+                    || !p
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "/._+-".contains(c))
                 {
                     return Err(loc.error(
                         &format!("{key}.{k}"),
-                        format!("`{p}` must be an absolute path without spaces or quotes"),
+                        format!("{p:?} must be an absolute path of ASCII letters, digits, `/`, `.`, `_`, `+` and `-` (no `:`, `;`, spaces, quotes or newlines: it becomes an /etc/passwd field)"),
                     ));
                 }
             }
@@ -283,7 +287,9 @@ pub(super) fn collect(
             Some(p) => return Err(loc.error("upgrade.policy", format!("unknown policy `{p}`; the one policy is \"semver-major\" (list other stops in `stops`)"))),
         };
         for (j, d) in u.data_dirs.iter().enumerate() {
-            super::tree::check_dst(loc, &format!("upgrade.data-dirs[{j}]"), d)?;
+            let key = format!("upgrade.data-dirs[{j}]");
+            super::tree::check_dst(loc, &key, d)?;
+            check_data_dir(ctx, &key, d, &u.data_dirs[..j])?;
         }
         if u.backup_keep == Some(0) {
             return Err(loc.error(
@@ -484,8 +490,93 @@ pub fn sysusers(users: &[User], pkg: &str) -> String {
     s
 }
 
+/// Directories that belong to the system (or to packwright): a data dir is
+/// snapshotted, restored over and, with `purge-data`, deleted, so it may be
+/// none of these nor a parent of one.
+const SYSTEM_DIRS: &[&str] = &[
+    "/usr/bin",
+    "/usr/sbin",
+    "/usr/lib",
+    "/usr/lib64",
+    "/usr/libexec",
+    "/usr/share",
+    "/usr/include",
+    "/usr/local",
+    "/usr/src",
+    "/var/lib",
+    "/var/log",
+    "/var/cache",
+    "/var/spool",
+    "/var/tmp",
+    "/var/opt",
+    "/var/mail",
+    "/var/run",
+    "/var/local",
+    "/var/backups",
+    "/var/lib/packwright",
+    "/etc/systemd",
+    "/etc/default",
+    "/etc/ssl",
+    "/etc/apt",
+    "/etc/yum.repos.d",
+    "/etc/pacman.d",
+    "/etc/apk",
+    "/run/systemd",
+];
+
+fn inside(path: &str, dir: &str) -> bool {
+    path == dir || path.starts_with(&format!("{dir}/"))
+}
+
+/// `/`, a top-level directory, a system directory or a parent of one, or a
+/// dir overlapping another data dir, is refused: purge would generate
+/// `rm -rf` of it.
+fn check_data_dir(ctx: &Ctx, key: &str, d: &str, before: &[String]) -> Result<()> {
+    let d = d.trim_end_matches('/');
+    let parts = d.split('/').filter(|c| !c.is_empty()).count();
+    let system = SYSTEM_DIRS.iter().find(|s| parts > 0 && inside(s, d));
+    let d = if parts == 0 { "/" } else { d };
+    if parts < 2 || system.is_some() {
+        let what = match system {
+            _ if parts == 0 => "is the root directory".to_string(),
+            Some(s) if *s != d && parts > 1 => format!("holds the system directory {s}"),
+            _ => "is a system directory".to_string(),
+        };
+        return Err(ctx.loc.error(key, format!("`{d}` {what}: a data dir is snapshotted, restored over and deleted on purge, so it must be the product's own directory, such as /var/lib/{}", ctx.pkg)));
+    }
+    if let Some(other) = before
+        .iter()
+        .map(|o| o.trim_end_matches('/'))
+        .find(|o| inside(d, o) || inside(o, d))
+    {
+        return Err(ctx.loc.error(
+            key,
+            format!("`{d}` overlaps the data dir `{other}`: list each directory once, none inside another"),
+        ));
+    }
+    Ok(())
+}
+
+/// Data dirs hold the product's data only: no file the package installs or
+/// the hook owns may be inside one (a restore or purge would take it).
+fn check_data_clashes(ctx: &Ctx, m: &schema::Manifest, tree: &[Entry]) -> Result<()> {
+    let Some(u) = &m.upgrade else { return Ok(()) };
+    for (j, d) in u.data_dirs.iter().enumerate() {
+        let d = d.trim_end_matches('/');
+        let key = format!("upgrade.data-dirs[{j}]");
+        if let Some(e) = tree.iter().find(|e| !e.is_dir() && inside(&e.path, d)) {
+            return Err(ctx.loc.error(&key, format!("`{}` is installed by {} inside the data dir `{d}`; a data dir holds only what the product writes (a restore or purge would replace or delete it)", e.path, e.from)));
+        }
+        if let Some((i, c)) = m.config.iter().enumerate().find(|(_, c)| inside(&c.dst, d)) {
+            return Err(ctx.loc.error(&key, format!("the live config `{}` (config[{i}]) is inside the data dir `{d}`; keep configs out of data dirs (the hook merges them, a restore would overwrite them)", c.dst)));
+        }
+    }
+    Ok(())
+}
+
 /// Live config paths must not also be package files: the hook owns them.
 pub(super) fn check_clashes(ctx: &Ctx, m: &schema::Manifest, tree: &[Entry]) -> Result<()> {
+    check_data_clashes(ctx, m, tree)?;
     for (i, c) in m.config.iter().enumerate() {
         if let Some(e) = tree.iter().find(|e| e.path == c.dst && !e.is_dir()) {
             return Err(ctx.loc.error(

@@ -48,6 +48,9 @@ pub struct Meta {
     pub version: String,
     /// Packaging revision.
     pub release: String,
+    /// The manifest key `release` came from (`package.release` or a
+    /// format's override), for errors about it.
+    pub release_key: String,
     pub epoch: Option<u32>,
     pub summary: String,
     pub description: String,
@@ -59,6 +62,8 @@ pub struct Meta {
     /// Full license text, from `license-file`.
     pub license_text: Option<String>,
     pub arch: Arch,
+    /// The manifest key `arch` came from.
+    pub arch_key: String,
     /// Text of the upstream changelog file, if any.
     pub changelog: Option<String>,
     /// The upstream changelog's items for this version (each item's lines),
@@ -211,6 +216,16 @@ pub enum Compression {
 }
 
 impl Compression {
+    /// The manifest's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Xz => "xz",
+            Compression::Zstd => "zstd",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Compression> {
         Some(match s {
             "none" => Compression::None,

@@ -57,12 +57,12 @@ fn owner(o: &Option<String>) -> String {
 fn applies(ctx: &Ctx, key: &str, only: &Option<Vec<String>>) -> Result<bool> {
     let Some(list) = only else { return Ok(true) };
     for (i, f) in list.iter().enumerate() {
-        if !crate::format::NAMES.contains(&f.as_str()) {
+        if crate::format::Format::parse(f).is_none() {
             return Err(ctx.loc.error(
                 &format!("{key}.only[{i}]"),
                 format!(
                     "unknown format `{f}`; known: {}",
-                    crate::format::NAMES.join(", ")
+                    crate::format::Format::keys()
                 ),
             ));
         }
@@ -102,20 +102,43 @@ pub(super) fn collect(ctx: &Ctx, m: &schema::Manifest) -> Result<Vec<Entry>> {
         let (own, grp) = (owner(&f.owner), owner(&f.group));
         let into_dir = f.dst.ends_with('/');
         let dst = norm(&f.dst);
-        let mut push_file = |path: PathBuf, dst: String, meta: &std::fs::Metadata| {
-            let m = mode.unwrap_or(if executable(meta) { 0o755 } else { 0o644 });
+        let follow = f.follow_symlinks;
+        // A symlink stays a symlink unless `follow-symlinks = true`: what is
+        // packaged is what `ls -l` shows, never a file the link points to.
+        let stat = |p: &Path| {
+            if follow {
+                std::fs::metadata(p)
+            } else {
+                std::fs::symlink_metadata(p)
+            }
+        };
+        let mut push_file = |path: PathBuf, dst: String, meta: &std::fs::Metadata| -> Result<()> {
+            let (kind, m) = if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(&path).at(&path)?;
+                (
+                    Kind::Symlink(utf8(ctx, &key, &path, target.as_os_str())?),
+                    0o777,
+                )
+            } else {
+                let m = mode.unwrap_or(if executable(meta) { 0o755 } else { 0o644 });
+                (
+                    Kind::File(Source::Path {
+                        path,
+                        size: meta.len(),
+                    }),
+                    m,
+                )
+            };
             out.push(Entry {
                 path: dst,
-                kind: Kind::File(Source::Path {
-                    path,
-                    size: meta.len(),
-                }),
+                kind,
                 mode: m,
                 owner: own.clone(),
                 group: grp.clone(),
                 owned: false,
                 from: key.clone(),
             });
+            Ok(())
         };
         if is_glob(&f.src) {
             let pattern = ctx.project.join(&f.src);
@@ -138,25 +161,32 @@ pub(super) fn collect(ctx: &Ctx, m: &schema::Manifest) -> Result<Vec<Entry>> {
             }
             let mut dirs = Vec::new();
             for p in matches {
-                let meta = std::fs::metadata(&p).at(&p)?;
-                let name = p
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let to = format!("{}/{}", dst.trim_end_matches('/'), name);
+                let meta = stat(&p).at(&p)?;
+                let name = p.file_name().unwrap_or_default();
+                let to = format!(
+                    "{}/{}",
+                    dst.trim_end_matches('/'),
+                    utf8(ctx, &key, &p, name)?
+                );
                 if meta.is_dir() {
                     dirs.push((p, to));
                 } else {
-                    push_file(p, to, &meta);
+                    push_file(p, to, &meta)?;
                 }
             }
+            let how = Copy {
+                mode,
+                own: &own,
+                grp: &grp,
+                follow,
+            };
             for (p, to) in dirs {
-                copy_dir(ctx, &key, &p, &to, mode, &own, &grp, &mut out)?;
+                copy_dir(ctx, &key, &p, &to, &how, &mut out)?;
             }
             continue;
         }
         let src = ctx.project.join(&f.src);
-        let meta = std::fs::metadata(&src).map_err(|e| {
+        let meta = stat(&src).map_err(|e| {
             ctx.loc.error(
                 &format!("{key}.src"),
                 format!(
@@ -167,18 +197,25 @@ pub(super) fn collect(ctx: &Ctx, m: &schema::Manifest) -> Result<Vec<Entry>> {
             )
         })?;
         if meta.is_dir() {
-            copy_dir(ctx, &key, &src, &dst, mode, &own, &grp, &mut out)?;
+            let how = Copy {
+                mode,
+                own: &own,
+                grp: &grp,
+                follow,
+            };
+            copy_dir(ctx, &key, &src, &dst, &how, &mut out)?;
         } else {
             let to = if into_dir {
-                let name = src
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                format!("{}/{}", dst.trim_end_matches('/'), name)
+                let name = src.file_name().unwrap_or_default();
+                format!(
+                    "{}/{}",
+                    dst.trim_end_matches('/'),
+                    utf8(ctx, &key, &src, name)?
+                )
             } else {
                 dst
             };
-            push_file(src, to, &meta);
+            push_file(src, to, &meta)?;
         }
     }
     for (i, d) in m.dirs.iter().enumerate() {
@@ -226,19 +263,38 @@ pub(super) fn collect(ctx: &Ctx, m: &schema::Manifest) -> Result<Vec<Entry>> {
     Ok(out)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How a source directory's files are taken.
+struct Copy<'a> {
+    mode: Option<u32>,
+    own: &'a str,
+    grp: &'a str,
+    /// `follow-symlinks`: package what links point to, not the links.
+    follow: bool,
+}
+
+/// A name from the source tree as UTF-8, or an error naming the source.
+fn utf8(ctx: &Ctx, key: &str, path: &Path, name: &std::ffi::OsStr) -> Result<String> {
+    name.to_str().map(str::to_string).ok_or_else(|| {
+        ctx.loc.error(
+            &format!("{key}.src"),
+            format!("{path:?} is not a UTF-8 name; package names must be UTF-8"),
+        )
+    })
+}
+
 fn copy_dir(
     ctx: &Ctx,
     key: &str,
     src: &Path,
     dst: &str,
-    mode: Option<u32>,
-    own: &str,
-    grp: &str,
+    how: &Copy,
     out: &mut Vec<Entry>,
 ) -> Result<()> {
     let dst = dst.trim_end_matches('/');
-    for item in walkdir::WalkDir::new(src).sort_by_file_name() {
+    let walk = walkdir::WalkDir::new(src)
+        .follow_links(how.follow)
+        .sort_by_file_name();
+    for item in walk {
         let item = item.map_err(|e| {
             let p = e
                 .path()
@@ -247,7 +303,7 @@ fn copy_dir(
             crate::Error::io(p, e.into())
         })?;
         let rel = item.path().strip_prefix(src).unwrap_or(item.path());
-        let rel = rel.to_string_lossy().replace('\\', "/");
+        let rel = utf8(ctx, key, item.path(), rel.as_os_str())?;
         let path = if rel.is_empty() {
             dst.to_string()
         } else {
@@ -258,8 +314,8 @@ fn copy_dir(
             path: path.clone(),
             kind,
             mode: m,
-            owner: own.to_string(),
-            group: grp.to_string(),
+            owner: how.own.to_string(),
+            group: how.grp.to_string(),
             owned: true,
             from: key.to_string(),
         };
@@ -267,15 +323,15 @@ fn copy_dir(
             out.push(entry(Kind::Dir, 0o755));
         } else if ft.is_symlink() {
             let target = std::fs::read_link(item.path()).at(item.path())?;
-            out.push(entry(
-                Kind::Symlink(target.to_string_lossy().into_owned()),
-                0o777,
-            ));
+            let target = utf8(ctx, key, item.path(), target.as_os_str())?;
+            out.push(entry(Kind::Symlink(target), 0o777));
         } else {
             let meta = item
                 .metadata()
                 .map_err(|e| crate::Error::io(item.path(), e.into()))?;
-            let m = mode.unwrap_or(if executable(&meta) { 0o755 } else { 0o644 });
+            let m = how
+                .mode
+                .unwrap_or(if executable(&meta) { 0o755 } else { 0o644 });
             let source = Source::Path {
                 path: item.path().to_path_buf(),
                 size: meta.len(),
@@ -283,7 +339,6 @@ fn copy_dir(
             out.push(entry(Kind::File(source), m));
         }
     }
-    let _ = ctx;
     Ok(())
 }
 
@@ -342,9 +397,16 @@ pub(super) fn finish(
     top: &str,
 ) -> Result<Vec<Entry>> {
     let mut by_path: BTreeMap<String, Entry> = BTreeMap::new();
+    // Portable layout: the system path each archive path came from.
+    let mut system: BTreeMap<String, String> = BTreeMap::new();
     for mut e in leaves {
+        check_name(ctx, &e)?;
         if layout == Layout::Portable {
-            e.path = format!("{top}/{}", portable_path(&e.path, ctx.pkg));
+            let mapped = format!("{top}/{}", portable_path(&e.path, ctx.pkg));
+            if let Some(prev) = by_path.get(&mapped).filter(|p| !(p.is_dir() && e.is_dir())) {
+                return Err(portable_clash(ctx, &mapped, prev, &system[&mapped], &e));
+            }
+            system.insert(mapped.clone(), std::mem::replace(&mut e.path, mapped));
         }
         if let Some(prev) = by_path.get(&e.path) {
             // A directory named twice (a [[dirs]] entry and a copied tree) is
@@ -381,6 +443,78 @@ pub(super) fn finish(
         ));
     }
     Ok(by_path.into_values().collect())
+}
+
+/// Longest name and path every target file system and format takes
+/// (NAME_MAX, PATH_MAX); dpkg, rpm and tar refuse or mangle longer ones.
+const NAME_MAX: usize = 255;
+const PATH_MAX: usize = 4095;
+
+/// Names that reach an archive come from the source tree too, not only from
+/// the manifest: refuse what a package manager would refuse at install.
+fn check_name(ctx: &Ctx, e: &Entry) -> Result<()> {
+    let source = match &e.kind {
+        Kind::File(Source::Path { path, .. }) => format!(" (from {path:?})"),
+        _ => String::new(),
+    };
+    let bad = |rule: String| {
+        Err(ctx
+            .loc
+            .error(&e.from, format!("{:?}{source} {rule}", e.path)))
+    };
+    if e.path.chars().any(char::is_control) {
+        return bad(
+            "contains a newline or another control character, which package names may not hold"
+                .into(),
+        );
+    }
+    if let Some(c) = e.path.split('/').find(|c| c.len() > NAME_MAX) {
+        return bad(format!(
+            "has a name of {} bytes (`{}…`); file names are at most {NAME_MAX} bytes",
+            c.len(),
+            c.chars().take(24).collect::<String>()
+        ));
+    }
+    if e.path.len() > PATH_MAX {
+        return bad(format!(
+            "is {} bytes long; paths are at most {PATH_MAX} bytes",
+            e.path.len()
+        ));
+    }
+    if let Kind::Symlink(t) = &e.kind {
+        if t.chars().any(char::is_control) || t.len() > PATH_MAX {
+            return bad(format!(
+                "links to {t:?}: a link target is one line of at most {PATH_MAX} bytes"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Two system paths that one archive path would hold (`/usr/bin/x` and
+/// `/usr/sbin/x` are both `bin/x`).
+fn portable_clash(ctx: &Ctx, at: &str, prev: &Entry, prev_path: &str, e: &Entry) -> crate::Error {
+    let same = if prev.from == e.from {
+        format!(
+            " (both come from {}: install one of them with its own [[files]] entry first)",
+            e.from
+        )
+    } else {
+        String::new()
+    };
+    let from = |e: &Entry| match &e.kind {
+        Kind::File(Source::Path { path, .. }) => format!("{}, from {}", e.from, path.display()),
+        _ => e.from.clone(),
+    };
+    ctx.loc.error(
+        &e.from,
+        format!(
+            "`{}` ({}) and `{prev_path}` ({}) would both be `{at}` in the archive; leave one out of the portable archives with `only = [\"deb\", \"rpm\", \"pacman\", \"apk\"]` on its entry{same}",
+            e.path,
+            from(e),
+            from(prev)
+        ),
+    )
 }
 
 /// Add every missing parent directory. A parent that exists as a non-directory

@@ -13,10 +13,20 @@ license = "MIT"
 
 /// Build `manifest` and return its stderr, asserting the failure contract.
 fn fails(manifest: &str, setup: impl Fn(&Project)) -> String {
+    fails_for(manifest, None, setup)
+}
+
+/// `fails` for the formats in `formats` (None: every format).
+fn fails_for(manifest: &str, formats: Option<&str>, setup: impl Fn(&Project)) -> String {
     let p = Project::new(manifest);
     p.exec("bin/demo", "#!/bin/sh\n");
     setup(&p);
-    let out = p.packwright(&["build", "--out", p.dist().to_str().unwrap()]);
+    let dist = p.dist();
+    let mut args = vec!["build", "--out", dist.to_str().unwrap()];
+    if let Some(f) = formats {
+        args.extend(["--format", f]);
+    }
+    let out = p.packwright(&args);
     let err = stderr(&out);
     assert_eq!(
         out.status.code(),
@@ -474,4 +484,179 @@ fn a_hook_for_another_architecture_is_refused() {
         p.fake_hook("h");
     });
     expect(&err, "13:10", "hook.binary", "is not built for aarch64");
+}
+
+// Preparing: every format is checked whole before any artifact is written.
+
+#[test]
+fn a_bad_deb_field_leaves_no_rpm_behind() {
+    let m = with("[format.deb.fields]\nX-Foo = \"a\\nb\"\n");
+    let err = fails_for(&m, Some("rpm,deb"), |_| {});
+    expect(&err, "8:9", "format.deb.fields.X-Foo", "must be one line");
+    // `check` refuses what `build` refuses.
+    let p = Project::new(&m);
+    let out = p.packwright(&["check", "--format", "deb"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("must be one line"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn deb_field_names_cannot_inject_or_repeat_fields() {
+    let err = fails(
+        &with("[format.deb.fields]\n\"X-A: b\\nDepends\" = \"evil\"\n"),
+        |_| {},
+    );
+    assert!(err.contains("is not a control field name"), "{err}");
+    for own in ["Package", "version", "Depends"] {
+        let err = fails(
+            &with(&format!("[format.deb.fields]\n{own} = \"x\"\n")),
+            |_| {},
+        );
+        assert!(err.contains("is written by packwright"), "{own}: {err}");
+    }
+}
+
+#[test]
+fn an_override_error_points_at_the_override() {
+    let m = with("[format.pacman]\nrelease = \"2~x\"\n").replace(
+        "license = \"MIT\"\n",
+        "license = \"MIT\"\nrelease = \"1~bookworm\"\n",
+    );
+    let err = fails_for(&m, Some("pacman"), |_| {});
+    expect(
+        &err,
+        "9:11",
+        "format.pacman.release",
+        "`2~x` is not a pacman pkgrel",
+    );
+}
+
+#[test]
+fn options_a_format_cannot_use_are_refused_with_what_it_accepts() {
+    for (table, line, key, words) in [
+        (
+            "[format.targz]\ncompression = \"zstd\"\n",
+            "8:15",
+            "format.targz.compression",
+            "cannot write `zstd`; it writes gzip",
+        ),
+        (
+            "[format.zip]\ncompression = \"xz\"\n",
+            "8:15",
+            "format.zip.compression",
+            "accepts level, target, arch, hook",
+        ),
+        (
+            "[format.rpm]\nsection = \"net\"\n",
+            "8:11",
+            "format.rpm.section",
+            "[format.rpm] has no use for `section`",
+        ),
+        (
+            "[format.apk]\nfields = { X = \"y\" }\n",
+            "8:10",
+            "format.apk.fields",
+            "[format.apk] accepts release, compression, level, arch, hook",
+        ),
+        (
+            "[format.apk]\ncompression = \"xz\"\n",
+            "8:15",
+            "format.apk.compression",
+            "it writes gzip",
+        ),
+    ] {
+        let err = fails(&with(table), |_| {});
+        expect(&err, line, key, words);
+    }
+}
+
+#[test]
+fn strings_in_artifact_names_cannot_leave_the_output_dir() {
+    let err = fails_for(
+        &with("[format.zip]\ntarget = \"x/../../../evil\"\n"),
+        Some("zip"),
+        |_| {},
+    );
+    expect(&err, "8:10", "format.zip.target", "is not a target");
+    let err = fails_for(
+        &with("[format.targz]\ntarget = \"..\"\n"),
+        Some("targz"),
+        |_| {},
+    );
+    assert!(err.contains("format.targz.target"), "{err}");
+    let m = BASE.replace("\"1.0.0\"", "\"1.0/../../x\"");
+    let err = fails_for(&m, Some("targz"), |_| {});
+    expect(&err, "3:11", "package.version", "no whitespace, `/`");
+}
+
+#[test]
+fn data_dirs_may_not_be_system_dirs_or_overlap() {
+    for (dirs, words) in [
+        ("\"/\"", "is the root directory"),
+        ("\"/etc\"", "is a system directory"),
+        ("\"/var/lib\"", "is a system directory"),
+        ("\"/usr/share/demo\", \"/usr\"", "is a system directory"),
+        (
+            "\"/var/lib/demo\", \"/var/lib/demo/db\"",
+            "overlaps the data dir `/var/lib/demo`",
+        ),
+    ] {
+        let m = with(&format!(
+            "[upgrade]\ndata-dirs = [{dirs}]\npurge-data = true\n"
+        ));
+        let err = fails(&m, |_| {});
+        assert!(err.contains("upgrade.data-dirs["), "{dirs}: {err}");
+        assert!(err.contains(words), "{dirs}: {err}");
+    }
+    let m = with("[[files]]\nsrc = \"bin/demo\"\ndst = \"/var/lib/demo/demo\"\n[upgrade]\ndata-dirs = [\"/var/lib/demo\"]\n[hook]\nbinary = \"h\"\n");
+    let err = fails(&m, |p| p.fake_hook("h"));
+    assert!(err.contains("inside the data dir `/var/lib/demo`"), "{err}");
+}
+
+#[test]
+fn user_home_and_shell_cannot_corrupt_passwd() {
+    for (k, v) in [
+        ("home", "/var/lib/x:0:0"),
+        ("shell", "/bin/sh;id"),
+        ("home", "/a\\nb"),
+    ] {
+        let m = with(&format!("[[users]]\nname = \"demo\"\n{k} = \"{v}\"\n"));
+        let err = fails(&m, |_| {});
+        assert!(err.contains(&format!("users[0].{k}")), "{err}");
+        assert!(err.contains("it becomes an /etc/passwd field"), "{err}");
+    }
+}
+
+#[test]
+fn source_names_a_package_cannot_hold_are_refused_naming_the_source() {
+    let m = with("[[files]]\nsrc = \"tree\"\ndst = \"/usr/share/demo\"\n");
+    let err = fails(&m, |p| {
+        p.file("tree/bad\nname", "x");
+    });
+    expect(&err, "7:1", "files[0]", "contains a newline");
+    assert!(err.contains("tree/bad"), "names the source: {err}");
+    // (A file system cannot hold such a name: the destination gives it.)
+    let long = "n".repeat(256);
+    let m = with(&format!(
+        "[[files]]\nsrc = \"bin/demo\"\ndst = \"/usr/share/demo/{long}\"\n"
+    ));
+    let err = fails(&m, |_| {});
+    assert!(err.contains("file names are at most 255 bytes"), "{err}");
+}
+
+#[test]
+fn a_portable_clash_names_both_sources_and_the_way_out() {
+    let m = with("[[files]]\nsrc = \"a\"\ndst = \"/usr/bin/x\"\n[[files]]\nsrc = \"b\"\ndst = \"/usr/sbin/x\"\n");
+    let err = fails_for(&m, Some("targz"), |p| {
+        p.file("a", "1");
+        p.file("b", "2");
+    });
+    expect(&err, "10:1", "files[1]", "`/usr/sbin/x` (files[1], from ");
+    assert!(err.contains("`/usr/bin/x` (files[0], from "), "{err}");
+    assert!(err.contains("demo-1.0.0/bin/x"), "{err}");
+    assert!(err.contains("only = ["), "{err}");
 }

@@ -63,6 +63,7 @@ fn build_json_lists_artifacts() {
         dist.to_str().unwrap(),
     ]));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = &v["artifacts"];
     assert_eq!(v[0]["format"], "deb");
     assert_eq!(
         v[0]["size"].as_u64().unwrap(),
@@ -110,4 +111,91 @@ fn the_design_manifest_example_plans_every_section() {
         err.contains("hook.binary: `") && err.contains("is not a Linux (ELF) executable"),
         "{err}"
     );
+}
+
+#[test]
+fn json_output_carries_warnings() {
+    let p = demo("1.0.0", "[scripts]\npurge = \"purge.sh\"\n");
+    p.file("purge.sh", "echo purge\n");
+    let dist = p.path().join("dist");
+    let out = run(&mut p.cmd(&[
+        "--json",
+        "build",
+        "--format",
+        "rpm",
+        "--out",
+        dist.to_str().unwrap(),
+    ]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings = v["warnings"].as_array().expect("a warnings array");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("scripts.purge is not used")),
+        "{v}"
+    );
+    assert_eq!(v["artifacts"][0]["format"], "rpm");
+    let out = run(&mut p.cmd(&["--json", "check", "--format", "rpm"]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["warnings"].as_array().map(Vec::len), Some(1), "{v}");
+}
+
+/// One rule for symlinks in sources: kept as symlinks (a file, a glob
+/// match or inside a copied directory), followed only when asked.
+#[test]
+fn symlinked_sources_stay_symlinks_unless_followed() {
+    let extra = "[[files]]\nsrc = \"link\"\ndst = \"/usr/share/demo/link\"\n\
+                 [[files]]\nsrc = \"g/*\"\ndst = \"/usr/share/demo/g/\"\n\
+                 [[files]]\nsrc = \"followed\"\ndst = \"/usr/share/demo/followed\"\nfollow-symlinks = true\n";
+    let p = demo("1.0.0", extra);
+    let secret = p.file("secret", "not for packaging\n");
+    std::os::unix::fs::symlink(&secret, p.path().join("link")).unwrap();
+    std::fs::create_dir(p.path().join("g")).unwrap();
+    std::os::unix::fs::symlink(&secret, p.path().join("g/l")).unwrap();
+    std::os::unix::fs::symlink(&secret, p.path().join("followed")).unwrap();
+    let built = p.build("targz");
+    let out = run(&mut p.cmd(&["--json", "inspect", built[0].to_str().unwrap()]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entry = |path: &str| {
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == format!("demo-1.0.0/share/{path}"))
+            .cloned()
+            .unwrap_or_else(|| panic!("{path} in {v}"))
+    };
+    for path in ["link", "g/l"] {
+        let e = entry(path);
+        assert_eq!(e["kind"], "symlink", "{e}");
+        assert_eq!(e["link"], secret.to_str().unwrap(), "{e}");
+    }
+    let e = entry("followed");
+    assert_eq!(e["kind"], "file", "{e}");
+    assert_eq!(e["size"], 18, "{e}");
+}
+
+/// `inspect` holds at most 1 MiB of one script and says so when it cuts.
+#[test]
+fn inspect_bounds_scripts_and_says_when_it_cut() {
+    let p = demo("1.0.0", "[scripts]\npost-install = \"big.sh\"\n");
+    let mut big = String::from("#!/bin/sh\n");
+    while big.len() < 2 << 20 {
+        big.push_str(": padding padding padding padding padding padding\n");
+    }
+    p.file("big.sh", &big);
+    let built = p.build("deb");
+    let out = run(&mut p.cmd(&["--json", "inspect", built[0].to_str().unwrap()]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let post = v["scripts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "postinst")
+        .unwrap();
+    assert_eq!(post["text"].as_str().unwrap().len(), 1 << 20);
+    let w = v["warnings"].to_string();
+    assert!(w.contains("`postinst` is longer than 1024 KiB"), "{w}");
+    let out = run(&mut p.cmd(&["inspect", built[0].to_str().unwrap()]));
+    assert!(common::stderr(&out).contains("only its first 1024 KiB"));
 }
