@@ -197,5 +197,5 @@ fn inspect_bounds_scripts_and_says_when_it_cut() {
     let w = v["warnings"].to_string();
     assert!(w.contains("`postinst` is longer than 1024 KiB"), "{w}");
     let out = run(&mut p.cmd(&["inspect", built[0].to_str().unwrap()]));
-    assert!(common::stderr(&out).contains("only its first 1024 KiB"));
+    assert!(crate::common::stderr(&out).contains("only its first 1024 KiB"));
 }
