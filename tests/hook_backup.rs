@@ -110,7 +110,13 @@ impl Mount {
         fs::create_dir_all(dir).unwrap();
         let ok = Command::new("mount")
             // mode: a tmpfs is 1777 by default, which a state dir may not be.
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
             .arg(dir)
             .output()
             .is_ok_and(|o| o.status.success());

@@ -424,3 +424,50 @@ fn the_state_dir_mode_does_not_follow_the_umask() {
     assert_eq!(r.mode(&format!("{STATE}/pristine")), 0o700);
     assert!(Path::new(&r.at(DATA)).is_dir());
 }
+
+/// 3.4.0 or 3.5.0 of the fixture with one more dir the service user owns,
+/// inside its own data dir.
+fn with_cache_dir(version: &str) -> (common::Project, std::path::PathBuf) {
+    let hook = common::root::static_hook();
+    let manifest = imsrv::manifest(version, hook.to_str().unwrap())
+        + "\n[[dirs]]\npath = \"/var/lib/imsrv/cache\"\nmode = \"0750\"\nowner = \"imsrv\"\ngroup = \"imsrv\"\n";
+    let p = common::Project::new(&manifest);
+    p.exec("bin/imsrv", &imsrv::program(version));
+    p.file("config/config.yaml", &imsrv::config_default(version));
+    p.file("config/imsrv.env", &imsrv::env_default(version));
+    p.file("systemd/imsrv.service", imsrv::UNIT_TEXT);
+    p.file("scripts/event.sh", imsrv::EVENT_STEP);
+    let file = p.build("deb").remove(0);
+    (p, file)
+}
+
+/// The service user swaps its package dir `/var/lib/imsrv/cache` for a link
+/// to `/etc` (dpkg keeps a link to a directory where the package has a
+/// directory): the post step's owner change touches the link, never `/etc`.
+#[test]
+fn owners_are_set_on_the_link_never_through_it() {
+    let mgr = Manager::Dpkg;
+    if !ready(mgr) || !tools() {
+        return;
+    }
+    let (_p34, f34) = with_cache_dir("3.4.0");
+    let (_p35, f35) = with_cache_dir("3.5.0");
+    let r = lc::root(mgr);
+    clean(mgr, r.install(&f34));
+    assert_eq!(r.owner("/var/lib/imsrv/cache"), (r.uid(NAME), r.gid(NAME)));
+    let etc = (r.owner("/etc"), r.mode("/etc"));
+    let victims = plant_victims(&r);
+    as_service_user(
+        &r,
+        "set -e\ncd /var/lib/imsrv\nrmdir cache\nln -s /etc cache\n",
+    );
+    let out = clean(mgr, r.install(&f35));
+    assert_victims(&victims, &out);
+    assert_eq!(
+        (r.owner("/etc"), r.mode("/etc")),
+        etc,
+        "/etc was changed through the link:\n{}",
+        out.text
+    );
+    assert_eq!(r.installed(NAME), Some(lc::full(mgr, "3.5.0")));
+}
