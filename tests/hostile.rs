@@ -133,7 +133,6 @@ fn links_in_the_old_location_are_never_followed(mgr: Manager) {
     assert_victims(&victims, &out);
     for name in [
         "version",
-        "installing",
         "blocked",
         "pristine/etc%2Fimsrv%2Fconfig.yaml",
     ] {
