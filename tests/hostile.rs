@@ -131,11 +131,7 @@ fn links_in_the_old_location_are_never_followed(mgr: Manager) {
 
     let out = clean(mgr, r.install(&v35.file));
     assert_victims(&victims, &out);
-    for name in [
-        "version",
-        "blocked",
-        "pristine/etc%2Fimsrv%2Fconfig.yaml",
-    ] {
+    for name in ["version", "blocked", "pristine/etc%2Fimsrv%2Fconfig.yaml"] {
         let want = format!("refused (not trusted, left in place): {name} (a symlink)");
         assert!(out.text.contains(&want), "{want:?} in:\n{}", out.text);
     }
