@@ -6,7 +6,7 @@ use super::args::{Cmd, Opt};
 
 pub const EXIT_CODES: &str =
     "Exit codes: 0 done (conflicts are reported, not failures), 1 I/O error,
-2 bad arguments or missing variables, 4 a file does not parse (it is left unchanged),
+2 bad arguments, missing variables or a state dir others could change, 4 a file does not parse (it is left unchanged),
 5 version mismatch, or the package is blocked (check), 6 the live config is newer than the
 package (downgrade refused), 7 a symlink or non-regular file where a regular file was expected,
 8 another hook holds the lock, 9 a migration or config merge failed and was rolled back (the
@@ -36,7 +36,7 @@ const DESC: Opt = opt("desc", Some("FILE"), "An unpacked archive's <dir>/packwri
 const STATE: Opt = opt(
     "state",
     Some("DIR"),
-    "State dir (default <root>/var/lib/<pkg>/packwright; with --desc <dir>/../<pkg>-state)",
+    "State dir (default <root>/var/lib/packwright/<pkg>; with --desc <dir>/../<pkg>-state)",
 );
 const PKG_OPTS: &[Opt] = &[
     PACKAGE,

@@ -13,6 +13,8 @@ pub mod command;
 pub mod desc;
 pub mod error;
 pub mod fsio;
+#[cfg(unix)]
+pub mod legacy;
 pub mod man;
 pub mod merge;
 pub mod migrate;
@@ -20,6 +22,7 @@ pub mod package;
 pub mod restore;
 pub mod site;
 pub mod snapshot;
+pub mod statedir;
 pub mod template;
 pub mod upgrade;
 pub mod vars;

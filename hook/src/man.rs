@@ -71,7 +71,9 @@ fn render_with(cmds: &[Cmd], version: &str) -> String {
         ".SH EXIT STATUS\n{}\n\
          .SH FILES\n\
          .TP\n\\fI/usr/share/\\fRpkg\\fI/packwright/package.json\\fR\nThe package's description: managed configs, upgrade stops, data dirs, migrations.\n\
-         .TP\n\\fI/var/lib/\\fRpkg\\fI/packwright/\\fR\nState: pristine defaults, conflicts, migrations run, snapshots (\\fIbackups/\\fR), logs.\n\
+         .TP\n\\fI/var/lib/packwright/\\fRpkg\\fI/\\fR\nState: pristine defaults, conflicts, migrations run, snapshots (\\fIbackups/\\fR), logs. \
+         Root-owned 0700; refused when it or a directory above it is not owned by root or is writable by group or others. \
+         An older packwright's state in \\fI/var/lib/\\fRpkg\\fI/packwright/\\fR is taken over once, as untrusted input.\n\
          .SH SEE ALSO\n\\fBpackwright\\fR(1)\n",
         esc(&codes)
     );

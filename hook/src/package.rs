@@ -1,7 +1,7 @@
 //! Package mode: `packwright-hook <event> --package NAME --old V --new V`.
 //! Reads the installed package's description and runs init or update for
 //! each managed config, keeping pristine defaults and the conflict list under
-//! `/var/lib/<pkg>/packwright/`.
+//! `/var/lib/packwright/<pkg>/` (root-only: see statedir.rs).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -53,9 +53,9 @@ pub struct EventReport {
     pub configs: Vec<ConfigReport>,
 }
 
-/// `<root>/var/lib/<pkg>/packwright`.
+/// `<root>/var/lib/packwright/<pkg>`.
 pub fn state_dir(root: &Path, pkg: &str) -> PathBuf {
-    root.join("var/lib").join(pkg).join("packwright")
+    super::statedir::path(root, pkg)
 }
 
 /// The pristine copy of a live file of an installed package (see `Site::pristine`).
@@ -141,10 +141,15 @@ pub fn run_site(site: &Site, event: Event, ctx: &Ctx) -> Result<EventReport> {
     Ok(report)
 }
 
-/// Create the state dir and take the package's lock.
+/// Create the state dir (checked, explicit modes), take the package's
+/// lock, and take over an older packwright's state once.
 pub fn lock(site: &Site) -> Result<fsio::Lock> {
-    fsio::ensure_dir(&site.state.join("pristine"), 0o755)?;
-    fsio::lock(&site.state.join("lock"))
+    super::statedir::ensure(&site.state, &site.state_top)?;
+    super::statedir::make_dir(&site.state.join("pristine"), 0o700)?;
+    let lock = fsio::lock(&site.state.join("lock"))?;
+    #[cfg(unix)]
+    super::legacy::migrate(site)?;
+    Ok(lock)
 }
 
 /// Init or update every managed config; the caller holds `lock`.

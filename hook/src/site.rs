@@ -16,8 +16,11 @@ pub struct Site {
     pub base: Option<PathBuf>,
     /// The desc file as given, to repeat it in printed commands.
     pub desc_arg: Option<PathBuf>,
-    /// `<root>/var/lib/<pkg>/packwright`, or `--state`.
+    /// `<root>/var/lib/packwright/<pkg>`, or `--state`.
     pub state: PathBuf,
+    /// How far up the state dir's parents must be safe (see statedir.rs):
+    /// `--root` for an installed package's own state dir.
+    pub state_top: PathBuf,
     /// Whether the state dir was given with `--state`.
     pub state_arg: bool,
 }
@@ -26,7 +29,11 @@ impl Site {
     /// An installed package: `<root>/usr/share/<pkg>/packwright/package.json`.
     pub fn package(root: &Path, pkg: &str, state: Option<PathBuf>) -> Result<Site> {
         let desc = PackageDesc::load(root, pkg)?;
-        Ok(Site {
+        let top = match &state {
+            Some(s) => given_top(s),
+            None => root.into(),
+        };
+        let site = Site {
             root: root.into(),
             pkg: pkg.into(),
             desc,
@@ -34,7 +41,10 @@ impl Site {
             desc_arg: None,
             state_arg: state.is_some(),
             state: state.unwrap_or_else(|| super::package::state_dir(root, pkg)),
-        })
+            state_top: top,
+        };
+        super::statedir::check(&site.state, &site.state_top)?;
+        Ok(site)
     }
 
     /// An unpacked archive: `<install dir>/packwright/package.json`; the state
@@ -55,15 +65,20 @@ impl Site {
             .parent()
             .unwrap_or(Path::new("/"))
             .join(format!("{pkg}-state"));
-        Ok(Site {
+        let state_arg = state.is_some();
+        let state = state.unwrap_or(default_state);
+        let site = Site {
             root: root.into(),
             pkg,
             desc,
             base: Some(base),
             desc_arg: Some(file.into()),
-            state_arg: state.is_some(),
-            state: state.unwrap_or(default_state),
-        })
+            state_arg,
+            state_top: given_top(&state),
+            state,
+        };
+        super::statedir::check(&site.state, &site.state_top)?;
+        Ok(site)
     }
 
     /// A path from the description on this machine.
@@ -149,6 +164,18 @@ impl Site {
         }
         s
     }
+}
+
+/// How far up a state dir given by path (`--state`, or beside an unpacked
+/// archive) is checked: to `/` for root, whose writes there a service user
+/// must not redirect; only the dir itself for anyone else.
+fn given_top(state: &Path) -> PathBuf {
+    // SAFETY: geteuid has no preconditions.
+    #[cfg(unix)]
+    if unsafe { libc::geteuid() } == 0 {
+        return PathBuf::from("/");
+    }
+    state.into()
 }
 
 /// `a/b/../c` → `a/c` without asking the filesystem: `../imsrv-data` beside

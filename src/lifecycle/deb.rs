@@ -23,7 +23,7 @@ pub fn scripts(pkg: &Package, full_version: &str) -> Vec<(&'static str, String)>
     let call = |ev, old: &str| user_call(pkg, ev, old, &new);
     // Removal: the version going away is "old"; there is no new one.
     let gone = |ev| user_call(pkg, ev, &new, "''");
-    let state = format!("/var/lib/{}/packwright", pkg.meta.name);
+    let state = steps::state(pkg);
     let mut out = Vec::new();
     let mut add = |name, body: String| {
         if let Some(s) = script(&lib, &body) {
@@ -41,7 +41,8 @@ pub fn scripts(pkg: &Package, full_version: &str) -> Vec<(&'static str, String)>
             // postinst cannot tell a fresh install from a reinstall over
             // config-files state (both give OLD): preinst can.
             if pkg.lifecycle.has_state() {
-                format!("\tmkdir -p {state}\n\t: >{state}/installing\n")
+                // pw_state: the dir is root's alone before anything is written.
+                format!("\tpw_state || exit 1\n\t: >{state}/installing\n")
             } else {
                 String::new()
             },

@@ -55,7 +55,7 @@ const MANAGER: Manager = Manager {
 
 /// The scriptlets for `pkg`, `evr` being its `[epoch:]version-release`.
 /// rpm passes no versions: packwright's steps take the old one from their
-/// state (`/var/lib/<pkg>/packwright/version`).
+/// state (`/var/lib/packwright/<pkg>/version`).
 pub fn scripts(pkg: &Package, evr: &str) -> Vec<(Slot, String)> {
     let ours = steps::any(pkg);
     let lib = library(pkg, &MANAGER);
@@ -103,7 +103,13 @@ pub fn scripts(pkg: &Package, evr: &str) -> Vec<(Slot, String)> {
         let (clear, up_mark) = if upgrade_work {
             (
                 format!("rm -f {marker}\n"),
-                format!("mkdir -p {STATE}\n: > {marker}\n"),
+                // Explicit modes whatever the umask: a world-writable marker
+                // dir would let anyone aim this `:>` at another file.
+                format!(
+                    "if [ ! -d /var/lib/rpm-state ]; then mkdir -m 0755 /var/lib/rpm-state; fi\n\
+                     if [ ! -d {STATE} ]; then mkdir -m 0700 {STATE}; fi\n\
+                     : > {marker}\n"
+                ),
             )
         } else {
             (String::new(), ":\n".to_string())

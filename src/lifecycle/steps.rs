@@ -104,8 +104,81 @@ fn owned(pkg: &Package) -> Vec<&Entry> {
         .collect()
 }
 
-fn state(pkg: &Package) -> String {
+/// packwright's state dir on the target: root's alone, never inside a
+/// directory the package gives to its service user.
+pub fn state(pkg: &Package) -> String {
+    format!("/var/lib/packwright/{}", pkg.meta.name)
+}
+
+/// Where packwright kept its state before, inside `/var/lib/<name>`, which
+/// the service user may own: read once, as hostile, for the version.
+fn old_state(pkg: &Package) -> String {
     format!("/var/lib/{}/packwright", pkg.meta.name)
+}
+
+/// `pw_state` makes and checks the state dir; `pw_trusted` checks one
+/// directory; `pw_is_version` validates what is read back.
+fn state_steps(pkg: &Package) -> String {
+    let name = &pkg.meta.name;
+    let st = state(pkg);
+    let old = old_state(pkg);
+    format!(
+        "# packwright's state dir, root's alone: what is missing is made with explicit\n\
+         # modes (whatever the umask), and a directory on the way that anyone but\n\
+         # root could change is refused, so no write below it can be redirected.\n\
+         pw_state() {{\n\
+         \tfor _pw_d in /var /var/lib /var/lib/packwright {st}; do\n\
+         \t\tif [ ! -e \"$_pw_d\" ] && [ ! -h \"$_pw_d\" ]; then\n\
+         \t\t\t_pw_m=0755\n\
+         \t\t\tif [ \"$_pw_d\" = {st} ]; then _pw_m=0700; fi\n\
+         \t\t\tmkdir -m \"$_pw_m\" \"$_pw_d\" || return 1\n\
+         \t\tfi\n\
+         \tdone\n\
+         \tfor _pw_d in / /var /var/lib /var/lib/packwright {st}; do\n\
+         \t\tpw_trusted \"$_pw_d\" || return 1\n\
+         \tdone\n\
+         }}\n\n\
+         # Whether $1 is a directory (not a symlink) owned by root and writable by\n\
+         # neither its group nor others; says why not.\n\
+         pw_trusted() {{\n\
+         \t# shellcheck disable=SC2012\n\
+         \t_pw_l=$(ls -ldn \"$1\") || return 1\n\
+         \t# shellcheck disable=SC2086\n\
+         \tset -- \"$1\" $_pw_l\n\
+         \tcase $2 in\n\
+         \td????[!w]??[!w]*)\n\
+         \t\tif [ \"$4\" = 0 ]; then return 0; fi\n\
+         \t\t;;\n\
+         \tesac\n\
+         \techo \"{name}: refusing to use packwright's state dir {st}: $1 must be a directory owned by root and writable by no one else (it is $2, owner uid $4)\" >&2\n\
+         \treturn 1\n\
+         }}\n\n\
+         # Whether $1 looks like a version packwright records.\n\
+         pw_is_version() {{\n\
+         \tcase $1 in\n\
+         \t'' | [!0-9A-Za-z]* | *[!0-9A-Za-z.+_~-]*) return 1 ;;\n\
+         \tesac\n\
+         \t[ ${{#1}} -le 64 ]\n\
+         }}\n\n\
+         # The version an older packwright recorded in {old}, a\n\
+         # directory the service user may control: taken only from a regular file\n\
+         # owned by root, with one link and at most 64 bytes, unchanged while read.\n\
+         pw_old_layout() {{\n\
+         \t# shellcheck disable=SC2012\n\
+         \t_pw_a=$(ls -lnid {old}/version 2>&-) || return 0\n\
+         \t# shellcheck disable=SC2086\n\
+         \tset -- $_pw_a\n\
+         \tcase $2 in\n\
+         \t-*) ;;\n\
+         \t*) return 0 ;;\n\
+         \tesac\n\
+         \tif [ \"$3\" != 1 ] || [ \"$4\" != 0 ] || [ \"$6\" -gt 64 ]; then return 0; fi\n\
+         \t_pw_o=$(dd if={old}/version bs=64 count=1 2>&-) || :\n\
+         \t# shellcheck disable=SC2012\n\
+         \t_pw_b=$(ls -lnid {old}/version 2>&-) || return 0\n\
+         \tif [ \"$_pw_a\" = \"$_pw_b\" ]; then printf '%s\\n' \"$_pw_o\"; fi\n\
+         }}\n\n"
+    )
 }
 
 /// The shell functions for `pkg`.
@@ -114,20 +187,34 @@ pub fn library(pkg: &Package, mgr: &Manager) -> String {
     let name = &pkg.meta.name;
     let st = state(pkg);
     let mut s = String::new();
-    {
-        s.push_str(VERSION_SH);
+    s.push_str(VERSION_SH);
+    if l.has_state() {
+        s.push('\n');
+        s.push_str(&state_steps(pkg));
         s.push_str(&format!(
-            "\n# The version this machine's config and data belong to: the last one\n\
+            "# The version this machine's config and data belong to: the last one\n\
              # packwright set up (it survives removal), else the manager's.\n\
              pw_old() {{\n\
-             \tif [ -f {st}/version ]; then\n\
+             \t_pw_v=\n\
+             \tif [ -f {st}/version ] && pw_state 2>&-; then\n\
              \t\tIFS= read -r _pw_v <{st}/version || :\n\
+             \telif [ ! -e {st}/version ]; then\n\
+             \t\t_pw_v=$(pw_old_layout)\n\
+             \tfi\n\
+             \tif pw_is_version \"$_pw_v\"; then\n\
              \t\tprintf '%s\\n' \"$_pw_v\"\n\
              \telif [ -n \"$1\" ]; then\n\
              \t\tpw_upstream \"$1\"\n\
              \tfi\n\
              }}\n\n"
         ));
+    } else {
+        s.push_str(
+            "\n# The version this machine's config and data belong to: the manager's.\n\
+             pw_old() {\n\
+             \tif [ -n \"$1\" ]; then pw_upstream \"$1\"; fi\n\
+             }\n\n",
+        );
     }
     if let Some(g) = &l.gate {
         s.push_str(&gate(name, g));
@@ -135,7 +222,6 @@ pub fn library(pkg: &Package, mgr: &Manager) -> String {
             "# A refused path that the manager installed anyway: change nothing,\n\
              # and leave a note that makes `packwright-hook check` refuse to start.\n\
              pw_block() {{\n\
-             \tmkdir -p {st} || return 1\n\
              \tprintf '%s\\n%s\\n' \"$pw_why\" \"{}\" >{st}/blocked || return 1\n\
              \tprintf '%s\\n%s\\n' \"$pw_why\" \"{}\" >&2\n\
              }}\n\n",
@@ -181,6 +267,10 @@ pub fn library(pkg: &Package, mgr: &Manager) -> String {
             mgr.pre_note
         ));
     }
+    if l.has_state() {
+        // A state dir others could change stops dpkg and rpm before unpacking.
+        pre.push_str("\tpw_state || return 1\n");
+    }
     if !l.users.is_empty() {
         pre.push_str("\tpw_users || return 1\n");
     }
@@ -189,13 +279,22 @@ pub fn library(pkg: &Package, mgr: &Manager) -> String {
     if !own.is_empty() {
         s.push_str("pw_own() {\n");
         for e in own {
+            // -h: the service user may have swapped the path for a symlink
+            // (to /etc/shadow); the link is changed, never what it names.
             s.push_str(&format!(
-                "\tchown {} {} || return 1\n\tchmod {:04o} {} || return 1\n",
+                "\tchown -h {} {} || return 1\n",
                 sq(&format!("{}:{}", e.owner, e.group)),
-                sq(&e.path),
-                e.mode,
                 sq(&e.path)
             ));
+            // The manager unpacked the mode already; chown cleared only the
+            // setuid/setgid bits, and chmod follows symlinks: only then.
+            if e.mode & 0o7000 != 0 {
+                s.push_str(&format!(
+                    "\tif [ ! -h {p} ]; then chmod {:04o} {p} || return 1; fi\n",
+                    e.mode,
+                    p = sq(&e.path)
+                ));
+            }
         }
         s.push_str("}\n\n");
     }
@@ -339,6 +438,9 @@ fn post(pkg: &Package, mgr: &Manager) -> String {
     let name = &pkg.meta.name;
     let st = state(pkg);
     let mut b = String::new();
+    if l.has_state() {
+        b.push_str("\tpw_state || return 1\n");
+    }
     if l.gate.is_some() {
         b.push_str("\tif ! pw_gate \"$2\" \"$3\"; then\n\t\tpw_block \"$2\" \"$3\" || return 1\n\t\treturn 2\n\tfi\n");
         b.push_str(&format!("\trm -f {st}/blocked\n"));
@@ -388,7 +490,7 @@ fn post(pkg: &Package, mgr: &Manager) -> String {
     }
     if l.has_state() {
         b.push_str(&format!(
-            "\tmkdir -p {st} || return 1\n\tprintf '%s\\n' \"$3\" >{st}/version || return 1\n"
+            "\tprintf '%s\\n' \"$3\" >{st}/version || return 1\n"
         ));
     }
     if !l.units.is_empty() {
@@ -433,7 +535,6 @@ fn migration_steps(pkg: &Package, cmd: &UnitCmds) -> String {
                  \t\techo \"{name}: stopping {u} for the data migration\"\n\
                  \t\t{stop} {w} || return 1\n\
                  \t\tcase \" $pw_stopped \" in *\" {u} \"*) ;; *) pw_stopped=\"$pw_stopped {u}\" ;; esac\n\
-                 \t\tmkdir -p {st} || return 1\n\
                  \t\tprintf '%s\\n' \"$pw_stopped\" >{st}/stopped || return 1\n\tfi\n",
                 stop = cmd.stop,
                 w = sq(&u.name),
@@ -474,7 +575,10 @@ fn removal(pkg: &Package) -> String {
         ));
     }
     if l.has_state() {
-        p.push_str(&format!("\trm -rf {}\n", state(pkg)));
+        p.push_str(&format!(
+            "\trm -rf {}\n\trmdir /var/lib/packwright 2>&- || :\n",
+            state(pkg)
+        ));
     }
     if l.purge_data {
         for d in &l.data_dirs {

@@ -74,7 +74,7 @@ fn scripts_are_present_with_the_gate_the_hook_and_the_systemd_guard() {
             "systemctl try-restart imsrv.service",
             // apk cannot abort: the post step applies the gate again.
             "3.4.0",
-            "/var/lib/imsrv/packwright/blocked",
+            "/var/lib/packwright/imsrv/blocked",
         ],
     );
     must(

@@ -85,6 +85,7 @@ fn a_damaged_snapshot_is_refused_and_nothing_changes() {
         let names: Vec<_> = fs::read_dir(r.at("var/lib"))
             .unwrap()
             .map(|e| e.unwrap().file_name())
+            .filter(|n| n != "packwright")
             .collect();
         assert_eq!(names.len(), 1, "{what}: no temp dir left: {names:?}");
     }
@@ -105,7 +106,14 @@ impl Mount {
     fn tmpfs(dir: &Path, size: &str) -> Option<Mount> {
         fs::create_dir_all(dir).unwrap();
         let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            // mode: a tmpfs is 1777 by default, which a state dir may not be.
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
             .arg(dir)
             .output()
             .is_ok_and(|o| o.status.success());

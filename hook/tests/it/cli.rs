@@ -234,7 +234,7 @@ fn package_mode_install_downgrade_status_purge() {
     assert!(o.status.success(), "{}", err(&o));
     let live = root.join("etc/demo/config.toml");
     assert!(root
-        .join("var/lib/demo/packwright/pristine/etc%2Fdemo%2Fconfig.toml")
+        .join("var/lib/packwright/demo/pristine/etc%2Fdemo%2Fconfig.toml")
         .is_file());
     assert!(run(root, &["check", "--package", "demo"]).status.success());
 
@@ -278,7 +278,7 @@ fn package_mode_install_downgrade_status_purge() {
     assert!(live.exists(), "remove keeps the config");
     assert!(run(root, &["purge", "--package", "demo"]).status.success());
     assert!(!live.exists());
-    assert!(!root.join("var/lib/demo/packwright").exists());
+    assert!(!root.join("var/lib/packwright/demo").exists());
 }
 
 #[test]

@@ -173,7 +173,7 @@ impl Root {
     }
 
     pub fn state(&self) -> PathBuf {
-        self.at("var/lib/imsrv/packwright")
+        self.at("var/lib/packwright/imsrv")
     }
 
     pub fn live(&self) -> PathBuf {

@@ -44,7 +44,7 @@ fn upgrade_converts_once_and_the_snapshot_restores_the_tree() {
         "PACKWRIGHT_NEW_VERSION=3.5.0",
         "PACKWRIGHT_OLD_VERSION=3.4.0",
         "PACKWRIGHT_PACKAGE=imsrv",
-        "PACKWRIGHT_STATE_DIR=/var/lib/imsrv/packwright",
+        "PACKWRIGHT_STATE_DIR=/var/lib/packwright/imsrv",
     ] {
         assert!(env.contains(line), "{line:?} in {env}");
     }
@@ -122,6 +122,7 @@ fn upgrade_converts_once_and_the_snapshot_restores_the_tree() {
     let leftovers: Vec<_> = fs::read_dir(r.at("var/lib"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
+        .filter(|n| n != "packwright")
         .collect();
     assert_eq!(
         leftovers,

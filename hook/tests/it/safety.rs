@@ -271,7 +271,7 @@ fn a_symlink_as_the_pristine_copy_is_refused() {
     fs::create_dir_all(share.join("packwright")).unwrap();
     fs::write(share.join("packwright/package.json"), r#"{"package":"demo","version":"1","configs":[{"live":"/etc/demo/a.yaml","default":"/usr/share/demo/a.yaml"}]}"#).unwrap();
     fs::write(share.join("a.yaml"), "a: 1\n").unwrap();
-    let pristine = root.join("var/lib/demo/packwright/pristine");
+    let pristine = root.join("var/lib/packwright/demo/pristine");
     fs::create_dir_all(&pristine).unwrap();
     let v = root.join("victim");
     fs::write(&v, "do not touch\n").unwrap();

@@ -14,7 +14,7 @@ pub const NAME: &str = "imsrv";
 pub const CONFIG: &str = "/etc/imsrv/config.yaml";
 pub const ENV: &str = "/etc/imsrv/imsrv.env";
 pub const DATA: &str = "/var/lib/imsrv";
-pub const STATE: &str = "/var/lib/imsrv/packwright";
+pub const STATE: &str = "/var/lib/packwright/imsrv";
 pub const HOOK: &str = "/usr/lib/imsrv/packwright-hook";
 pub const UNIT: &str = "imsrv.service";
 pub const UNIT_PATH: &str = "/usr/lib/systemd/system/imsrv.service";
@@ -257,7 +257,7 @@ convert "$data"
 
 /// The tail `MIGRATION_OK` ends with: count the run.
 const MIGRATION_COUNT: &str = r##"echo "$PACKWRIGHT_MIGRATION_VERSION|$PACKWRIGHT_OLD_VERSION|$PACKWRIGHT_NEW_VERSION" >>"$PACKWRIGHT_STATE_DIR/test-migration-runs"
-if [ -f /systemctl.log ] && [ "$PACKWRIGHT_STATE_DIR" = /var/lib/imsrv/packwright ]; then
+if [ -f /systemctl.log ] && [ "$PACKWRIGHT_STATE_DIR" = /var/lib/packwright/imsrv ]; then
 	echo "# migration $PACKWRIGHT_MIGRATION_VERSION" >>/systemctl.log
 fi
 "##;

@@ -14,7 +14,7 @@ use std::path::Path;
 /// `migrations/…` as the failure message names it.
 pub const STEP: &str = "migration 3.5.0 (/usr/share/imsrv/migrations/3.5.0/mysql-to-mongo.sh)";
 /// Where the fixture's migration counts its successful runs.
-pub const RUNS: &str = "/var/lib/imsrv/packwright/test-migration-runs";
+pub const RUNS: &str = "/var/lib/packwright/imsrv/test-migration-runs";
 
 pub fn build_ok(mgr: Manager) -> Built {
     imsrv::build_with_migration("3.5.0", format(mgr), &imsrv::migration_ok())

@@ -101,7 +101,7 @@ pub fn privileged() -> bool {
 const APPLETS: &[&str] = &[
     "sh", "mkdir", "chown", "chmod", "rm", "rmdir", "cat", "grep", "adduser", "addgroup", "mv",
     "cp", "ln", "ls", "sed", "head", "tail", "sort", "tr", "id", "env", "test", "true", "false",
-    "printf", "echo", "touch", "readlink", "stat",
+    "printf", "echo", "touch", "readlink", "stat", "dd",
 ];
 
 /// Stand-in for busybox `addgroup [-S] [-g GID] GROUP` (first free id from
