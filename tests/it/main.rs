@@ -9,6 +9,7 @@ mod bad_input;
 mod cli;
 mod deb;
 mod hook_discovery;
+mod hostile;
 mod lifecycle_apk;
 mod lifecycle_deb;
 mod lifecycle_infra;

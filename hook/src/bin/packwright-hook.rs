@@ -361,7 +361,7 @@ fn record_unpacked_version(site: &Site, version: &str) -> Result<(), HookError> 
     if site.desc_arg.is_none() {
         return Ok(());
     }
-    packwright::hook::statedir::ensure(&site.state, &site.state_top)?;
+    packwright_hook::statedir::ensure(&site.state, &site.state_top)?;
     let meta = Meta {
         mode: 0o644,
         uid: None,

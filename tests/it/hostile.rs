@@ -8,11 +8,10 @@
 //! packwright's state there is taken over once; a forged one is refused
 //! and reported.
 
-mod common;
 
-use common::imsrv::{self, CONFIG, DATA, NAME, STATE};
-use common::lifecycle::{self as lc, clean, ready};
-use common::root::{Manager, Ran, Root};
+use crate::common::imsrv::{self, CONFIG, DATA, NAME, STATE};
+use crate::common::lifecycle::{self as lc, clean, ready};
+use crate::common::root::{Manager, Ran, Root};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
@@ -65,7 +64,7 @@ fn copy_program(r: &Root, host: &str) {
     let to = r.at(host);
     std::fs::create_dir_all(to.parent().unwrap()).unwrap();
     std::fs::copy(host, &to).unwrap();
-    let ldd = common::stdout(&common::run(Command::new("ldd").arg(host)));
+    let ldd = crate::common::stdout(&crate::common::run(Command::new("ldd").arg(host)));
     for lib in ldd.split_whitespace().filter(|w| w.starts_with('/')) {
         let to = r.at(lib);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
@@ -110,7 +109,7 @@ id -u >/var/lib/imsrv/attacker-ran
 "#;
 
 fn tools() -> bool {
-    common::tool("setpriv") && common::tool("ldd")
+    crate::common::tool("setpriv") && crate::common::tool("ldd")
 }
 
 /// Install 3.4.0, let the attacker forge the old state dir, upgrade to
@@ -422,11 +421,11 @@ fn the_state_dir_mode_does_not_follow_the_umask() {
 
 /// 3.4.0 or 3.5.0 of the fixture with one more dir the service user owns,
 /// inside its own data dir.
-fn with_cache_dir(version: &str) -> (common::Project, std::path::PathBuf) {
-    let hook = common::root::static_hook();
+fn with_cache_dir(version: &str) -> (crate::common::Project, std::path::PathBuf) {
+    let hook = crate::common::root::static_hook();
     let manifest = imsrv::manifest(version, hook.to_str().unwrap())
         + "\n[[dirs]]\npath = \"/var/lib/imsrv/cache\"\nmode = \"0750\"\nowner = \"imsrv\"\ngroup = \"imsrv\"\n";
-    let p = common::Project::new(&manifest);
+    let p = crate::common::Project::new(&manifest);
     p.exec("bin/imsrv", &imsrv::program(version));
     p.file("config/config.yaml", &imsrv::config_default(version));
     p.file("config/imsrv.env", &imsrv::env_default(version));
