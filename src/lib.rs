@@ -13,6 +13,7 @@ pub mod inspect;
 pub mod lifecycle;
 pub mod manifest;
 pub mod plan;
+pub mod release;
 pub mod report;
 pub mod vars;
 
