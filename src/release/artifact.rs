@@ -27,7 +27,11 @@ fn arch_of(a: &Artifact, pkg: &crate::plan::Package) -> String {
 pub fn release(req: &Request, out: &Path, report: &dyn Report) -> Result<Released> {
     // The key first: a wrong key or passphrase stops before the build writes.
     let pgp = match &req.keys.pgp {
-        Some(k) => Some(sign::Pgp::load(k, req.keys.pgp_passphrase.as_deref(), super::now()?)?),
+        Some(k) => Some(sign::Pgp::load(
+            k,
+            req.keys.pgp_passphrase.as_deref(),
+            super::now()?,
+        )?),
         None => None,
     };
     let loaded = build::load(req)?;
@@ -38,7 +42,12 @@ pub fn release(req: &Request, out: &Path, report: &dyn Report) -> Result<Release
         let Some((_, pkg)) = loaded.plans.iter().find(|(f, _)| *f == a.format) else {
             continue;
         };
-        let file = a.path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let file = a
+            .path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let (size, sha256, _, _) = meta::digests(&a.path)?;
         let doc = sbom::document(pkg, a.format.key(), &file, &sha256)?;
         let sbom_name = format!("{file}.spdx.json");
@@ -57,6 +66,9 @@ pub fn release(req: &Request, out: &Path, report: &dyn Report) -> Result<Release
         });
     }
     checksum::write(out, &entries, &extra, pgp.as_ref())?;
-    report.note(&format!("wrote {} (SHA256SUMS, artifacts.json, SBOMs)", out.display()));
+    report.note(&format!(
+        "wrote {} (SHA256SUMS, artifacts.json, SBOMs)",
+        out.display()
+    ));
     Ok(Released { artifacts, entries })
 }

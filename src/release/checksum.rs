@@ -29,7 +29,12 @@ pub fn sums(files: &[(String, String)]) -> String {
 
 /// Write artifacts.json, then SHA256SUMS over the artifacts, their SBOMs and
 /// artifacts.json, then SHA256SUMS.asc when there is a key.
-pub fn write(out: &Path, entries: &[Entry], extra: &[(String, String)], pgp: Option<&Pgp>) -> Result<()> {
+pub fn write(
+    out: &Path,
+    entries: &[Entry],
+    extra: &[(String, String)],
+    pgp: Option<&Pgp>,
+) -> Result<()> {
     let json = serde_json::to_string_pretty(&serde_json::json!({ "artifacts": entries }))
         .expect("plain data serialises")
         + "\n";
@@ -43,7 +48,10 @@ pub fn write(out: &Path, entries: &[Entry], extra: &[(String, String)], pgp: Opt
     let text = sums(&files);
     fsx::write(&out.join("SHA256SUMS"), text.as_bytes())?;
     match pgp {
-        Some(k) => fsx::write(&out.join("SHA256SUMS.asc"), k.armored(text.as_bytes())?.as_bytes()),
+        Some(k) => fsx::write(
+            &out.join("SHA256SUMS.asc"),
+            k.armored(text.as_bytes())?.as_bytes(),
+        ),
         None => fsx::remove(&out.join("SHA256SUMS.asc")),
     }
 }

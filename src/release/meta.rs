@@ -26,6 +26,7 @@ pub struct Pkg {
     pub sha256: String,
     pub sha1: String,
     pub md5: String,
+    pub sha512: String,
     pub info: Inspection,
 }
 
@@ -44,10 +45,16 @@ pub fn format_of(file: &str) -> Option<Format> {
     }
 }
 
-/// SHA-256, SHA-1 and MD5 of a file, read once.
+/// Size, SHA-256, SHA-1 and MD5 of a file, read once.
 pub fn digests(path: &Path) -> Result<(u64, String, String, String)> {
+    digests5(path).map(|(n, a, b, c, _)| (n, a, b, c))
+}
+
+/// Also SHA-512 (apt's Packages carries it, as apt-ftparchive writes it).
+pub fn digests5(path: &Path) -> Result<(u64, String, String, String, String)> {
     let mut f = std::fs::File::open(path).at(path)?;
     let (mut a, mut b, mut c) = (Sha256::new(), Sha1::new(), Md5::new());
+    let mut d = sha2::Sha512::new();
     let mut buf = vec![0u8; 1 << 16];
     let mut size = 0u64;
     loop {
@@ -59,12 +66,14 @@ pub fn digests(path: &Path) -> Result<(u64, String, String, String)> {
         a.update(&buf[..n]);
         b.update(&buf[..n]);
         c.update(&buf[..n]);
+        d.update(&buf[..n]);
     }
     Ok((
         size,
         hex::encode(a.finalize()),
         hex::encode(b.finalize()),
         hex::encode(c.finalize()),
+        hex::encode(d.finalize()),
     ))
 }
 
@@ -83,7 +92,11 @@ pub fn read(path: &Path) -> Result<Pkg> {
     if info.format != format.key() {
         return Err(Error::package(
             path,
-            format!("named like a {} package but is a {}", format.key(), info.format),
+            format!(
+                "named like a {} package but is a {}",
+                format.key(),
+                info.format
+            ),
         ));
     }
     let need = |k: &str| {
@@ -115,7 +128,7 @@ pub fn read(path: &Path) -> Result<Pkg> {
         }
         _ => unreachable!("format_of names only repository formats"),
     };
-    let (size, sha256, sha1, md5) = digests(path)?;
+    let (size, sha256, sha1, md5, sha512) = digests5(path)?;
     Ok(Pkg {
         path: path.to_path_buf(),
         file,
@@ -128,6 +141,7 @@ pub fn read(path: &Path) -> Result<Pkg> {
         sha256,
         sha1,
         md5,
+        sha512,
         info,
     })
 }

@@ -15,8 +15,8 @@ pub mod artifact;
 pub mod checksum;
 mod fsx;
 pub mod meta;
-mod page;
 pub mod pacman;
+mod page;
 pub mod retention;
 pub mod rpmmd;
 pub mod sbom;
@@ -64,7 +64,11 @@ pub const FORMATS: [Format; 4] = [Format::Deb, Format::Rpm, Format::Pacman, Form
 pub fn now() -> Result<u64> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(s) if !s.trim().is_empty() => s.trim().parse().map_err(|_| {
-            Error::format("publish", "SOURCE_DATE_EPOCH", format!("`{s}` is not a number of seconds since 1970"))
+            Error::format(
+                "publish",
+                "SOURCE_DATE_EPOCH",
+                format!("`{s}` is not a number of seconds since 1970"),
+            )
         }),
         _ => Ok(std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -114,7 +118,11 @@ fn pool(dir: &Path, f: Format) -> Result<Vec<Pkg>> {
 }
 
 fn need(what: &str, flag: &str) -> Error {
-    Error::format("publish", flag, format!("publishing {what} needs a signing key: give {flag}"))
+    Error::format(
+        "publish",
+        flag,
+        format!("publishing {what} needs a signing key: give {flag}"),
+    )
 }
 
 struct Signers {
@@ -127,7 +135,12 @@ fn signers(keys: &Keys, incoming: &[Pkg], time: u64) -> Result<Signers> {
     let rsa_needed = incoming.iter().any(|p| p.format == Format::Apk);
     let pgp = match (&keys.pgp, pgp_needed) {
         (Some(k), true) => Some(sign::Pgp::load(k, keys.pgp_passphrase.as_deref(), time)?),
-        (None, true) => return Err(need("deb, rpm or pacman packages", "--pgp-key (PACKWRIGHT_PGP_KEY)")),
+        (None, true) => {
+            return Err(need(
+                "deb, rpm or pacman packages",
+                "--pgp-key (PACKWRIGHT_PGP_KEY)",
+            ))
+        }
         _ => None,
     };
     let rsa = match (&keys.rsa, rsa_needed) {
@@ -160,16 +173,37 @@ pub fn publish(o: &Publish, report: &dyn Report) -> Result<Summary> {
         incoming.extend(meta::scan(&o.from, f)?);
     }
     if incoming.is_empty() {
-        return Err(Error::package(&o.from, "no .deb, .rpm, pacman or .apk packages to publish"));
+        return Err(Error::package(
+            &o.from,
+            "no .deb, .rpm, pacman or .apk packages to publish",
+        ));
     }
     let keys = signers(&o.keys, &incoming, time)?;
     let name = o.name.clone().unwrap_or_else(|| incoming[0].name.clone());
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.+".contains(c)) || name.starts_with('.') {
-        return Err(Error::format("publish", "--name", format!("`{name}` is not a usable repository name (letters, digits, - _ . +)")));
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.+".contains(c))
+        || name.starts_with('.')
+    {
+        return Err(Error::format(
+            "publish",
+            "--name",
+            format!("`{name}` is not a usable repository name (letters, digits, - _ . +)"),
+        ));
     }
     let dir = std::path::absolute(&o.dir).at(&o.dir)?;
-    let url = o.url.clone().unwrap_or_else(|| format!("file://{}", dir.display()));
-    let r = Repo { name, suite: o.suite.clone(), component: o.component.clone(), url: url.trim_end_matches('/').to_string(), time };
+    let url = o
+        .url
+        .clone()
+        .unwrap_or_else(|| format!("file://{}", dir.display()));
+    let r = Repo {
+        name,
+        suite: o.suite.clone(),
+        component: o.component.clone(),
+        url: url.trim_end_matches('/').to_string(),
+        time,
+    };
     check_conflicts(o, &r, &incoming)?;
     let mut sum = Summary::default();
     for f in FORMATS {
@@ -186,15 +220,28 @@ pub fn publish(o: &Publish, report: &dyn Report) -> Result<Summary> {
         }
         let mut all = pool(&dir, f)?;
         if let Some(rule) = &o.rule {
-            let gone: Vec<PathBuf> = retention::removed(rule, &all).iter().map(|p| p.path.clone()).collect();
+            let gone: Vec<PathBuf> = retention::removed(rule, &all)
+                .iter()
+                .map(|p| p.path.clone())
+                .collect();
             for path in &gone {
                 fsx::remove(path)?;
                 fsx::remove(&PathBuf::from(format!("{}.sig", path.display())))?;
-                sum.removed.push(path.strip_prefix(&dir).unwrap_or(path).display().to_string());
+                sum.removed.push(
+                    path.strip_prefix(&dir)
+                        .unwrap_or(path)
+                        .display()
+                        .to_string(),
+                );
             }
             all.retain(|p| !gone.contains(&p.path));
         }
-        report.note(&format!("publishing {} {} package(s) to {}", all.len(), f.key(), dir.join(kind(f)).display()));
+        report.note(&format!(
+            "publishing {} {} package(s) to {}",
+            all.len(),
+            f.key(),
+            dir.join(kind(f)).display()
+        ));
         write_indexes(&dir, &r, f, all, &keys)?;
         sum.formats.push(kind(f));
     }
@@ -229,7 +276,10 @@ fn write_keys(dir: &Path, r: &Repo, k: &Signers) -> Result<()> {
         let (bin, asc) = p.public()?;
         fsx::write(&keys.join(format!("{}.gpg", r.name)), &bin)?;
         fsx::write(&keys.join(format!("{}.asc", r.name)), asc.as_bytes())?;
-        fsx::write(&keys.join(format!("{}.fingerprint", r.name)), format!("{}\n", p.fingerprint()).as_bytes())?;
+        fsx::write(
+            &keys.join(format!("{}.fingerprint", r.name)),
+            format!("{}\n", p.fingerprint()).as_bytes(),
+        )?;
     }
     if let Some(a) = &k.rsa {
         fsx::write(&keys.join(&a.name), a.public_pem()?.as_bytes())?;
@@ -239,11 +289,16 @@ fn write_keys(dir: &Path, r: &Repo, k: &Signers) -> Result<()> {
 
 fn write_pages(dir: &Path, r: &Repo) -> Result<()> {
     let keys = dir.join("keys");
-    let fpr = std::fs::read_to_string(keys.join(format!("{}.fingerprint", r.name))).unwrap_or_default();
+    let fpr =
+        std::fs::read_to_string(keys.join(format!("{}.fingerprint", r.name))).unwrap_or_default();
     let apk_key = std::fs::read_dir(&keys)
         .ok()
         .and_then(|rd| {
-            let mut v: Vec<String> = rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".pub")).collect();
+            let mut v: Vec<String> = rd
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".pub"))
+                .collect();
             v.sort();
             v.into_iter().next()
         })

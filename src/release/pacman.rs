@@ -13,7 +13,10 @@ use std::path::Path;
 
 fn list(p: &Pkg, k: &str) -> Vec<String> {
     match p.info.fields.get(k) {
-        Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
         Some(Value::String(s)) => vec![s.clone()],
         _ => Vec::new(),
     }
@@ -31,7 +34,9 @@ pub fn desc(p: &Pkg, sig: &[u8]) -> String {
             let _ = write!(d, "%{k}%\n{}\n\n", v.join("\n"));
         }
     };
-    let base = Some(one(p, "pkgbase")).filter(|b| !b.is_empty()).unwrap_or(p.name.clone());
+    let base = Some(one(p, "pkgbase"))
+        .filter(|b| !b.is_empty())
+        .unwrap_or(p.name.clone());
     put("FILENAME", vec![p.file.clone()]);
     put("NAME", vec![p.name.clone()]);
     put("BASE", vec![base]);
@@ -75,13 +80,21 @@ fn files(p: &Pkg) -> String {
     f
 }
 
-/// Sign each package (`<file>.sig`), then rewrite both databases.
+/// Sign each package (`<file>.sig`), then rewrite both databases. A
+/// pacman database holds one version per name (libalpm reports "database
+/// is inconsistent" otherwise): the newest. Older files stay beside it,
+/// signed, for `pacman -U <url>` (the way to install an upgrade stop).
 pub fn write(dir: &Path, repo: &Repo, pkgs: &[Pkg], pgp: &Pgp) -> Result<()> {
     let mut db = Vec::new();
     let mut fdb = Vec::new();
-    for p in pkgs {
-        let sig = pgp.detached(&std::fs::read(&p.path).map_err(|e| crate::Error::io(&p.path, e))?)?;
+    for (i, p) in pkgs.iter().enumerate() {
+        let sig =
+            pgp.detached(&std::fs::read(&p.path).map_err(|e| crate::Error::io(&p.path, e))?)?;
         fsx::write(&dir.join(format!("{}.sig", p.file)), &sig)?;
+        // Sorted by name, then version: the last of a name is its newest.
+        if pkgs.get(i + 1).is_some_and(|n| n.name == p.name) {
+            continue;
+        }
         let entry = format!("{}-{}/", p.name, p.version);
         let d = desc(p, &sig).into_bytes();
         db.push((entry.clone(), Vec::new()));
@@ -97,7 +110,10 @@ pub fn write(dir: &Path, repo: &Repo, pkgs: &[Pkg], pgp: &Pgp) -> Result<()> {
         fsx::write(&dir.join(format!("{file}.sig")), &pgp.detached(&gz)?)?;
         fsx::write(&dir.join(&file), &gz)?;
         fsx::symlink(&file, &dir.join(format!("{name}.{kind}")))?;
-        fsx::symlink(&format!("{file}.sig"), &dir.join(format!("{name}.{kind}.sig")))?;
+        fsx::symlink(
+            &format!("{file}.sig"),
+            &dir.join(format!("{name}.{kind}.sig")),
+        )?;
     }
     Ok(())
 }

@@ -67,11 +67,17 @@ pub fn write(dir: &Path, r: &Repo, sections: &[(&str, String)]) -> Result<()> {
         .map(|(k, body)| (format!("{k} ({})", title(k)), body.clone()))
         .collect();
     for (k, body) in sections {
-        let page = html(&format!("{} {} repository", r.name, title(k)), &[(title(k).to_string(), body.clone())])
-            .replace("href=\"keys/\"", "href=\"../keys/\"");
+        let page = html(
+            &format!("{} {} repository", r.name, title(k)),
+            &[(title(k).to_string(), body.clone())],
+        )
+        .replace("href=\"keys/\"", "href=\"../keys/\"");
         fsx::write(&dir.join(k).join("index.html"), page.as_bytes())?;
     }
-    fsx::write(&dir.join("index.html"), html(&format!("{} package repositories", r.name), &all).as_bytes())
+    fsx::write(
+        &dir.join("index.html"),
+        html(&format!("{} package repositories", r.name), &all).as_bytes(),
+    )
 }
 
 fn title(kind: &str) -> &'static str {

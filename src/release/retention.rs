@@ -63,14 +63,22 @@ mod tests {
 
     #[test]
     fn keep_one_keeps_the_stops_too() {
-        let r = Rule { keep: 1, stops: vs(&["3.4.0"]), semver_major: false };
+        let r = Rule {
+            keep: 1,
+            stops: vs(&["3.4.0"]),
+            semver_major: false,
+        };
         let k = kept(&r, &vs(&["3.3.0", "3.4.0", "3.5.0", "3.6.0", "3.7.0"]));
         assert_eq!(k, vs(&["3.4.0", "3.7.0"]).into_iter().collect());
     }
 
     #[test]
     fn semver_major_keeps_the_newest_of_each_major() {
-        let r = Rule { keep: 1, stops: vec![], semver_major: true };
+        let r = Rule {
+            keep: 1,
+            stops: vec![],
+            semver_major: true,
+        };
         let k = kept(&r, &vs(&["1.0.0", "1.2.0", "2.0.0", "2.1.0", "3.0.0"]));
         assert_eq!(k, vs(&["1.2.0", "2.1.0", "3.0.0"]).into_iter().collect());
     }

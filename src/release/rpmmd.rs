@@ -93,9 +93,8 @@ fn deps(out: &mut String, tag: &str, list: &[rpm::Dependency], requires: bool) {
         if let Some(fl) = flag {
             a.push_str(&format!(" flags=\"{fl}\"{}", evr_attrs(&d.version)));
         }
-        let pre = DependencyFlags::PREREQ
-            | DependencyFlags::SCRIPT_PRE
-            | DependencyFlags::SCRIPT_POST;
+        let pre =
+            DependencyFlags::PREREQ | DependencyFlags::SCRIPT_PRE | DependencyFlags::SCRIPT_POST;
         if requires && f.intersects(pre) {
             a.push_str(" pre=\"1\"");
         }
@@ -184,10 +183,25 @@ fn primary_entry(out: &mut String, p: &Pkg, h: &Header, fl: &Files, mtime: u64) 
         h.start,
         h.end,
     );
-    deps(out, "provides", &m.get_provides().unwrap_or_default(), false);
+    deps(
+        out,
+        "provides",
+        &m.get_provides().unwrap_or_default(),
+        false,
+    );
     deps(out, "requires", &m.get_requires().unwrap_or_default(), true);
-    deps(out, "conflicts", &m.get_conflicts().unwrap_or_default(), false);
-    deps(out, "obsoletes", &m.get_obsoletes().unwrap_or_default(), false);
+    deps(
+        out,
+        "conflicts",
+        &m.get_conflicts().unwrap_or_default(),
+        false,
+    );
+    deps(
+        out,
+        "obsoletes",
+        &m.get_obsoletes().unwrap_or_default(),
+        false,
+    );
     file_lines(out, fl, true);
     out.push_str("  </format>\n</package>\n");
 }

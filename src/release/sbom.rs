@@ -14,7 +14,13 @@ use std::io::Read;
 
 fn spdx_id(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
@@ -64,13 +70,19 @@ fn dep_name(d: &str) -> &str {
 pub fn document(pkg: &Package, format: &str, artifact: &str, sha256: &str) -> Result<Value> {
     let m = &pkg.meta;
     let mut files = Vec::new();
-    let mut rels = vec![json!({"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": "SPDXRef-Package"})];
+    let mut rels = vec![
+        json!({"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": "SPDXRef-Package"}),
+    ];
     let mut sha1s = Vec::new();
     for (i, e) in pkg.tree.iter().enumerate() {
         let Kind::File(src) = &e.kind else { continue };
         let (s1, s256) = hashes(src)?;
         let id = format!("SPDXRef-File-{i}");
-        let name = if e.path.starts_with('/') { format!(".{}", e.path) } else { format!("./{}", e.path) };
+        let name = if e.path.starts_with('/') {
+            format!(".{}", e.path)
+        } else {
+            format!("./{}", e.path)
+        };
         files.push(json!({
             "SPDXID": id, "fileName": name,
             "checksums": [{"algorithm": "SHA1", "checksumValue": s1}, {"algorithm": "SHA256", "checksumValue": s256}],

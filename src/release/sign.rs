@@ -14,7 +14,9 @@ use pgp::composed::{
     ArmorOptions, CleartextSignedMessage, Deserializable, DetachedSignature, SignedSecretKey,
 };
 use pgp::crypto::hash::HashAlgorithm;
-use pgp::packet::{SecretKey, SecretSubkey, Signature, SignatureConfig, SignatureType};
+use pgp::packet::{
+    PacketTrait, SecretKey, SecretSubkey, Signature, SignatureConfig, SignatureType,
+};
 use pgp::packet::{Subpacket, SubpacketData};
 use pgp::ser::Serialize;
 use pgp::types::{KeyDetails, KeyVersion, Password, SigningKey, Timestamp};
@@ -43,8 +45,12 @@ pub struct Pgp {
 
 impl Pgp {
     pub fn load(path: &Path, passphrase: Option<&str>, time: u64) -> Result<Pgp> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| bad(PGP_FLAG, format!("`{}` cannot be read: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            bad(
+                PGP_FLAG,
+                format!("`{}` cannot be read: {e}", path.display()),
+            )
+        })?;
         let not_key = |e: String| {
             bad(
                 PGP_FLAG,
@@ -73,24 +79,37 @@ impl Pgp {
             Some(s) => Key::Sub(s.key.clone()),
             None => Key::Primary(cert.primary_key.clone()),
         };
+        // gpgv refuses a signature older than its key ("Time conflict"):
+        // SOURCE_DATE_EPOCH before the key's creation signs at its creation.
+        let created = match &key {
+            Key::Primary(k) => k.created_at(),
+            Key::Sub(k) => k.created_at(),
+        }
+        .as_secs();
         let pgp = Pgp {
             cert,
             key,
             password: passphrase.unwrap_or_default().to_string(),
-            time: u32::try_from(time).unwrap_or(u32::MAX),
+            time: u32::try_from(time).unwrap_or(u32::MAX).max(created),
             path: path.to_path_buf(),
         };
         pgp.detached(b"").map_err(|e| {
             bad(
                 "--pgp-passphrase (PACKWRIGHT_PGP_PASSPHRASE)",
-                format!("cannot sign with `{}`: {e}; the passphrase is wrong or missing", path.display()),
+                format!(
+                    "cannot sign with `{}`: {e}; the passphrase is wrong or missing",
+                    path.display()
+                ),
             )
         })?;
         Ok(pgp)
     }
 
     fn failed(&self, e: impl std::fmt::Display) -> Error {
-        bad(PGP_FLAG, format!("{}: signing failed: {e}", self.path.display()))
+        bad(
+            PGP_FLAG,
+            format!("{}: signing failed: {e}", self.path.display()),
+        )
     }
 
     fn config<K: SigningKey>(&self, k: &K, typ: SignatureType) -> Result<SignatureConfig> {
@@ -98,7 +117,9 @@ impl Pgp {
         let mut c = SignatureConfig::v4(typ, k.algorithm(), hash);
         let sp = |d| Subpacket::regular(d).map_err(|e| self.failed(e));
         c.hashed_subpackets = vec![
-            sp(SubpacketData::SignatureCreationTime(Timestamp::from_secs(self.time)))?,
+            sp(SubpacketData::SignatureCreationTime(Timestamp::from_secs(
+                self.time,
+            )))?,
             sp(SubpacketData::IssuerFingerprint(k.fingerprint()))?,
         ];
         c.hashed_subpackets
@@ -127,7 +148,11 @@ impl Pgp {
             Key::Primary(k) => self.sign_with(k, data)?,
             Key::Sub(k) => self.sign_with(k, data)?,
         };
-        sig.to_bytes().map_err(|e| self.failed(e))
+        // A packet with its header (to_bytes would write the body only).
+        let mut out = Vec::new();
+        sig.to_writer_with_header(&mut out)
+            .map_err(|e| self.failed(e))?;
+        Ok(out)
     }
 
     /// An armored detached signature (`Release.gpg`, `repomd.xml.asc`, `SHA256SUMS.asc`).
@@ -180,7 +205,10 @@ impl Rsa {
         let pem = std::fs::read_to_string(path)
             .map_err(|e| fail(format!("cannot read the apk signing key: {e}")))?;
         let key = if pem.contains("ENCRYPTED") {
-            Err("the key is encrypted; write a decrypted copy (openssl rsa -in KEY -out PLAIN)".to_string())
+            Err(
+                "the key is encrypted; write a decrypted copy (openssl rsa -in KEY -out PLAIN)"
+                    .to_string(),
+            )
         } else if pem.contains("BEGIN RSA PRIVATE KEY") {
             rsa::PrivateKey::from_pkcs1_pem(&pem).map_err(|e| e.to_string())
         } else {
@@ -213,7 +241,12 @@ impl Rsa {
         let digest = Sha256::digest(data);
         self.key
             .pkcs1v15_sign_prehash::<Sha256>(&digest)
-            .map_err(|e| bad(RSA_FLAG, format!("{}: signing failed: {e}", self.path.display())))
+            .map_err(|e| {
+                bad(
+                    RSA_FLAG,
+                    format!("{}: signing failed: {e}", self.path.display()),
+                )
+            })
     }
 
     /// The public key as PEM (SubjectPublicKeyInfo), what `openssl rsa -pubout` prints.

@@ -595,24 +595,38 @@ pub fn check_index(bytes: &[u8], pem: &str) -> Result<Index, Vec<String>> {
     }
     let sig = parse_tar(&members[0].tar, false).map_err(|e| vec![format!("signature: {e}")])?;
     if sig.len() != 1 {
-        errs.push(format!("signature stream: {} entries, expected 1", sig.len()));
+        errs.push(format!(
+            "signature stream: {} entries, expected 1",
+            sig.len()
+        ));
     }
     let (mut alg, mut key) = (String::new(), String::new());
     if let Some(s) = sig.first() {
-        match s.name.strip_prefix(".SIGN.").and_then(|r| r.split_once('.')) {
+        match s
+            .name
+            .strip_prefix(".SIGN.")
+            .and_then(|r| r.split_once('.'))
+        {
             Some((a, k)) if a == "RSA" || a == "RSA256" => {
                 (alg, key) = (a.to_string(), k.to_string());
                 if let Err(e) = verify(pem, a, &members[1].raw, &s.data) {
-                    errs.push(format!("signature does not verify over the index member: {e}"));
+                    errs.push(format!(
+                        "signature does not verify over the index member: {e}"
+                    ));
                 }
             }
-            _ => errs.push(format!("signature entry `{}` is not .SIGN.RSA[256].<key>", s.name)),
+            _ => errs.push(format!(
+                "signature entry `{}` is not .SIGN.RSA[256].<key>",
+                s.name
+            )),
         }
     }
     let body = parse_tar(&members[1].tar, true).map_err(|e| vec![format!("index: {e}")])?;
     let names: Vec<&str> = body.iter().map(|e| e.name.as_str()).collect();
     if names != ["APKINDEX"] && names != ["DESCRIPTION", "APKINDEX"] {
-        errs.push(format!("index entries {names:?}, expected [DESCRIPTION,] APKINDEX"));
+        errs.push(format!(
+            "index entries {names:?}, expected [DESCRIPTION,] APKINDEX"
+        ));
     }
     let mut records = Vec::new();
     if let Some(e) = body.iter().find(|e| e.name == "APKINDEX") {
@@ -635,7 +649,9 @@ pub fn check_index(bytes: &[u8], pem: &str) -> Result<Index, Vec<String>> {
             }
             match lines.first() {
                 Some(('C', c)) if c.starts_with("Q1") && c.len() == 30 => {}
-                other => errs.push(format!("record {i}: first line {other:?} is not C:Q1<sha1>")),
+                other => errs.push(format!(
+                    "record {i}: first line {other:?} is not C:Q1<sha1>"
+                )),
             }
             for f in ['P', 'V'] {
                 if !lines.iter().any(|(k, _)| *k == f) {
