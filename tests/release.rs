@@ -144,28 +144,28 @@ fn publish_ok(repo: &Path, version: &str, extra: &[&str]) {
 /// tests that change it work on a copy.
 fn repo() -> &'static Path {
     static R: OnceLock<tempfile::TempDir> = OnceLock::new();
-    R.get_or_init(|| {
-        let d = tempfile::tempdir().unwrap();
-        let repo = d.path().join("repo");
-        let t = std::time::Instant::now();
-        for v in ["3.3.0", "3.4.0", "3.5.0"] {
-            publish_ok(&repo, v, &[]);
-        }
-        let size: u64 = walkdir::WalkDir::new(&repo)
-            .into_iter()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_file())
-            .map(|e| e.metadata().unwrap().len())
-            .sum();
-        eprintln!(
-            "FIGURE: publish 3 releases x 4 formats: {:?}; repository size {size} bytes",
-            t.elapsed()
-        );
-        d
-    })
-    .path()
-    .join("repo")
-    .leak()
+    let dir = R
+        .get_or_init(|| {
+            let d = tempfile::tempdir().unwrap();
+            let repo = d.path().join("repo");
+            let t = std::time::Instant::now();
+            for v in ["3.3.0", "3.4.0", "3.5.0"] {
+                publish_ok(&repo, v, &[]);
+            }
+            let size: u64 = walkdir::WalkDir::new(&repo)
+                .into_iter()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_file())
+                .map(|e| e.metadata().unwrap().len())
+                .sum();
+            eprintln!(
+                "FIGURE: publish 3 releases x 4 formats: {:?}; repository size {size} bytes",
+                t.elapsed()
+            );
+            d
+        })
+        .path();
+    Box::leak(dir.join("repo").into_boxed_path())
 }
 
 fn copy_repo(to: &Path) -> PathBuf {
