@@ -16,6 +16,7 @@ pub mod inspect;
 pub mod lifecycle;
 pub mod manifest;
 pub mod plan;
+pub mod release;
 pub mod report;
 
 pub use error::{Error, Result};

@@ -33,24 +33,47 @@ struct Cli {
 enum Cmd {
     /// Build packages into the output directory.
     Build {
-        /// Comma-separated formats (deb, rpm, pacman, apk, targz, zip) [default: all].
-        #[arg(long, value_delimiter = ',')]
-        format: Option<Vec<String>>,
-        /// Output directory.
+        #[command(flatten)]
+        b: BuildArgs,
+    },
+    /// Build, then write SHA256SUMS(.asc), artifacts.json and an SPDX SBOM per artifact.
+    Release {
+        #[command(flatten)]
+        b: BuildArgs,
+    },
+    /// Add built packages to signed static apt, dnf, pacman and apk repositories.
+    Publish {
+        /// Repository root (apt/, rpm/<arch>/, pacman/<arch>/, apk/<arch>/, keys/).
+        #[arg(long)]
+        repo: PathBuf,
+        /// Where the built packages are.
         #[arg(long, default_value = "dist")]
-        out: PathBuf,
-        /// OpenPGP secret key (armored) to sign rpm packages.
-        #[arg(long, env = "PACKWRIGHT_PGP_KEY")]
-        pgp_key: Option<PathBuf>,
-        /// Passphrase of --pgp-key.
-        #[arg(long, env = "PACKWRIGHT_PGP_PASSPHRASE", hide_env_values = true)]
-        pgp_passphrase: Option<String>,
-        /// RSA private key (PEM) to sign apk packages.
-        #[arg(long, env = "PACKWRIGHT_RSA_KEY")]
-        rsa_key: Option<PathBuf>,
-        /// apk key name (default: the key file's name plus `.pub`).
-        #[arg(long, env = "PACKWRIGHT_RSA_KEY_NAME")]
-        rsa_key_name: Option<String>,
+        from: PathBuf,
+        /// Keep the newest N versions (stops and, with semver-major, each major's newest stay).
+        #[arg(long)]
+        keep: Option<usize>,
+        /// Repository and key name [default: the package's name].
+        #[arg(long)]
+        name: Option<String>,
+        /// apt suite.
+        #[arg(long, default_value = "stable")]
+        suite: String,
+        /// apt component.
+        #[arg(long, default_value = "main")]
+        component: String,
+        /// Public URL of --repo, for the pages' lines [default: file://<repo>].
+        #[arg(long)]
+        url: Option<String>,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
+    /// Print a CI workflow that builds, releases and publishes on a tag.
+    Ci {
+        #[arg(value_parser = ["github"])]
+        provider: String,
+        /// The workflow's `publish --keep`.
+        #[arg(long, default_value_t = 5)]
+        keep: usize,
     },
     /// Validate the manifest and print the plan per format.
     Check {
@@ -66,6 +89,45 @@ enum Cmd {
         #[arg(default_value = "packwright", value_parser = ["packwright", "packwright-hook"])]
         program: String,
     },
+}
+
+#[derive(clap::Args)]
+struct BuildArgs {
+    /// Comma-separated formats (deb, rpm, pacman, apk, targz, zip) [default: all].
+    #[arg(long, value_delimiter = ',')]
+    format: Option<Vec<String>>,
+    /// Output directory.
+    #[arg(long, default_value = "dist")]
+    out: PathBuf,
+    #[command(flatten)]
+    keys: KeyArgs,
+}
+
+#[derive(clap::Args)]
+struct KeyArgs {
+    /// OpenPGP secret key (armored): signs rpm packages, repositories and SHA256SUMS.
+    #[arg(long, env = "PACKWRIGHT_PGP_KEY")]
+    pgp_key: Option<PathBuf>,
+    /// Passphrase of --pgp-key.
+    #[arg(long, env = "PACKWRIGHT_PGP_PASSPHRASE", hide_env_values = true)]
+    pgp_passphrase: Option<String>,
+    /// RSA private key (PEM): signs apk packages and APKINDEX.
+    #[arg(long, env = "PACKWRIGHT_RSA_KEY")]
+    rsa_key: Option<PathBuf>,
+    /// apk key name (default: the key file's name plus `.pub`).
+    #[arg(long, env = "PACKWRIGHT_RSA_KEY_NAME")]
+    rsa_key_name: Option<String>,
+}
+
+impl KeyArgs {
+    fn keys(&self) -> packwright::format::Keys {
+        packwright::format::Keys {
+            pgp: self.pgp_key.clone(),
+            pgp_passphrase: self.pgp_passphrase.clone(),
+            rsa: self.rsa_key.clone(),
+            rsa_name: self.rsa_key_name.clone(),
+        }
+    }
 }
 
 struct Console {
@@ -117,39 +179,90 @@ fn request(cli: &Cli, formats: Option<Vec<String>>) -> Request {
     }
 }
 
+fn console(json: bool) -> Console {
+    let bar = (std::io::stderr().is_terminal() && !json).then(|| {
+        let b = indicatif::ProgressBar::new(1);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{msg:>7} [{bar:40}] {bytes}/{total_bytes}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        b
+    });
+    Console { bar, quiet: json }
+}
+
+/// `publish`: retention reads `[upgrade]` from the manifest when there is one.
+fn publish(cli: &Cli) -> anyhow::Result<()> {
+    let Cmd::Publish {
+        repo,
+        from,
+        keep,
+        name,
+        suite,
+        component,
+        url,
+        keys,
+    } = &cli.cmd
+    else {
+        unreachable!()
+    };
+    use packwright::release::{self, retention::Rule};
+    let rule = match keep {
+        None => None,
+        Some(n) => {
+            let req = request(cli, None);
+            let gate = if req.manifest.exists() {
+                let loaded = build::load(&req)?;
+                loaded
+                    .plans
+                    .first()
+                    .and_then(|(_, p)| p.lifecycle.gate.clone())
+            } else {
+                eprintln!(
+                    "note: no manifest at {}: retention knows no upgrade stops",
+                    req.manifest.display()
+                );
+                None
+            };
+            Some(Rule {
+                keep: (*n).max(1),
+                stops: gate.as_ref().map(|g| g.stops.clone()).unwrap_or_default(),
+                semver_major: gate.is_some_and(|g| g.semver_major),
+            })
+        }
+    };
+    let opts = release::Publish {
+        dir: repo.clone(),
+        from: from.clone(),
+        name: name.clone(),
+        suite: suite.clone(),
+        component: component.clone(),
+        url: url.clone(),
+        rule,
+        keys: keys.keys(),
+    };
+    let sum = release::publish(&opts, &console(cli.json))?;
+    if cli.json {
+        println!(
+            "{}",
+            serde_json::json!({"added": sum.added, "removed": sum.removed, "repositories": sum.formats})
+        );
+    } else {
+        for r in &sum.removed {
+            eprintln!("removed {r} (retention)");
+        }
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.cmd {
-        Cmd::Build {
-            format,
-            out,
-            pgp_key,
-            pgp_passphrase,
-            rsa_key,
-            rsa_key_name,
-        } => {
-            let mut req = request(&cli, format.clone());
-            req.keys = packwright::format::Keys {
-                pgp: pgp_key.clone(),
-                pgp_passphrase: pgp_passphrase.clone(),
-                rsa: rsa_key.clone(),
-                rsa_name: rsa_key_name.clone(),
-            };
-            let bar = (std::io::stderr().is_terminal() && !cli.json).then(|| {
-                let b = indicatif::ProgressBar::new(1);
-                b.set_style(
-                    indicatif::ProgressStyle::with_template(
-                        "{msg:>7} [{bar:40}] {bytes}/{total_bytes}",
-                    )
-                    .expect("valid template")
-                    .progress_chars("=> "),
-                );
-                b
-            });
-            let console = Console {
-                bar,
-                quiet: cli.json,
-            };
-            let built = build::build(&req, out, &console)?;
+        Cmd::Build { b } => {
+            let mut req = request(&cli, b.format.clone());
+            req.keys = b.keys.keys();
+            let console = console(cli.json);
+            let built = build::build(&req, &b.out, &console)?;
             if let Some(b) = &console.bar {
                 b.finish_and_clear();
             }
@@ -163,6 +276,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&out)?);
             }
         }
+        Cmd::Release { b } => {
+            let mut req = request(&cli, b.format.clone());
+            req.keys = b.keys.keys();
+            let console = console(cli.json);
+            let done = packwright::release::artifact::release(&req, &b.out, &console)?;
+            if let Some(b) = &console.bar {
+                b.finish_and_clear();
+            }
+            if cli.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({"artifacts": done.entries}))?
+                );
+            }
+        }
+        Cmd::Publish { .. } => publish(&cli)?,
+        Cmd::Ci { keep, .. } => print!("{}", packwright::release::github_workflow(*keep)),
         Cmd::Check { format } => {
             let loaded = build::load(&request(&cli, format.clone()))?;
             let prepared = build::prepare(&loaded, &Default::default())?;

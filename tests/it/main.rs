@@ -24,6 +24,7 @@ mod migrate_portable;
 mod migrate_rpm;
 mod pacman;
 mod portable;
+mod release;
 mod reproducible;
 mod rpm;
 mod snapshot;

@@ -559,3 +559,111 @@ fn verify(pem: &str, alg: &str, control: &[u8], sig: &[u8]) -> Result<(), String
     }
     .map_err(|e| e.to_string())
 }
+
+/// A checked `APKINDEX.tar.gz`: the signing key's name, the signature
+/// type, and the records as `(field letter, value)` lines.
+pub struct Index {
+    pub alg: String,
+    pub key: String,
+    pub records: Vec<Vec<(char, String)>>,
+}
+
+impl Index {
+    pub fn record(&self, name: &str, version: &str) -> Option<&Vec<(char, String)>> {
+        self.records.iter().find(|r| {
+            r.contains(&('P', name.to_string())) && r.contains(&('V', version.to_string()))
+        })
+    }
+}
+
+/// Check an index as apk-tools 2.14 reads a signed one (extract_v2.c,
+/// app_index.c, package.c): two gzip members read as one tar; the first
+/// holds exactly one `.SIGN.RSA.<key>` / `.SIGN.RSA256.<key>` entry and no
+/// end-of-archive blocks, and its PKCS#1 v1.5 signature (SHA-1 / SHA-256)
+/// verifies with `pem` over the second member's exact gzip bytes; the
+/// second holds `APKINDEX` (after an optional `DESCRIPTION`) and ends with
+/// the end-of-archive blocks; records are `X:value` lines ending in a blank
+/// line, starting with `C:Q1<base64 of a SHA-1>`, with `P:` and `V:`.
+pub fn check_index(bytes: &[u8], pem: &str) -> Result<Index, Vec<String>> {
+    let mut errs = Vec::new();
+    let members = split_members(bytes).map_err(|e| vec![e])?;
+    if members.len() != 2 {
+        return Err(vec![format!(
+            "gzip members: expected 2 (signature, index), found {}",
+            members.len()
+        )]);
+    }
+    let sig = parse_tar(&members[0].tar, false).map_err(|e| vec![format!("signature: {e}")])?;
+    if sig.len() != 1 {
+        errs.push(format!(
+            "signature stream: {} entries, expected 1",
+            sig.len()
+        ));
+    }
+    let (mut alg, mut key) = (String::new(), String::new());
+    if let Some(s) = sig.first() {
+        match s
+            .name
+            .strip_prefix(".SIGN.")
+            .and_then(|r| r.split_once('.'))
+        {
+            Some((a, k)) if a == "RSA" || a == "RSA256" => {
+                (alg, key) = (a.to_string(), k.to_string());
+                if let Err(e) = verify(pem, a, &members[1].raw, &s.data) {
+                    errs.push(format!(
+                        "signature does not verify over the index member: {e}"
+                    ));
+                }
+            }
+            _ => errs.push(format!(
+                "signature entry `{}` is not .SIGN.RSA[256].<key>",
+                s.name
+            )),
+        }
+    }
+    let body = parse_tar(&members[1].tar, true).map_err(|e| vec![format!("index: {e}")])?;
+    let names: Vec<&str> = body.iter().map(|e| e.name.as_str()).collect();
+    if names != ["APKINDEX"] && names != ["DESCRIPTION", "APKINDEX"] {
+        errs.push(format!(
+            "index entries {names:?}, expected [DESCRIPTION,] APKINDEX"
+        ));
+    }
+    let mut records = Vec::new();
+    if let Some(e) = body.iter().find(|e| e.name == "APKINDEX") {
+        if e.mode & 0o777 != 0o644 {
+            errs.push(format!("APKINDEX mode {:o}", e.mode));
+        }
+        let text = String::from_utf8_lossy(&e.data).into_owned();
+        if !text.ends_with("\n\n") {
+            errs.push("APKINDEX does not end with a blank line".into());
+        }
+        for (i, rec) in text.split("\n\n").filter(|r| !r.is_empty()).enumerate() {
+            let mut lines = Vec::new();
+            for l in rec.lines() {
+                let b = l.as_bytes();
+                if b.len() < 2 || b[1] != b':' {
+                    errs.push(format!("record {i}: `{l}` is not X:value"));
+                    continue;
+                }
+                lines.push((b[0] as char, l[2..].to_string()));
+            }
+            match lines.first() {
+                Some(('C', c)) if c.starts_with("Q1") && c.len() == 30 => {}
+                other => errs.push(format!(
+                    "record {i}: first line {other:?} is not C:Q1<sha1>"
+                )),
+            }
+            for f in ['P', 'V'] {
+                if !lines.iter().any(|(k, _)| *k == f) {
+                    errs.push(format!("record {i}: no {f}:"));
+                }
+            }
+            records.push(lines);
+        }
+    }
+    if errs.is_empty() {
+        Ok(Index { alg, key, records })
+    } else {
+        Err(errs)
+    }
+}
