@@ -9,6 +9,7 @@ pub mod build;
 pub mod error;
 pub mod format;
 pub mod hook;
+pub mod import;
 pub mod inspect;
 pub mod lifecycle;
 pub mod manifest;
