@@ -12,6 +12,9 @@ use std::path::Path;
 pub(crate) struct Cx {
     pub doc: Doc,
     pub w: Warnings,
+    /// Why configs cannot be the hook's here (a file where the hook's
+    /// directories go), if so.
+    pub no_hook: Option<String>,
     /// Destinations imported so far, with the one format they are for.
     pub dsts: Vec<(String, Option<&'static str>)>,
     /// The `[scripts]` events set so far, with the nfpm key that set them.
@@ -41,6 +44,7 @@ pub fn import(path: &Path, text: &str) -> Result<Imported> {
     let mut cx = Cx {
         doc: Doc::new(),
         w: Warnings::default(),
+        no_hook: hook_clash(&root),
         dsts: Vec::new(),
         scripts: Vec::new(),
         apk_blocked: None,
@@ -62,6 +66,18 @@ pub fn import(path: &Path, text: &str) -> Result<Imported> {
     Ok(Imported {
         toml: cx.doc.finish(&header),
         warnings: cx.w.0,
+    })
+}
+
+/// A content at `/usr/share/<name>` or `/usr/lib/<name>` itself: where
+/// packwright-hook keeps its defaults and binary.
+fn hook_clash(root: &Node) -> Option<String> {
+    let name = root.get("name").and_then(Node::str)?;
+    let taken = [format!("/usr/share/{name}"), format!("/usr/lib/{name}")];
+    root.get("contents")?.items().iter().find_map(|c| {
+        let dst = c.get("dst").and_then(Node::str)?;
+        let dir = c.get("type").and_then(Node::str) == Some("dir");
+        (!dir && taken.iter().any(|t| t == dst)).then(|| dst.to_string())
     })
 }
 
@@ -169,6 +185,13 @@ fn version(cx: &mut Cx, root: &Node) {
     set(cx.doc.table("package"), "version", v, note.as_deref());
     if let Some(r) = root.get("release").and_then(Node::str) {
         set(cx.doc.table("package"), "release", env(r), None);
+        let numeric = |s: &str| !s.is_empty() && s.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if !r.contains('$') && !numeric(r) {
+            cx.w.add("release", 0, format!("`{r}` is not a pacman or apk release (a number): those formats get release 1"));
+            for f in ["pacman", "apk"] {
+                set(cx.doc.table(&format!("format.{f}")), "release", "1", Some("nfpm's release is not a number, which pacman and apk need"));
+            }
+        }
     }
     if let Some(e) = root.get("epoch") {
         match e.str().map(str::trim).and_then(|s| s.parse::<i64>().ok()) {
@@ -400,6 +423,7 @@ fn signature(cx: &mut Cx, key: &str, n: &Node, flags: &[(&str, &str)]) {
         let sub = format!("{key}.{k}");
         match flags.iter().find(|(f, _)| f == k) {
             Some((_, flag)) => cx.w.add(&sub, v.line, format!("keys are not manifest entries: pass `{flag} {}` to packwright build", v.str().unwrap_or("…"))),
+            None if flags.is_empty() => cx.w.add(&sub, v.line, "packwright signs no .deb packages (dpkg checks no signature); not imported"),
             None => cx.w.add(&sub, v.line, "packwright has no such signing option; not imported"),
         }
     }
@@ -447,7 +471,7 @@ fn deb(cx: &mut Cx, v: &Node) {
                     }
                 }
             }
-            "signature" => signature(cx, &key, n, &[("key_file", "(no flag: packwright signs no .deb; dpkg checks no signature)")]),
+            "signature" => signature(cx, &key, n, &[]),
             "arch_variant" => cx.w.add(&key, n.line, "packwright writes no Architecture-Variant; not imported"),
             "triggers" => cx.w.add(&key, n.line, "packwright writes no dpkg triggers file; not imported"),
             "scripts" => {

@@ -23,6 +23,8 @@ struct Item<'a> {
     src: Option<String>,
     dst: String,
     only: Option<&'static str>,
+    /// Left out of the portable archives (two entries meet at one path there).
+    system_only: bool,
     mode: Option<String>,
     owner: Option<String>,
     group: Option<String>,
@@ -58,6 +60,7 @@ fn entry(cx: &mut Cx, key: &str, n: &Node, packager: Option<&str>) {
         src: n.get("src").and_then(Node::str).map(path),
         dst: n.get("dst").and_then(Node::str).map(path).unwrap_or_default(),
         only,
+        system_only: false,
         mode: None,
         owner: None,
         group: None,
@@ -69,7 +72,7 @@ fn entry(cx: &mut Cx, key: &str, n: &Node, packager: Option<&str>) {
         cx.w.add(format!("{key}.dst"), line, "no dst; not imported");
         return;
     }
-    if kind != "dir" && kind != "ghost" && !claim(cx, &it) {
+    if kind != "dir" && kind != "ghost" && !claim(cx, &mut it) {
         return;
     }
     match kind {
@@ -119,7 +122,7 @@ fn mode(s: &str) -> Option<String> {
 
 /// Refuse a second entry at a destination (nfpm calls it a content
 /// collision and refuses the whole configuration).
-fn claim(cx: &mut Cx, it: &Item) -> bool {
+fn claim(cx: &mut Cx, it: &mut Item) -> bool {
     let norm = it.dst.trim_end_matches('/').to_string();
     let clash = cx
         .dsts
@@ -129,8 +132,24 @@ fn claim(cx: &mut Cx, it: &Item) -> bool {
         cx.w.add(it.key, it.line, format!("a second entry for `{}` (nfpm refuses this as a content collision); not imported", it.dst));
         return false;
     }
+    let there = portable(&norm);
+    let meets = |(d, o): &(String, Option<&str>)| portable(d) == there && (o.is_none() || it.only.is_none() || *o == it.only);
+    if there != norm && cx.dsts.iter().any(meets) {
+        cx.w.add(it.key, it.line, format!("`{}` and another entry are both `{there}` in the zip and tar.gz archives: this one goes into the Linux packages only", it.dst));
+        it.system_only = true;
+    }
     cx.dsts.push((norm, it.only));
     true
+}
+
+/// Where the portable archives put a program (README "Portable archives").
+fn portable(dst: &str) -> String {
+    for d in ["/usr/local/bin/", "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"] {
+        if let Some(rest) = dst.strip_prefix(d) {
+            return format!("bin/{rest}");
+        }
+    }
+    dst.to_string()
 }
 
 fn common(t: &mut toml_edit::Table, it: &Item) {
@@ -164,6 +183,8 @@ fn file(cx: &mut Cx, it: &Item, tree: bool, note: Option<&str>) {
     common(t, it);
     if let Some(f) = it.only {
         set(t, "only", strings(&[f]), None);
+    } else if it.system_only {
+        set(t, "only", strings(&["deb", "rpm", "pacman", "apk"]), None);
     }
 }
 
@@ -171,6 +192,10 @@ fn config(cx: &mut Cx, it: &Item, kind: &str) {
     if it.only.is_some() {
         cx.w.add(it.key, it.line, "packwright's [[config]] entries are for every format; this one-format config is shipped as a plain file for that format");
         return file(cx, it, false, Some("nfpm's config for one format: a plain file here"));
+    }
+    if let Some(f) = cx.no_hook.clone() {
+        cx.w.add(it.key, it.line, format!("packwright-hook keeps config defaults under {f}/, which this package installs as a file: shipped as a plain file"));
+        return file(cx, it, false, Some("nfpm's config: a plain file here (see the warnings)"));
     }
     let Some(src) = &it.src else {
         cx.w.add(it.key, it.line, "a config without src; not imported");
@@ -194,8 +219,10 @@ fn symlink(cx: &mut Cx, it: &Item) {
     let t = cx.doc.push("symlinks", None);
     set(t, "path", it.dst.as_str(), None);
     set(t, "target", target.as_str(), None);
-    if let Some(f) = it.only {
-        set(t, "only", strings(&[f]), None);
+    match it.only {
+        Some(f) => set(t, "only", strings(&[f]), None),
+        None if it.system_only => set(t, "only", strings(&["deb", "rpm", "pacman", "apk"]), None),
+        None => set(t, "only", strings(&["deb", "rpm", "pacman", "apk", "targz"]), Some("a zip (for Windows) cannot hold a symlink")),
     }
     if it.mode.is_some() || it.owner.is_some() {
         cx.w.add(format!("{}.file_info", it.key), it.line, "symlinks are 0777 root:root; not imported");
