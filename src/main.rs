@@ -128,7 +128,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     match &cli.cmd {
         Cmd::Adopt(c) => {
-            let console = Console { bar: None, quiet: false };
+            let console = Console {
+                bar: None,
+                quiet: false,
+            };
             let out = packwright::import::cli::run(c, &req.project, &req.manifest, &console)?;
             print!("{}", out.unwrap_or_default());
         }

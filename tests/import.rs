@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 /// The variables nfpm's acceptance configurations use.
@@ -54,14 +56,29 @@ fn stage_in(dir: &Path, manifest: &str) {
     let m: toml::Table = toml::from_str(manifest).unwrap();
     let mut srcs: Vec<String> = Vec::new();
     for table in ["files", "config"] {
-        for e in m.get(table).and_then(|v| v.as_array()).into_iter().flatten() {
+        for e in m
+            .get(table)
+            .and_then(|v| v.as_array())
+            .into_iter()
+            .flatten()
+        {
             srcs.push(e["src"].as_str().unwrap().to_string());
         }
     }
-    for e in m.get("systemd").and_then(|v| v.as_array()).into_iter().flatten() {
+    for e in m
+        .get("systemd")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+    {
         srcs.push(e["unit"].as_str().unwrap().to_string());
     }
-    for (_, v) in m.get("scripts").and_then(|v| v.as_table()).into_iter().flatten() {
+    for (_, v) in m
+        .get("scripts")
+        .and_then(|v| v.as_table())
+        .into_iter()
+        .flatten()
+    {
         srcs.push(v.as_str().unwrap().to_string());
     }
     for k in ["license-file", "changelog"] {
@@ -133,11 +150,16 @@ fn every_corpus_config_imports_and_passes_check() {
         std::fs::remove_file(p.path().join("packaging/packwright.toml")).unwrap();
         let (manifest, warnings) = import(&p, &config);
         // Two of the reference's entries need sources that are directories.
-        stage(&p, &manifest.replace("\"some/directory/\"", "\"some/directory/\""));
+        stage(
+            &p,
+            &manifest.replace("\"some/directory/\"", "\"some/directory/\""),
+        );
         let manifest = with_hook(&p, &manifest);
         p.file("packaging/packwright.toml", &manifest);
         let formats = formats_for(&warnings);
-        let out = envd(&mut p.cmd(&["check", "--format", formats])).output().unwrap();
+        let out = envd(&mut p.cmd(&["check", "--format", formats]))
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "{}: check failed:\n{}\n--- manifest\n{manifest}\n--- import\n{warnings}",
@@ -172,7 +194,11 @@ fn yaml_keys(text: &str) -> BTreeSet<String> {
             yaml_rust2::Yaml::Hash(h) => {
                 for (k, v) in h {
                     let k = k.as_str().unwrap_or("?");
-                    let p = if path.is_empty() { k.to_string() } else { format!("{path}.{k}") };
+                    let p = if path.is_empty() {
+                        k.to_string()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     // An empty section (`apk:` with only comments) holds nothing.
                     if !v.is_null() {
                         out.insert(p.clone());
@@ -286,36 +312,64 @@ fn every_key_of_the_nfpm_reference_is_mapped_or_warned() {
         .collect();
     let mut silent = Vec::new();
     for k in &keys {
-        let warned = named.iter().any(|w| k == w || k.starts_with(&format!("{w}.")));
+        let warned = named
+            .iter()
+            .any(|w| k == w || k.starts_with(&format!("{w}.")));
         let mapped = MAPPED.iter().any(|(n, t)| n == k && toml_has(&m, t));
         // A section is accounted for by its keys, each checked here.
-        let parent = keys.iter().any(|o| o.starts_with(&format!("{k}.")) || o.starts_with(&format!("{k}[]")));
+        let parent = keys
+            .iter()
+            .any(|o| o.starts_with(&format!("{k}.")) || o.starts_with(&format!("{k}[]")));
         if !(warned || mapped || parent) {
             silent.push(k.clone());
         }
     }
-    assert!(silent.is_empty(), "silently dropped: {silent:?}\n--- warnings\n{warnings}\n--- manifest\n{manifest}");
+    assert!(
+        silent.is_empty(),
+        "silently dropped: {silent:?}\n--- warnings\n{warnings}\n--- manifest\n{manifest}"
+    );
     // Each warning names its line in the input.
     let line = warnings
         .lines()
         .find(|l| l.contains(": rpm.prefixes: "))
         .expect("rpm.prefixes is warned");
     let text = std::fs::read_to_string(&reference).unwrap();
-    let at = text.lines().position(|l| l.trim_start().starts_with("prefixes:")).unwrap() + 1;
-    assert!(line.contains(&format!("configuration-reference.yaml:{at}: ")), "{line}");
+    let at = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("prefixes:"))
+        .unwrap()
+        + 1;
+    assert!(
+        line.contains(&format!("configuration-reference.yaml:{at}: ")),
+        "{line}"
+    );
     // The warnings are in the manifest too, and the config notes say who owns them.
-    assert!(manifest.contains("# Not imported, or different here"), "{manifest}");
+    assert!(
+        manifest.contains("# Not imported, or different here"),
+        "{manifest}"
+    );
     // Its defaults would go under /usr/share/foo, which it installs as a file.
-    assert!(manifest.contains("nfpm's config: a plain file here (see the warnings)"), "{manifest}");
-    assert!(warnings.contains("pass `--pgp-key key.gpg` to packwright build"), "{warnings}");
-    assert!(warnings.contains("pass `--rsa-key key.gpg` to packwright build"), "{warnings}");
+    assert!(
+        manifest.contains("nfpm's config: a plain file here (see the warnings)"),
+        "{manifest}"
+    );
+    assert!(
+        warnings.contains("pass `--pgp-key key.gpg` to packwright build"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("pass `--rsa-key key.gpg` to packwright build"),
+        "{warnings}"
+    );
 }
 
 type Listing = BTreeMap<String, (String, String, String, String)>;
 
 /// `packwright inspect --json PKG`: (path → kind, mode or link, owner, group).
 fn listing(pkg: &Path) -> Listing {
-    let out = run(Command::new(env!("CARGO_BIN_EXE_packwright")).args(["--json", "inspect"]).arg(pkg));
+    let out = run(Command::new(env!("CARGO_BIN_EXE_packwright"))
+        .args(["--json", "inspect"])
+        .arg(pkg));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v["files"]
         .as_array()
@@ -323,11 +377,21 @@ fn listing(pkg: &Path) -> Listing {
         .iter()
         .map(|f| {
             let s = |k: &str| f[k].as_str().unwrap_or("").to_string();
-            let path = format!("/{}", s("path").trim_start_matches("./").trim_start_matches('/'));
+            let path = format!(
+                "/{}",
+                s("path").trim_start_matches("./").trim_start_matches('/')
+            );
             // A symlink's mode means nothing on Linux (nfpm writes 0000,
             // packwright 0777): its target is what must match.
-            let mode = if s("kind") == "symlink" { format!("-> {}", s("link")) } else { s("mode") };
-            (path.trim_end_matches('/').to_string(), (s("kind"), mode, s("owner"), s("group")))
+            let mode = if s("kind") == "symlink" {
+                format!("-> {}", s("link"))
+            } else {
+                s("mode")
+            };
+            (
+                path.trim_end_matches('/').to_string(),
+                (s("kind"), mode, s("owner"), s("group")),
+            )
         })
         .collect()
 }
@@ -348,7 +412,13 @@ fn nfpm_and_packwright_packages_install_the_same_files() {
     if !tool("nfpm") {
         return;
     }
-    for name in ["core.simple", "core.symlink", "core.complex", "rpm.directories", "core.overrides"] {
+    for name in [
+        "core.simple",
+        "core.symlink",
+        "core.complex",
+        "rpm.directories",
+        "core.overrides",
+    ] {
         let config = fixture(&format!("nfpm/{name}.yaml"));
         let p = Project::new("");
         std::fs::remove_file(p.path().join("packaging/packwright.toml")).unwrap();
@@ -383,12 +453,26 @@ fn nfpm_and_packwright_packages_install_the_same_files() {
                 .arg(&nfpm_out));
             let dist = p.path().join("dist");
             let _ = std::fs::remove_dir_all(&dist);
-            run(envd(&mut p.cmd(&["build", "--format", ext, "--out", dist.to_str().unwrap()])));
-            let ours = std::fs::read_dir(&dist).unwrap().next().unwrap().unwrap().path();
+            run(envd(&mut p.cmd(&[
+                "build",
+                "--format",
+                ext,
+                "--out",
+                dist.to_str().unwrap(),
+            ])));
+            let ours = std::fs::read_dir(&dist)
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .path();
             let theirs = listing(&nfpm_out);
             let mine = listing(&ours);
             let dirs_of = |l: &Listing| -> BTreeSet<String> {
-                l.iter().filter(|(_, v)| v.0 == "dir").map(|(k, _)| k.clone()).collect()
+                l.iter()
+                    .filter(|(_, v)| v.0 == "dir")
+                    .map(|(k, _)| k.clone())
+                    .collect()
             };
             // Every file and symlink nfpm installs, packwright installs the
             // same (a config: its default, for the hook to render there).
@@ -405,19 +489,35 @@ fn nfpm_and_packwright_packages_install_the_same_files() {
             }
             for (path, what) in mine.iter().filter(|(_, v)| v.0 != "dir") {
                 if !packwright_only(path, "foo") {
-                    assert_eq!(theirs.get(path), Some(what), "{name} {packager}: {path} only in packwright's\n{theirs:#?}");
+                    assert_eq!(
+                        theirs.get(path),
+                        Some(what),
+                        "{name} {packager}: {path} only in packwright's\n{theirs:#?}"
+                    );
                 }
             }
             // The directories nfpm's package names carry the same modes and owners.
             for d in dirs_of(&theirs) {
                 if let Some(ours) = mine.get(&d) {
-                    assert_eq!(Some(ours), theirs.get(&d), "{name} {packager}: directory {d}");
+                    assert_eq!(
+                        Some(ours),
+                        theirs.get(&d),
+                        "{name} {packager}: directory {d}"
+                    );
                 }
             }
             // And the directories the configuration declares are in both.
-            for d in m.get("dirs").and_then(|d| d.as_array()).into_iter().flatten() {
+            for d in m
+                .get("dirs")
+                .and_then(|d| d.as_array())
+                .into_iter()
+                .flatten()
+            {
                 let d = d["path"].as_str().unwrap();
-                assert!(mine.contains_key(d) && theirs.contains_key(d), "{name} {packager}: {d}");
+                assert!(
+                    mine.contains_key(d) && theirs.contains_key(d),
+                    "{name} {packager}: {d}"
+                );
             }
         }
     }
@@ -443,7 +543,10 @@ fn crate_project(rel: &str) -> Project {
 
 /// `packwright -C DIR init -`: the manifest and the warnings.
 fn init_in(dir: &Path) -> (String, String) {
-    let out = run(Command::new(env!("CARGO_BIN_EXE_packwright")).arg("-C").arg(dir).args(["init", "-"]));
+    let out = run(Command::new(env!("CARGO_BIN_EXE_packwright"))
+        .arg("-C")
+        .arg(dir)
+        .args(["init", "-"]));
     std::fs::create_dir_all(dir.join("packaging")).unwrap();
     (stdout(&out), stderr(&out))
 }
@@ -456,7 +559,10 @@ fn build_all(dir: &Path, formats: &str) -> Vec<PathBuf> {
         .args(["build", "--format", formats, "--out"])
         .arg(&dist)
         .env("SOURCE_DATE_EPOCH", "1700000000"));
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&dist).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dist)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     v.sort();
     v
 }
@@ -466,8 +572,14 @@ fn cargo_deb_example_init_builds_six_formats_and_a_lintian_clean_deb() {
     let p = crate_project("cargo-deb-example");
     let dir = p.path().to_path_buf();
     let (manifest, warnings) = init_in(&dir);
-    assert!(warnings.contains("depends: packwright computes no shared-library dependencies"), "{warnings}");
-    assert!(warnings.contains("license-file: packwright embeds the whole file"), "{warnings}");
+    assert!(
+        warnings.contains("depends: packwright computes no shared-library dependencies"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("license-file: packwright embeds the whole file"),
+        "{warnings}"
+    );
     assert!(warnings.contains("variants.mergeappend"), "{warnings}");
     assert!(manifest.contains("section = \"utils\""), "{manifest}");
     stage(&p, &manifest);
@@ -475,18 +587,35 @@ fn cargo_deb_example_init_builds_six_formats_and_a_lintian_clean_deb() {
     p.file("packaging/packwright.toml", &manifest);
     let built = build_all(&dir, "deb,rpm,pacman,apk,targz,zip");
     assert_eq!(built.len(), 6, "{built:?}");
-    let deb = built.iter().find(|b| b.extension().is_some_and(|e| e == "deb")).unwrap();
+    let deb = built
+        .iter()
+        .find(|b| b.extension().is_some_and(|e| e == "deb"))
+        .unwrap();
     let files = listing(deb);
-    for f in ["/usr/bin/example", "/var/lib/example/3.txt", "/var/lib/example/merged.txt"] {
+    for f in [
+        "/usr/bin/example",
+        "/var/lib/example/3.txt",
+        "/var/lib/example/merged.txt",
+    ] {
         assert!(files.contains_key(f), "{f} missing: {files:#?}");
     }
     // One file from each glob.
-    assert_eq!(files.keys().filter(|k| k.starts_with("/var/lib/example/x")).count(), 2, "{files:#?}");
+    assert_eq!(
+        files
+            .keys()
+            .filter(|k| k.starts_with("/var/lib/example/x"))
+            .count(),
+        2,
+        "{files:#?}"
+    );
     assert_eq!(files["/usr/bin/example"].1, "0755");
     if tool("lintian") {
         let out = Command::new("lintian").arg(deb).output().unwrap();
         let tags = stdout(&out) + &stderr(&out);
-        let found: Vec<&str> = tags.lines().filter(|l| l.starts_with("E: ") || l.starts_with("W: ")).collect();
+        let found: Vec<&str> = tags
+            .lines()
+            .filter(|l| l.starts_with("E: ") || l.starts_with("W: "))
+            .collect();
         // Both come with the input, not the conversion: the example ships no
         // man page for its binary, and its changelog has one entry (a first
         // upload) that closes no Debian bug.
@@ -517,21 +646,50 @@ fn bottom_and_ntpd_rs_init_and_build() {
     let member = w.path().join("ntpd");
     let (manifest, warnings) = init_in(&member);
     assert!(manifest.contains("name = \"ntpd-rs\""), "{manifest}");
-    assert!(manifest.contains("version = \"2.0.0~alpha.20260715\""), "{manifest}");
-    assert!(manifest.contains("src = \"../target/release/ntp-daemon\""), "{manifest}");
-    assert!(manifest.contains("[[config]]") && manifest.contains("dst = \"/etc/ntpd-rs/ntp.toml\""), "{manifest}");
-    assert!(manifest.contains("unit = \"docs/examples/conf/ntpd-rs.service\""), "{manifest}");
-    assert!(warnings.contains("maintainer-scripts: `../pkg/deb/` is not a directory"), "{warnings}");
+    assert!(
+        manifest.contains("version = \"2.0.0~alpha.20260715\""),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("src = \"../target/release/ntp-daemon\""),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("[[config]]") && manifest.contains("dst = \"/etc/ntpd-rs/ntp.toml\""),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("unit = \"docs/examples/conf/ntpd-rs.service\""),
+        "{manifest}"
+    );
+    assert!(
+        warnings.contains("maintainer-scripts: `../pkg/deb/` is not a directory"),
+        "{warnings}"
+    );
     assert!(warnings.contains("is not an apk version"), "{warnings}");
     stage_in(&member, &manifest);
-    std::fs::write(member.join("docs/examples/conf/ntp.toml.default"), "[source]\nmode = \"pool\"\n").unwrap();
+    std::fs::write(
+        member.join("docs/examples/conf/ntp.toml.default"),
+        "[source]\nmode = \"pool\"\n",
+    )
+    .unwrap();
     w.fake_hook("ntpd/fakehook");
-    std::fs::write(member.join("packaging/packwright.toml"), format!("{manifest}\n[hook]\nbinary = \"fakehook\"\n")).unwrap();
+    std::fs::write(
+        member.join("packaging/packwright.toml"),
+        format!("{manifest}\n[hook]\nbinary = \"fakehook\"\n"),
+    )
+    .unwrap();
     let built = build_all(&member, "deb,rpm,pacman,targz,zip");
     assert_eq!(built.len(), 5);
-    let deb = built.iter().find(|b| b.extension().is_some_and(|e| e == "deb")).unwrap();
+    let deb = built
+        .iter()
+        .find(|b| b.extension().is_some_and(|e| e == "deb"))
+        .unwrap();
     let files = listing(deb);
-    assert!(files.contains_key("/usr/lib/systemd/system/ntpd-rs.service"), "{files:#?}");
+    assert!(
+        files.contains_key("/usr/lib/systemd/system/ntpd-rs.service"),
+        "{files:#?}"
+    );
     assert!(files.contains_key("/usr/bin/ntp-daemon"), "{files:#?}");
 }
 
@@ -558,41 +716,78 @@ fn import_writes_the_manifest_and_refuses_to_overwrite_it() {
     run(&mut p.cmd(&["import", cfg]));
     let written = std::fs::read_to_string(p.path().join("packaging/packwright.toml")).unwrap();
     assert!(written.contains("name = \"foo\""), "{written}");
-    assert!(written.contains("[[config]]\nsrc = \"./testdata/whatever.conf\""), "{written}");
-    assert!(written.contains("a config packwright-hook owns"), "{written}");
+    assert!(
+        written.contains("[[config]]\nsrc = \"./testdata/whatever.conf\""),
+        "{written}"
+    );
+    assert!(
+        written.contains("a config packwright-hook owns"),
+        "{written}"
+    );
     p.file("packaging/packwright.toml", "# mine\n");
     let again = p.packwright(&["import", cfg]);
     assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
-    assert!(stderr(&again).contains("already exists; pass --force"), "{}", stderr(&again));
-    assert_eq!(std::fs::read_to_string(p.path().join("packaging/packwright.toml")).unwrap(), "# mine\n");
+    assert!(
+        stderr(&again).contains("already exists; pass --force"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("packaging/packwright.toml")).unwrap(),
+        "# mine\n"
+    );
     run(&mut p.cmd(&["import", "--force", cfg]));
-    assert_eq!(std::fs::read_to_string(p.path().join("packaging/packwright.toml")).unwrap(), written);
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("packaging/packwright.toml")).unwrap(),
+        written
+    );
     // A bad file: an error naming the file and line, nothing written.
     let bad = p.file("bad.yaml", "name: foo\ncontents: [\n");
     let out = p.packwright(&["import", bad.to_str().unwrap(), "-"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("bad.yaml:"), "{}", stderr(&out));
     let missing = p.packwright(&["import", "no/such.yaml"]);
-    assert!(stderr(&missing).contains("no/such.yaml"), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("no/such.yaml"),
+        "{}",
+        stderr(&missing)
+    );
 }
 
 #[test]
 fn first_run_messages_name_the_path_and_the_next_step() {
     let p = Project::new("");
     std::fs::remove_dir_all(p.path().join("packaging")).unwrap();
-    p.file("Cargo.toml", "[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n");
+    p.file(
+        "Cargo.toml",
+        "[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
     let out = p.packwright(&["build"]);
     let err = stderr(&out);
     assert!(!out.status.success());
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("packaging/packwright.toml") && err.contains("run `packwright init`"), "{err}");
+    assert!(
+        err.contains("packaging/packwright.toml") && err.contains("run `packwright init`"),
+        "{err}"
+    );
     std::fs::remove_file(p.path().join("Cargo.toml")).unwrap();
     let out = p.packwright(&["check"]);
-    assert!(stderr(&out).contains("`packwright init` for a starter"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`packwright init` for a starter"),
+        "{}",
+        stderr(&out)
+    );
     // Outside a Cargo project, init writes a starter that checks as it is.
     run(&mut p.cmd(&["init"]));
     let starter = std::fs::read_to_string(p.path().join("packaging/packwright.toml")).unwrap();
-    for key in ["[[files]]", "[[config]]", "[[systemd]]", "[upgrade]", "[scripts]", "[relations]"] {
+    for key in [
+        "[[files]]",
+        "[[config]]",
+        "[[systemd]]",
+        "[upgrade]",
+        "[scripts]",
+        "[relations]",
+    ] {
         assert!(starter.contains(&format!("# {key}")), "{key}: {starter}");
     }
     run(&mut p.cmd(&["check"]));
@@ -619,12 +814,22 @@ fn cargo_install_then_cargo_packwright_in_a_new_project() {
         .arg(&target));
     let bin = root.path().join("bin");
     for b in ["packwright", "cargo-packwright"] {
-        assert!(bin.join(b).is_file(), "{b} not installed in {}", bin.display());
+        assert!(
+            bin.join(b).is_file(),
+            "{b} not installed in {}",
+            bin.display()
+        );
     }
     let work = tempfile::tempdir().unwrap();
-    run(Command::new("cargo").args(["new", "--vcs", "none", "hello"]).current_dir(work.path()));
+    run(Command::new("cargo")
+        .args(["new", "--vcs", "none", "hello"])
+        .current_dir(work.path()));
     let hello = work.path().join("hello");
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let out = run(Command::new("cargo")
         .args(["packwright", "--format", "deb"])
         .current_dir(&hello)

@@ -46,7 +46,9 @@ fn main() -> ExitCode {
     match run(&opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let code = e.downcast_ref::<packwright::Error>().map_or(1, |e| e.exit_code());
+            let code = e
+                .downcast_ref::<packwright::Error>()
+                .map_or(1, |e| e.exit_code());
             eprintln!("error: {e:#}");
             ExitCode::from(code as u8)
         }
@@ -56,7 +58,10 @@ fn main() -> ExitCode {
 fn run(o: &Opts) -> anyhow::Result<()> {
     let cargo_toml = o.project.join("Cargo.toml");
     if !cargo_toml.is_file() {
-        anyhow::bail!("{}: no such file; run `cargo packwright` in a Cargo project (or pass -C DIR)", cargo_toml.display());
+        anyhow::bail!(
+            "{}: no such file; run `cargo packwright` in a Cargo project (or pass -C DIR)",
+            cargo_toml.display()
+        );
     }
     if !o.no_build {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());

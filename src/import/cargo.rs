@@ -30,7 +30,9 @@ pub fn init(dir: &Path) -> Result<Imported> {
     let text = std::fs::read_to_string(&path).at(&path)?;
     let cargo: Table = toml::from_str(&text).map_err(|e| Error::Manifest {
         file: path.clone(),
-        line: e.span().map_or(0, |s| text[..s.start].matches('\n').count() + 1),
+        line: e
+            .span()
+            .map_or(0, |s| text[..s.start].matches('\n').count() + 1),
         col: 1,
         key: "(toml)".into(),
         msg: e.message().to_string(),
@@ -55,11 +57,15 @@ pub fn init(dir: &Path) -> Result<Imported> {
     };
     let field = |k: &str| -> Option<Value> {
         match pkg.get(k)? {
-            Value::Table(t) if t.get("workspace").and_then(Value::as_bool) == Some(true) => inherited.get(k).cloned(),
+            Value::Table(t) if t.get("workspace").and_then(Value::as_bool) == Some(true) => {
+                inherited.get(k).cloned()
+            }
             v => Some(v.clone()),
         }
     };
-    let name = field("name").and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+    let name = field("name")
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
     let mut cx = Cx {
         doc: Doc::new(),
         w: Warnings::default(),
@@ -71,11 +77,17 @@ pub fn init(dir: &Path) -> Result<Imported> {
         scripts: Vec::new(),
     };
     let empty = Table::new();
-    let metadata = pkg.get("metadata").and_then(Value::as_table).unwrap_or(&empty);
+    let metadata = pkg
+        .get("metadata")
+        .and_then(Value::as_table)
+        .unwrap_or(&empty);
     let deb = metadata.get("deb").and_then(Value::as_table);
     let rpm = metadata.get("generate-rpm").and_then(Value::as_table);
     package(&mut cx, &field, deb.unwrap_or(&empty));
-    match (deb.and_then(|d| d.get("assets")), rpm.and_then(|r| r.get("assets"))) {
+    match (
+        deb.and_then(|d| d.get("assets")),
+        rpm.and_then(|r| r.get("assets")),
+    ) {
         (None, None) => defaults(&mut cx, &field),
         _ => {}
     }
@@ -94,14 +106,20 @@ pub fn init(dir: &Path) -> Result<Imported> {
 
 /// The nearest parent directory whose Cargo.toml has `[workspace]`.
 fn workspace_root(dir: &Path) -> Option<(PathBuf, Table)> {
-    let own: Option<Table> = std::fs::read_to_string(dir.join("Cargo.toml")).ok().and_then(|t| toml::from_str(&t).ok());
+    let own: Option<Table> = std::fs::read_to_string(dir.join("Cargo.toml"))
+        .ok()
+        .and_then(|t| toml::from_str(&t).ok());
     if own.as_ref().is_some_and(|t| t.contains_key("workspace")) {
         return None;
     }
     let abs = std::fs::canonicalize(dir).ok()?;
     for up in abs.ancestors().skip(1) {
-        let Ok(t) = std::fs::read_to_string(up.join("Cargo.toml")) else { continue };
-        let Ok(t) = toml::from_str::<Table>(&t) else { continue };
+        let Ok(t) = std::fs::read_to_string(up.join("Cargo.toml")) else {
+            continue;
+        };
+        let Ok(t) = toml::from_str::<Table>(&t) else {
+            continue;
+        };
         if t.contains_key("workspace") {
             return Some((up.to_path_buf(), t));
         }
@@ -121,9 +139,17 @@ fn binaries(dir: &Path, cargo: &Table, name: &str) -> Vec<String> {
     let mut bins: Vec<String> = cargo
         .get("bin")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|b| b.get("name")?.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|b| b.get("name")?.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default();
-    let auto = cargo.get("package").and_then(|p| p.get("autobins")).and_then(Value::as_bool) != Some(false);
+    let auto = cargo
+        .get("package")
+        .and_then(|p| p.get("autobins"))
+        .and_then(Value::as_bool)
+        != Some(false);
     if auto {
         if dir.join("src/main.rs").is_file() && !bins.iter().any(|b| b == name) {
             bins.push(name.to_string());
@@ -134,11 +160,17 @@ fn binaries(dir: &Path, cargo: &Table, name: &str) -> Vec<String> {
                 .filter_map(|e| {
                     let p = e.path();
                     let stem = p.file_stem()?.to_string_lossy().into_owned();
-                    (p.extension().is_some_and(|x| x == "rs") || p.join("main.rs").is_file()).then_some(stem)
+                    (p.extension().is_some_and(|x| x == "rs") || p.join("main.rs").is_file())
+                        .then_some(stem)
                 })
                 .collect();
             found.sort();
-            bins.extend(found.into_iter().filter(|f| !bins.contains(f)).collect::<Vec<_>>());
+            bins.extend(
+                found
+                    .into_iter()
+                    .filter(|f| !bins.contains(f))
+                    .collect::<Vec<_>>(),
+            );
         }
     }
     bins
@@ -159,11 +191,21 @@ fn package(cx: &mut Cx, field: &dyn Fn(&str) -> Option<Value>, deb: &Table) {
     }
     let t = cx.doc.table("package");
     set(t, "name", cx.name.as_str(), None);
-    let version = field("version").and_then(|v| v.as_str().map(String::from)).unwrap_or_else(|| "0.0.0".into());
+    let version = field("version")
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_else(|| "0.0.0".into());
     // cargo-deb's rule: semver's `-pre` sorts before the release only as `~pre`.
-    let pw = version.split_once('+').map_or(version.as_str(), |(v, _)| v).replacen('-', "~", 1);
+    let pw = version
+        .split_once('+')
+        .map_or(version.as_str(), |(v, _)| v)
+        .replacen('-', "~", 1);
     let note = (pw != version).then(|| format!("Cargo's `{version}`, as cargo-deb writes it"));
-    set(cx.doc.table("package"), "version", pw.as_str(), note.as_deref());
+    set(
+        cx.doc.table("package"),
+        "version",
+        pw.as_str(),
+        note.as_deref(),
+    );
     if pw.contains('~') {
         cx.w.add("package.version", 0, format!("`{pw}` is not an apk version: packwright has one version for every format, so build the others with `--format deb,rpm,pacman,targz,zip`"));
     }
@@ -171,33 +213,83 @@ fn package(cx: &mut Cx, field: &dyn Fn(&str) -> Option<Value>, deb: &Table) {
     let summary = match &desc {
         Some(d) => d.lines().next().unwrap_or("").trim().to_string(),
         None => {
-            cx.w.add("package.description", 0, "not set: packwright needs a one-line summary; edit package.summary");
+            cx.w.add(
+                "package.description",
+                0,
+                "not set: packwright needs a one-line summary; edit package.summary",
+            );
             format!("the {} program", cx.name)
         }
     };
-    set(cx.doc.table("package"), "summary", summary.as_str(), desc.is_none().then_some("TODO: Cargo.toml has no description"));
-    let long = deb.get("extended-description").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    set(
+        cx.doc.table("package"),
+        "summary",
+        summary.as_str(),
+        desc.is_none()
+            .then_some("TODO: Cargo.toml has no description"),
+    );
+    let long = deb
+        .get("extended-description")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     if let Some(l) = long {
-        set(cx.doc.table("package"), "description", text(l), Some("cargo-deb's extended-description"));
+        set(
+            cx.doc.table("package"),
+            "description",
+            text(l),
+            Some("cargo-deb's extended-description"),
+        );
     }
-    let maintainer = deb.get("maintainer").and_then(Value::as_str).map(String::from).or_else(|| first_str(field("authors")));
+    let maintainer = deb
+        .get("maintainer")
+        .and_then(Value::as_str)
+        .map(String::from)
+        .or_else(|| first_str(field("authors")));
     match maintainer {
         Some(m) => set(cx.doc.table("package"), "maintainer", m.as_str(), None),
         None => {
-            cx.w.add("package.authors", 0, "no authors and no cargo-deb maintainer: edit the placeholder package.maintainer");
-            set(cx.doc.table("package"), "maintainer", "Unknown <unknown@example.invalid>", Some("TODO: Cargo.toml names no author"));
+            cx.w.add(
+                "package.authors",
+                0,
+                "no authors and no cargo-deb maintainer: edit the placeholder package.maintainer",
+            );
+            set(
+                cx.doc.table("package"),
+                "maintainer",
+                "Unknown <unknown@example.invalid>",
+                Some("TODO: Cargo.toml names no author"),
+            );
         }
     }
     if let Some(c) = deb.get("copyright").and_then(Value::as_str) {
-        set(cx.doc.table("package"), "vendor", c, Some("cargo-deb's copyright: the holder named in the copyright file"));
+        set(
+            cx.doc.table("package"),
+            "vendor",
+            c,
+            Some("cargo-deb's copyright: the holder named in the copyright file"),
+        );
     }
-    if let Some(h) = field("homepage").or_else(|| field("repository")).and_then(|v| v.as_str().map(String::from)) {
+    if let Some(h) = field("homepage")
+        .or_else(|| field("repository"))
+        .and_then(|v| v.as_str().map(String::from))
+    {
         set(cx.doc.table("package"), "homepage", h.as_str(), None);
     }
     license(cx, field, deb);
-    set(cx.doc.table("package"), "arch", "x86_64", Some("the architecture of target/release/ (cargo build --release on this machine)"));
+    set(
+        cx.doc.table("package"),
+        "arch",
+        "x86_64",
+        Some("the architecture of target/release/ (cargo build --release on this machine)"),
+    );
     if let Some(c) = deb.get("changelog").and_then(Value::as_str) {
-        set(cx.doc.table("package"), "changelog", c, Some("cargo-deb's changelog; packwright reads this version's notes from it"));
+        set(
+            cx.doc.table("package"),
+            "changelog",
+            c,
+            Some("cargo-deb's changelog; packwright reads this version's notes from it"),
+        );
     }
 }
 
@@ -205,12 +297,21 @@ fn license(cx: &mut Cx, field: &dyn Fn(&str) -> Option<Value>, deb: &Table) {
     let lic = field("license").and_then(|v| v.as_str().map(String::from));
     if let Some(l) = &lic {
         // Cargo's old `MIT/Apache-2.0` is SPDX's `MIT OR Apache-2.0`.
-        set(cx.doc.table("package"), "license", l.replace('/', " OR ").as_str(), None);
+        set(
+            cx.doc.table("package"),
+            "license",
+            l.replace('/', " OR ").as_str(),
+            None,
+        );
     }
     let file = match deb.get("license-file") {
         Some(Value::Array(a)) => {
             if a.len() > 1 {
-                cx.w.add("package.metadata.deb.license-file", 0, "packwright embeds the whole file; the lines cargo-deb skips are not skipped");
+                cx.w.add(
+                    "package.metadata.deb.license-file",
+                    0,
+                    "packwright embeds the whole file; the lines cargo-deb skips are not skipped",
+                );
             }
             a.first().and_then(Value::as_str).map(String::from)
         }
@@ -221,8 +322,17 @@ fn license(cx: &mut Cx, field: &dyn Fn(&str) -> Option<Value>, deb: &Table) {
         (_, Some(f)) => set(cx.doc.table("package"), "license-file", f.as_str(), None),
         (Some(_), None) => {}
         (None, None) => {
-            cx.w.add("package.license", 0, "not set: packwright needs an SPDX license (or license-file); edit the placeholder");
-            set(cx.doc.table("package"), "license", "NOASSERTION", Some("TODO: Cargo.toml has no license"));
+            cx.w.add(
+                "package.license",
+                0,
+                "not set: packwright needs an SPDX license (or license-file); edit the placeholder",
+            );
+            set(
+                cx.doc.table("package"),
+                "license",
+                "NOASSERTION",
+                Some("TODO: Cargo.toml has no license"),
+            );
         }
     }
 }
@@ -240,7 +350,10 @@ fn defaults(cx: &mut Cx, field: &dyn Fn(&str) -> Option<Value>) {
     let readme = match field("readme") {
         Some(Value::String(s)) => Some(s),
         Some(Value::Boolean(false)) => None,
-        _ => ["README.md", "README", "README.txt"].iter().find(|r| cx.dir.join(r).is_file()).map(|r| r.to_string()),
+        _ => ["README.md", "README", "README.txt"]
+            .iter()
+            .find(|r| cx.dir.join(r).is_file())
+            .map(|r| r.to_string()),
     };
     if let Some(r) = readme.filter(|r| cx.dir.join(r).is_file()) {
         let dst = format!("/usr/share/doc/{}/", cx.name);
@@ -250,7 +363,9 @@ fn defaults(cx: &mut Cx, field: &dyn Fn(&str) -> Option<Value>) {
         .map(|rd| {
             rd.filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.starts_with("LICENSE") || n.starts_with("LICENCE") || n.starts_with("COPYING"))
+                .filter(|n| {
+                    n.starts_with("LICENSE") || n.starts_with("LICENCE") || n.starts_with("COPYING")
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -262,7 +377,13 @@ fn defaults(cx: &mut Cx, field: &dyn Fn(&str) -> Option<Value>) {
 }
 
 /// A `[[files]]` entry; `dst` ending in `/` means "into this directory".
-pub(crate) fn add_file(cx: &mut Cx, src: &str, dst: &str, mode: Option<&str>, only: Option<&[&str]>) {
+pub(crate) fn add_file(
+    cx: &mut Cx,
+    src: &str,
+    dst: &str,
+    mode: Option<&str>,
+    only: Option<&[&str]>,
+) {
     let t = cx.doc.push("files", None);
     set(t, "src", src, None);
     set(t, "dst", dst, None);
@@ -273,6 +394,10 @@ pub(crate) fn add_file(cx: &mut Cx, src: &str, dst: &str, mode: Option<&str>, on
         set(t, "only", strings(o), None);
     }
     let name = src.rsplit('/').next().unwrap_or(src);
-    let full = if dst.ends_with('/') { format!("{dst}{name}") } else { dst.to_string() };
+    let full = if dst.ends_with('/') {
+        format!("{dst}{name}")
+    } else {
+        dst.to_string()
+    };
     cx.dsts.push((full, src.to_string()));
 }

@@ -13,15 +13,25 @@ const RPM: &str = "package.metadata.generate-rpm";
 /// cargo-deb's `"a, b (>= 1)"` or `["a", "b"]`.
 fn list(v: &Value) -> Vec<String> {
     match v {
-        Value::String(s) => s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect(),
-        Value::Array(a) => a.iter().filter_map(Value::as_str).map(String::from).collect(),
+        Value::String(s) => s
+            .split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect(),
         _ => Vec::new(),
     }
 }
 
 fn field(cx: &mut Cx, fmt: &str, name: &str, value: &str) {
     let t = cx.doc.table(&format!("format.{fmt}"));
-    let f = t.entry("fields").or_insert(toml_edit::Item::Value(toml_edit::InlineTable::new().into()));
+    let f = t
+        .entry("fields")
+        .or_insert(toml_edit::Item::Value(toml_edit::InlineTable::new().into()));
     if let Some(ft) = f.as_inline_table_mut() {
         ft.insert(name, value.into());
     }
@@ -36,7 +46,12 @@ struct Asset {
 
 fn asset(cx: &Cx, v: &Value) -> Option<Asset> {
     let (src, dst, mode, config) = match v {
-        Value::Array(a) => (a.first()?.as_str()?, a.get(1)?.as_str()?, a.get(2).and_then(Value::as_str), false),
+        Value::Array(a) => (
+            a.first()?.as_str()?,
+            a.get(1)?.as_str()?,
+            a.get(2).and_then(Value::as_str),
+            false,
+        ),
         Value::Table(t) => (
             t.get("source")?.as_str()?,
             t.get("dest")?.as_str()?,
@@ -49,9 +64,18 @@ fn asset(cx: &Cx, v: &Value) -> Option<Asset> {
         Some(rest) => format!("{}/{rest}", cx.release),
         None => src.to_string(),
     };
-    let dst = if dst.starts_with('/') { dst.to_string() } else { format!("/{dst}") };
+    let dst = if dst.starts_with('/') {
+        dst.to_string()
+    } else {
+        format!("/{dst}")
+    };
     let mode = mode.map(|m| format!("{:0>4}", m.trim_start_matches("0o")));
-    Some(Asset { src, dst, mode, config })
+    Some(Asset {
+        src,
+        dst,
+        mode,
+        config,
+    })
 }
 
 fn full_dst(a: &Asset) -> String {
@@ -64,11 +88,15 @@ fn full_dst(a: &Asset) -> String {
 }
 
 const UNIT_DIRS: &[&str] = &["/lib/systemd/system/", "/usr/lib/systemd/system/"];
-const UNIT_KINDS: &[&str] = &[".service", ".socket", ".timer", ".path", ".mount", ".target"];
+const UNIT_KINDS: &[&str] = &[
+    ".service", ".socket", ".timer", ".path", ".mount", ".target",
+];
 
 fn is_unit(a: &Asset, full: &str) -> bool {
     !a.src.contains(['*', '?', '['])
-        && UNIT_DIRS.iter().any(|d| full.strip_prefix(d).is_some_and(|n| !n.contains('/')))
+        && UNIT_DIRS
+            .iter()
+            .any(|d| full.strip_prefix(d).is_some_and(|n| !n.contains('/')))
         && UNIT_KINDS.iter().any(|k| full.ends_with(k))
 }
 
@@ -76,7 +104,9 @@ fn is_unit(a: &Asset, full: &str) -> bool {
 fn place(cx: &mut Cx, a: Asset, confs: &[String], key: &str) {
     let full = full_dst(&a);
     if confs.contains(&full) || a.config {
-        let t = cx.doc.push("config", Some(&format!("{key}: {HOOK_CONFIG_NOTE}")));
+        let t = cx
+            .doc
+            .push("config", Some(&format!("{key}: {HOOK_CONFIG_NOTE}")));
         set(t, "src", a.src.as_str(), None);
         set(t, "dst", full.as_str(), None);
         if let Some(m) = &a.mode {
@@ -85,9 +115,16 @@ fn place(cx: &mut Cx, a: Asset, confs: &[String], key: &str) {
         cx.dsts.push((full, a.src));
     } else if is_unit(&a, &full) {
         let name = full.rsplit('/').next().unwrap_or("").to_string();
-        let exists = cx.dsts.iter().any(|(d, _)| d.ends_with(&format!("/{name}")));
+        let exists = cx
+            .dsts
+            .iter()
+            .any(|(d, _)| d.ends_with(&format!("/{name}")));
         if exists {
-            cx.w.add(key, 0, format!("{name} is already a systemd unit of the package; not imported twice"));
+            cx.w.add(
+                key,
+                0,
+                format!("{name} is already a systemd unit of the package; not imported twice"),
+            );
             return;
         }
         let t = cx.doc.push("systemd", Some("an asset in /lib/systemd/system/: installed in /usr/lib/systemd/system/,\nand, as cargo-deb did without systemd-units, not enabled, started or restarted"));
@@ -95,7 +132,8 @@ fn place(cx: &mut Cx, a: Asset, confs: &[String], key: &str) {
         for k in ["enable", "start", "restart-on-upgrade", "drop-in"] {
             set(t, k, false, None);
         }
-        cx.dsts.push((format!("/usr/lib/systemd/system/{name}"), a.src));
+        cx.dsts
+            .push((format!("/usr/lib/systemd/system/{name}"), a.src));
     } else {
         add_file(cx, &a.src, &a.dst, a.mode.as_deref(), None);
     }
@@ -114,7 +152,11 @@ fn assets(cx: &mut Cx, v: &Value, confs: &[String], base: &str) {
         }
         match asset(cx, item) {
             Some(a) => place(cx, a, confs, &key),
-            None => cx.w.add(&key, 0, "not an asset ([source, dest, mode] or {source, dest, mode}); not imported"),
+            None => cx.w.add(
+                &key,
+                0,
+                "not an asset ([source, dest, mode] or {source, dest, mode}); not imported",
+            ),
         }
     }
 }
@@ -139,7 +181,14 @@ fn maintainer_scripts(cx: &mut Cx, dir: &str) {
     let key = format!("{DEB}.maintainer-scripts");
     let at = cx.dir.join(dir);
     if !at.is_dir() {
-        cx.w.add(&key, 0, format!("`{dir}` is not a directory (looked for {}); no scripts imported", at.display()));
+        cx.w.add(
+            &key,
+            0,
+            format!(
+                "`{dir}` is not a directory (looked for {}); no scripts imported",
+                at.display()
+            ),
+        );
         return;
     }
     for (file, events) in EVENTS {
@@ -154,7 +203,11 @@ fn maintainer_scripts(cx: &mut Cx, dir: &str) {
     }
     for file in ["templates", "config", "triggers"] {
         if at.join(file).is_file() {
-            cx.w.add(&key, 0, format!("{dir}{file}: packwright ships no debconf or triggers files; not imported"));
+            cx.w.add(
+                &key,
+                0,
+                format!("{dir}{file}: packwright ships no debconf or triggers files; not imported"),
+            );
         }
     }
 }
@@ -167,8 +220,18 @@ fn systemd_units(cx: &mut Cx, v: &Value, scripts_dir: Option<&str>) {
     };
     for (i, u) in units.iter().enumerate() {
         let key = format!("{DEB}.systemd-units[{i}]");
-        let base = u.get("unit-name").and_then(Value::as_str).unwrap_or(&cx.name).to_string();
-        let dir = u.get("unit-scripts").and_then(Value::as_str).or(scripts_dir).unwrap_or("debian/").trim_end_matches('/').to_string();
+        let base = u
+            .get("unit-name")
+            .and_then(Value::as_str)
+            .unwrap_or(&cx.name)
+            .to_string();
+        let dir = u
+            .get("unit-scripts")
+            .and_then(Value::as_str)
+            .or(scripts_dir)
+            .unwrap_or("debian/")
+            .trim_end_matches('/')
+            .to_string();
         let flag = |k: &str| u.get(k).and_then(Value::as_bool).unwrap_or(true);
         let mut found = 0;
         for kind in UNIT_KINDS {
@@ -183,14 +246,30 @@ fn systemd_units(cx: &mut Cx, v: &Value, scripts_dir: Option<&str>) {
                 set(t, "enable", flag("enable"), None);
                 set(t, "start", flag("start"), None);
                 set(t, "restart-on-upgrade", flag("restart-after-upgrade"), None);
-                cx.dsts.push((format!("/usr/lib/systemd/system/{name}"), rel));
+                cx.dsts
+                    .push((format!("/usr/lib/systemd/system/{name}"), rel));
             }
         }
         if found == 0 {
-            cx.w.add(&key, 0, format!("no unit file {base}.service (or .socket, .timer, …) in {}; not imported", cx.dir.join(&dir).display()));
+            cx.w.add(
+                &key,
+                0,
+                format!(
+                    "no unit file {base}.service (or .socket, .timer, …) in {}; not imported",
+                    cx.dir.join(&dir).display()
+                ),
+            );
         }
         for (k, _) in u.iter() {
-            if !["unit-name", "unit-scripts", "enable", "start", "restart-after-upgrade"].contains(&k.as_str()) {
+            if ![
+                "unit-name",
+                "unit-scripts",
+                "enable",
+                "start",
+                "restart-after-upgrade",
+            ]
+            .contains(&k.as_str())
+            {
                 cx.w.add(format!("{key}.{k}"), 0, "packwright stops nothing before an upgrade and restarts at its end; not imported");
             }
         }
@@ -199,7 +278,19 @@ fn systemd_units(cx: &mut Cx, v: &Value, scripts_dir: Option<&str>) {
 
 /// cargo-deb's metadata.
 pub(crate) fn deb(cx: &mut Cx, d: &Table) {
-    let confs: Vec<String> = d.get("conf-files").map(list).unwrap_or_default().iter().map(|c| if c.starts_with('/') { c.clone() } else { format!("/{c}") }).collect();
+    let confs: Vec<String> = d
+        .get("conf-files")
+        .map(list)
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            if c.starts_with('/') {
+                c.clone()
+            } else {
+                format!("/{c}")
+            }
+        })
+        .collect();
     let scripts_dir = d.get("maintainer-scripts").and_then(Value::as_str);
     if let Some(u) = d.get("systemd-units") {
         systemd_units(cx, u, scripts_dir);
@@ -209,7 +300,11 @@ pub(crate) fn deb(cx: &mut Cx, d: &Table) {
     }
     for c in &confs {
         if !cx.dsts.iter().any(|(d, _)| d == c) {
-            cx.w.add(format!("{DEB}.conf-files"), 0, format!("{c} is not installed by any asset; not imported"));
+            cx.w.add(
+                format!("{DEB}.conf-files"),
+                0,
+                format!("{c} is not installed by any asset; not imported"),
+            );
         }
     }
     if let Some(dir) = scripts_dir {
@@ -263,7 +358,11 @@ fn rpm_scripts(cx: &mut Cx, k: &str, v: &Value) {
     let key = format!("{RPM}.{k}");
     let path = v.as_str().unwrap_or("");
     if path.contains('\n') || !cx.dir.join(path).is_file() {
-        cx.w.add(&key, 0, "an inline script: save it to a file and name it in [scripts]; not imported");
+        cx.w.add(
+            &key,
+            0,
+            "an inline script: save it to a file and name it in [scripts]; not imported",
+        );
         return;
     }
     for ev in events {
@@ -302,10 +401,18 @@ fn rpm_extra_assets(cx: &mut Cx, v: &Value) {
         let key = format!("{RPM}.assets[{i}]");
         let Some(a) = asset(cx, item) else { continue };
         let full = full_dst(&a);
-        if cx.dsts.iter().any(|(d, _)| *d == full || full.ends_with(&format!("/{}", d.rsplit('/').next().unwrap_or("")))&& d.contains("/systemd/")) {
+        if cx.dsts.iter().any(|(d, _)| {
+            *d == full
+                || full.ends_with(&format!("/{}", d.rsplit('/').next().unwrap_or("")))
+                    && d.contains("/systemd/")
+        }) {
             continue;
         }
-        cx.w.add(&key, 0, format!("{full} is not among the cargo-deb assets: added for rpm only"));
+        cx.w.add(
+            &key,
+            0,
+            format!("{full} is not among the cargo-deb assets: added for rpm only"),
+        );
         add_file(cx, &a.src, &a.dst, a.mode.as_deref(), Some(&["rpm"]));
     }
 }

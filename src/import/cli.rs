@@ -2,8 +2,8 @@
 //! project without a manifest.
 
 use super::Imported;
-use crate::report::Report;
 use crate::error::{Error, IoContext, Result};
+use crate::report::Report;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -37,7 +37,12 @@ pub enum Command {
 
 /// Run `import` or `init`; `manifest` is the default destination. Returns
 /// the manifest text when it goes to stdout (`-`), for the binary to print.
-pub fn run(cmd: &Command, project: &Path, manifest: &Path, r: &dyn Report) -> Result<Option<String>> {
+pub fn run(
+    cmd: &Command,
+    project: &Path,
+    manifest: &Path,
+    r: &dyn Report,
+) -> Result<Option<String>> {
     let (imported, input, out, force) = match cmd {
         Command::Import(a) => {
             let text = std::fs::read_to_string(&a.file).at(&a.file)?;
@@ -62,7 +67,9 @@ pub fn init(project: &Path) -> Result<Imported> {
         return super::cargo::init(project);
     }
     let abs = std::fs::canonicalize(project).unwrap_or_else(|_| project.to_path_buf());
-    let name = abs.file_name().map_or("myproduct".into(), |n| n.to_string_lossy().into_owned());
+    let name = abs
+        .file_name()
+        .map_or("myproduct".into(), |n| n.to_string_lossy().into_owned());
     Ok(Imported {
         toml: super::starter::starter(&name),
         warnings: Vec::new(),
@@ -95,7 +102,8 @@ pub fn write(out: &Path, text: &str, force: bool) -> Result<()> {
     };
     std::fs::create_dir_all(&dir).at(&dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(&dir).at(&dir)?;
-    tmp.write_all(text.as_bytes()).at(tmp.path().to_path_buf())?;
+    tmp.write_all(text.as_bytes())
+        .at(tmp.path().to_path_buf())?;
     tmp.persist(out).map_err(|e| Error::io(out, e.error))?;
     Ok(())
 }
@@ -111,5 +119,8 @@ pub fn missing_manifest(project: &Path, manifest: &Path) -> Option<Error> {
     } else {
         "no manifest there: run `packwright init` for a starter, `packwright import nfpm.yaml` to convert nfpm's, or name one with --manifest"
     };
-    Some(Error::io(manifest, std::io::Error::new(std::io::ErrorKind::NotFound, how)))
+    Some(Error::io(
+        manifest,
+        std::io::Error::new(std::io::ErrorKind::NotFound, how),
+    ))
 }

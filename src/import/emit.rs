@@ -73,7 +73,8 @@ impl Doc {
             .and_then(|p| p.as_str())
             .unwrap_or("")
             .to_string();
-        t.decor_mut().set_prefix(format!("\n{old}{}", comment(text)));
+        t.decor_mut()
+            .set_prefix(format!("\n{old}{}", comment(text)));
     }
 
     /// A new `[[name]]` entry, with an optional comment above it.
@@ -141,14 +142,28 @@ mod tests {
     fn tables_in_order_with_comments() {
         let mut d = Doc::new();
         set(d.table("package"), "name", "x", None);
-        set(d.table("format.deb"), "section", "net", Some("from nfpm's section"));
+        set(
+            d.table("format.deb"),
+            "section",
+            "net",
+            Some("from nfpm's section"),
+        );
         let f = d.push("files", Some("a file"));
         set(f, "src", "a", None);
         set(d.table("package"), "description", text("one\ntwo"), None);
         let out = d.finish("# header\n");
-        assert!(out.starts_with("# header\n[package]\nname = \"x\"\n"), "{out}");
-        assert!(out.contains("description = \"\"\"\none\ntwo\"\"\""), "{out}");
-        assert!(out.contains("[format.deb]\n# from nfpm's section\nsection = \"net\""), "{out}");
+        assert!(
+            out.starts_with("# header\n[package]\nname = \"x\"\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("description = \"\"\"\none\ntwo\"\"\""),
+            "{out}"
+        );
+        assert!(
+            out.contains("[format.deb]\n# from nfpm's section\nsection = \"net\""),
+            "{out}"
+        );
         assert!(out.contains("\n# a file\n[[files]]\nsrc = \"a\""), "{out}");
         let back: toml::Table = toml::from_str(&out).unwrap();
         assert_eq!(back["package"]["description"].as_str(), Some("one\ntwo"));

@@ -64,7 +64,10 @@ pub(crate) fn header(from: &str, warnings: &[Warning]) -> String {
          # Keys: the README's \"Manifest reference\". Validate with `packwright check`.\n"
     );
     if !warnings.is_empty() {
-        h.push_str(&format!("#\n# Not imported, or different here ({}):\n", warnings.len()));
+        h.push_str(&format!(
+            "#\n# Not imported, or different here ({}):\n",
+            warnings.len()
+        ));
         for w in warnings {
             for (i, l) in w.to_string().lines().enumerate() {
                 h.push_str(if i == 0 { "#   " } else { "#     " });

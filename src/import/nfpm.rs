@@ -61,7 +61,9 @@ pub fn import(path: &Path, text: &str) -> Result<Imported> {
             format!("{why}: packwright has one version for every format, so build the others with `--format deb,rpm,pacman,targz,zip`"),
         );
     }
-    let name = path.file_name().map_or("nfpm.yaml".into(), |n| n.to_string_lossy().into_owned());
+    let name = path
+        .file_name()
+        .map_or("nfpm.yaml".into(), |n| n.to_string_lossy().into_owned());
     let header = super::header(&format!("nfpm's {name}"), &cx.w.0);
     Ok(Imported {
         toml: cx.doc.finish(&header),
@@ -113,9 +115,18 @@ pub(crate) fn lit(s: &str) -> String {
 fn package(cx: &mut Cx, root: &Node) {
     let name = root.get("name").and_then(Node::str).unwrap_or("");
     if name.is_empty() {
-        cx.w.add("name", 1, "nfpm requires a name; set package.name (written as `unnamed`)");
+        cx.w.add(
+            "name",
+            1,
+            "nfpm requires a name; set package.name (written as `unnamed`)",
+        );
     }
-    set(cx.doc.table("package"), "name", lit(if name.is_empty() { "unnamed" } else { name }), None);
+    set(
+        cx.doc.table("package"),
+        "name",
+        lit(if name.is_empty() { "unnamed" } else { name }),
+        None,
+    );
     version(cx, root);
     description(cx, root);
     let maintainer = root.get("maintainer").and_then(Node::str).map(env);
@@ -123,7 +134,12 @@ fn package(cx: &mut Cx, root: &Node) {
         Some(m) if !m.trim().is_empty() => set(cx.doc.table("package"), "maintainer", m, None),
         _ => {
             cx.w.add("maintainer", 0, "not set (nfpm allows that, packwright does not): edit the placeholder package.maintainer");
-            set(cx.doc.table("package"), "maintainer", "Unknown <unknown@example.invalid>", Some("TODO: nfpm had no maintainer"));
+            set(
+                cx.doc.table("package"),
+                "maintainer",
+                "Unknown <unknown@example.invalid>",
+                Some("TODO: nfpm had no maintainer"),
+            );
         }
     }
     for key in ["vendor", "homepage", "license"] {
@@ -132,8 +148,17 @@ fn package(cx: &mut Cx, root: &Node) {
         }
     }
     if root.get("license").and_then(Node::str).is_none() {
-        cx.w.add("license", 0, "not set: packwright needs an SPDX license (or license-file); edit the placeholder");
-        set(cx.doc.table("package"), "license", "NOASSERTION", Some("TODO: nfpm had no license"));
+        cx.w.add(
+            "license",
+            0,
+            "not set: packwright needs an SPDX license (or license-file); edit the placeholder",
+        );
+        set(
+            cx.doc.table("package"),
+            "license",
+            "NOASSERTION",
+            Some("TODO: nfpm had no license"),
+        );
     }
     if let Some(a) = root.get("arch") {
         arch(cx, "arch", a, "package");
@@ -144,11 +169,19 @@ fn package(cx: &mut Cx, root: &Node) {
 /// turns `1.2.3-beta+git` into deb/rpm's `1.2.3~beta+git`.
 fn version(cx: &mut Cx, root: &Node) {
     let raw = root.get("version").and_then(Node::str).unwrap_or("");
-    let semver = root.get("version_schema").and_then(Node::str).unwrap_or("semver") == "semver";
+    let semver = root
+        .get("version_schema")
+        .and_then(Node::str)
+        .unwrap_or("semver")
+        == "semver";
     let mut note = None;
     let (mut base, mut pre, mut meta) = (env(raw), None, None);
     if raw.is_empty() {
-        cx.w.add("version", 0, "nfpm requires a version; set package.version (written as 0.0.0)");
+        cx.w.add(
+            "version",
+            0,
+            "nfpm requires a version; set package.version (written as 0.0.0)",
+        );
         base = "0.0.0".into();
     } else if semver && !raw.contains('$') {
         let v = raw.strip_prefix('v').unwrap_or(raw);
@@ -159,7 +192,9 @@ fn version(cx: &mut Cx, root: &Node) {
             pre = p.map(String::from);
             meta = m.map(String::from);
             if base != raw {
-                note = Some(format!("nfpm's `{raw}`, as its semver schema writes it for deb and rpm"));
+                note = Some(format!(
+                    "nfpm's `{raw}`, as its semver schema writes it for deb and rpm"
+                ));
             }
         }
     } else if semver {
@@ -174,7 +209,9 @@ fn version(cx: &mut Cx, root: &Node) {
     let mut v = base;
     if let Some(p) = pre.filter(|p| !p.is_empty()) {
         v = format!("{v}~{p}");
-        note.get_or_insert_with(|| "nfpm's prerelease is appended with `~` (sorts before the release)".into());
+        note.get_or_insert_with(|| {
+            "nfpm's prerelease is appended with `~` (sorts before the release)".into()
+        });
     }
     if let Some(m) = meta.filter(|m| !m.is_empty()) {
         v = format!("{v}+{m}");
@@ -185,11 +222,26 @@ fn version(cx: &mut Cx, root: &Node) {
     set(cx.doc.table("package"), "version", v, note.as_deref());
     if let Some(r) = root.get("release").and_then(Node::str) {
         set(cx.doc.table("package"), "release", env(r), None);
-        let numeric = |s: &str| !s.is_empty() && s.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        let numeric = |s: &str| {
+            !s.is_empty()
+                && s.split('.')
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        };
         if !r.contains('$') && !numeric(r) {
-            cx.w.add("release", 0, format!("`{r}` is not a pacman or apk release (a number): those formats get release 1"));
+            cx.w.add(
+                "release",
+                0,
+                format!(
+                    "`{r}` is not a pacman or apk release (a number): those formats get release 1"
+                ),
+            );
             for f in ["pacman", "apk"] {
-                set(cx.doc.table(&format!("format.{f}")), "release", "1", Some("nfpm's release is not a number, which pacman and apk need"));
+                set(
+                    cx.doc.table(&format!("format.{f}")),
+                    "release",
+                    "1",
+                    Some("nfpm's release is not a number, which pacman and apk need"),
+                );
             }
         }
     }
@@ -200,15 +252,26 @@ fn version(cx: &mut Cx, root: &Node) {
                 set(cx.doc.table("package"), "epoch", n, None);
                 cx.apk_blocked = Some(format!("apk versions have no epoch (epoch {n})"));
             }
-            _ => cx.w.add("epoch", e.line, "not a number packwright can use (packwright expands no variable into an integer)"),
+            _ => cx.w.add(
+                "epoch",
+                e.line,
+                "not a number packwright can use (packwright expands no variable into an integer)",
+            ),
         }
     }
 }
 
 fn description(cx: &mut Cx, root: &Node) {
-    let desc = root.get("description").and_then(Node::str).map(env).unwrap_or_default();
+    let desc = root
+        .get("description")
+        .and_then(Node::str)
+        .map(env)
+        .unwrap_or_default();
     let desc = desc.trim_end();
-    let rpm_summary = root.get("rpm").and_then(|r| r.get("summary")).and_then(Node::str);
+    let rpm_summary = root
+        .get("rpm")
+        .and_then(|r| r.get("summary"))
+        .and_then(Node::str);
     let mut lines = desc.lines();
     let first = lines.next().unwrap_or("").trim().to_string();
     let rest: Vec<&str> = lines.collect();
@@ -221,7 +284,12 @@ fn description(cx: &mut Cx, root: &Node) {
     set(cx.doc.table("package"), "summary", summary, note);
     let long = rest.join("\n");
     if !long.trim().is_empty() {
-        set(cx.doc.table("package"), "description", text(long.trim_end()), None);
+        set(
+            cx.doc.table("package"),
+            "description",
+            text(long.trim_end()),
+            None,
+        );
     }
 }
 
@@ -338,10 +406,17 @@ fn scripts(cx: &mut Cx, v: &Node) {
 /// pre-upgrade/post-upgrade: apk's or archlinux's own upgrade scripts, else
 /// the preinstall/postinstall that dpkg and rpm also run on upgrades.
 fn upgrade_scripts(cx: &mut Cx, root: &Node) {
-    for (nfpm, event, install) in [("preupgrade", "pre-upgrade", "preinstall"), ("postupgrade", "post-upgrade", "postinstall")] {
+    for (nfpm, event, install) in [
+        ("preupgrade", "pre-upgrade", "preinstall"),
+        ("postupgrade", "post-upgrade", "postinstall"),
+    ] {
         let mut own: Vec<(String, &str, usize)> = Vec::new();
         for fmt in ["apk", "archlinux"] {
-            if let Some(n) = root.get(fmt).and_then(|s| s.get("scripts")).and_then(|s| s.get(nfpm)) {
+            if let Some(n) = root
+                .get(fmt)
+                .and_then(|s| s.get("scripts"))
+                .and_then(|s| s.get(nfpm))
+            {
                 if let Some(p) = n.str() {
                     own.push((format!("{fmt}.scripts.{nfpm}"), p, n.line));
                 }
@@ -355,13 +430,22 @@ fn upgrade_scripts(cx: &mut Cx, root: &Node) {
                     cx.w.add(k, *line, format!("packwright has one {event} script; {key} is imported, this different one is not"));
                 }
             }
-        } else if let Some(p) = root.get("scripts").and_then(|s| s.get(install)).and_then(Node::str) {
+        } else if let Some(p) = root
+            .get("scripts")
+            .and_then(|s| s.get(install))
+            .and_then(Node::str)
+        {
             set_script(cx, event, p, &format!("scripts.{install}"), None);
         }
     }
 }
 
-const FORMATS: &[(&str, &str)] = &[("deb", "deb"), ("rpm", "rpm"), ("apk", "apk"), ("archlinux", "pacman")];
+const FORMATS: &[(&str, &str)] = &[
+    ("deb", "deb"),
+    ("rpm", "rpm"),
+    ("apk", "apk"),
+    ("archlinux", "pacman"),
+];
 
 pub(crate) fn packwright_format(nfpm: &str) -> Option<&'static str> {
     FORMATS.iter().find(|(n, _)| *n == nfpm).map(|(_, p)| *p)
@@ -370,7 +454,11 @@ pub(crate) fn packwright_format(nfpm: &str) -> Option<&'static str> {
 fn overrides(cx: &mut Cx, v: &Node) {
     for (fmt, o) in v.entries() {
         let Some(pw) = packwright_format(fmt) else {
-            cx.w.add(format!("overrides.{fmt}"), o.line, "packwright builds no such format; not imported");
+            cx.w.add(
+                format!("overrides.{fmt}"),
+                o.line,
+                "packwright builds no such format; not imported",
+            );
             continue;
         };
         for (k, n) in o.entries() {
@@ -385,7 +473,11 @@ fn overrides(cx: &mut Cx, v: &Node) {
                         cx.w.add(format!("{key}.{s}"), p.line, "packwright's [scripts] apply to every format; a per-format script is not imported (branch on the format inside the common script)");
                     }
                 }
-                _ => cx.w.add(&key, n.line, "not imported (overrides here are relations and contents)"),
+                _ => cx.w.add(
+                    &key,
+                    n.line,
+                    "not imported (overrides here are relations and contents)",
+                ),
             }
         }
     }
@@ -397,7 +489,14 @@ fn compression(cx: &mut Cx, fmt: &str, key: &str, n: &Node, known: &[&str]) {
     let (algo, level) = s.split_once(':').map_or((s, None), |(a, l)| (a, Some(l)));
     let algo = if algo == "lzma" { "xz" } else { algo };
     if !known.contains(&algo) {
-        cx.w.add(key, n.line, format!("compression `{s}` is not one packwright writes for {fmt} ({})", known.join(", ")));
+        cx.w.add(
+            key,
+            n.line,
+            format!(
+                "compression `{s}` is not one packwright writes for {fmt} ({})",
+                known.join(", ")
+            ),
+        );
         return;
     }
     let note = (s.starts_with("lzma")).then_some("nfpm's lzma: packwright writes xz");
@@ -406,13 +505,19 @@ fn compression(cx: &mut Cx, fmt: &str, key: &str, n: &Node, known: &[&str]) {
     match level.map(|l| l.parse::<i64>()) {
         Some(Ok(l)) if l >= 0 => set(t, "level", l, None),
         Some(Ok(_)) | None => {}
-        Some(Err(_)) => cx.w.add(key, n.line, "the level after `:` is not a number; not imported"),
+        Some(Err(_)) => cx.w.add(
+            key,
+            n.line,
+            "the level after `:` is not a number; not imported",
+        ),
     }
 }
 
 fn field(cx: &mut Cx, fmt: &str, name: &str, value: &str) {
     let t = cx.doc.table(&format!("format.{fmt}"));
-    let fields = t.entry("fields").or_insert(toml_edit::Item::Value(toml_edit::InlineTable::new().into()));
+    let fields = t
+        .entry("fields")
+        .or_insert(toml_edit::Item::Value(toml_edit::InlineTable::new().into()));
     if let Some(ft) = fields.as_inline_table_mut() {
         ft.insert(name, value.into());
     }
@@ -422,9 +527,24 @@ fn signature(cx: &mut Cx, key: &str, n: &Node, flags: &[(&str, &str)]) {
     for (k, v) in n.entries() {
         let sub = format!("{key}.{k}");
         match flags.iter().find(|(f, _)| f == k) {
-            Some((_, flag)) => cx.w.add(&sub, v.line, format!("keys are not manifest entries: pass `{flag} {}` to packwright build", v.str().unwrap_or("…"))),
-            None if flags.is_empty() => cx.w.add(&sub, v.line, "packwright signs no .deb packages (dpkg checks no signature); not imported"),
-            None => cx.w.add(&sub, v.line, "packwright has no such signing option; not imported"),
+            Some((_, flag)) => cx.w.add(
+                &sub,
+                v.line,
+                format!(
+                    "keys are not manifest entries: pass `{flag} {}` to packwright build",
+                    v.str().unwrap_or("…")
+                ),
+            ),
+            None if flags.is_empty() => cx.w.add(
+                &sub,
+                v.line,
+                "packwright signs no .deb packages (dpkg checks no signature); not imported",
+            ),
+            None => cx.w.add(
+                &sub,
+                v.line,
+                "packwright has no such signing option; not imported",
+            ),
         }
     }
 }
@@ -472,15 +592,35 @@ fn deb(cx: &mut Cx, v: &Node) {
                 }
             }
             "signature" => signature(cx, &key, n, &[]),
-            "arch_variant" => cx.w.add(&key, n.line, "packwright writes no Architecture-Variant; not imported"),
-            "triggers" => cx.w.add(&key, n.line, "packwright writes no dpkg triggers file; not imported"),
+            "arch_variant" => cx.w.add(
+                &key,
+                n.line,
+                "packwright writes no Architecture-Variant; not imported",
+            ),
+            "triggers" => cx.w.add(
+                &key,
+                n.line,
+                "packwright writes no dpkg triggers file; not imported",
+            ),
             "scripts" => {
                 for (s, p) in n.entries() {
-                    cx.w.add(format!("{key}.{s}"), p.line, "packwright ships no debconf or rules file; not imported");
+                    cx.w.add(
+                        format!("{key}.{s}"),
+                        p.line,
+                        "packwright ships no debconf or rules file; not imported",
+                    );
                 }
             }
-            "metadata" => cx.w.add(&key, n.line, "deprecated in nfpm (version_metadata): append `+…` to package.version if wanted"),
-            _ => cx.w.add(&key, n.line, "not an nfpm deb key packwright knows; not imported"),
+            "metadata" => cx.w.add(
+                &key,
+                n.line,
+                "deprecated in nfpm (version_metadata): append `+…` to package.version if wanted",
+            ),
+            _ => cx.w.add(
+                &key,
+                n.line,
+                "not an nfpm deb key packwright knows; not imported",
+            ),
         }
     }
 }
@@ -490,9 +630,18 @@ fn apk(cx: &mut Cx, v: &Node) {
         let key = format!("apk.{k}");
         match k.as_str() {
             "arch" => arch(cx, &key, n, "format.apk"),
-            "signature" => signature(cx, &key, n, &[("key_file", "--rsa-key"), ("key_name", "--rsa-key-name")]),
+            "signature" => signature(
+                cx,
+                &key,
+                n,
+                &[("key_file", "--rsa-key"), ("key_name", "--rsa-key-name")],
+            ),
             "scripts" => upgrade_script_keys(cx, &key, n),
-            _ => cx.w.add(&key, n.line, "not an nfpm apk key packwright knows; not imported"),
+            _ => cx.w.add(
+                &key,
+                n.line,
+                "not an nfpm apk key packwright knows; not imported",
+            ),
         }
     }
 }
@@ -503,9 +652,17 @@ fn archlinux(cx: &mut Cx, v: &Node) {
         match k.as_str() {
             "arch" => arch(cx, &key, n, "format.pacman"),
             "packager" => field(cx, "pacman", "packager", &env(n.str().unwrap_or(""))),
-            "pkgbase" => cx.w.add(&key, n.line, "packwright builds no split packages; pkgbase is not imported"),
+            "pkgbase" => cx.w.add(
+                &key,
+                n.line,
+                "packwright builds no split packages; pkgbase is not imported",
+            ),
             "scripts" => upgrade_script_keys(cx, &key, n),
-            _ => cx.w.add(&key, n.line, "not an nfpm archlinux key packwright knows; not imported"),
+            _ => cx.w.add(
+                &key,
+                n.line,
+                "not an nfpm archlinux key packwright knows; not imported",
+            ),
         }
     }
 }
@@ -515,8 +672,11 @@ fn archlinux(cx: &mut Cx, v: &Node) {
 fn upgrade_script_keys(cx: &mut Cx, key: &str, n: &Node) {
     for (s, p) in n.entries() {
         if s != "preupgrade" && s != "postupgrade" {
-            cx.w.add(format!("{key}.{s}"), p.line, "not an nfpm script of this format; not imported");
+            cx.w.add(
+                format!("{key}.{s}"),
+                p.line,
+                "not an nfpm script of this format; not imported",
+            );
         }
     }
 }
-

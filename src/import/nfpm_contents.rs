@@ -5,7 +5,8 @@ use super::nfpm::{env, lit, packwright_format, Cx};
 use super::yaml::Node;
 
 /// What a `[[config]]` entry means, for the comment above each imported one.
-pub(crate) const HOOK_CONFIG_NOTE: &str = "a config packwright-hook owns: rendered from this default at\n\
+pub(crate) const HOOK_CONFIG_NOTE: &str =
+    "a config packwright-hook owns: rendered from this default at\n\
 first install (`${VAR}` in it is filled in), three-way merged with the admin's\n\
 edits on upgrade; not a dpkg conffile or rpm %config.";
 
@@ -41,7 +42,11 @@ fn entry(cx: &mut Cx, key: &str, n: &Node, packager: Option<&str>) {
         Some(p) => match packwright_format(p) {
             Some(f) => Some(f),
             None => {
-                cx.w.add(format!("{key}.packager"), line, format!("packwright builds no {p} packages; this entry is not imported"));
+                cx.w.add(
+                    format!("{key}.packager"),
+                    line,
+                    format!("packwright builds no {p} packages; this entry is not imported"),
+                );
                 return;
             }
         },
@@ -58,7 +63,11 @@ fn entry(cx: &mut Cx, key: &str, n: &Node, packager: Option<&str>) {
         key,
         line,
         src: n.get("src").and_then(Node::str).map(path),
-        dst: n.get("dst").and_then(Node::str).map(path).unwrap_or_default(),
+        dst: n
+            .get("dst")
+            .and_then(Node::str)
+            .map(path)
+            .unwrap_or_default(),
         only,
         system_only: false,
         mode: None,
@@ -85,8 +94,16 @@ fn entry(cx: &mut Cx, key: &str, n: &Node, packager: Option<&str>) {
         "symlink" => symlink(cx, &it),
         "dir" => dir(cx, &it),
         "doc" | "license" | "licence" | "readme" => doc(cx, &it, kind),
-        "ghost" => cx.w.add(format!("{key}.type"), line, "packwright has no %ghost files (nfpm writes them for rpm only); not imported"),
-        _ => cx.w.add(format!("{key}.type"), line, format!("unknown content type `{kind}`; not imported")),
+        "ghost" => cx.w.add(
+            format!("{key}.type"),
+            line,
+            "packwright has no %ghost files (nfpm writes them for rpm only); not imported",
+        ),
+        _ => cx.w.add(
+            format!("{key}.type"),
+            line,
+            format!("unknown content type `{kind}`; not imported"),
+        ),
     }
 }
 
@@ -100,9 +117,19 @@ fn file_info(cx: &mut Cx, key: &str, fi: &Node, it: &mut Item) {
             },
             "owner" => it.owner = v.str().map(lit),
             "group" => it.group = v.str().map(lit),
-            "mtime" => cx.w.add(&sub, v.line, "packwright dates every entry with SOURCE_DATE_EPOCH; not imported"),
-            "lang" => cx.w.add(&sub, v.line, "packwright writes no %lang tags; not imported"),
-            _ => cx.w.add(&sub, v.line, "not an nfpm file_info key; not imported"),
+            "mtime" => cx.w.add(
+                &sub,
+                v.line,
+                "packwright dates every entry with SOURCE_DATE_EPOCH; not imported",
+            ),
+            "lang" => cx.w.add(
+                &sub,
+                v.line,
+                "packwright writes no %lang tags; not imported",
+            ),
+            _ => {
+                cx.w.add(&sub, v.line, "not an nfpm file_info key; not imported")
+            }
         }
     }
 }
@@ -129,11 +156,20 @@ fn claim(cx: &mut Cx, it: &mut Item) -> bool {
         .iter()
         .any(|(d, o)| *d == norm && (o.is_none() || it.only.is_none() || *o == it.only));
     if clash && !it.dst.ends_with('/') {
-        cx.w.add(it.key, it.line, format!("a second entry for `{}` (nfpm refuses this as a content collision); not imported", it.dst));
+        cx.w.add(
+            it.key,
+            it.line,
+            format!(
+                "a second entry for `{}` (nfpm refuses this as a content collision); not imported",
+                it.dst
+            ),
+        );
         return false;
     }
     let there = portable(&norm);
-    let meets = |(d, o): &(String, Option<&str>)| portable(d) == there && (o.is_none() || it.only.is_none() || *o == it.only);
+    let meets = |(d, o): &(String, Option<&str>)| {
+        portable(d) == there && (o.is_none() || it.only.is_none() || *o == it.only)
+    };
     if there != norm && cx.dsts.iter().any(meets) {
         cx.w.add(it.key, it.line, format!("`{}` and another entry are both `{there}` in the zip and tar.gz archives: this one goes into the Linux packages only", it.dst));
         it.system_only = true;
@@ -144,7 +180,13 @@ fn claim(cx: &mut Cx, it: &mut Item) -> bool {
 
 /// Where the portable archives put a program (README "Portable archives").
 fn portable(dst: &str) -> String {
-    for d in ["/usr/local/bin/", "/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"] {
+    for d in [
+        "/usr/local/bin/",
+        "/usr/bin/",
+        "/usr/sbin/",
+        "/bin/",
+        "/sbin/",
+    ] {
         if let Some(rest) = dst.strip_prefix(d) {
             return format!("bin/{rest}");
         }
@@ -191,11 +233,21 @@ fn file(cx: &mut Cx, it: &Item, tree: bool, note: Option<&str>) {
 fn config(cx: &mut Cx, it: &Item, kind: &str) {
     if it.only.is_some() {
         cx.w.add(it.key, it.line, "packwright's [[config]] entries are for every format; this one-format config is shipped as a plain file for that format");
-        return file(cx, it, false, Some("nfpm's config for one format: a plain file here"));
+        return file(
+            cx,
+            it,
+            false,
+            Some("nfpm's config for one format: a plain file here"),
+        );
     }
     if let Some(f) = cx.no_hook.clone() {
         cx.w.add(it.key, it.line, format!("packwright-hook keeps config defaults under {f}/, which this package installs as a file: shipped as a plain file"));
-        return file(cx, it, false, Some("nfpm's config: a plain file here (see the warnings)"));
+        return file(
+            cx,
+            it,
+            false,
+            Some("nfpm's config: a plain file here (see the warnings)"),
+        );
     }
     let Some(src) = &it.src else {
         cx.w.add(it.key, it.line, "a config without src; not imported");
@@ -213,7 +265,11 @@ fn config(cx: &mut Cx, it: &Item, kind: &str) {
 
 fn symlink(cx: &mut Cx, it: &Item) {
     let Some(target) = &it.src else {
-        cx.w.add(it.key, it.line, "a symlink without src (its target); not imported");
+        cx.w.add(
+            it.key,
+            it.line,
+            "a symlink without src (its target); not imported",
+        );
         return;
     };
     let t = cx.doc.push("symlinks", None);
@@ -222,16 +278,29 @@ fn symlink(cx: &mut Cx, it: &Item) {
     match it.only {
         Some(f) => set(t, "only", strings(&[f]), None),
         None if it.system_only => set(t, "only", strings(&["deb", "rpm", "pacman", "apk"]), None),
-        None => set(t, "only", strings(&["deb", "rpm", "pacman", "apk", "targz"]), Some("a zip (for Windows) cannot hold a symlink")),
+        None => set(
+            t,
+            "only",
+            strings(&["deb", "rpm", "pacman", "apk", "targz"]),
+            Some("a zip (for Windows) cannot hold a symlink"),
+        ),
     }
     if it.mode.is_some() || it.owner.is_some() {
-        cx.w.add(format!("{}.file_info", it.key), it.line, "symlinks are 0777 root:root; not imported");
+        cx.w.add(
+            format!("{}.file_info", it.key),
+            it.line,
+            "symlinks are 0777 root:root; not imported",
+        );
     }
 }
 
 fn dir(cx: &mut Cx, it: &Item) {
     if it.src.is_some() {
-        cx.w.add(format!("{}.src", it.key), it.line, "nfpm copies the mode from this directory; packwright uses file_info.mode or 0755");
+        cx.w.add(
+            format!("{}.src", it.key),
+            it.line,
+            "nfpm copies the mode from this directory; packwright uses file_info.mode or 0755",
+        );
     }
     let t = cx.doc.push("dirs", None);
     set(t, "path", it.dst.as_str(), None);
@@ -246,14 +315,20 @@ fn dir(cx: &mut Cx, it: &Item) {
 fn doc(cx: &mut Cx, it: &Item, kind: &str) {
     match it.only {
         Some(f) if f != "rpm" => {
-            cx.w.add(it.key, it.line, format!("nfpm ships `{kind}` contents in rpm only; this {f} entry is not imported"));
+            cx.w.add(
+                it.key,
+                it.line,
+                format!("nfpm ships `{kind}` contents in rpm only; this {f} entry is not imported"),
+            );
         }
         _ => {
             let rpm_only = Item {
                 only: Some("rpm"),
                 ..it.clone()
             };
-            let note = format!("nfpm's `{kind}`: nfpm ships these in rpm only; drop `only` to ship it everywhere");
+            let note = format!(
+                "nfpm's `{kind}`: nfpm ships these in rpm only; drop `only` to ship it everywhere"
+            );
             file(cx, &rpm_only, false, Some(&note));
         }
     }

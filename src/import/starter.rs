@@ -82,7 +82,9 @@ fn package_name(dir: &str) -> String {
             }
         })
         .collect();
-    n = n.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_string();
+    n = n
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string();
     if n.is_empty() {
         "myproduct".into()
     } else {
