@@ -84,12 +84,9 @@ pub fn init(dir: &Path) -> Result<Imported> {
     let deb = metadata.get("deb").and_then(Value::as_table);
     let rpm = metadata.get("generate-rpm").and_then(Value::as_table);
     package(&mut cx, &field, deb.unwrap_or(&empty));
-    match (
-        deb.and_then(|d| d.get("assets")),
-        rpm.and_then(|r| r.get("assets")),
-    ) {
-        (None, None) => defaults(&mut cx, &field),
-        _ => {}
+    let has_assets = |t: Option<&Table>| t.is_some_and(|t| t.contains_key("assets"));
+    if !has_assets(deb) && !has_assets(rpm) {
+        defaults(&mut cx, &field);
     }
     if let Some(d) = deb {
         meta::deb(&mut cx, d);
