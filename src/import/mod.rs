@@ -9,6 +9,7 @@ pub mod cli;
 mod emit;
 pub mod nfpm;
 mod nfpm_contents;
+mod nfpm_section;
 pub mod starter;
 mod yaml;
 
