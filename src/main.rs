@@ -82,6 +82,8 @@ enum Cmd {
     },
     /// Show a package's metadata, files and scripts (any of the six formats).
     Inspect { file: PathBuf },
+    #[command(flatten)]
+    Adopt(packwright::import::cli::Command),
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
     /// Print a man page (roff): packwright's, or packwright-hook's.
@@ -257,7 +259,21 @@ fn publish(cli: &Cli) -> anyhow::Result<()> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    let req = request(&cli, None);
+    if matches!(cli.cmd, Cmd::Build { .. } | Cmd::Check { .. }) {
+        if let Some(e) = packwright::import::cli::missing_manifest(&req.project, &req.manifest) {
+            return Err(e.into());
+        }
+    }
     match &cli.cmd {
+        Cmd::Adopt(c) => {
+            let console = Console {
+                bar: None,
+                quiet: false,
+            };
+            let out = packwright::import::cli::run(c, &req.project, &req.manifest, &console)?;
+            print!("{}", out.unwrap_or_default());
+        }
         Cmd::Build { b } => {
             let mut req = request(&cli, b.format.clone());
             req.keys = b.keys.keys();

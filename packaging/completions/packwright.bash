@@ -31,6 +31,12 @@ _packwright() {
             packwright,help)
                 cmd="packwright__subcmd__help"
                 ;;
+            packwright,import)
+                cmd="packwright__subcmd__import"
+                ;;
+            packwright,init)
+                cmd="packwright__subcmd__init"
+                ;;
             packwright,inspect)
                 cmd="packwright__subcmd__inspect"
                 ;;
@@ -58,6 +64,12 @@ _packwright() {
             packwright__subcmd__help,help)
                 cmd="packwright__subcmd__help__subcmd__help"
                 ;;
+            packwright__subcmd__help,import)
+                cmd="packwright__subcmd__help__subcmd__import"
+                ;;
+            packwright__subcmd__help,init)
+                cmd="packwright__subcmd__help__subcmd__init"
+                ;;
             packwright__subcmd__help,inspect)
                 cmd="packwright__subcmd__help__subcmd__inspect"
                 ;;
@@ -77,7 +89,7 @@ _packwright() {
 
     case "${cmd}" in
         packwright)
-            opts="-C -h -V --project --manifest --json --help --version build release publish ci check inspect completions manpage help"
+            opts="-C -h -V --project --manifest --json --help --version build release publish ci check inspect import init completions manpage help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -239,7 +251,7 @@ _packwright() {
             return 0
             ;;
         packwright__subcmd__help)
-            opts="build release publish ci check inspect completions manpage help"
+            opts="build release publish ci check inspect import init completions manpage help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -322,6 +334,34 @@ _packwright() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        packwright__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        packwright__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         packwright__subcmd__help__subcmd__inspect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -371,6 +411,58 @@ _packwright() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        packwright__subcmd__import)
+            opts="-C -h --force --project --manifest --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        packwright__subcmd__init)
+            opts="-C -h --force --project --manifest --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -35,6 +35,8 @@ complete -c packwright -n "__fish_packwright_needs_command" -f -a "publish" -d '
 complete -c packwright -n "__fish_packwright_needs_command" -f -a "ci" -d 'Print a CI workflow that builds, releases and publishes on a tag'
 complete -c packwright -n "__fish_packwright_needs_command" -f -a "check" -d 'Validate the manifest and print the plan per format'
 complete -c packwright -n "__fish_packwright_needs_command" -f -a "inspect" -d 'Show a package\'s metadata, files and scripts (any of the six formats)'
+complete -c packwright -n "__fish_packwright_needs_command" -f -a "import" -d 'Write a manifest from an nfpm configuration (nfpm.yaml)'
+complete -c packwright -n "__fish_packwright_needs_command" -f -a "init" -d 'Write a manifest: from Cargo.toml in a Cargo project, else a commented starter'
 complete -c packwright -n "__fish_packwright_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c packwright -n "__fish_packwright_needs_command" -f -a "manpage" -d 'Print a man page (roff): packwright\'s, or packwright-hook\'s'
 complete -c packwright -n "__fish_packwright_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -87,6 +89,16 @@ complete -c packwright -n "__fish_packwright_using_subcommand inspect" -s C -l p
 complete -c packwright -n "__fish_packwright_using_subcommand inspect" -l manifest -d 'The manifest [default: <project>/packaging/packwright.toml]' -r -F
 complete -c packwright -n "__fish_packwright_using_subcommand inspect" -l json -d 'Machine-readable output on stdout'
 complete -c packwright -n "__fish_packwright_using_subcommand inspect" -s h -l help -d 'Print help'
+complete -c packwright -n "__fish_packwright_using_subcommand import" -s C -l project -d 'Project directory: relative sources in the manifest resolve here' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand import" -l manifest -d 'The manifest [default: <project>/packaging/packwright.toml]' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand import" -l force -d 'Replace an existing manifest'
+complete -c packwright -n "__fish_packwright_using_subcommand import" -l json -d 'Machine-readable output on stdout'
+complete -c packwright -n "__fish_packwright_using_subcommand import" -s h -l help -d 'Print help'
+complete -c packwright -n "__fish_packwright_using_subcommand init" -s C -l project -d 'Project directory: relative sources in the manifest resolve here' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand init" -l manifest -d 'The manifest [default: <project>/packaging/packwright.toml]' -r -F
+complete -c packwright -n "__fish_packwright_using_subcommand init" -l force -d 'Replace an existing manifest'
+complete -c packwright -n "__fish_packwright_using_subcommand init" -l json -d 'Machine-readable output on stdout'
+complete -c packwright -n "__fish_packwright_using_subcommand init" -s h -l help -d 'Print help'
 complete -c packwright -n "__fish_packwright_using_subcommand completions" -s C -l project -d 'Project directory: relative sources in the manifest resolve here' -r -F
 complete -c packwright -n "__fish_packwright_using_subcommand completions" -l manifest -d 'The manifest [default: <project>/packaging/packwright.toml]' -r -F
 complete -c packwright -n "__fish_packwright_using_subcommand completions" -l json -d 'Machine-readable output on stdout'
@@ -95,12 +107,14 @@ complete -c packwright -n "__fish_packwright_using_subcommand manpage" -s C -l p
 complete -c packwright -n "__fish_packwright_using_subcommand manpage" -l manifest -d 'The manifest [default: <project>/packaging/packwright.toml]' -r -F
 complete -c packwright -n "__fish_packwright_using_subcommand manpage" -l json -d 'Machine-readable output on stdout'
 complete -c packwright -n "__fish_packwright_using_subcommand manpage" -s h -l help -d 'Print help'
-complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect completions manpage help" -f -a "build" -d 'Build packages into the output directory'
-complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect completions manpage help" -f -a "release" -d 'Build, then write SHA256SUMS(.asc), artifacts.json and an SPDX SBOM per artifact'
-complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect completions manpage help" -f -a "publish" -d 'Add built packages to signed static apt, dnf, pacman and apk repositories'
-complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect completions manpage help" -f -a "ci" -d 'Print a CI workflow that builds, releases and publishes on a tag'
-complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect completions manpage help" -f -a "check" -d 'Validate the manifest and print the plan per format'
-complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect completions manpage help" -f -a "inspect" -d 'Show a package\'s metadata, files and scripts (any of the six formats)'
-complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect completions manpage help" -f -a "completions" -d 'Print shell completions'
-complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect completions manpage help" -f -a "manpage" -d 'Print a man page (roff): packwright\'s, or packwright-hook\'s'
-complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect completions manpage help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect import init completions manpage help" -f -a "build" -d 'Build packages into the output directory'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect import init completions manpage help" -f -a "release" -d 'Build, then write SHA256SUMS(.asc), artifacts.json and an SPDX SBOM per artifact'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect import init completions manpage help" -f -a "publish" -d 'Add built packages to signed static apt, dnf, pacman and apk repositories'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect import init completions manpage help" -f -a "ci" -d 'Print a CI workflow that builds, releases and publishes on a tag'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect import init completions manpage help" -f -a "check" -d 'Validate the manifest and print the plan per format'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect import init completions manpage help" -f -a "inspect" -d 'Show a package\'s metadata, files and scripts (any of the six formats)'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect import init completions manpage help" -f -a "import" -d 'Write a manifest from an nfpm configuration (nfpm.yaml)'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect import init completions manpage help" -f -a "init" -d 'Write a manifest: from Cargo.toml in a Cargo project, else a commented starter'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect import init completions manpage help" -f -a "completions" -d 'Print shell completions'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect import init completions manpage help" -f -a "manpage" -d 'Print a man page (roff): packwright\'s, or packwright-hook\'s'
+complete -c packwright -n "__fish_packwright_using_subcommand help; and not __fish_seen_subcommand_from build release publish ci check inspect import init completions manpage help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

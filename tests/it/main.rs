@@ -10,6 +10,7 @@ mod cli;
 mod deb;
 mod hook_discovery;
 mod hostile;
+mod import;
 mod lifecycle_apk;
 mod lifecycle_deb;
 mod lifecycle_infra;
