@@ -9,6 +9,7 @@ pub mod cli;
 pub mod command;
 pub mod desc;
 pub mod error;
+pub mod extract;
 pub mod fsio;
 pub mod man;
 pub mod merge;

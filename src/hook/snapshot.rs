@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, ErrorKind, Read, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::error::{At, HookError, Result};
@@ -86,11 +86,10 @@ pub fn create(site: &Site, label: &str, old: &str, new: &str, data: bool) -> Res
     let backups = backups_dir(site);
     fsio::ensure_dir(&site.state, 0o755)?;
     fsio::ensure_dir(&backups, 0o700)?;
+    sweep_partial(&backups);
     let id = new_id(&backups, label);
     let tmp = backups.join(format!(".{id}.partial"));
-    let _ = fs::remove_dir_all(&tmp); // a leftover of a killed run
-    fs::create_dir(&tmp).at(&tmp)?;
-    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o700)).at(&tmp)?;
+    fsio::create_private_dir(&tmp)?;
     let meta = match fill(site, &tmp, &id, old, new, data) {
         Ok(m) => m,
         Err(e) => {
@@ -141,16 +140,14 @@ fn fill(site: &Site, tmp: &Path, id: &str, old: &str, new: &str, data: bool) -> 
     }
     write_new(&tmp.join(SUMS), &sums)?;
     let cdir = tmp.join("config");
-    fs::create_dir(&cdir).at(&cdir)?;
+    fsio::create_private_dir(&cdir)?;
     let mut configs = Vec::new();
     for c in &site.desc.configs {
         let live = site.path(&c.live);
-        let copy = match fsio::meta(&live)? {
-            Some(m) => {
-                let name = escape(&c.live);
-                fsio::backup(&live, &cdir.join(&name))?;
-                (Some(name), m)
-            }
+        let name = escape(&c.live);
+        // Content, owner and mode from one no-follow descriptor.
+        let copy = match fsio::backup(&live, &cdir.join(&name))? {
+            Some(m) => (Some(name), m),
             None => (
                 None,
                 fsio::Meta {
@@ -180,6 +177,27 @@ fn fill(site: &Site, tmp: &Path, id: &str, old: &str, new: &str, data: bool) -> 
     let json = serde_json::to_vec_pretty(&meta).expect("meta serializes");
     write_new(&tmp.join(META), &json)?;
     Ok(meta)
+}
+
+/// A snapshot being built is `.<ID>.partial`; under the package lock any
+/// such dir is a leftover of a killed run: removed, and noted for the report.
+fn sweep_partial(backups: &Path) {
+    let Ok(rd) = fs::read_dir(backups) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let n = e.file_name();
+        let n = n.to_string_lossy();
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        if n.starts_with('.') && n.ends_with(".partial") && is_dir {
+            if fs::remove_dir_all(e.path()).is_ok() {
+                fsio::note_cleaned(format!(
+                    "{}: removed, an incomplete snapshot left by an interrupted run",
+                    e.path().display()
+                ));
+            }
+        }
+    }
 }
 
 fn private_file(path: &Path) -> Result<File> {
