@@ -168,7 +168,8 @@ fn sweep_temps(path: &Path) {
         let pid = n
             .to_str()
             .and_then(|n| n.strip_prefix(&prefix)?.parse().ok());
-        let is_file = e.file_type().is_ok_and(|t| !t.is_dir());
+        // Regular files only: a symlink planted there is refused by the writer.
+        let is_file = e.file_type().is_ok_and(|t| t.is_file());
         if pid.is_some_and(dead) && is_file && fs::remove_file(e.path()).is_ok() {
             note_cleaned(format!(
                 "{}: removed, left by an interrupted run",
@@ -192,6 +193,7 @@ pub fn write_atomic(path: &Path, data: &[u8], meta: Meta) -> Result<()> {
     ensure_regular_or_absent(path)?;
     let tmp = temp_path(path);
     sweep_temps(path); // leftovers of killed runs, ours included
+    ensure_regular_or_absent(&tmp)?;
     let res = write_tmp(&tmp, data, meta).and_then(|()| {
         // Re-check right before the rename: a symlink planted meanwhile is refused.
         ensure_regular_or_absent(path)?;
