@@ -140,9 +140,7 @@ impl Temp {
     /// of zeros become holes again, so a sparse file stays sparse.
     pub fn file(&self, rel: &Path, r: &mut impl Read, a: &Attrs, archive: &Path) -> Result<String> {
         let shown = self.path().join(rel);
-        let (dir, leaf) = self
-            .parent_of(rel)
-            .map_err(|e| damaged(archive, &shown, e))?;
+        let (dir, leaf) = self.parent_of(rel).map_err(|e| damaged(archive, rel, e))?;
         let flags =
             libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
         // SAFETY: valid descriptor and C string; the new fd is owned by `f`.
@@ -159,7 +157,7 @@ impl Temp {
                     Ok(0) => break,
                     Ok(k) => n += k,
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    Err(e) => return Err(damaged(archive, &shown, e)),
+                    Err(e) => return Err(damaged(archive, rel, e)),
                 }
             }
             if n == 0 {
@@ -181,9 +179,7 @@ impl Temp {
     /// A directory; its owner, mode and mtime are set by [`Temp::finish`].
     pub fn dir(&mut self, rel: &Path, a: Attrs, archive: &Path) -> Result<()> {
         let shown = self.path().join(rel);
-        let (dir, leaf) = self
-            .parent_of(rel)
-            .map_err(|e| damaged(archive, &shown, e))?;
+        let (dir, leaf) = self.parent_of(rel).map_err(|e| damaged(archive, rel, e))?;
         // SAFETY: valid descriptor and C string.
         check(unsafe { libc::mkdirat(dir.as_raw_fd(), leaf.as_ptr(), 0o700) }).at(&shown)?;
         self.dirs.push((rel.to_path_buf(), a));
@@ -201,9 +197,7 @@ impl Temp {
         archive: &Path,
     ) -> Result<()> {
         let shown = self.path().join(rel);
-        let (dir, leaf) = self
-            .parent_of(rel)
-            .map_err(|e| damaged(archive, &shown, e))?;
+        let (dir, leaf) = self.parent_of(rel).map_err(|e| damaged(archive, rel, e))?;
         let d = dir.as_raw_fd();
         if kind == 0 {
             let t = cstr(link).at(&shown)?;

@@ -21,5 +21,6 @@ pub mod snapshot;
 pub mod template;
 pub mod upgrade;
 pub mod version;
+pub mod xattr;
 
 pub use error::{HookError, Result};

@@ -156,7 +156,16 @@ fn damaged(path: &Path, msg: impl Into<String>) -> HookError {
 /// strings, so its "Error strings stripped" must not reach anyone.
 fn archive_err(e: &io::Error) -> String {
     let s = e.to_string();
-    if s.contains("Error strings stripped") || s.contains("zstd") || e.kind() == ErrorKind::Other {
+    let zstd = [
+        "Error strings stripped",
+        "frame",
+        "orrupt",
+        "checksum",
+        "Unknown",
+        "size",
+        "buffer",
+    ];
+    if e.kind() == ErrorKind::Other && zstd.iter().any(|w| s.contains(w)) {
         format!("{DATA} does not decompress: it is damaged or truncated")
     } else if e.kind() == ErrorKind::UnexpectedEof {
         format!("{DATA} ends too early: it is truncated")
