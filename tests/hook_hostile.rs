@@ -90,7 +90,7 @@ fn hostile_configs_are_refused_within_a_memory_limit_and_left_untouched() {
         .collect::<String>()
         + &" ".repeat(2000)
         + "v: 1\n";
-    let big = format!("version: 1\n{}", "k: v\n".repeat(1 << 20)); // 5 MiB
+    let big = format!("version: 1\n{}", "k: v\n".repeat(1 << 18)); // 1.25 MiB
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         (
             "yaml",
@@ -122,11 +122,11 @@ fn hostile_configs_are_refused_within_a_memory_limit_and_left_untouched() {
             format!("version = \"1\"\n{} = 1\n", vec!["k"; 70].join(".")).into_bytes(),
             "levels deep",
         ),
-        ("yaml", big.into_bytes(), "larger than 4 MiB"),
+        ("yaml", big.into_bytes(), "larger than 1 MiB"),
         (
             "env",
-            format!("version=1\n{}", "K=v\n".repeat(1 << 20)).into_bytes(),
-            "larger than 4 MiB",
+            format!("version=1\n{}", "K=v\n".repeat(1 << 18)).into_bytes(),
+            "larger than 1 MiB",
         ),
     ];
     for (ext, live, msg) in cases {

@@ -189,13 +189,12 @@ fn sweep_partial(backups: &Path) {
         let n = e.file_name();
         let n = n.to_string_lossy();
         let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
-        if n.starts_with('.') && n.ends_with(".partial") && is_dir {
-            if fs::remove_dir_all(e.path()).is_ok() {
-                fsio::note_cleaned(format!(
-                    "{}: removed, an incomplete snapshot left by an interrupted run",
-                    e.path().display()
-                ));
-            }
+        let partial = n.starts_with('.') && n.ends_with(".partial") && is_dir;
+        if partial && fs::remove_dir_all(e.path()).is_ok() {
+            fsio::note_cleaned(format!(
+                "{}: removed, an incomplete snapshot left by an interrupted run",
+                e.path().display()
+            ));
         }
     }
 }

@@ -8,7 +8,7 @@
 use super::SyntaxErr;
 
 /// Largest file the hook reads as text.
-pub const MAX_BYTES: u64 = 4 << 20;
+pub const MAX_BYTES: u64 = 1 << 20;
 /// Deepest nesting of keys, lists and inline tables / flow collections.
 pub const MAX_DEPTH: usize = 64;
 /// YAML: nodes and text bytes that aliases may add, over the whole file.
