@@ -85,10 +85,10 @@ fn hostile_configs_are_refused_within_a_memory_limit_and_left_untouched() {
     if !common::tool("prlimit") {
         return;
     }
-    let deep_block: String = (0..2000)
+    let deep_block: String = (0..300)
         .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
         .collect::<String>()
-        + &" ".repeat(2000)
+        + &" ".repeat(300)
         + "v: 1\n";
     let big = format!("version: 1\n{}", "k: v\n".repeat(1 << 18)); // 1.25 MiB
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
