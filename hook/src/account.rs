@@ -11,7 +11,10 @@ fn lookup(file: &Path, kind: &'static str, name: &str) -> Result<u32> {
     if let Ok(id) = name.parse::<u32>() {
         return Ok(id);
     }
-    let text = super::fsio::read(file)?.unwrap_or_default();
+    // A big site's passwd can pass the config limit; 64 MiB still bounds it.
+    let text = super::fsio::read_text(file, 64 << 20)?
+        .map(|(t, _)| t)
+        .unwrap_or_default();
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .find_map(|l| {

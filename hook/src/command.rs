@@ -89,7 +89,7 @@ pub fn init(a: &InitArgs, ctx: &Ctx) -> Result<InitReport> {
                 return Ok(report);
             }
             let b = fsio::sibling(&a.live, OLD_SUFFIX);
-            fsio::backup(&a.live, &b)?;
+            let m = fsio::backup(&a.live, &b)?.unwrap_or(m);
             report.backup = Some(b);
             report.action = InitAction::Overwritten;
             Meta {
@@ -185,7 +185,19 @@ pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
         diff: None,
     };
 
-    let Some(ours) = fsio::read(&a.live)? else {
+    let live_read = match fsio::read_meta(&a.live) {
+        Err(e) if e.exit_code() == 4 => {
+            // Unreadable text (not UTF-8, a NUL byte, too large): like a syntax error.
+            let m = fsio::meta(&a.live)?.unwrap_or(Meta {
+                mode: 0o600,
+                uid: None,
+                gid: None,
+            });
+            return Err(refuse_live(a, &new_path, &theirs, m, e));
+        }
+        r => r?,
+    };
+    let Some((ours, live_meta)) = live_read else {
         // The admin deleted the file: the service needs one, so write the new default.
         r.version = match &a.version_key {
             Some(k) => engine.value(theirs_src, k)?,
@@ -206,8 +218,6 @@ pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
         r.note = Some("the live file was missing: written from the new default".into());
         return Ok(r);
     };
-    let live_meta = fsio::meta(&a.live)?
-        .ok_or_else(|| HookError::invalid(&a.live, "vanished while being read"))?;
     let ours_src = Src {
         path: &a.live,
         text: &ours,
@@ -220,25 +230,9 @@ pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
     // syntax error names it before anything else.
     let m: Merged = match engine.merge(base_src, ours_src, theirs_src, a.version_key.as_deref()) {
         Ok(m) => m,
-        Err(HookError::Syntax {
-            path,
-            line,
-            col,
-            msg,
-        }) if path == a.live => {
-            // Never rewrite a file we cannot read; give the admin the new default beside it.
-            if !a.dry_run {
-                fsio::write_atomic(&new_path, theirs.as_bytes(), live_meta)?;
-            }
-            return Err(HookError::Syntax {
-                path,
-                line,
-                col,
-                msg: format!(
-                    "{msg} (file left unchanged; new default in {})",
-                    new_path.display()
-                ),
-            });
+        Err(e @ HookError::Syntax { .. }) if matches!(&e, HookError::Syntax { path, .. } if *path == a.live) =>
+        {
+            return Err(refuse_live(a, &new_path, &theirs, live_meta, e));
         }
         Err(e) => return Err(e),
     };
@@ -264,21 +258,81 @@ pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
         r.diff = Some(diffy::create_patch(&ours, &m.text).to_string());
         return Ok(r);
     }
-    if m.text == ours {
+    let changed = m.text != ours;
+    if !changed {
         r.action = UpdateAction::Unchanged;
-    } else {
-        fsio::backup(&a.live, &old_path)?;
+    }
+    // Everything beside the live file first, the live file last: a failure
+    // on the way (a full disk) puts the side files back and leaves the live
+    // file as it was.
+    let mut side = Vec::new();
+    if changed {
+        // The bytes that were merged, with the owner and mode read with them.
+        side.push((old_path.clone(), ours.as_bytes(), fsio::plain(live_meta)));
         r.backup = Some(old_path);
-        fsio::write_atomic(&a.live, m.text.as_bytes(), live_meta)?;
     }
     if needs_new {
-        fsio::write_atomic(&new_path, theirs.as_bytes(), live_meta)?;
-        r.new_file = Some(new_path);
-    } else {
+        side.push((new_path.clone(), theirs.as_bytes(), live_meta));
+        r.new_file = Some(new_path.clone());
+    }
+    let saved: Vec<_> = side
+        .iter()
+        .map(|(p, _, _)| Ok((p.clone(), fsio::read_bytes(p)?)))
+        .collect::<Result<_>>()?;
+    let live_text = changed.then_some(m.text.as_bytes());
+    let written = side
+        .iter()
+        .try_for_each(|(p, data, meta)| fsio::write_atomic(p, data, *meta))
+        .and_then(|()| match live_text {
+            Some(t) => fsio::write_atomic(&a.live, t, live_meta),
+            None => Ok(()),
+        });
+    if let Err(e) = written {
+        for (p, old) in saved {
+            let _ = match old {
+                Some((data, meta)) => fsio::write_atomic(&p, &data, meta),
+                None => fsio::remove(&p),
+            };
+        }
+        return Err(e);
+    }
+    if !needs_new {
         // A conflict file from an earlier upgrade no longer applies.
         fsio::remove(&new_path)?;
     }
     Ok(r)
+}
+
+/// A live file that cannot be read is never rewritten: the error, with the
+/// new default written beside it for the admin.
+fn refuse_live(
+    a: &UpdateArgs,
+    new_path: &Path,
+    theirs: &str,
+    meta: Meta,
+    e: HookError,
+) -> HookError {
+    if a.dry_run {
+        return e;
+    }
+    if let Err(w) = fsio::write_atomic(new_path, theirs.as_bytes(), fsio::plain(meta)) {
+        return w;
+    }
+    let note = format!("file left unchanged; new default in {}", new_path.display());
+    match e {
+        HookError::Syntax {
+            path,
+            line,
+            col,
+            msg,
+        } => HookError::Syntax {
+            path,
+            line,
+            col,
+            msg: format!("{msg} ({note})"),
+        },
+        other => other, // its message says the file was left unchanged
+    }
 }
 
 /// The live file's version key against `expect`; `Ok(found)` when equal.

@@ -15,12 +15,13 @@ pub enum HookError {
         col: usize,
         msg: String,
     },
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The message already holds the cause; no `source()`, so a printer
+    /// that walks the chain does not say it twice.
+    #[error("{}: {}", path.display(), io_text(err))]
+    Io { path: PathBuf, err: std::io::Error },
+    /// A file larger than the hook reads (a hostile or runaway config).
+    #[error("{}: larger than {} MiB, the most packwright-hook reads; file left unchanged", path.display(), limit >> 20)]
+    TooLarge { path: PathBuf, limit: u64 },
     /// A symlink (or other non-regular file) where a regular file is expected.
     #[error("{}: refusing to follow a symlink or write through a non-regular file", path.display())]
     NotRegular { path: PathBuf },
@@ -76,16 +77,26 @@ pub enum HookError {
     Failed(Box<super::upgrade::Failure>),
 }
 
+/// An I/O error as a sentence: "No such file or directory", without the
+/// "(os error 2)" that std adds (the path is printed beside it).
+fn io_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
 /// "12345 bytes (0.01 MiB)": exact for scripts, readable for people.
 fn bytes(n: u64) -> String {
     format!("{n} bytes ({:.1} MiB)", n as f64 / 1048576.0)
 }
 
 impl HookError {
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, err: std::io::Error) -> Self {
         HookError::Io {
             path: path.into(),
-            source,
+            err,
         }
     }
 
@@ -101,7 +112,7 @@ impl HookError {
         match self {
             HookError::Io { .. } => 1,
             HookError::Invalid { .. } | HookError::MissingVars { .. } => 2,
-            HookError::Syntax { .. } => 4,
+            HookError::Syntax { .. } | HookError::TooLarge { .. } => 4,
             HookError::VersionMismatch { .. } => 5,
             HookError::Downgrade { .. } => 6,
             HookError::NotRegular { .. } => 7,

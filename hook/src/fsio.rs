@@ -7,6 +7,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::error::{At, HookError, Result};
+use super::merge::{self, limit};
 
 #[cfg(unix)]
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -29,14 +30,16 @@ pub fn ensure_regular_or_absent(path: &Path) -> Result<()> {
     }
 }
 
-/// Read a regular file without following a symlink; `None` when absent.
-pub fn read(path: &Path) -> Result<Option<String>> {
-    ensure_regular_or_absent(path)?;
+/// Open a regular file once, never through a symlink (nor blocking on a
+/// fifo), and check the open file itself: what is read next and the owner
+/// and mode copied to a backup come from this descriptor, so swapping the
+/// path for a symlink meanwhile changes nothing. `None` when absent.
+pub fn open(path: &Path) -> Result<Option<(File, Meta)>> {
     let mut opts = OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]
-    opts.custom_flags(libc::O_NOFOLLOW);
-    let mut f = match opts.open(path) {
+    opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
+    let f = match opts.open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         #[cfg(unix)]
@@ -45,29 +48,134 @@ pub fn read(path: &Path) -> Result<Option<String>> {
         }
         Err(e) => return Err(HookError::io(path, e)),
     };
-    let mut s = String::new();
-    f.read_to_string(&mut s).at(path)?;
-    Ok(Some(s))
+    let m = f.metadata().at(path)?;
+    if !m.is_file() {
+        return Err(HookError::NotRegular { path: path.into() });
+    }
+    #[cfg(unix)]
+    let meta = Meta {
+        mode: m.mode() & 0o7777,
+        uid: Some(m.uid()),
+        gid: Some(m.gid()),
+    };
+    #[cfg(not(unix))]
+    let meta = Meta {
+        mode: 0o644,
+        uid: None,
+        gid: None,
+    };
+    Ok(Some((f, meta)))
 }
 
-/// Owner and mode of an existing regular file.
+/// At most `limit` bytes of an open file; more is refused (exit 4).
+fn read_bounded(path: &Path, f: File, limit: u64) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    f.take(limit + 1).read_to_end(&mut buf).at(path)?;
+    if buf.len() as u64 > limit {
+        return Err(HookError::TooLarge {
+            path: path.into(),
+            limit,
+        });
+    }
+    Ok(buf)
+}
+
+/// Read a regular text file without following a symlink; `None` when
+/// absent. Bounded by [`limit::MAX_BYTES`]; invalid UTF-8 or a NUL byte is a
+/// syntax error at its line and column.
+pub fn read(path: &Path) -> Result<Option<String>> {
+    Ok(read_meta(path)?.map(|(t, _)| t))
+}
+
+/// [`read`] with the owner and mode of the file that was read.
+pub fn read_meta(path: &Path) -> Result<Option<(String, Meta)>> {
+    read_text(path, limit::MAX_BYTES)
+}
+
+/// The bytes and owner/mode of a regular file (bounded), `None` when absent.
+pub fn read_bytes(path: &Path) -> Result<Option<(Vec<u8>, Meta)>> {
+    let Some((f, m)) = open(path)? else {
+        return Ok(None);
+    };
+    Ok(Some((read_bounded(path, f, limit::MAX_BYTES)?, m)))
+}
+
+/// [`read_meta`] with another size limit (e.g. `/etc/passwd`).
+pub fn read_text(path: &Path, max: u64) -> Result<Option<(String, Meta)>> {
+    let Some((f, m)) = open(path)? else {
+        return Ok(None);
+    };
+    let bytes = read_bounded(path, f, max)?;
+    let text = limit::decode(bytes).map_err(|e| merge::syntax(path, e))?;
+    Ok(Some((text, m)))
+}
+
+/// Owner and mode of an existing regular file (from its descriptor).
 pub fn meta(path: &Path) -> Result<Option<Meta>> {
-    ensure_regular_or_absent(path)?;
-    match fs::symlink_metadata(path) {
-        #[cfg(unix)]
-        Ok(m) => Ok(Some(Meta {
-            mode: m.mode() & 0o7777,
-            uid: Some(m.uid()),
-            gid: Some(m.gid()),
-        })),
-        #[cfg(not(unix))]
-        Ok(_) => Ok(Some(Meta {
-            mode: 0o644,
-            uid: None,
-            gid: None,
-        })),
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(HookError::io(path, e)),
+    Ok(open(path)?.map(|(_, m)| m))
+}
+
+static CLEANED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Note a leftover of an interrupted run that was removed, for the report.
+pub fn note_cleaned(what: String) {
+    if let Ok(mut v) = CLEANED.lock() {
+        v.push(what);
+    }
+}
+
+/// The leftovers removed so far (the binary prints them).
+pub fn take_cleaned() -> Vec<String> {
+    CLEANED
+        .lock()
+        .map(|mut v| std::mem::take(&mut *v))
+        .unwrap_or_default()
+}
+
+/// Whether no process with this id runs (a temp file named after it is stale).
+pub fn dead(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        if pid == std::process::id() {
+            return true; // an earlier run that had our id
+        }
+        // SAFETY: signal 0 only checks that the process exists.
+        let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
+        r != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        false
+    }
+}
+
+/// Remove `.<name>.packwright-tmp<pid>` files beside `path` left by dead
+/// processes (a killed update); each is noted for the report.
+fn sweep_temps(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!(".{}.packwright-tmp", name.to_string_lossy());
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let n = e.file_name();
+        let pid = n
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix)?.parse().ok());
+        // Regular files only: a symlink planted there is refused by the writer.
+        let is_file = e.file_type().is_ok_and(|t| t.is_file());
+        if pid.is_some_and(dead) && is_file && fs::remove_file(e.path()).is_ok() {
+            note_cleaned(format!(
+                "{}: removed, left by an interrupted run",
+                e.path().display()
+            ));
+        }
     }
 }
 
@@ -84,8 +192,8 @@ fn temp_path(path: &Path) -> PathBuf {
 pub fn write_atomic(path: &Path, data: &[u8], meta: Meta) -> Result<()> {
     ensure_regular_or_absent(path)?;
     let tmp = temp_path(path);
+    sweep_temps(path); // leftovers of killed runs, ours included
     ensure_regular_or_absent(&tmp)?;
-    let _ = fs::remove_file(&tmp); // a leftover of a killed run (never a symlink: checked above)
     let res = write_tmp(&tmp, data, meta).and_then(|()| {
         // Re-check right before the rename: a symlink planted meanwhile is refused.
         ensure_regular_or_absent(path)?;
@@ -128,11 +236,23 @@ fn sync_dir(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Copy `live` to `backup` with the live file's owner and mode (never wider).
-pub fn backup(live: &Path, backup: &Path) -> Result<()> {
-    let Some(m) = meta(live)? else { return Ok(()) };
-    let data = fs::read(live).at(live)?;
-    write_atomic(backup, &data, m)
+/// Copy `live` to `backup` with the live file's owner and mode (never
+/// wider, no setuid/setgid), both taken from one no-follow descriptor.
+pub fn backup(live: &Path, backup: &Path) -> Result<Option<Meta>> {
+    let Some((f, m)) = open(live)? else {
+        return Ok(None);
+    };
+    let data = read_bounded(live, f, limit::MAX_BYTES)?;
+    write_atomic(backup, &data, plain(m))?;
+    Ok(Some(m))
+}
+
+/// A mode without setuid, setgid and sticky bits, for copies.
+pub fn plain(m: Meta) -> Meta {
+    Meta {
+        mode: m.mode & 0o777,
+        ..m
+    }
 }
 
 /// Remove a regular file if present; a symlink is removed, never followed.
@@ -143,7 +263,8 @@ pub fn remove(path: &Path) -> Result<()> {
     }
 }
 
-/// Create a directory (and parents) that must not be a symlink.
+/// Create a directory (and parents) that must not be a symlink. Every dir
+/// created gets `mode` whatever the umask (parents too: never wider).
 pub fn ensure_dir(dir: &Path, mode: u32) -> Result<()> {
     if let Ok(m) = fs::symlink_metadata(dir) {
         return if m.is_dir() {
@@ -152,11 +273,28 @@ pub fn ensure_dir(dir: &Path, mode: u32) -> Result<()> {
             Err(HookError::NotRegular { path: dir.into() })
         };
     }
-    fs::create_dir_all(dir).at(dir)?;
-    #[cfg(unix)]
-    fs::set_permissions(dir, fs::Permissions::from_mode(mode)).at(dir)?;
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && fs::symlink_metadata(a).is_err())
+        .collect();
+    for d in missing.into_iter().rev() {
+        match fs::create_dir(d) {
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
+            r => r.at(d)?,
+        }
+        #[cfg(unix)]
+        fs::set_permissions(d, fs::Permissions::from_mode(mode)).at(d)?;
+    }
     #[cfg(not(unix))]
     let _ = mode;
+    Ok(())
+}
+
+/// Create one private directory (0700 whatever the umask); it must not exist.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    fs::create_dir(dir).at(dir)?;
+    #[cfg(unix)]
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).at(dir)?;
     Ok(())
 }
 
@@ -184,7 +322,9 @@ pub fn lock(path: &Path) -> Result<Lock> {
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             let e = std::io::Error::last_os_error();
             return Err(if e.kind() == ErrorKind::WouldBlock {
-                HookError::Locked { path: path.into() }
+                // `.` says nothing to whoever reads the message.
+                let path = fs::canonicalize(path).unwrap_or_else(|_| path.into());
+                HookError::Locked { path }
             } else {
                 HookError::io(path, e)
             });

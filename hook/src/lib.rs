@@ -12,6 +12,7 @@ pub mod cli;
 pub mod command;
 pub mod desc;
 pub mod error;
+pub mod extract;
 pub mod fsio;
 #[cfg(unix)]
 pub mod legacy;
@@ -27,5 +28,6 @@ pub mod template;
 pub mod upgrade;
 pub mod vars;
 pub mod version;
+pub mod xattr;
 
 pub use error::{HookError, Result};

@@ -1,22 +1,25 @@
-//! Restore a snapshot: extract each data dir into a temp dir beside it,
-//! check every file's sha256 against SHA256SUMS, and only then replace the
-//! data dir's contents (never the state dir). A damaged snapshot is refused
-//! with the data dirs untouched.
+//! Restore a snapshot. What may be restored comes from the installed
+//! package's description, never from the snapshot: its `meta.json` only says
+//! which of the package's data dirs and configs existed then. Everything is
+//! checked before anything changes: each config copy is read, each data dir
+//! is extracted into a temp dir beside it (`extract.rs`) and every file
+//! checked against SHA256SUMS; then the data dirs are swapped in and the
+//! configs written. A damaged snapshot is refused with nothing changed.
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::ffi::{CString, OsStr};
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, ErrorKind, Read, Seek, SeekFrom, Write};
+use std::ffi::OsStr;
+use std::fs;
+use std::io::{self, ErrorKind};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use super::error::{At, HookError, Result};
+use super::extract::{Attrs, Temp};
 use super::fsio;
 use super::migrate;
-use super::site::Site;
+use super::site::{escape, Site};
 use super::snapshot::{self, xattr, Skip, Snapshot, DATA, SUMS};
 
 #[derive(Debug, Clone, Serialize)]
@@ -38,8 +41,10 @@ pub fn restore(site: &Site, id: Option<&str>) -> Result<RestoreReport> {
             HookError::invalid(snapshot::backups_dir(site), "no snapshot to restore")
         })?,
     };
+    // The configs are read (and checked) before any data dir changes.
+    let configs = plan_configs(site, &snap)?;
     let data_dirs = restore_data(site, &snap)?;
-    let configs = restore_configs(site, &snap)?;
+    let configs = write_configs(&configs).map_err(|e| partial(e, &snap.dir, &data_dirs))?;
     let mut records = migrate::load(site)?;
     let undone = |r: &migrate::Record| {
         r.snapshot.as_deref() == Some(snap.id.as_str()) || r.finished_at >= snap.meta.created
@@ -62,31 +67,82 @@ pub fn restore(site: &Site, id: Option<&str>) -> Result<RestoreReport> {
     })
 }
 
-/// The live configs back from `config/`, byte-identical with mode and owner;
-/// a config that did not exist then is removed.
-pub fn restore_configs(site: &Site, snap: &Snapshot) -> Result<Vec<PathBuf>> {
+/// A failure after the data dirs were swapped in says so.
+fn partial(e: HookError, snap: &Path, done: &[PathBuf]) -> HookError {
+    if done.is_empty() {
+        return e;
+    }
+    let dirs: Vec<String> = done.iter().map(|d| d.display().to_string()).collect();
+    HookError::Io {
+        path: snap.into(),
+        err: io::Error::other(format!(
+            "restored the data dirs {} but not the configs: {e}",
+            dirs.join(", ")
+        )),
+    }
+}
+
+/// One config to put back: its live path and the copy's bytes and mode
+/// (`None`: it did not exist then and is removed).
+pub struct ConfigPlan {
+    live: PathBuf,
+    data: Option<(Vec<u8>, fsio::Meta)>,
+}
+
+/// Every config of the package the snapshot has, its copy read now. A
+/// config the snapshot names that the package does not have is refused.
+pub fn plan_configs(site: &Site, snap: &Snapshot) -> Result<Vec<ConfigPlan>> {
+    let meta_path = snap.dir.join(snapshot::META);
     let mut out = Vec::new();
     for c in &snap.meta.configs {
+        if !site.desc.configs.iter().any(|d| d.live == c.live) {
+            return Err(damaged(
+                &meta_path,
+                format!("{} is not a config of the installed {}", c.live, site.pkg),
+            ));
+        }
         let live = site.path(&c.live);
-        match &c.copy {
-            Some(name) => {
-                let copy = snap.dir.join("config").join(name);
-                let data = fs::read(&copy).map_err(|e| damaged(&copy, e.to_string()))?;
+        let data = match &c.copy {
+            Some(_) => {
+                // The copy's name is ours to compute, not the snapshot's to give.
+                let copy = snap.dir.join("config").join(escape(&c.live));
+                let (bytes, _) = fsio::read_bytes(&copy)?
+                    .ok_or_else(|| damaged(&copy, "the copy of this config is missing"))?;
                 let meta = fsio::Meta {
-                    mode: c.mode,
+                    mode: c.mode & 0o777, // never setuid/setgid from a snapshot
                     uid: Some(c.uid),
                     gid: Some(c.gid),
                 };
-                if let Some(dir) = live.parent() {
-                    fsio::ensure_dir(dir, 0o755)?;
-                }
-                fsio::write_atomic(&live, &data, meta)?;
+                Some((bytes, meta))
             }
-            None => fsio::remove(&live)?,
-        }
-        out.push(live);
+            None => None,
+        };
+        out.push(ConfigPlan { live, data });
     }
     Ok(out)
+}
+
+fn write_configs(plans: &[ConfigPlan]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in plans {
+        match &p.data {
+            Some((data, meta)) => {
+                if let Some(dir) = p.live.parent() {
+                    fsio::ensure_dir(dir, 0o755)?;
+                }
+                fsio::write_atomic(&p.live, data, *meta)?;
+            }
+            None => fsio::remove(&p.live)?,
+        }
+        out.push(p.live.clone());
+    }
+    Ok(out)
+}
+
+/// The live configs back from `config/`, byte-identical with mode and owner;
+/// a config that did not exist then is removed.
+pub fn restore_configs(site: &Site, snap: &Snapshot) -> Result<Vec<PathBuf>> {
+    write_configs(&plan_configs(site, snap)?)
 }
 
 fn damaged(path: &Path, msg: impl Into<String>) -> HookError {
@@ -96,91 +152,131 @@ fn damaged(path: &Path, msg: impl Into<String>) -> HookError {
     }
 }
 
+/// An archive error in words: the hook's zstd is built without its error
+/// strings, so its "Error strings stripped" must not reach anyone.
+fn archive_err(e: &io::Error) -> String {
+    let s = e.to_string();
+    let zstd = [
+        "Error strings stripped",
+        "frame",
+        "orrupt",
+        "checksum",
+        "Unknown",
+        "size",
+        "buffer",
+    ];
+    if e.kind() == ErrorKind::Other && zstd.iter().any(|w| s.contains(w)) {
+        format!("{DATA} does not decompress: it is damaged or truncated")
+    } else if e.kind() == ErrorKind::UnexpectedEof {
+        format!("{DATA} ends too early: it is truncated")
+    } else {
+        format!("{DATA} is not a readable tar archive ({s})")
+    }
+}
+
 struct Stage {
     target: PathBuf,
-    temp: PathBuf,
+    temp: Temp,
     name: Vec<u8>,
     top: Option<Attrs>,
 }
 
-#[derive(Clone)]
-struct Attrs {
-    mode: u32,
-    uid: u32,
-    gid: u32,
-    mtime: i64,
-    xattrs: Vec<(Vec<u8>, Vec<u8>)>,
-}
-
-/// The data dirs back as they were in the snapshot.
+/// The data dirs back as they were in the snapshot. Which dirs, and their
+/// names in the archive, come from the package description.
 pub fn restore_data(site: &Site, snap: &Snapshot) -> Result<Vec<PathBuf>> {
-    let dirs = &snap.meta.data_dirs;
-    if dirs.is_empty() {
+    let meta_path = snap.dir.join(snapshot::META);
+    let mut wanted: Vec<(PathBuf, String, bool)> = Vec::new();
+    for d in &snap.meta.data_dirs {
+        let ours = site
+            .desc
+            .upgrade
+            .iter()
+            .flat_map(|u| &u.data_dirs)
+            .any(|p| *p == d.path);
+        if !ours {
+            return Err(damaged(
+                &meta_path,
+                format!("{} is not a data dir of the installed {}", d.path, site.pkg),
+            ));
+        }
+        let target = site.path(&d.path);
+        let name = snapshot::archive_name(site, &target);
+        if !plain_name(&name) {
+            return Err(HookError::invalid(
+                &target,
+                "a data dir must be a plain path below the root",
+            ));
+        }
+        wanted.push((target, name, d.present));
+    }
+    if wanted.is_empty() {
         return Ok(vec![]);
     }
     let sums_path = snap.dir.join(SUMS);
     let text = fs::read(&sums_path).map_err(|e| damaged(&sums_path, e.to_string()))?;
     let sums: BTreeMap<Vec<u8>, String> = snapshot::parse_sums(&text)
-        .ok_or_else(|| damaged(&sums_path, "malformed line"))?
+        .ok_or_else(|| damaged(&sums_path, "a line is not `<sha256>  <name>`"))?
         .into_iter()
         .collect();
     let mut stages = Vec::new();
-    for d in dirs.iter().filter(|d| d.present) {
-        let target = site.root.join(&d.name);
-        let parent = target.parent().unwrap_or(Path::new("/"));
-        fsio::ensure_dir(parent, 0o755)?;
-        let leaf = target
-            .file_name()
-            .unwrap_or(OsStr::new("data"))
-            .to_string_lossy();
-        let temp = parent.join(format!(".{leaf}.packwright-restore-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&temp);
-        fs::create_dir(&temp).at(&temp)?;
-        fs::set_permissions(&temp, fs::Permissions::from_mode(0o700)).at(&temp)?;
+    for (target, name, _) in wanted.iter().filter(|w| w.2) {
+        fsio::ensure_dir(target.parent().unwrap_or(Path::new("/")), 0o755)?;
+        let temp = Temp::new(target);
+        let temp = match temp {
+            Ok(t) => t,
+            Err(e) => {
+                stages.into_iter().for_each(|s: Stage| s.temp.discard());
+                return Err(e);
+            }
+        };
         stages.push(Stage {
-            target,
+            target: target.clone(),
             temp,
-            name: d.name.as_bytes().to_vec(),
+            name: name.as_bytes().to_vec(),
             top: None,
         });
     }
     if let Err(e) = extract(&snap.dir.join(DATA), &mut stages, &sums) {
-        for s in &stages {
-            let _ = fs::remove_dir_all(&s.temp);
-        }
+        stages.into_iter().for_each(|s| s.temp.discard());
         return Err(e);
     }
     let skip = Skip::new(&site.state);
     let mut out = Vec::new();
-    for s in &stages {
+    for s in stages {
+        let target = s.target.clone();
         swap(s, &skip)?;
-        out.push(s.target.clone());
+        out.push(target);
     }
     // A data dir that did not exist then is emptied (the state dir stays).
-    for d in dirs.iter().filter(|d| !d.present) {
-        let target = site.root.join(&d.name);
+    for (target, _, _) in wanted.iter().filter(|w| !w.2) {
         if target.is_dir() {
-            clear(&target, &skip)?;
-            let _ = fs::remove_dir(&target);
-            out.push(target);
+            clear(target, &skip)?;
+            let _ = fs::remove_dir(target);
+            out.push(target.clone());
         }
     }
     Ok(out)
 }
 
+fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && Path::new(name)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+}
+
 fn extract(archive: &Path, stages: &mut [Stage], sums: &BTreeMap<Vec<u8>, String>) -> Result<()> {
     let bad = |msg: String| damaged(archive, msg);
-    let f = File::open(archive).map_err(|e| bad(e.to_string()))?;
-    let dec = zstd::stream::read::Decoder::new(f).map_err(|e| bad(e.to_string()))?;
+    let f = fs::File::open(archive).map_err(|e| bad(e.to_string()))?;
+    let dec = zstd::stream::read::Decoder::new(f).map_err(|e| bad(archive_err(&e)))?;
     let mut ar = tar::Archive::new(dec);
     let mut seen = std::collections::BTreeSet::new();
-    let mut dirs: Vec<(PathBuf, Attrs)> = Vec::new();
-    for e in ar.entries().map_err(|e| bad(e.to_string()))? {
-        let mut e = e.map_err(|e| bad(e.to_string()))?;
+    for e in ar.entries().map_err(|e| bad(archive_err(&e)))? {
+        let mut e = e.map_err(|e| bad(archive_err(&e)))?;
         let name = e.path_bytes().into_owned();
         let shown = String::from_utf8_lossy(&name).into_owned();
         let (i, rel) = locate(stages, &name)
-            .ok_or_else(|| bad(format!("{shown}: outside the snapshot's data dirs")))?;
+            .ok_or_else(|| bad(format!("{shown}: outside the package's data dirs")))?;
         let h = e.header();
         let num = |r: io::Result<u64>| r.map_err(|x| bad(format!("{shown}: {x}")));
         let mut attrs = Attrs {
@@ -195,42 +291,35 @@ fn extract(archive: &Path, stages: &mut [Stage], sums: &BTreeMap<Vec<u8>, String
             h.device_major().ok().flatten(),
             h.device_minor().ok().flatten(),
         );
-        if let Some(pax) = e.pax_extensions().map_err(|x| bad(x.to_string()))? {
+        if let Some(pax) = e.pax_extensions().map_err(|x| bad(archive_err(&x)))? {
             for x in pax.flatten() {
                 if let Some(k) = x.key_bytes().strip_prefix(b"SCHILY.xattr.") {
                     attrs.xattrs.push((k.to_vec(), x.value_bytes().to_vec()));
                 }
             }
         }
-        let dest = stages[i].temp.join(&rel);
+        let st = &mut stages[i];
         use tar::EntryType as T;
         match kind {
             T::Regular | T::Continuous | T::GNUSparse => {
                 let want = sums
                     .get(&name)
                     .ok_or_else(|| bad(format!("{shown} is not listed in {SUMS}")))?;
-                let got = write_file(&dest, &mut e, archive)?;
+                let got = st.temp.file(&rel, &mut e, &attrs, archive)?;
                 if &got != want {
                     return Err(bad(format!(
                         "{shown}: sha256 {got} does not match {SUMS} ({want})"
                     )));
                 }
                 seen.insert(name);
-                finish(&dest, &attrs, false)?;
             }
-            T::Directory if rel.as_os_str().is_empty() => stages[i].top = Some(attrs),
-            T::Directory => {
-                fs::create_dir(&dest).at(&dest)?;
-                dirs.push((dest, attrs));
-            }
+            T::Directory if rel.as_os_str().is_empty() => st.top = Some(attrs),
+            T::Directory => st.temp.dir(&rel, attrs, archive)?,
             T::Symlink => {
                 let t = e
-                    .link_name()
-                    .ok()
-                    .flatten()
+                    .link_name_bytes()
                     .ok_or_else(|| bad(format!("{shown}: symlink without a target")))?;
-                std::os::unix::fs::symlink(&*t, &dest).at(&dest)?;
-                finish(&dest, &attrs, true)?;
+                st.temp.node(&rel, 0, &t, 0, &attrs, archive)?;
             }
             T::Fifo | T::Char | T::Block => {
                 let fmt = match kind {
@@ -243,12 +332,7 @@ fn extract(archive: &Path, stages: &mut [Stage], sums: &BTreeMap<Vec<u8>, String
                     | ((ma & !0xfff) << 32)
                     | (mi & 0xff)
                     | ((mi & !0xff) << 12);
-                let c = cpath(&dest)?;
-                // SAFETY: a valid C string; mknod creates one node.
-                if unsafe { libc::mknod(c.as_ptr(), fmt | 0o600, rdev as libc::dev_t) } != 0 {
-                    return Err(HookError::io(&dest, io::Error::last_os_error()));
-                }
-                finish(&dest, &attrs, false)?;
+                st.temp.node(&rel, fmt, b"", rdev, &attrs, archive)?;
             }
             other => return Err(bad(format!("{shown}: unexpected entry type {other:?}"))),
         }
@@ -259,12 +343,9 @@ fn extract(archive: &Path, stages: &mut [Stage], sums: &BTreeMap<Vec<u8>, String
             String::from_utf8_lossy(missing)
         )));
     }
-    // Children first, so creating them does not move a parent's mtime.
-    for (d, a) in dirs.iter().rev() {
-        finish(d, a, false)?;
-    }
-    for s in stages.iter() {
-        File::open(&s.temp).and_then(|d| d.sync_all()).at(&s.temp)?;
+    for s in stages.iter_mut() {
+        let top = s.top.clone();
+        s.temp.finish(top.as_ref())?;
     }
     Ok(())
 }
@@ -292,98 +373,32 @@ fn locate(stages: &[Stage], name: &[u8]) -> Option<(usize, PathBuf)> {
     None
 }
 
-/// Write a file from the archive, hashing it; runs of 64 KiB of zeros become
-/// holes again, so a sparse file does not grow to its full size.
-fn write_file(dest: &Path, r: &mut impl Read, archive: &Path) -> Result<String> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(dest)
-        .at(dest)?;
-    let mut hash = Sha256::new();
-    let mut buf = vec![0u8; 64 << 10];
-    let mut len = 0u64;
-    loop {
-        let mut n = 0;
-        while n < buf.len() {
-            match r.read(&mut buf[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Err(damaged(archive, format!("{}: {e}", dest.display()))),
-            }
-        }
-        if n == 0 {
-            break;
-        }
-        hash.update(&buf[..n]);
-        if n == buf.len() && buf.iter().all(|b| *b == 0) {
-            f.seek(SeekFrom::Current(n as i64)).at(dest)?;
-        } else {
-            f.write_all(&buf[..n]).at(dest)?;
-        }
-        len += n as u64;
+/// The verified tree in place of the data dir: one atomic exchange, unless
+/// the state dir lives inside the data dir (it must stay where it is): then
+/// the data dir's other contents are replaced entry by entry.
+fn swap(s: Stage, skip: &Skip) -> Result<()> {
+    let inside = fs::canonicalize(&s.target).is_ok_and(|t| skip.holds(&t));
+    if !inside {
+        return s.temp.swap_into(&s.target);
     }
-    f.set_len(len).at(dest)?;
-    Ok(hex::encode(hash.finalize()))
-}
-
-fn cpath(p: &Path) -> Result<CString> {
-    CString::new(p.as_os_str().as_bytes())
-        .map_err(|_| HookError::invalid(p, "path holds a NUL byte"))
-}
-
-/// Owner, mode, xattrs and mtime, never through a symlink.
-fn finish(p: &Path, a: &Attrs, symlink: bool) -> Result<()> {
-    let m = fs::symlink_metadata(p).at(p)?;
-    if (m.uid(), m.gid()) != (a.uid, a.gid) {
-        std::os::unix::fs::lchown(p, Some(a.uid), Some(a.gid)).at(p)?;
-    }
-    if !symlink {
-        fs::set_permissions(p, fs::Permissions::from_mode(a.mode)).at(p)?;
-    }
-    for (k, v) in &a.xattrs {
-        xattr::set(p, k, v);
-    }
-    set_mtime(p, a.mtime)
-}
-
-fn set_mtime(p: &Path, mtime: i64) -> Result<()> {
-    let c = cpath(p)?;
-    let t = libc::timespec {
-        tv_sec: mtime as libc::time_t,
-        tv_nsec: 0,
-    };
-    let times = [t, t];
-    // SAFETY: a valid C string and two timespecs.
-    if unsafe {
-        libc::utimensat(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            times.as_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    } != 0
-    {
-        return Err(HookError::io(p, io::Error::last_os_error()));
-    }
-    Ok(())
-}
-
-/// Replace the target's contents with the verified temp dir's.
-fn swap(s: &Stage, skip: &Skip) -> Result<()> {
+    let temp = s.temp.path();
+    // Read before the moves below change the temp dir's mtime.
+    let top = fs::symlink_metadata(&temp).at(&temp)?;
     if !s.target.exists() {
         fs::create_dir(&s.target).at(&s.target)?;
     }
     clear(&s.target, skip)?;
-    move_into(&s.temp, &s.target)?;
-    fs::remove_dir(&s.temp).at(&s.temp)?;
-    if let Some(a) = &s.top {
-        finish(&s.target, a, false)?;
-    }
-    Ok(())
+    move_into(&temp, &s.target)?;
+    fs::remove_dir(&temp).at(&temp)?;
+    like(&s.target, &top)
+}
+
+/// Owner, mode and mtime of `m` on the dir `p` (the fallback's merged dirs).
+fn like(p: &Path, m: &fs::Metadata) -> Result<()> {
+    std::os::unix::fs::lchown(p, Some(m.uid()), Some(m.gid())).at(p)?;
+    fs::set_permissions(p, fs::Permissions::from_mode(m.mode() & 0o7777)).at(p)?;
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(m.mtime().max(0) as u64);
+    fs::File::open(p).and_then(|f| f.set_modified(t)).at(p)
 }
 
 /// Empty a dir except the state dir (and the dirs on the way to it).
@@ -418,17 +433,13 @@ fn move_into(from: &Path, to: &Path) -> Result<()> {
         match fs::symlink_metadata(&dst) {
             Err(err) if err.kind() == ErrorKind::NotFound => fs::rename(&src, &dst).at(&dst)?,
             Ok(m) if m.is_dir() && e.file_type().at(&src)?.is_dir() => {
-                move_into(&src, &dst)?;
                 let sm = fs::symlink_metadata(&src).at(&src)?;
-                let a = Attrs {
-                    mode: sm.mode() & 0o7777,
-                    uid: sm.uid(),
-                    gid: sm.gid(),
-                    mtime: sm.mtime(),
-                    xattrs: xattr::list(&src),
-                };
+                move_into(&src, &dst)?;
+                for (k, v) in xattr::list(&src) {
+                    xattr::set(&dst, &k, &v);
+                }
                 fs::remove_dir(&src).at(&src)?;
-                finish(&dst, &a, false)?;
+                like(&dst, &sm)?;
             }
             Ok(_) => {
                 return Err(HookError::invalid(

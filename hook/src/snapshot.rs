@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, ErrorKind, Read, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::error::{At, HookError, Result};
@@ -86,11 +86,10 @@ pub fn create(site: &Site, label: &str, old: &str, new: &str, data: bool) -> Res
     let backups = backups_dir(site);
     fsio::ensure_dir(&site.state, 0o755)?;
     fsio::ensure_dir(&backups, 0o700)?;
+    sweep_partial(&backups);
     let id = new_id(&backups, label);
     let tmp = backups.join(format!(".{id}.partial"));
-    let _ = fs::remove_dir_all(&tmp); // a leftover of a killed run
-    fs::create_dir(&tmp).at(&tmp)?;
-    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o700)).at(&tmp)?;
+    fsio::create_private_dir(&tmp)?;
     let meta = match fill(site, &tmp, &id, old, new, data) {
         Ok(m) => m,
         Err(e) => {
@@ -141,16 +140,14 @@ fn fill(site: &Site, tmp: &Path, id: &str, old: &str, new: &str, data: bool) -> 
     }
     write_new(&tmp.join(SUMS), &sums)?;
     let cdir = tmp.join("config");
-    fs::create_dir(&cdir).at(&cdir)?;
+    fsio::create_private_dir(&cdir)?;
     let mut configs = Vec::new();
     for c in &site.desc.configs {
         let live = site.path(&c.live);
-        let copy = match fsio::meta(&live)? {
-            Some(m) => {
-                let name = escape(&c.live);
-                fsio::backup(&live, &cdir.join(&name))?;
-                (Some(name), m)
-            }
+        let name = escape(&c.live);
+        // Content, owner and mode from one no-follow descriptor.
+        let copy = match fsio::backup(&live, &cdir.join(&name))? {
+            Some(m) => (Some(name), m),
             None => (
                 None,
                 fsio::Meta {
@@ -180,6 +177,26 @@ fn fill(site: &Site, tmp: &Path, id: &str, old: &str, new: &str, data: bool) -> 
     let json = serde_json::to_vec_pretty(&meta).expect("meta serializes");
     write_new(&tmp.join(META), &json)?;
     Ok(meta)
+}
+
+/// A snapshot being built is `.<ID>.partial`; under the package lock any
+/// such dir is a leftover of a killed run: removed, and noted for the report.
+fn sweep_partial(backups: &Path) {
+    let Ok(rd) = fs::read_dir(backups) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let n = e.file_name();
+        let n = n.to_string_lossy();
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        let partial = n.starts_with('.') && n.ends_with(".partial") && is_dir;
+        if partial && fs::remove_dir_all(e.path()).is_ok() {
+            fsio::note_cleaned(format!(
+                "{}: removed, an incomplete snapshot left by an interrupted run",
+                e.path().display()
+            ));
+        }
+    }
 }
 
 fn private_file(path: &Path) -> Result<File> {
@@ -567,79 +584,7 @@ pub fn utc_stamp(secs: u64) -> String {
     )
 }
 
-/// Extended attributes, where the platform has them (Linux).
-pub mod xattr {
-    use std::path::Path;
-
-    #[cfg(target_os = "linux")]
-    fn cstr(p: &[u8]) -> Option<std::ffi::CString> {
-        std::ffi::CString::new(p).ok()
-    }
-
-    /// Every (name, value) of `p`, not following a symlink; empty on error.
-    #[cfg(target_os = "linux")]
-    pub fn list(p: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
-        use std::os::unix::ffi::OsStrExt;
-        let Some(c) = cstr(p.as_os_str().as_bytes()) else {
-            return vec![];
-        };
-        // SAFETY: size queries with a null buffer, then reads into buffers of that size.
-        let n = unsafe { libc::llistxattr(c.as_ptr(), std::ptr::null_mut(), 0) };
-        if n <= 0 {
-            return vec![];
-        }
-        let mut names = vec![0u8; n as usize];
-        let n = unsafe { libc::llistxattr(c.as_ptr(), names.as_mut_ptr().cast(), names.len()) };
-        if n <= 0 {
-            return vec![];
-        }
-        names.truncate(n as usize);
-        let mut out = Vec::new();
-        for name in names.split(|b| *b == 0).filter(|n| !n.is_empty()) {
-            let Some(cn) = cstr(name) else { continue };
-            let m = unsafe { libc::lgetxattr(c.as_ptr(), cn.as_ptr(), std::ptr::null_mut(), 0) };
-            if m < 0 {
-                continue;
-            }
-            let mut v = vec![0u8; m as usize];
-            let m =
-                unsafe { libc::lgetxattr(c.as_ptr(), cn.as_ptr(), v.as_mut_ptr().cast(), v.len()) };
-            if m < 0 {
-                continue;
-            }
-            v.truncate(m as usize);
-            out.push((name.to_vec(), v));
-        }
-        out
-    }
-
-    /// Set one attribute; best effort (`trusted.*` needs root, some
-    /// filesystems have none).
-    #[cfg(target_os = "linux")]
-    pub fn set(p: &Path, name: &[u8], value: &[u8]) {
-        use std::os::unix::ffi::OsStrExt;
-        if let (Some(c), Some(cn)) = (cstr(p.as_os_str().as_bytes()), cstr(name)) {
-            // SAFETY: valid C strings and a buffer of the given length.
-            unsafe {
-                libc::lsetxattr(
-                    c.as_ptr(),
-                    cn.as_ptr(),
-                    value.as_ptr().cast(),
-                    value.len(),
-                    0,
-                )
-            };
-        }
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    pub fn list(_: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
-        vec![]
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    pub fn set(_: &Path, _: &[u8], _: &[u8]) {}
-}
+pub use super::xattr;
 
 #[cfg(test)]
 mod tests {

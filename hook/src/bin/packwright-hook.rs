@@ -156,14 +156,7 @@ fn run(m: Matches) -> Result<(), HookError> {
             if as_json {
                 json(&r);
             } else {
-                let what = match r.action {
-                    command::InitAction::Written => "written",
-                    command::InitAction::Overwritten => {
-                        "overwritten (previous file kept as .packwright-old)"
-                    }
-                    command::InitAction::KeptExisting => "exists, kept (use --force to replace)",
-                };
-                println!("{}: {what}", r.live.display());
+                println!("{}: {}", r.live.display(), init_words(r.action));
             }
         }
         "update" => {
@@ -405,9 +398,17 @@ fn print_upgrade(r: &upgrade::Report) {
     }
 }
 
+fn init_words(a: command::InitAction) -> &'static str {
+    match a {
+        command::InitAction::Written => "written",
+        command::InitAction::Overwritten => "overwritten (previous file kept as .packwright-old)",
+        command::InitAction::KeptExisting => "exists, kept (use --force to replace)",
+    }
+}
+
 fn print_config(c: &ConfigReport) {
     match c {
-        ConfigReport::Init(i) => println!("{}: {:?}", i.live.display(), i.action),
+        ConfigReport::Init(i) => println!("{}: {}", i.live.display(), init_words(i.action)),
         ConfigReport::Update(u) => print_update(u),
         ConfigReport::Purged { live } => println!("{}: purged", live.display()),
     }
@@ -448,7 +449,7 @@ fn package_event(root: &Path, event: Event, m: &Matches) -> Result<(), HookError
         if m.json {
             println!("{}", erased::Json::json(&r));
         } else {
-            println!("{} Upgrade from {old} to {new}", r.package);
+            println!("{}: upgrade from {old} to {new}", r.package);
             print_upgrade(&r);
         }
         return Ok(());
@@ -467,7 +468,13 @@ fn package_event(root: &Path, event: Event, m: &Matches) -> Result<(), HookError
         .map(|o| format!(" from {o}"))
         .unwrap_or_default();
     let to = m.get("new").map(|n| format!(" to {n}")).unwrap_or_default();
-    println!("{} {:?}{from}{to}", r.package, r.event);
+    let what = match r.event {
+        Event::Install => "install",
+        Event::Upgrade => "upgrade",
+        Event::Remove => "remove",
+        Event::Purge => "purge",
+    };
+    println!("{}: {what}{from}{to}", r.package);
     for c in &r.configs {
         print_config(c);
     }
@@ -504,7 +511,12 @@ fn main() -> ExitCode {
         }
     };
     let json = m.json;
-    match run(m) {
+    let res = run(m);
+    // Leftovers of interrupted runs that this run removed.
+    for n in fsio::take_cleaned() {
+        eprintln!("packwright-hook: note: {n}");
+    }
+    match res {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("packwright-hook: {e}");

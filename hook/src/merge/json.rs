@@ -55,6 +55,7 @@ impl Doc for JsonDoc {
         let value = if text.trim().is_empty() {
             Value::Object(Map::new())
         } else {
+            super::limit::brackets(text, false)?;
             serde_json::from_str(text).map_err(|e| {
                 ParseFail::Syntax(SyntaxErr {
                     line: e.line(),

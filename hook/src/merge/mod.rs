@@ -6,6 +6,7 @@
 pub mod env;
 pub mod ini;
 pub mod json;
+pub mod limit;
 pub mod line;
 pub mod text;
 pub mod three;
@@ -202,10 +203,23 @@ pub(crate) fn syntax(path: &Path, e: SyntaxErr) -> HookError {
     }
 }
 
-/// Parse, mapping "unsupported" to `None` so the caller can fall back.
+/// Parse, mapping "unsupported" to `None` so the caller can fall back. A
+/// byte order mark is skipped (the merge puts the live file's back).
 fn load<D: Doc>(src: Src) -> Result<Option<D>> {
-    match D::parse(src.text) {
-        Ok(d) => Ok(Some(d)),
+    match D::parse(limit::strip_bom(src.text).0) {
+        Ok(d) => {
+            limit::key_depth(&d.leaves()).map_err(|msg| {
+                syntax(
+                    src.path,
+                    SyntaxErr {
+                        line: 1,
+                        col: 1,
+                        msg,
+                    },
+                )
+            })?;
+            Ok(Some(d))
+        }
         Err(ParseFail::Syntax(e)) => Err(syntax(src.path, e)),
         Err(ParseFail::Unsupported(_)) => Ok(None),
     }
@@ -229,12 +243,16 @@ impl<D: Doc + Sync + Send> Engine for Structural<D> {
             return Ok(m);
         };
         let vk = version_key.map(D::key_path);
-        three::merge(&b, &o, t, vk.as_deref()).map_err(|msg| {
+        let mut m = three::merge(&b, &o, t, vk.as_deref()).map_err(|msg| {
             HookError::invalid(
                 ours.path,
                 format!("merge produced an unreadable file ({msg}); nothing written"),
             )
-        })
+        })?;
+        if limit::strip_bom(ours.text).1 {
+            m.text.insert_str(0, limit::BOM);
+        }
+        Ok(m)
     }
 
     fn validate(&self, src: Src) -> Result<()> {

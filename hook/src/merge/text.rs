@@ -1,7 +1,7 @@
 //! Plain text: line-based three-way merge (diffy). A conflicting hunk keeps
 //! the whole live file as it is; the new default goes beside it.
 
-use super::{Conflict, Engine, Merged, Src};
+use super::{limit, Conflict, Engine, Merged, Src};
 use crate::error::Result;
 
 pub struct TextEngine;
@@ -14,9 +14,19 @@ impl Engine for TextEngine {
         theirs: Src,
         _version_key: Option<&str>,
     ) -> Result<Merged> {
-        match diffy::merge(base.text, ours.text, theirs.text) {
+        // A byte order mark is not a line of the file: the live file's is kept.
+        let (o, bom) = limit::strip_bom(ours.text);
+        let (b, t) = (
+            limit::strip_bom(base.text).0,
+            limit::strip_bom(theirs.text).0,
+        );
+        match diffy::merge(b, o, t) {
             Ok(text) => Ok(Merged {
-                text,
+                text: if bom {
+                    format!("{}{text}", limit::BOM)
+                } else {
+                    text
+                },
                 ..Merged::default()
             }),
             Err(marked) => {

@@ -110,6 +110,7 @@ impl TomlDoc {
 
 impl Doc for TomlDoc {
     fn parse(text: &str) -> Result<Self, ParseFail> {
+        super::limit::brackets(text, true)?;
         let doc = text.parse::<DocumentMut>().map_err(|e| {
             let at = e.span().map(|s| s.start).unwrap_or(0).min(text.len());
             let before = &text[..at];

@@ -305,6 +305,7 @@ impl YamlDoc {
 
 impl Doc for YamlDoc {
     fn parse(text: &str) -> Result<Self, ParseFail> {
+        super::limit::yaml(text)?; // depth and alias expansion, before building anything
         let docs = YamlLoader::load_from_str(text).map_err(|e| {
             ParseFail::Syntax(SyntaxErr {
                 line: e.marker().line(),

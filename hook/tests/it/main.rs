@@ -13,6 +13,7 @@ mod engine_ini;
 mod engine_json;
 mod engine_toml;
 mod engine_yaml;
+mod hostile;
 mod migrate;
 mod prop;
 mod safety;

@@ -1,0 +1,386 @@
+//! Issue #10, the hook's side: hostile or broken config files get a bounded,
+//! documented refusal (exit 4, file untouched) even under a memory limit;
+//! snapshots cannot be forged into writing elsewhere; a full disk or a kill
+//! leaves nothing half-done; and the messages are sentences.
+
+
+use crate::fixture::{err, file_state, hook, out, read, Root, CONFIG_V1, PKG};
+use std::fs;
+use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const HOOK: &str = env!("CARGO_BIN_EXE_packwright-hook");
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// A standalone config dir: `default.<ext>` (the new default) and `live.<ext>`.
+struct Files {
+    dir: tempfile::TempDir,
+    ext: &'static str,
+}
+
+impl Files {
+    fn new(ext: &'static str, default: &[u8], live: &[u8]) -> Files {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(format!("default.{ext}")), default).unwrap();
+        fs::write(dir.path().join(format!("live.{ext}")), live).unwrap();
+        Files { dir, ext }
+    }
+    fn p(&self, n: &str) -> PathBuf {
+        self.dir.path().join(format!("{n}.{}", self.ext))
+    }
+    fn live(&self) -> PathBuf {
+        self.p("live")
+    }
+    /// `update` or `check`, optionally under `prlimit --as`.
+    fn run(&self, cmd: &str, mem: Option<u64>) -> Output {
+        let mut c = match mem {
+            Some(bytes) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--as={bytes}")).arg("--").arg(HOOK);
+                c
+            }
+            None => Command::new(HOOK),
+        };
+        c.arg(cmd).arg("--live").arg(self.live());
+        match cmd {
+            "update" => c.arg("--default").arg(self.p("default")),
+            _ => c.args(["--expect", "1"]),
+        };
+        c.args(["--version-key", "version"]).output().unwrap()
+    }
+    fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// The classic 9×9 "billion laughs", as YAML anchors (a few hundred bytes).
+fn laughs() -> String {
+    let mut s = String::from("version: 1\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    for w in names.windows(2) {
+        let refs = vec![format!("*{}", w[0]); 9].join(",");
+        s.push_str(&format!("{}: &{} [{refs}]\n", w[1], w[1]));
+    }
+    s
+}
+
+/// 256 MiB of address space: far below what the unbounded parse took
+/// (24 GB for the laughs, GBs for a 50 MB file), plenty for a bounded one.
+const MEM: u64 = 256 << 20;
+
+#[test]
+fn hostile_configs_are_refused_within_a_memory_limit_and_left_untouched() {
+    if !crate::fixture::tool("prlimit") {
+        return;
+    }
+    let deep_block: String = (0..300)
+        .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+        .collect::<String>()
+        + &" ".repeat(300)
+        + "v: 1\n";
+    let big = format!("version: 1\n{}", "k: v\n".repeat(1 << 18)); // 1.25 MiB
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "yaml",
+            laughs().into_bytes(),
+            "aliases expand to more than 100000 nodes",
+        ),
+        (
+            "yaml",
+            deep_block.into_bytes(),
+            "nested more than 64 levels deep",
+        ),
+        (
+            "yaml",
+            format!("version: 1\nx: {}\n", "[".repeat(100_000)).into_bytes(),
+            "nested more than 64 levels deep",
+        ),
+        (
+            "json",
+            format!("{{\"version\": \"1\", \"x\": {}", "[".repeat(1_000_000)).into_bytes(),
+            "nested more than 64 levels deep",
+        ),
+        (
+            "toml",
+            format!("version = \"1\"\nx = {}", "[".repeat(100_000)).into_bytes(),
+            "nested more than 64 levels deep",
+        ),
+        (
+            "toml",
+            format!("version = \"1\"\n{} = 1\n", vec!["k"; 70].join(".")).into_bytes(),
+            "levels deep",
+        ),
+        ("yaml", big.into_bytes(), "larger than 1 MiB"),
+        (
+            "env",
+            format!("version=1\n{}", "K=v\n".repeat(1 << 18)).into_bytes(),
+            "larger than 1 MiB",
+        ),
+    ];
+    for (ext, live, msg) in cases {
+        let default = match ext {
+            "json" => "{\"version\": \"1\"}\n",
+            "toml" => "version = \"1\"\n",
+            "env" => "version=1\n",
+            _ => "version: 1\n",
+        };
+        let f = Files::new(ext, default.as_bytes(), &live);
+        for cmd in ["check", "update"] {
+            let o = f.run(cmd, Some(MEM));
+            let e = err(&o);
+            assert_eq!(code(&o), 4, "{ext} {msg} {cmd}: {e}");
+            assert!(e.contains(msg), "{ext} {cmd}: {e}");
+            assert!(
+                e.contains(&f.live().display().to_string()),
+                "{ext} {cmd} names the file: {e}"
+            );
+            assert_eq!(
+                fs::read(f.live()).unwrap(),
+                live,
+                "{ext} {cmd}: live file untouched"
+            );
+        }
+        // update leaves the new default beside the live file, nothing else.
+        let want = [
+            format!("default.{ext}"),
+            format!("live.{ext}"),
+            format!("live.{ext}.packwright-new"),
+        ];
+        assert_eq!(f.names(), want, "{ext} {msg}");
+    }
+}
+
+#[test]
+fn a_bom_is_kept_and_bad_bytes_are_refused_with_their_position() {
+    let f = Files::new(
+        "yaml",
+        b"version: 2\nport: 80\n",
+        b"\xef\xbb\xbfversion: 1\nport: 81\n",
+    );
+    let o = f.run("check", None);
+    assert_eq!(
+        code(&o),
+        0,
+        "a BOM is not part of the first key: {}",
+        err(&o)
+    );
+    let o = f.run("update", None);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert_eq!(read(&f.live()), "\u{feff}version: 2\nport: 81\n");
+
+    let bad: [(&[u8], &str); 3] = [
+        (
+            b"version: 1\nport: \xff81\n",
+            "live.yaml:2:7: not valid UTF-8 (byte 0xff)",
+        ),
+        (b"version: 1\nport: 8\x001\n", "live.yaml:2:8: a NUL byte"),
+        (
+            b"version: 1\n\xc3\n",
+            "live.yaml:2:1: not valid UTF-8 (byte 0xc3)",
+        ),
+    ];
+    for (live, msg) in bad {
+        let f = Files::new("yaml", b"version: 1\nport: 80\n", live);
+        for cmd in ["check", "update"] {
+            let o = f.run(cmd, None);
+            assert_eq!(code(&o), 4, "{cmd} {msg}: {}", err(&o));
+            assert!(err(&o).contains(msg), "{cmd}: {}", err(&o));
+            assert_eq!(fs::read(f.live()).unwrap(), live);
+        }
+        assert!(f.p("live").with_extension("yaml.packwright-new").exists());
+    }
+}
+
+#[test]
+fn a_live_file_swapped_for_a_symlink_never_leaks_into_the_backup() {
+    // The service user flips the live file between a regular file and a
+    // symlink to a root-only secret while root runs update: the backup must
+    // only ever hold what was merged, with the live file's mode.
+    let f = Files::new("yaml", b"version: 2\nport: 80\n", b"version: 1\nport: 81\n");
+    let secret = f.dir.path().join("secret");
+    fs::write(&secret, "version: 1\nport: 99 # SECRET\n").unwrap();
+    fs::set_permissions(&secret, fs::Permissions::from_mode(0o600)).unwrap();
+    let live = f.live();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flip = {
+        let (live, secret, stop) = (live.clone(), secret.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let tmp = live.with_extension("swap");
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = fs::remove_file(&tmp);
+                let _ = symlink(&secret, &tmp);
+                let _ = fs::rename(&tmp, &live);
+                let _ = fs::write(&tmp, "version: 1\nport: 81\n");
+                let _ = fs::set_permissions(&tmp, fs::Permissions::from_mode(0o640));
+                let _ = fs::rename(&tmp, &live);
+            }
+        })
+    };
+    let old = live.with_extension("yaml.packwright-old");
+    for _ in 0..150 {
+        let _ = f.run("update", None);
+        if let Ok(m) = fs::symlink_metadata(&old) {
+            assert!(m.is_file(), "the backup is a regular file");
+            assert_eq!(
+                m.mode() & 0o777,
+                0o640,
+                "the backup has the live file's mode"
+            );
+            assert!(
+                !read(&old).contains("SECRET"),
+                "the secret leaked into the backup"
+            );
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    flip.join().unwrap();
+    let o = {
+        let _ = fs::remove_file(&live);
+        symlink(&secret, &live).unwrap();
+        f.run("update", None)
+    };
+    assert_eq!(code(&o), 7, "{}", err(&o));
+}
+
+/// A tmpfs of `size` at `dir`, unmounted on drop.
+struct Mount(PathBuf);
+
+impl Mount {
+    fn tmpfs(dir: &Path, size: &str) -> Option<Mount> {
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Mount(dir.to_path_buf()))
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+fn free(dir: &Path) -> u64 {
+    let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: statvfs fills the zeroed struct.
+    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut s) }, 0);
+    s.f_bavail * s.f_frsize
+}
+
+#[test]
+fn a_full_disk_during_update_leaves_the_live_file_and_its_neighbours_as_they_were() {
+    if !crate::fixture::tool("mount") {
+        return;
+    }
+    let outer = tempfile::tempdir().unwrap();
+    let etc = outer.path().join("etc");
+    fs::create_dir(&etc).unwrap();
+    let Some(_m) = Mount::tmpfs(&etc, "4m") else {
+        eprintln!("SKIPPED: mounting a tmpfs is not permitted here");
+        return;
+    };
+    // A conflict, so update writes .packwright-old, .packwright-new and the
+    // live file; the new default is big, so there is room for the first
+    // two files (about 400 KiB each) but not for all three.
+    let pad: String = (0..5000)
+        .map(|i| format!("# comment line {i:06} of the new default\n"))
+        .collect();
+    let default = format!("{pad}version: 2\nport: 80\n");
+    let base = "version: 1\nport: 70\n";
+    let live = etc.join("live.yaml");
+    fs::write(outer.path().join("base.yaml"), base).unwrap();
+    fs::write(outer.path().join("default.yaml"), &default).unwrap();
+    fs::write(&live, "version: 1\nport: 81\n").unwrap();
+    let filler = etc.join("filler");
+    let keep = (default.len() as u64) * 3 / 2 + 16384;
+    fs::write(&filler, vec![1u8; (free(&etc) - keep) as usize]).unwrap();
+    let before = file_state(&live);
+    let o = Command::new(HOOK)
+        .arg("update")
+        .arg("--base")
+        .arg(outer.path().join("base.yaml"))
+        .arg("--default")
+        .arg(outer.path().join("default.yaml"))
+        .arg("--live")
+        .arg(&live)
+        .output()
+        .unwrap();
+    let e = err(&o);
+    assert_eq!(code(&o), 1, "{e}");
+    assert!(e.contains("No space left on device"), "{e}");
+    assert_eq!(e.matches("No space left").count(), 1, "said once: {e}");
+    assert!(!e.contains("os error"), "{e}");
+    assert_eq!(file_state(&live), before, "live file unchanged");
+    let mut names: Vec<String> = fs::read_dir(&etc)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["filler", "live.yaml"],
+        "nothing half-done left beside it"
+    );
+}
+
+#[test]
+fn messages_are_sentences() {
+    let r = Root::new();
+    r.release("3.4.0", CONFIG_V1, &[]);
+    let o = hook(r.path(), &["install", "--package", PKG, "--new", "3.4.0"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    assert!(text.starts_with("imsrv: install to 3.4.0\n"), "{text}");
+    assert!(text.contains("config.yaml: written"), "{text}");
+    assert!(
+        !text.contains("Install") && !text.contains("Written"),
+        "{text}"
+    );
+
+    // The lock error names the directory, not `.`.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("live.yaml"), "version: 1\n").unwrap();
+    fs::write(dir.path().join("new.yaml"), "version: 1\n").unwrap();
+    let lock = fs::File::open(dir.path()).unwrap();
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on an open descriptor.
+    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
+    let o = Command::new(HOOK)
+        .current_dir(dir.path())
+        .args(["update", "--default", "new.yaml", "--live", "live.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 8, "{}", err(&o));
+    let canon = fs::canonicalize(dir.path()).unwrap();
+    assert!(
+        err(&o).starts_with(&format!("packwright-hook: {}: another", canon.display())),
+        "{}",
+        err(&o)
+    );
+    drop(lock);
+
+    // An I/O error says its cause once, without "(os error N)".
+    let o = Command::new(HOOK)
+        .args(["init", "--template"])
+        .arg(dir.path().join("new.yaml"))
+        .arg("--live")
+        .arg(dir.path().join("live.yaml/sub.yaml"))
+        .output()
+        .unwrap();
+    let e = err(&o);
+    assert_eq!(code(&o), 1, "{e}");
+    assert!(!e.contains("os error"), "{e}");
+    assert_eq!(e.matches("Not a directory").count(), 1, "{e}");
+}
