@@ -22,7 +22,7 @@ version-key = "version"
 
 /// Build the demo's .deb with the packwright at `bin` and return the hook
 /// bytes the package carries.
-fn carried_hook(bin: &Path, env: &[(&str, &Path)]) -> Result<Vec<u8>, String> {
+pub(crate) fn carried_hook(bin: &Path, env: &[(&str, &Path)]) -> Result<Vec<u8>, String> {
     let p = Project::new(MANIFEST);
     p.file("config.yaml", "version: 1\n");
     let dist = p.path().join("dist");

@@ -8,7 +8,6 @@
 //! packwright's state there is taken over once; a forged one is refused
 //! and reported.
 
-
 use crate::common::imsrv::{self, CONFIG, DATA, NAME, STATE};
 use crate::common::lifecycle::{self as lc, clean, ready};
 use crate::common::root::{Manager, Ran, Root};

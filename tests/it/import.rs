@@ -798,9 +798,12 @@ fn cargo_install_then_cargo_packwright_in_a_new_project() {
     }
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = tempfile::tempdir().unwrap();
-    // A target dir of its own that outlives the test: the release build is
-    // slow the first time only.
-    let target = repo.join("target/install-test");
+    // The workspace's own target dir, as `cargo install --path` uses by
+    // default: the main job's release build is reused.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .map(|t| if t.is_absolute() { t } else { repo.join(t) })
+        .unwrap_or_else(|| repo.join("target"));
     run(Command::new("cargo")
         .args(["install", "--locked", "--path"])
         .arg(repo)
@@ -816,6 +819,13 @@ fn cargo_install_then_cargo_packwright_in_a_new_project() {
             bin.display()
         );
     }
+    // The installed packwright builds a package with configs and no [hook]:
+    // it takes the static hook from the source tree it was installed from.
+    let hook = crate::hook_discovery::carried_hook(&bin.join("packwright"), &[]).unwrap();
+    assert_eq!(
+        hook,
+        std::fs::read(crate::common::root::static_hook()).unwrap()
+    );
     let work = tempfile::tempdir().unwrap();
     run(Command::new("cargo")
         .args(["new", "--vcs", "none", "hello"])

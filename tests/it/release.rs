@@ -4,7 +4,6 @@
 //! scratch roots: apt-get, dnf, pacman, and a strict apk index reader;
 //! apt-ftparchive and createrepo_c as independent index writers.
 
-
 use crate::common::imsrv;
 use crate::common::root::{privileged, Manager, Root};
 use crate::common::{apk_reader, run, stderr, stdout, tool, Project};

@@ -3,7 +3,6 @@
 //! snapshots cannot be forged into writing elsewhere; a full disk or a kill
 //! leaves nothing half-done; and the messages are sentences.
 
-
 use crate::fixture::{err, file_state, hook, out, read, Root, CONFIG_V1, PKG};
 use std::fs;
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
