@@ -195,6 +195,7 @@ pub fn configs_at(
                     version_key: c.version_key.clone(),
                     dry_run: false,
                     meta: Some(meta),
+                    renames: c.renames.clone().into_iter().collect(),
                 },
                 ctx,
             )?;

@@ -21,6 +21,17 @@ pub fn update(
     ours: Option<&str>,
     theirs: &str,
 ) -> Result<Outcome, HookError> {
+    update_with(ext, base, ours, theirs, &[])
+}
+
+/// `update` with renames declared (old, new).
+pub fn update_with(
+    ext: &str,
+    base: &str,
+    ours: Option<&str>,
+    theirs: &str,
+    renames: &[(&str, &str)],
+) -> Result<Outcome, HookError> {
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| -> PathBuf { dir.path().join(n) };
     let live = p(&format!("config.{ext}"));
@@ -37,6 +48,10 @@ pub fn update(
         version_key: Some("version".into()),
         dry_run: false,
         meta: None,
+        renames: renames
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
     };
     let report = command::update(
         &args,

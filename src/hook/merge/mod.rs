@@ -17,6 +17,9 @@ use std::path::Path;
 
 use crate::hook::error::{HookError, Result};
 
+/// Comment lines of the base file, trimmed: upstream's, not the admin's.
+pub type Known = std::collections::HashSet<String>;
+
 /// A key inside a config: `["server", "address"]` is `server.address`.
 pub type KeyPath = Vec<String>;
 
@@ -59,6 +62,9 @@ impl From<SyntaxErr> for ParseFail {
 pub enum Edit {
     /// Set (or insert) the key with the value and inline comment it has in ours.
     Take(KeyPath),
+    /// A declared rename: set (or insert) the second key with the value the
+    /// first one has in ours.
+    Move(KeyPath, KeyPath),
     /// Drop the key (and its comment block).
     Remove(KeyPath),
     /// Replace the comment lines directly above the key.
@@ -73,6 +79,10 @@ pub trait Doc: Sized {
     fn leaves(&self) -> Vec<(KeyPath, String)>;
     /// Comment lines directly above the key, trimmed ("# text").
     fn comment(&self, key: &[String]) -> Vec<String>;
+    /// Sections (mappings, tables) whose header may carry a comment.
+    fn sections(&self) -> Vec<KeyPath> {
+        Vec::new()
+    }
     /// The key's own text (value, quoting, inline comment) without
     /// indentation, to notice an edit that keeps the value (e.g. an inline
     /// comment added); `None` where the format keeps no such text.
@@ -80,9 +90,10 @@ pub trait Doc: Sized {
         None
     }
     /// Apply edits (all positions refer to the document as parsed), taking
-    /// values from `ours`; returns the keys it could not place. Afterwards only
-    /// `render` is meaningful: parse the rendered text to read it again.
-    fn apply(&mut self, edits: &[Edit], ours: &Self) -> Vec<KeyPath>;
+    /// values from `ours`; returns the keys it could not place. Comment lines
+    /// in `known` (base has them) are upstream's, never carried as the
+    /// admin's. Afterwards only `render` is meaningful.
+    fn apply(&mut self, edits: &[Edit], ours: &Self, known: &Known) -> Vec<KeyPath>;
     fn render(&self) -> String;
     /// The path a dotted key names (INI puts keys before any section in "").
     fn key_path(key: &str) -> KeyPath {
@@ -157,6 +168,24 @@ pub struct Removed {
     pub your_value: String,
 }
 
+/// A value carried from a key renamed upstream to its new name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Moved {
+    pub from: String,
+    pub to: String,
+    pub your_value: String,
+}
+
+/// What the package declares about a config beyond its format.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Opts<'a> {
+    pub version_key: Option<&'a str>,
+    /// Keys renamed upstream, old → new (dotted; a section renames its keys).
+    pub renames: &'a [(String, String)],
+    /// List → the key identifying its entries (else `name`, then `id`).
+    pub list_keys: &'a [(String, String)],
+}
+
 /// What a merge did, for the report and `--json`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Merged {
@@ -165,6 +194,8 @@ pub struct Merged {
     pub conflicts: Vec<Conflict>,
     /// Keys you had set that the new release no longer has.
     pub removed: Vec<Removed>,
+    /// Your values carried to a key renamed upstream.
+    pub moved: Vec<Moved>,
     /// Your changes carried into the new layout.
     pub kept: Vec<String>,
     /// Keys your edits could not be placed at (kept in the backup).
@@ -179,8 +210,21 @@ pub struct Merged {
 /// The one trait all formats share.
 pub trait Engine: Sync {
     /// Three-way merge: base = previous pristine default, ours = live, theirs = new default.
-    fn merge(&self, base: Src, ours: Src, theirs: Src, version_key: Option<&str>)
-        -> Result<Merged>;
+    fn merge(
+        &self,
+        base: Src,
+        ours: Src,
+        theirs: Src,
+        version_key: Option<&str>,
+    ) -> Result<Merged> {
+        let opts = Opts {
+            version_key,
+            ..Opts::default()
+        };
+        self.merge_with(base, ours, theirs, &opts)
+    }
+    /// `merge` with the package's renames and list keys.
+    fn merge_with(&self, base: Src, ours: Src, theirs: Src, opts: &Opts) -> Result<Merged>;
     /// Fails with file, line and column when the text does not parse.
     fn validate(&self, src: Src) -> Result<()>;
     /// The scalar at `key`, if the file has one.
@@ -212,13 +256,7 @@ fn load<D: Doc>(src: Src) -> Result<Option<D>> {
 }
 
 impl<D: Doc + Sync + Send> Engine for Structural<D> {
-    fn merge(
-        &self,
-        base: Src,
-        ours: Src,
-        theirs: Src,
-        version_key: Option<&str>,
-    ) -> Result<Merged> {
+    fn merge_with(&self, base: Src, ours: Src, theirs: Src, opts: &Opts) -> Result<Merged> {
         // The live file is checked first: it is the one the admin must fix.
         let o = load::<D>(ours)?;
         let t = load::<D>(theirs)?;
@@ -228,12 +266,18 @@ impl<D: Doc + Sync + Send> Engine for Structural<D> {
             m.note = Some("layout beyond the structural engine: merged line by line".into());
             return Ok(m);
         };
-        let vk = version_key.map(D::key_path);
-        three::merge(&b, &o, t, vk.as_deref()).map_err(|msg| {
-            HookError::invalid(
-                ours.path,
-                format!("merge produced an unreadable file ({msg}); nothing written"),
-            )
+        let vk = opts.version_key.map(D::key_path);
+        let renames: Vec<(KeyPath, KeyPath)> = opts
+            .renames
+            .iter()
+            .map(|(a, b)| (D::key_path(a), D::key_path(b)))
+            .collect();
+        three::merge(&b, &o, t, vk.as_deref(), &renames).map_err(|msg| HookError::Internal {
+            path: ours.path.to_path_buf(),
+            msg: format!(
+                "merging the new default {} into it gave text that does not parse ({msg})",
+                theirs.path.display()
+            ),
         })
     }
 
@@ -250,5 +294,61 @@ impl<D: Doc + Sync + Send> Engine for Structural<D> {
             .into_iter()
             .find(|(p, _)| *p == k)
             .map(|(_, v)| v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An engine whose output never reads back.
+    struct Broken;
+
+    impl Doc for Broken {
+        fn parse(text: &str) -> std::result::Result<Self, ParseFail> {
+            match text {
+                "broken" => Err(ParseFail::Syntax(SyntaxErr {
+                    line: 5,
+                    col: 4,
+                    msg: "mapping values are not allowed in this context".into(),
+                })),
+                _ => Ok(Broken),
+            }
+        }
+        fn leaves(&self) -> Vec<(KeyPath, String)> {
+            Vec::new()
+        }
+        fn comment(&self, _: &[String]) -> Vec<String> {
+            Vec::new()
+        }
+        fn apply(&mut self, _: &[Edit], _: &Self, _: &Known) -> Vec<KeyPath> {
+            Vec::new()
+        }
+        fn render(&self) -> String {
+            "broken".into()
+        }
+    }
+
+    #[test]
+    fn an_unreadable_merge_is_an_internal_error_in_plain_words() {
+        let src = |p, text| Src {
+            path: Path::new(p),
+            text,
+        };
+        let e = Structural::<Broken>::NEW
+            .merge(
+                src("/a/base", "a"),
+                src("/etc/x.conf", "a"),
+                src("/a/new", "a"),
+                None,
+            )
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 12);
+        assert_eq!(
+            e.to_string(),
+            "/etc/x.conf: internal error: merging the new default /a/new into it gave text \
+             that does not parse (line 5, column 4: mapping values are not allowed in this \
+             context); nothing written (the file is unchanged; please report this)"
+        );
     }
 }
