@@ -72,11 +72,23 @@ pub fn merge<D: Doc>(
         .map(|(k, _)| k)
         .filter(|k| seen.insert(*k) && !skip.contains(*k))
         .collect();
+    // Sections: an empty section the admin filled is not deleted, and one
+    // the admin emptied (YAML `key:` alone reads as null) is not a value.
+    let sections = |l: &[(KeyPath, String)]| -> HashSet<KeyPath> {
+        l.iter()
+            .flat_map(|(k, _)| (1..k.len()).map(move |n| k[..n].to_vec()))
+            .collect()
+    };
+    let (bs, os, ts) = (sections(&bl), sections(&ol), sections(&tl));
     for k in order {
         if version_key == Some(k.as_slice()) {
             continue; // always the new schema version
         }
         let (bv, ov, tv) = (b.get(k), o.get(k), t.get(k));
+        let emptied = ov.is_some_and(|v| *v == "null") && bs.contains(k) && ts.contains(k);
+        if (ov.is_none() && os.contains(k)) || emptied {
+            continue; // its keys are carried one by one
+        }
         if ov == bv {
             // Same value, but the admin reworded the line (an inline comment,
             // quoting) and upstream left the key alone: keep the admin's line.

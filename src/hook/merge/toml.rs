@@ -138,12 +138,22 @@ fn split_prefix(p: &str) -> (&str, &str) {
     p.split_at(cut)
 }
 
-/// The prefix without the comment lines base has (upstream's documentation).
+/// The prefix without the comment lines base has (upstream's
+/// documentation): one blank line if it started with one, then the admin's own.
 fn admin_only(prefix: &str, known: &Known) -> String {
-    prefix
+    let blank = prefix
         .split_inclusive('\n')
-        .filter(|l| !(is_comment(l) && known.contains(l.trim())))
-        .collect()
+        .next()
+        .is_some_and(|l| l.ends_with('\n') && l.trim().is_empty());
+    let own = prefix
+        .split_inclusive('\n')
+        .filter(|l| l.ends_with('\n') && is_comment(l) && !known.contains(l.trim()));
+    let indent = prefix.rsplit('\n').next().unwrap_or("");
+    format!(
+        "{}{}{indent}",
+        if blank { "\n" } else { "" },
+        own.collect::<String>()
+    )
 }
 
 impl TomlDoc {

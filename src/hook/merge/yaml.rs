@@ -400,6 +400,21 @@ impl YamlDoc {
         }
     }
 
+    /// After the comment lines indented deeper than `ind` that follow `at`
+    /// (commented-out children belong to the mapping above them).
+    fn past_comments(&self, at: usize, ind: usize) -> usize {
+        let mut end = at;
+        for (j, l) in self.lines.iter().enumerate().skip(at) {
+            let b = line::body(l);
+            if is_comment(b.trim_start()) && line::indent(b) > ind {
+                end = j + 1;
+            } else if !b.trim().is_empty() {
+                break;
+            }
+        }
+        end
+    }
+
     /// A commented-out `# name: value` line at indent `ci` under `anc` (the
     /// root when empty): its index and the end of the commented block.
     fn commented(&self, anc: &[String], ci: usize, name: &str) -> Option<(usize, usize)> {
@@ -564,12 +579,13 @@ impl Doc for YamlDoc {
                         d -= 1;
                     }
                     let (at, ci) = if d == 0 {
-                        (root_end, root_indent)
+                        (self.past_comments(root_end, root_indent), root_indent)
                     } else {
                         let a = self.get(&k[..d]).expect("found above");
+                        let end = self.past_comments(a.end, a.indent);
                         match (a.child, a.empty) {
-                            (Some(c), _) => (a.end, c),
-                            (None, true) => (a.end, a.indent + self.step),
+                            (Some(c), _) => (end, c),
+                            (None, true) => (end, a.indent + self.step),
                             (None, false) => {
                                 unplaced.push(k.clone());
                                 continue;
