@@ -98,3 +98,26 @@ fn env_rename_moves_the_admins_value() {
     assert_eq!(out.live, "A=1\n# now named\nexport NEW_NAME=\"y\"\n");
     assert_eq!(out.report.moved.len(), 1);
 }
+
+#[test]
+fn real_openim_env_admin_values_kept() {
+    let out = common::hook::real(
+        "openim-dotenv-env",
+        "env",
+        &[(
+            "DATA_DIR=./",
+            "# admin: data on the big disk\nDATA_DIR=/srv/openim",
+        )],
+        &[],
+    );
+    let theirs =
+        std::fs::read_to_string("tests/fixtures/real/openim-dotenv-env/default.env").unwrap();
+    assert_eq!(
+        common::hook::changed_lines(&theirs, &out.live),
+        [
+            "-DATA_DIR=./",
+            "+# admin: data on the big disk",
+            "+DATA_DIR=/srv/openim"
+        ]
+    );
+}

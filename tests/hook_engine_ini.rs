@@ -93,3 +93,31 @@ fn ini_table() {
         ],
     );
 }
+
+#[test]
+fn real_pgbouncer_enabled_option_stays_with_its_documentation() {
+    let out = common::hook::real(
+        "pgbouncer-ini",
+        "ini",
+        &[
+            ("listen_port = 6432", "listen_port = 6433"),
+            (";pool_mode = session", "pool_mode = transaction"),
+            (
+                "auth_type = md5",
+                "; admin: behind haproxy\nauth_type = md5",
+            ),
+        ],
+        &[],
+    );
+    let theirs = std::fs::read_to_string("tests/fixtures/real/pgbouncer-ini/default.ini").unwrap();
+    assert_eq!(
+        common::hook::changed_lines(&theirs, &out.live),
+        [
+            "-listen_port = 6432",
+            "+listen_port = 6433",
+            "+; admin: behind haproxy",
+            "-;pool_mode = session",
+            "+pool_mode = transaction",
+        ]
+    );
+}

@@ -85,3 +85,24 @@ fn json_table() {
         ],
     );
 }
+
+#[test]
+fn real_cinny_keeps_the_new_layout() {
+    let out = common::hook::real(
+        "cinny-json",
+        "json",
+        &[(
+            "\"allowCustomHomeservers\": true",
+            "\"allowCustomHomeservers\": false",
+        )],
+        &[],
+    );
+    let theirs = std::fs::read_to_string("tests/fixtures/real/cinny-json/default.json").unwrap();
+    assert_eq!(
+        common::hook::changed_lines(&theirs, &out.live),
+        [
+            "-  \"allowCustomHomeservers\": true,",
+            "+  \"allowCustomHomeservers\": false,"
+        ]
+    );
+}

@@ -181,3 +181,30 @@ fn toml_rename_moves_the_admins_value() {
     assert_eq!(out.live, theirs);
     assert_eq!(out.report.conflicts[0].key, "tls.force");
 }
+
+#[test]
+fn real_frps_enabled_option_and_renamed_key() {
+    let out = common::hook::real(
+        "frps-toml",
+        "toml",
+        &[
+            ("# quicBindPort = 7002", "quicBindPort = 7002"),
+            ("tls.force = false", "tls.force = true"),
+            ("bindPort = 7000", "bindPort = 7001"),
+        ],
+        &[("tls.force", "transport.tls.force")],
+    );
+    let theirs = std::fs::read_to_string("tests/fixtures/real/frps-toml/default.toml").unwrap();
+    assert_eq!(
+        common::hook::changed_lines(&theirs, &out.live),
+        [
+            "-bindPort = 7000",
+            "+bindPort = 7001",
+            "-# quicBindPort = 7002",
+            "+quicBindPort = 7002",
+            "-transport.tls.force = false",
+            "+transport.tls.force = true",
+        ]
+    );
+    assert_eq!(out.report.moved[0].from, "tls.force");
+}

@@ -246,3 +246,37 @@ fn yaml_rename_moves_the_admins_value() {
     );
     assert!(out.new_file.is_some());
 }
+
+#[test]
+fn real_livekit_admin_comment_above_a_section() {
+    let out = common::hook::real(
+        "livekit-yaml",
+        "yaml",
+        &[
+            ("port: 7880", "port: 7881"),
+            ("  address: redis.host:6379", "  address: cache1:6379"),
+            (
+                "\nredis:",
+                "\n# admin: redis moved to the cache host\nredis:",
+            ),
+            ("  # db: 0", "  db: 3"),
+            ("  # use_ice_lite: true", "  use_ice_lite: true"),
+        ],
+        &[],
+    );
+    let theirs = std::fs::read_to_string("tests/fixtures/real/livekit-yaml/default.yaml").unwrap();
+    assert_eq!(
+        common::hook::changed_lines(&theirs, &out.live),
+        [
+            "-port: 7880",
+            "+port: 7881",
+            "+# admin: redis moved to the cache host",
+            "-  address: redis.host:6379",
+            "-  # db: 0",
+            "+  address: cache1:6379",
+            "+  db: 3",
+            "-  # use_ice_lite: true",
+            "+  use_ice_lite: true",
+        ]
+    );
+}
