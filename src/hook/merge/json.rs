@@ -113,8 +113,9 @@ impl Scan<'_> {
         let mut members = Vec::new();
         while i < self.b.len() && self.at(i) == b'"' {
             let end = self.string(i);
-            let key: String =
-                serde_json::from_str(self.text.get(i..end).unwrap_or("")).unwrap_or_default();
+            let key = serde_json::from_str::<Value>(self.text.get(i..end).unwrap_or(""));
+            let key = key.ok().and_then(|v| v.as_str().map(str::to_string));
+            let key = key.unwrap_or_default();
             let colon = self.ws(end);
             let vstart = self.ws(colon + 1);
             path.push(key.clone());

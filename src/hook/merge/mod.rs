@@ -246,6 +246,20 @@ pub(crate) fn syntax(path: &Path, e: SyntaxErr) -> HookError {
     }
 }
 
+fn key_pairs(pairs: &[(String, String)], path: fn(&str) -> KeyPath) -> Vec<(KeyPath, KeyPath)> {
+    pairs.iter().map(|(a, b)| (path(a), path(b))).collect()
+}
+
+fn internal(ours: Src, theirs: Src, msg: String) -> HookError {
+    HookError::Internal {
+        path: ours.path.to_path_buf(),
+        msg: format!(
+            "merging the new default {} into it gave text that does not parse ({msg})",
+            theirs.path.display()
+        ),
+    }
+}
+
 /// Parse, mapping "unsupported" to `None` so the caller can fall back.
 fn load<D: Doc>(src: Src) -> Result<Option<D>> {
     match D::parse(src.text) {
@@ -267,18 +281,8 @@ impl<D: Doc + Sync + Send> Engine for Structural<D> {
             return Ok(m);
         };
         let vk = opts.version_key.map(D::key_path);
-        let renames: Vec<(KeyPath, KeyPath)> = opts
-            .renames
-            .iter()
-            .map(|(a, b)| (D::key_path(a), D::key_path(b)))
-            .collect();
-        three::merge(&b, &o, t, vk.as_deref(), &renames).map_err(|msg| HookError::Internal {
-            path: ours.path.to_path_buf(),
-            msg: format!(
-                "merging the new default {} into it gave text that does not parse ({msg})",
-                theirs.path.display()
-            ),
-        })
+        let renames = key_pairs(opts.renames, D::key_path);
+        three::merge(&b, &o, t, vk.as_deref(), &renames).map_err(|msg| internal(ours, theirs, msg))
     }
 
     fn validate(&self, src: Src) -> Result<()> {

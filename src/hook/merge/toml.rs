@@ -96,29 +96,15 @@ fn is_comment(l: &str) -> bool {
     l.trim_start().starts_with('#')
 }
 
-/// Tables written with a `[header]`, whose header may carry a comment.
-fn headers(t: &Table, path: &mut KeyPath, out: &mut Vec<KeyPath>) {
+/// Every table written with a `[header]`, with its document position.
+fn headers(t: &Table, path: &mut KeyPath, out: &mut Vec<(isize, KeyPath)>) {
     for (k, item) in t.iter() {
         if let Item::Table(sub) = item {
             path.push(k.to_string());
             if !sub.is_implicit() && !sub.is_dotted() {
-                out.push(path.clone());
+                out.push((sub.position().unwrap_or(isize::MAX), path.clone()));
             }
             headers(sub, path, out);
-            path.pop();
-        }
-    }
-}
-
-/// Every `[header]` table with its document position.
-fn positions(t: &Table, path: &mut KeyPath, out: &mut Vec<(isize, KeyPath)>) {
-    for (k, item) in t.iter() {
-        if let Item::Table(sub) = item {
-            path.push(k.to_string());
-            if let (Some(p), false) = (sub.position(), sub.is_implicit() || sub.is_dotted()) {
-                out.push((p, path.clone()));
-            }
-            positions(sub, path, out);
             path.pop();
         }
     }
@@ -231,7 +217,7 @@ impl TomlDoc {
             .and_then(Table::position)
             .unwrap_or(-1);
         let mut all = Vec::new();
-        positions(self.doc.as_table(), &mut Vec::new(), &mut all);
+        headers(self.doc.as_table(), &mut Vec::new(), &mut all);
         match all.into_iter().filter(|(p, _)| *p > here).min() {
             Some((_, path)) => {
                 let old = self.prefix(&path).unwrap_or("").to_string();
@@ -361,7 +347,7 @@ impl TomlDoc {
         }
         let here = body.position().unwrap_or(-1);
         let mut all = Vec::new();
-        positions(root, &mut Vec::new(), &mut all);
+        headers(root, &mut Vec::new(), &mut all);
         let holder = all
             .into_iter()
             .filter(|(p, _)| *p > here)
@@ -427,7 +413,7 @@ impl Doc for TomlDoc {
     fn sections(&self) -> Vec<KeyPath> {
         let mut out = Vec::new();
         headers(self.doc.as_table(), &mut Vec::new(), &mut out);
-        out
+        out.into_iter().map(|(_, p)| p).collect()
     }
 
     fn apply(&mut self, edits: &[Edit], ours: &Self, known: &Known) -> Vec<KeyPath> {
