@@ -133,7 +133,7 @@ impl Doc for IniDoc {
         let mut unplaced = Vec::new();
         // Keys for sections the new default lacks are gathered and appended once per section.
         let mut new_sections: Vec<(String, Vec<String>)> = Vec::new();
-        let mut used = std::collections::HashSet::new();
+        let mut used: Vec<usize> = Vec::new();
         for e in edits {
             match e {
                 Edit::Take(k) | Edit::Move(_, k) => {
@@ -165,7 +165,10 @@ impl Doc for IniDoc {
                         .collect();
                     block.extend(with);
                     let with = block;
-                    if let Some(n) = self.commented(&k[0], &k[1]).filter(|n| used.insert(*n)) {
+                    if let Some(n) = self
+                        .commented(&k[0], &k[1])
+                        .filter(|n| line::first_use(&mut used, *n))
+                    {
                         // Where the new default has it commented out: in that line's place.
                         sp.push(Splice {
                             at: n,

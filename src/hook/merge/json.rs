@@ -4,8 +4,6 @@
 //! new default's text, so its blank lines, indentation and inline arrays
 //! stay; only new members are written by the hook, in the file's style.
 
-use std::collections::HashMap;
-
 use serde_json::{Map, Value};
 
 use super::{Doc, Edit, KeyPath, Known, ParseFail, SyntaxErr};
@@ -26,7 +24,8 @@ struct Object {
 pub struct JsonDoc {
     value: Value,
     text: String,
-    objects: HashMap<KeyPath, Object>,
+    /// Every object by path (linear: a config has few).
+    objects: Vec<(KeyPath, Object)>,
     /// One level of indentation (the first indented line's), else two spaces.
     unit: String,
     eol: &'static str,
@@ -57,7 +56,7 @@ fn walk(prefix: &mut KeyPath, v: &Value, out: &mut Vec<(KeyPath, String)>) {
 struct Scan<'a> {
     b: &'a [u8],
     text: &'a str,
-    objects: HashMap<KeyPath, Object>,
+    objects: Vec<(KeyPath, Object)>,
 }
 
 impl Scan<'_> {
@@ -132,14 +131,14 @@ impl Scan<'_> {
                 i = self.ws(i + 1);
             }
         }
-        self.objects.insert(
+        self.objects.push((
             path.clone(),
             Object {
                 open,
                 close: i,
                 members,
             },
-        );
+        ));
         i + 1
     }
 }
@@ -194,13 +193,13 @@ fn add(nodes: &mut Vec<(String, Node)>, path: &[String], leaf: String) {
 }
 
 impl JsonDoc {
+    fn object(&self, k: &[String]) -> Option<&Object> {
+        self.objects.iter().find(|(p, _)| p == k).map(|(_, o)| o)
+    }
+
     fn member(&self, k: &[String]) -> Option<&Member> {
         let (last, parent) = k.split_last()?;
-        self.objects
-            .get(parent)?
-            .members
-            .iter()
-            .find(|m| m.key == *last)
+        self.object(parent)?.members.iter().find(|m| m.key == *last)
     }
 
     /// Members written at indentation `ind`, each preceded by `sep`.
@@ -249,7 +248,7 @@ impl Doc for JsonDoc {
         let mut scan = Scan {
             b: text.as_bytes(),
             text,
-            objects: HashMap::new(),
+            objects: Vec::new(),
         };
         let start = scan.ws(0);
         if scan.at(start) == b'{' {
@@ -282,7 +281,7 @@ impl Doc for JsonDoc {
     fn apply(&mut self, edits: &[Edit], ours: &Self, _known: &Known) -> Vec<KeyPath> {
         let mut unplaced = Vec::new();
         let mut sp: Vec<(usize, usize, String)> = Vec::new();
-        let mut removed: HashMap<&[String], Vec<&str>> = HashMap::new();
+        let mut removed: Vec<(&[String], &str)> = Vec::new();
         let mut added: Vec<(KeyPath, Vec<(String, Node)>)> = Vec::new();
         for e in edits {
             let (from, k) = match e {
@@ -290,7 +289,7 @@ impl Doc for JsonDoc {
                 Edit::Move(f, k) => (f, k),
                 Edit::Remove(k) => {
                     if let Some((last, parent)) = k.split_last() {
-                        removed.entry(parent).or_default().push(last);
+                        removed.push((parent, last));
                     }
                     continue;
                 }
@@ -313,13 +312,13 @@ impl Doc for JsonDoc {
             }
             let d = (0..k.len())
                 .rev()
-                .find(|&d| self.objects.contains_key(&k[..d]))
+                .find(|&d| self.object(&k[..d]).is_some())
                 .unwrap_or(0);
-            if self.member(&k[..d + 1]).is_some() || !self.objects.contains_key(&k[..d]) {
+            if self.member(&k[..d + 1]).is_some() || !self.object(&k[..d]).is_some() {
                 unplaced.push(k.clone()); // a value is in the way
                 continue;
             }
-            let obj = &self.objects[&k[..d]];
+            let obj = self.object(&k[..d]).expect("found above");
             let ind = match obj.members.first() {
                 Some(m) => indent_at(&self.text, m.start).to_string(),
                 None => format!("{}{}", indent_at(&self.text, obj.open), self.unit),
@@ -337,12 +336,11 @@ impl Doc for JsonDoc {
             }
         }
         for (path, obj) in &self.objects {
-            let gone = removed.get(&path[..]);
+            let is_gone = |m: &Member| removed.iter().any(|(p, k)| p == path && *k == m.key);
             let new = added.iter().find(|(p, _)| p == path).map(|(_, n)| n);
-            if gone.is_none() && new.is_none() {
+            if new.is_none() && !obj.members.iter().any(is_gone) {
                 continue;
             }
-            let is_gone = |m: &Member| gone.is_some_and(|g| g.contains(&m.key.as_str()));
             let kept: Vec<usize> = (0..obj.members.len())
                 .filter(|&i| !is_gone(&obj.members[i]))
                 .collect();
@@ -390,7 +388,7 @@ impl Doc for JsonDoc {
             }
         }
         for (path, _) in &added {
-            if !self.objects.contains_key(path) {
+            if self.object(path).is_none() {
                 unplaced.push(path.clone());
             }
         }

@@ -379,10 +379,10 @@ impl YamlDoc {
             key(a).cmp(&key(b))
         });
         let mut made: HashSet<KeyPath> = HashSet::new();
-        let mut used: HashSet<usize> = HashSet::new();
+        let mut used: Vec<usize> = Vec::new();
         for ins in inserts {
             let (at, end) = match self.commented(&ins.anc, ins.ci, &ins.name) {
-                Some((n, e)) if used.insert(n) => (n, e),
+                Some((n, e)) if line::first_use(&mut used, n) => (n, e),
                 Some((_, e)) => (e, e),
                 None => (ins.at, ins.at),
             };
