@@ -247,7 +247,7 @@ fn dpkg_upgrade_moves_a_renamed_key_or_reports_the_loss() {
     let out = clean(m, r.install(&v35_plain));
     let merged = r.read(CONFIG);
     assert!(
-        merged.contains("  level: info\n") && !merged.contains("debug"),
+        merged.contains("  level: info\n") && !merged.contains("\n  level: debug\n"),
         "{merged}"
     );
     assert!(
