@@ -40,6 +40,7 @@ impl Event {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "step", rename_all = "lowercase")]
+#[allow(clippy::large_enum_variant)] // one per config, short-lived
 pub enum ConfigReport {
     Init(InitReport),
     Update(UpdateReport),

@@ -314,7 +314,7 @@ impl Doc for JsonDoc {
                 .rev()
                 .find(|&d| self.object(&k[..d]).is_some())
                 .unwrap_or(0);
-            if self.member(&k[..d + 1]).is_some() || !self.object(&k[..d]).is_some() {
+            if self.member(&k[..d + 1]).is_some() || self.object(&k[..d]).is_none() {
                 unplaced.push(k.clone()); // a value is in the way
                 continue;
             }
