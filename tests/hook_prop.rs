@@ -343,7 +343,7 @@ fn is_comment(l: &str) -> bool {
     l.starts_with('#') || l.starts_with(';')
 }
 
-fn count<'a>(text: &'a str, line: &str) -> usize {
+fn count(text: &str, line: &str) -> usize {
     text.lines().filter(|l| *l == line).count()
 }
 
