@@ -41,6 +41,12 @@ impl Matches {
         self.values.get(name).cloned()
     }
 
+    /// Every value of a repeatable option, in order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        let v = self.values.get(name).map_or("", |v| v.as_str());
+        v.lines().map(str::to_string).collect()
+    }
+
     pub fn flag(&self, name: &str) -> bool {
         self.values.contains_key(name)
     }
@@ -133,6 +139,12 @@ pub fn parse(cmds: &'static [Cmd], args: &[String]) -> Result<Parsed, String> {
         match name {
             "root" if local.is_none() => m.root = Some(value),
             "json" if local.is_none() => m.json = true,
+            // A placeholder ending in `...` marks an option that may repeat.
+            _ if opt.value.is_some_and(|p| p.ends_with("...")) => {
+                let v = m.values.entry(opt.name).or_default();
+                v.push_str(&value);
+                v.push('\n');
+            }
             _ => {
                 if m.values.insert(opt.name, value).is_some() {
                     return Err(format!("--{name} given twice"));

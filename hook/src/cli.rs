@@ -11,7 +11,8 @@ pub const EXIT_CODES: &str =
 package (downgrade refused), 7 a symlink or non-regular file where a regular file was expected,
 8 another hook holds the lock, 9 a migration or config merge failed and was rolled back (the
 message says how to retry or go back), 10 not enough free space for the snapshot (nothing
-changed), 11 the snapshot fails its checks (nothing restored).";
+changed), 11 the snapshot fails its checks (nothing restored), 12 internal error: a merge gave
+a file that does not parse (nothing written).";
 
 const fn opt(name: &'static str, value: Option<&'static str>, help: &'static str) -> Opt {
     Opt { name, value, help }
@@ -84,6 +85,7 @@ pub static CMDS: &[Cmd] = &[
             opt("live", Some("FILE"), "The live config the admin edits (required)"),
             opt("version-key", Some("KEY"), "Dotted key of the schema version (set to the new default's value)"),
             opt("dry-run", None, "Print the unified diff and the conflicts; write nothing"),
+            opt("rename", Some("OLD=NEW..."), "A key renamed upstream (dotted; repeatable): your value moves to NEW"),
             FORMAT,
             ENV_FILE,
         ],

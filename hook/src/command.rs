@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::{HookError, Result};
 use super::fsio::{self, Meta};
-use super::merge::{Conflict, Format, Merged, Removed, Src};
+use super::merge::{Conflict, Format, Merged, Moved, Opts, Removed, Src};
 use super::template;
 
 pub const NEW_SUFFIX: &str = ".packwright-new";
@@ -117,6 +117,8 @@ pub struct UpdateArgs {
     pub dry_run: bool,
     /// Mode and owner if the live file has to be created.
     pub meta: Option<Meta>,
+    /// Keys renamed upstream (old → new), from `[[config]] renames` or `--rename`.
+    pub renames: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -137,6 +139,8 @@ pub struct UpdateReport {
     pub version: Option<String>,
     pub conflicts: Vec<Conflict>,
     pub removed: Vec<Removed>,
+    /// Your values carried to keys renamed upstream.
+    pub moved: Vec<Moved>,
     pub kept: Vec<String>,
     pub unplaced: Vec<String>,
     pub note: Option<String>,
@@ -177,6 +181,7 @@ pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
         version: None,
         conflicts: vec![],
         removed: vec![],
+        moved: vec![],
         kept: vec![],
         unplaced: vec![],
         note: None,
@@ -228,7 +233,12 @@ pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
     };
     // One parse of each file: the merge reads the live file first, so a
     // syntax error names it before anything else.
-    let m: Merged = match engine.merge(base_src, ours_src, theirs_src, a.version_key.as_deref()) {
+    let opts = Opts {
+        version_key: a.version_key.as_deref(),
+        renames: &a.renames,
+        ..Opts::default()
+    };
+    let m: Merged = match engine.merge_with(base_src, ours_src, theirs_src, &opts) {
         Ok(m) => m,
         Err(e @ HookError::Syntax { .. }) if matches!(&e, HookError::Syntax { path, .. } if *path == a.live) =>
         {
@@ -249,6 +259,7 @@ pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
     r.version = m.new_version.clone();
     r.conflicts = m.conflicts;
     r.removed = m.removed;
+    r.moved = m.moved;
     r.kept = m.kept;
     r.unplaced = m.unplaced;
     r.note = m.note;

@@ -3,6 +3,7 @@
 //! the upgrade policy. The builder serializes this same struct.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::error::{HookError, Result};
@@ -39,6 +40,9 @@ pub struct ConfigDesc {
     pub owner: Option<String>,
     #[serde(default)]
     pub group: Option<String>,
+    /// Keys renamed upstream, old → new (dotted): the admin's value moves.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub renames: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -72,6 +72,10 @@ pub enum HookError {
     /// A snapshot that fails its checks; nothing was restored.
     #[error("{}: {msg}; nothing was restored", path.display())]
     SnapshotDamaged { path: PathBuf, msg: String },
+    /// A merge engine produced text it cannot read back: a bug in the hook,
+    /// caught before anything is written.
+    #[error("{}: internal error: {msg}; nothing written (the file is unchanged; please report this)", path.display())]
+    Internal { path: PathBuf, msg: String },
     /// An upgrade or migration step failed; what it changed was rolled back.
     #[error("{0}")]
     Failed(Box<super::upgrade::Failure>),
@@ -122,6 +126,7 @@ impl HookError {
             HookError::Failed(_) => 9,
             HookError::NoSpace { .. } => 10,
             HookError::SnapshotDamaged { .. } => 11,
+            HookError::Internal { .. } => 12,
         }
     }
 }

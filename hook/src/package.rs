@@ -40,6 +40,7 @@ impl Event {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "step", rename_all = "lowercase")]
+#[allow(clippy::large_enum_variant)] // one per config, short-lived
 pub enum ConfigReport {
     Init(InitReport),
     Update(UpdateReport),
@@ -200,6 +201,7 @@ pub fn configs_at(
                     version_key: c.version_key.clone(),
                     dry_run: false,
                     meta: Some(meta),
+                    renames: c.renames.clone().into_iter().collect(),
                 },
                 ctx,
             )?;

@@ -143,6 +143,9 @@ pub struct Config {
     pub mode: Option<String>,
     pub owner: Option<String>,
     pub group: Option<String>,
+    /// Keys renamed upstream, old → new (dotted), for the three-way merge.
+    #[serde(default)]
+    pub renames: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -201,6 +201,7 @@ pub(super) fn collect(
             // would fail `install --desc` with "no group named …").
             owner: c.owner.clone().filter(|_| !portable),
             group: c.group.clone().filter(|_| !portable),
+            renames: c.renames.clone(),
         });
     }
 

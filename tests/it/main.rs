@@ -16,6 +16,7 @@ mod lifecycle_deb;
 mod lifecycle_infra;
 mod lifecycle_lint;
 mod lifecycle_pacman;
+mod lifecycle_rename;
 mod lifecycle_rpm;
 mod lifecycle_scripts;
 mod migrate_apk;

@@ -73,17 +73,23 @@ fn print_update(r: &UpdateReport) {
         println!("  kept your changes: {}", r.kept.join(", "));
     }
     for c in &r.conflicts {
-        println!(
-            "  conflict: {} — kept yours {}, new default {}",
-            c.key,
-            c.yours.as_deref().unwrap_or("(deleted)"),
-            c.new_default.as_deref().unwrap_or("(none)")
-        );
+        match (&c.yours, &c.new_default) {
+            (Some(v), None) => println!(
+                "  conflict: {} — removed upstream; your value {v} was dropped (it is in the backup; if the key was renamed, declare the rename)",
+                c.key
+            ),
+            (yours, new) => println!(
+                "  conflict: {} — kept yours {}, new default {}",
+                c.key,
+                yours.as_deref().unwrap_or("(deleted)"),
+                new.as_deref().unwrap_or("(none)")
+            ),
+        }
     }
-    for k in &r.removed {
+    for k in &r.moved {
         println!(
-            "  removed upstream: {} (your value was {})",
-            k.key, k.your_value
+            "  moved: your {} = {} is now {} (renamed upstream)",
+            k.from, k.your_value, k.to
         );
     }
     for k in &r.unplaced {
@@ -162,8 +168,19 @@ fn run(m: Matches) -> Result<(), HookError> {
         "update" => {
             let live = rooted(&root, &need("live")?);
             let env = command::env_lookup(env_file.as_deref())?;
+            let renames = m
+                .all("rename")
+                .into_iter()
+                .map(|r| match r.split_once('=') {
+                    Some((a, b)) if !a.is_empty() && !b.is_empty() => {
+                        Ok((a.to_string(), b.to_string()))
+                    }
+                    _ => Err(usage(format!("update: --rename {r:?}: give OLD=NEW"))),
+                });
+            let renames = renames.collect::<Result<Vec<_>, _>>()?;
             let _lock = lock_dir(&live)?;
             let args = UpdateArgs {
+                renames,
                 base: m.get("base").map(|b| rooted(&root, Path::new(&b))),
                 default: rooted(&root, &need("default")?),
                 format: format_for(m.get("format").as_deref(), &live)?,

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::line::{self, Splice};
-use super::{Doc, Edit, KeyPath, ParseFail, SyntaxErr};
+use super::{Doc, Edit, KeyPath, Known, ParseFail, SyntaxErr};
 
 pub struct EnvDoc {
     lines: Vec<String>,
@@ -128,7 +128,7 @@ impl Doc for EnvDoc {
         line::comment_above(&self.lines, e.1, is_comment)
     }
 
-    fn apply(&mut self, edits: &[Edit], ours: &Self) -> Vec<KeyPath> {
+    fn apply(&mut self, edits: &[Edit], ours: &Self, known: &Known) -> Vec<KeyPath> {
         let eol = line::eol(&self.lines);
         let mut sp = Vec::new();
         let find = |d: &EnvDoc, k: &[String]| {
@@ -138,27 +138,52 @@ impl Doc for EnvDoc {
         };
         let end = self.entries.last().map(|e| e.2).unwrap_or(self.lines.len());
         let mut unplaced = Vec::new();
+        let mut used: Vec<usize> = Vec::new();
         for e in edits {
             match e {
-                Edit::Take(k) => {
-                    let Some((_, s, t, _)) = find(ours, k) else {
+                Edit::Take(k) | Edit::Move(_, k) => {
+                    let from = match e {
+                        Edit::Move(f, _) => f,
+                        _ => k,
+                    };
+                    let Some((name, s, t, _)) = find(ours, from) else {
                         unplaced.push(k.clone());
                         continue;
                     };
-                    let with = ours.lines[s..t].to_vec();
-                    match find(self, k) {
-                        Some((_, a, b, _)) => sp.push(Splice {
+                    let mut with = ours.lines[s..t].to_vec();
+                    if let Some(p) = with[0].find(&name).filter(|_| name != k[0]) {
+                        with[0].replace_range(p..p + name.len(), &k[0]);
+                    }
+                    if let Some((_, a, b, _)) = find(self, k) {
+                        sp.push(Splice {
                             at: a,
                             end: b,
                             with,
-                        }),
-                        // A key only the admin has comes with the admin's comment lines.
-                        None => {
-                            let cs = line::comment_start(&ours.lines, s, is_comment);
-                            let with = ours.lines[cs..t].to_vec();
-                            sp.push(Splice { at: end, end, with })
-                        }
+                        });
+                        continue;
                     }
+                    // A key only the admin has comes with the admin's comment
+                    // lines (upstream's documentation is not the admin's), in
+                    // the place of upstream's commented-out `#KEY=` if there is one.
+                    let cs = line::comment_start(&ours.lines, s, is_comment);
+                    let mut block: Vec<String> = ours.lines[cs..s]
+                        .iter()
+                        .filter(|l| !known.contains(line::body(l).trim()))
+                        .cloned()
+                        .collect();
+                    block.extend(with);
+                    let (at, to) = match self
+                        .commented(&k[0])
+                        .filter(|n| line::first_use(&mut used, *n))
+                    {
+                        Some(n) => (n, n + 1),
+                        None => (end, end),
+                    };
+                    sp.push(Splice {
+                        at,
+                        end: to,
+                        with: block,
+                    });
                 }
                 Edit::Remove(k) => {
                     if let Some((_, a, b, _)) = find(self, k) {
@@ -192,6 +217,21 @@ impl Doc for EnvDoc {
 
     fn key_path(key: &str) -> KeyPath {
         vec![key.into()]
+    }
+}
+
+impl EnvDoc {
+    /// A commented-out `#KEY=value` line: where the admin's enabled KEY goes.
+    fn commented(&self, key: &str) -> Option<usize> {
+        self.lines.iter().position(|l| {
+            let t = line::body(l).trim_start();
+            let Some(c) = t.strip_prefix('#') else {
+                return false;
+            };
+            let c = c.trim_start_matches(['#', ' ']);
+            let c = c.strip_prefix("export ").unwrap_or(c);
+            c.strip_prefix(key).is_some_and(|r| r.starts_with('='))
+        })
     }
 }
 

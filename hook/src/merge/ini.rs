@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::line::{self, Splice};
-use super::{Doc, Edit, KeyPath, ParseFail, SyntaxErr};
+use super::{Doc, Edit, KeyPath, Known, ParseFail, SyntaxErr};
 
 #[derive(Clone)]
 struct Entry {
@@ -23,6 +23,8 @@ pub struct IniDoc {
     /// Section → line after its last entry (or after its header).
     section_end: HashMap<String, usize>,
     sections: Vec<String>,
+    /// Each `[section]` header line, in file order.
+    headers: Vec<(String, usize)>,
 }
 
 fn is_comment(b: &str) -> bool {
@@ -38,6 +40,7 @@ impl Doc for IniDoc {
             index: HashMap::new(),
             section_end: HashMap::new(),
             sections: vec![String::new()],
+            headers: Vec::new(),
         };
         d.section_end.insert(String::new(), 0);
         let mut section = String::new();
@@ -58,6 +61,7 @@ impl Doc for IniDoc {
                     }));
                 };
                 section = h[..close].trim().to_string();
+                d.headers.push((section.clone(), i));
                 if !d.section_end.contains_key(&section) {
                     d.sections.push(section.clone());
                 }
@@ -113,26 +117,36 @@ impl Doc for IniDoc {
     }
 
     fn comment(&self, key: &[String]) -> Vec<String> {
-        let Some(e) = self.get(key) else {
-            return Vec::new();
-        };
-        line::comment_above(&self.lines, e.start, is_comment)
+        match self.line_of(key) {
+            Some(at) => line::comment_above(&self.lines, at, is_comment),
+            None => Vec::new(),
+        }
     }
 
-    fn apply(&mut self, edits: &[Edit], ours: &Self) -> Vec<KeyPath> {
+    fn sections(&self) -> Vec<KeyPath> {
+        self.headers.iter().map(|(s, _)| vec![s.clone()]).collect()
+    }
+
+    fn apply(&mut self, edits: &[Edit], ours: &Self, known: &Known) -> Vec<KeyPath> {
         let eol = line::eol(&self.lines);
         let mut sp = Vec::new();
         let mut unplaced = Vec::new();
         // Keys for sections the new default lacks are gathered and appended once per section.
         let mut new_sections: Vec<(String, Vec<String>)> = Vec::new();
+        let mut used: Vec<usize> = Vec::new();
         for e in edits {
             match e {
-                Edit::Take(k) => {
-                    let Some(src) = ours.get(k) else {
+                Edit::Take(k) | Edit::Move(_, k) => {
+                    let from = match e {
+                        Edit::Move(f, _) => f,
+                        _ => k,
+                    };
+                    let Some(src) = ours.get(from) else {
                         unplaced.push(k.clone());
                         continue;
                     };
-                    let with = ours.lines[src.start..src.end].to_vec();
+                    let mut with = ours.lines[src.start..src.end].to_vec();
+                    rekey(&mut with[0], &src.key, &k[1]);
                     if let Some(dst) = self.get(k) {
                         sp.push(Splice {
                             at: dst.start,
@@ -141,10 +155,27 @@ impl Doc for IniDoc {
                         });
                         continue;
                     }
-                    // A key only the admin has comes with the admin's comment lines.
+                    // A key only the admin has comes with the admin's comment
+                    // lines (upstream's documentation is not the admin's).
                     let cs = line::comment_start(&ours.lines, src.start, is_comment);
-                    let with = ours.lines[cs..src.end].to_vec();
-                    if let Some(&at) = self.section_end.get(&k[0]) {
+                    let mut block: Vec<String> = ours.lines[cs..src.start]
+                        .iter()
+                        .filter(|l| !known.contains(line::body(l).trim()))
+                        .cloned()
+                        .collect();
+                    block.extend(with);
+                    let with = block;
+                    if let Some(n) = self
+                        .commented(&k[0], &k[1])
+                        .filter(|n| line::first_use(&mut used, *n))
+                    {
+                        // Where the new default has it commented out: in that line's place.
+                        sp.push(Splice {
+                            at: n,
+                            end: n + 1,
+                            with,
+                        });
+                    } else if let Some(&at) = self.section_end.get(&k[0]) {
                         sp.push(Splice { at, end: at, with });
                     } else if let Some(s) = new_sections.iter_mut().find(|s| s.0 == k[0]) {
                         s.1.extend(with);
@@ -163,11 +194,11 @@ impl Doc for IniDoc {
                     }
                 }
                 Edit::Comment(k, c) => {
-                    if let Some(dst) = self.get(k) {
-                        let s = line::comment_start(&self.lines, dst.start, is_comment);
+                    if let Some(at) = self.line_of(k) {
+                        let s = line::comment_start(&self.lines, at, is_comment);
                         sp.push(Splice {
                             at: s,
-                            end: dst.start,
+                            end: at,
                             with: c.clone(),
                         });
                     }
@@ -200,12 +231,50 @@ impl Doc for IniDoc {
     }
 }
 
+/// Give a key line the key `to` (a rename), keeping its layout.
+fn rekey(l: &mut String, from: &str, to: &str) {
+    if from != to {
+        if let Some(p) = l.find(from) {
+            l.replace_range(p..p + from.len(), to);
+        }
+    }
+}
+
 impl IniDoc {
     fn get(&self, key: &[String]) -> Option<Entry> {
         let [s, k] = key else { return None };
         self.index
             .get(&(s.clone(), k.clone()))
             .map(|&n| self.entries[n].clone())
+    }
+
+    /// The key's first line, or a section's header line (`[section]` as a one-part path).
+    fn line_of(&self, key: &[String]) -> Option<usize> {
+        match key {
+            [s] => self.headers.iter().find(|h| h.0 == *s).map(|h| h.1),
+            _ => self.get(key).map(|e| e.start),
+        }
+    }
+
+    /// A commented-out `;key = value` line in the section: upstream's
+    /// documented default of an option the admin enabled.
+    fn commented(&self, section: &str, key: &str) -> Option<usize> {
+        let at = self.headers.iter().position(|h| h.0 == section);
+        let from = match at {
+            Some(n) => self.headers[n].1 + 1,
+            None if section.is_empty() => 0,
+            None => return None,
+        };
+        let next = at.map_or(0, |n| n + 1);
+        let to = self.headers.get(next).map_or(self.lines.len(), |h| h.1);
+        (from..to).find(|&n| {
+            let t = line::body(&self.lines[n]).trim();
+            let Some(c) = t.strip_prefix([';', '#']) else {
+                return false;
+            };
+            let c = c.trim_start_matches([';', '#', ' ', '\t']);
+            c.find(['=', ':']).is_some_and(|p| c[..p].trim() == key)
+        })
     }
 
     /// Section names in file order ("" first, for keys before any header).

@@ -1,15 +1,34 @@
-//! JSON with key order kept (serde_json `preserve_order`). JSON has no
-//! comments; the output uses the new default's indentation and line ending.
+//! JSON, lossless: the text is read twice, by serde_json (validation and
+//! values, key order kept) and by a small scanner that records where each
+//! member's key and value are. Edits splice the admin's value text into the
+//! new default's text, so its blank lines, indentation and inline arrays
+//! stay; only new members are written by the hook, in the file's style.
 
 use serde_json::{Map, Value};
 
-use super::{Doc, Edit, KeyPath, ParseFail, SyntaxErr};
+use super::{Doc, Edit, KeyPath, Known, ParseFail, SyntaxErr};
+
+struct Member {
+    key: String,
+    start: usize,
+    vstart: usize,
+    vend: usize,
+}
+
+struct Object {
+    open: usize,
+    close: usize,
+    members: Vec<Member>,
+}
 
 pub struct JsonDoc {
     value: Value,
-    indent: String,
-    crlf: bool,
-    final_newline: bool,
+    text: String,
+    /// Every object by path (linear: a config has few).
+    objects: Vec<(KeyPath, Object)>,
+    /// One level of indentation (the first indented line's), else two spaces.
+    unit: String,
+    eol: &'static str,
 }
 
 fn canon(v: &Value) -> String {
@@ -33,21 +52,179 @@ fn walk(prefix: &mut KeyPath, v: &Value, out: &mut Vec<(KeyPath, String)>) {
     }
 }
 
-fn get<'a>(v: &'a Value, k: &[String]) -> Option<&'a Value> {
-    k.iter().try_fold(v, |v, s| v.as_object()?.get(s))
+/// Records object and member spans of text serde_json has accepted.
+struct Scan<'a> {
+    b: &'a [u8],
+    text: &'a str,
+    objects: Vec<(KeyPath, Object)>,
 }
 
-/// The object that should hold `k`, creating missing sections; `None` when a
-/// value (not an object) is in the way.
-fn parent_mut<'a>(v: &'a mut Value, k: &[String]) -> Option<&'a mut Map<String, Value>> {
-    let mut cur = v;
-    for s in &k[..k.len() - 1] {
-        let m = cur.as_object_mut()?;
-        cur = m
-            .entry(s.clone())
-            .or_insert_with(|| Value::Object(Map::new()));
+impl Scan<'_> {
+    fn at(&self, i: usize) -> u8 {
+        self.b.get(i).copied().unwrap_or(0)
     }
-    cur.as_object_mut()
+
+    fn ws(&self, mut i: usize) -> usize {
+        while matches!(self.at(i), b' ' | b'\t' | b'\n' | b'\r') {
+            i += 1;
+        }
+        i
+    }
+
+    /// `i` at an opening quote: the index after the closing one.
+    fn string(&self, mut i: usize) -> usize {
+        i += 1;
+        while i < self.b.len() && self.b[i] != b'"' {
+            i += if self.b[i] == b'\\' { 2 } else { 1 };
+        }
+        i + 1
+    }
+
+    fn value(&mut self, i: usize, path: &mut KeyPath) -> usize {
+        match self.at(i) {
+            b'{' => self.object(i, path),
+            b'[' => {
+                let mut i = self.ws(i + 1);
+                path.push("[]".into()); // entries are not addressed
+                while i < self.b.len() && self.at(i) != b']' {
+                    let end = self.value(i, path);
+                    i = self.ws(end);
+                    if self.at(i) == b',' {
+                        i = self.ws(i + 1);
+                    }
+                }
+                path.pop();
+                i + 1
+            }
+            b'"' => self.string(i),
+            _ => {
+                let mut i = i;
+                while i < self.b.len() && !b",]} \t\r\n".contains(&self.b[i]) {
+                    i += 1;
+                }
+                i
+            }
+        }
+    }
+
+    fn object(&mut self, open: usize, path: &mut KeyPath) -> usize {
+        let mut i = self.ws(open + 1);
+        let mut members = Vec::new();
+        while i < self.b.len() && self.at(i) == b'"' {
+            let end = self.string(i);
+            let key = serde_json::from_str::<Value>(self.text.get(i..end).unwrap_or(""));
+            let key = key.ok().and_then(|v| v.as_str().map(str::to_string));
+            let key = key.unwrap_or_default();
+            let colon = self.ws(end);
+            let vstart = self.ws(colon + 1);
+            path.push(key.clone());
+            let vend = self.value(vstart, path);
+            path.pop();
+            members.push(Member {
+                key,
+                start: i,
+                vstart,
+                vend,
+            });
+            i = self.ws(vend);
+            if self.at(i) == b',' {
+                i = self.ws(i + 1);
+            }
+        }
+        self.objects.push((
+            path.clone(),
+            Object {
+                open,
+                close: i,
+                members,
+            },
+        ));
+        i + 1
+    }
+}
+
+/// Whitespace before byte `at` on its line.
+fn indent_at(text: &str, at: usize) -> &str {
+    let start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+    let line = &text[start..];
+    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
+}
+
+/// A value's text moved from indentation `from` to `to` (first line as is).
+fn reindent(v: &str, from: &str, to: &str, eol: &str) -> String {
+    let v = v.replace("\r\n", "\n");
+    let mut out = String::new();
+    for (n, l) in v.split('\n').enumerate() {
+        if n > 0 {
+            out.push_str(eol);
+            out.push_str(to);
+            out.push_str(l.strip_prefix(from).unwrap_or(l));
+        } else {
+            out.push_str(l);
+        }
+    }
+    out
+}
+
+/// New members for one object: a value's text, or a new section.
+enum Node {
+    Leaf(String),
+    Obj(Vec<(String, Node)>),
+}
+
+fn add(nodes: &mut Vec<(String, Node)>, path: &[String], leaf: String) {
+    let (first, rest) = path.split_first().expect("a member has a name");
+    if rest.is_empty() {
+        nodes.push((first.clone(), Node::Leaf(leaf)));
+        return;
+    }
+    if !nodes
+        .iter()
+        .any(|(k, n)| k == first && matches!(n, Node::Obj(_)))
+    {
+        nodes.push((first.clone(), Node::Obj(Vec::new())));
+    }
+    if let Some((_, Node::Obj(sub))) = nodes
+        .iter_mut()
+        .find(|(k, n)| k == first && matches!(n, Node::Obj(_)))
+    {
+        add(sub, rest, leaf);
+    }
+}
+
+impl JsonDoc {
+    fn object(&self, k: &[String]) -> Option<&Object> {
+        self.objects.iter().find(|(p, _)| p == k).map(|(_, o)| o)
+    }
+
+    fn member(&self, k: &[String]) -> Option<&Member> {
+        let (last, parent) = k.split_last()?;
+        self.object(parent)?.members.iter().find(|m| m.key == *last)
+    }
+
+    /// Members written at indentation `ind`, each preceded by `sep`.
+    fn members(&self, nodes: &[(String, Node)], ind: &str, sep: &str) -> String {
+        let mut out = String::new();
+        for (k, n) in nodes {
+            out.push_str(sep);
+            out.push_str(&format!("{ind}{}: ", Value::String(k.clone())));
+            match n {
+                Node::Leaf(v) => out.push_str(v),
+                Node::Obj(sub) => {
+                    let inner = format!("{ind}{}", self.unit);
+                    let sep = format!(",{}", self.eol);
+                    let body = self.members(sub, &inner, &sep);
+                    out.push_str(&format!(
+                        "{{{}{}{}{ind}}}",
+                        self.eol,
+                        &body[sep.len()..],
+                        self.eol
+                    ));
+                }
+            }
+        }
+        out
+    }
 }
 
 impl Doc for JsonDoc {
@@ -69,17 +246,26 @@ impl Doc for JsonDoc {
                 })
             })?
         };
-        // Indentation of the first indented line, else two spaces.
-        let indent = text
+        let mut scan = Scan {
+            b: text.as_bytes(),
+            text,
+            objects: Vec::new(),
+        };
+        let start = scan.ws(0);
+        if scan.at(start) == b'{' {
+            scan.object(start, &mut Vec::new());
+        }
+        let unit = text
             .lines()
             .find(|l| l.starts_with([' ', '\t']))
             .map(|l| l[..l.len() - l.trim_start().len()].to_string())
             .unwrap_or_else(|| "  ".into());
         Ok(JsonDoc {
             value,
-            indent,
-            crlf: text.contains("\r\n"),
-            final_newline: text.ends_with('\n') || text.is_empty(),
+            objects: scan.objects,
+            text: text.to_string(),
+            unit,
+            eol: if text.contains("\r\n") { "\r\n" } else { "\n" },
         })
     }
 
@@ -93,51 +279,135 @@ impl Doc for JsonDoc {
         Vec::new()
     }
 
-    fn apply(&mut self, edits: &[Edit], ours: &Self) -> Vec<KeyPath> {
+    fn apply(&mut self, edits: &[Edit], ours: &Self, _known: &Known) -> Vec<KeyPath> {
         let mut unplaced = Vec::new();
+        let mut sp: Vec<(usize, usize, String)> = Vec::new();
+        let mut removed: Vec<(&[String], &str)> = Vec::new();
+        let mut added: Vec<(KeyPath, Vec<(String, Node)>)> = Vec::new();
         for e in edits {
-            match e {
-                Edit::Take(k) if k.is_empty() => self.value = ours.value.clone(),
-                Edit::Take(k) => {
-                    let Some(v) = get(&ours.value, k) else {
-                        unplaced.push(k.clone());
-                        continue;
-                    };
-                    match parent_mut(&mut self.value, k) {
-                        Some(m) => {
-                            m.insert(k[k.len() - 1].clone(), v.clone());
-                        }
-                        None => unplaced.push(k.clone()),
-                    }
-                }
-                Edit::Remove(k) if k.is_empty() => {}
+            let (from, k) = match e {
+                Edit::Take(k) => (k, k),
+                Edit::Move(f, k) => (f, k),
                 Edit::Remove(k) => {
-                    let p = &k[..k.len() - 1];
-                    let parent = p
-                        .iter()
-                        .try_fold(&mut self.value, |v, s| v.as_object_mut()?.get_mut(s));
-                    if let Some(m) = parent.and_then(Value::as_object_mut) {
-                        m.shift_remove(&k[k.len() - 1]);
+                    if let Some((last, parent)) = k.split_last() {
+                        removed.push((parent, last));
                     }
+                    continue;
                 }
-                Edit::Comment(..) => {}
+                Edit::Comment(..) => continue,
+            };
+            if k.is_empty() || from.is_empty() {
+                self.text = ours.text.clone(); // the whole file is one value
+                return unplaced;
+            }
+            let Some(src) = ours.member(from) else {
+                unplaced.push(k.clone());
+                continue;
+            };
+            let src_ind = indent_at(&ours.text, src.start);
+            let v = &ours.text[src.vstart..src.vend];
+            if let Some(dst) = self.member(k) {
+                let to = indent_at(&self.text, dst.start);
+                sp.push((dst.vstart, dst.vend, reindent(v, src_ind, to, self.eol)));
+                continue;
+            }
+            let d = (0..k.len())
+                .rev()
+                .find(|&d| self.object(&k[..d]).is_some())
+                .unwrap_or(0);
+            if self.member(&k[..d + 1]).is_some() || self.object(&k[..d]).is_none() {
+                unplaced.push(k.clone()); // a value is in the way
+                continue;
+            }
+            let obj = self.object(&k[..d]).expect("found above");
+            let ind = match obj.members.first() {
+                Some(m) => indent_at(&self.text, m.start).to_string(),
+                None => format!("{}{}", indent_at(&self.text, obj.open), self.unit),
+            };
+            let depth = k.len() - 1 - d;
+            let to = format!("{ind}{}", self.unit.repeat(depth));
+            let leaf = reindent(v, src_ind, &to, self.eol);
+            match added.iter_mut().find(|(p, _)| p[..] == k[..d]) {
+                Some((_, nodes)) => add(nodes, &k[d..], leaf),
+                None => {
+                    let mut nodes = Vec::new();
+                    add(&mut nodes, &k[d..], leaf);
+                    added.push((k[..d].to_vec(), nodes));
+                }
             }
         }
+        for (path, obj) in &self.objects {
+            let is_gone = |m: &Member| removed.iter().any(|(p, k)| p == path && *k == m.key);
+            let new = added.iter().find(|(p, _)| p == path).map(|(_, n)| n);
+            if new.is_none() && !obj.members.iter().any(is_gone) {
+                continue;
+            }
+            let kept: Vec<usize> = (0..obj.members.len())
+                .filter(|&i| !is_gone(&obj.members[i]))
+                .collect();
+            let multiline = self.text[obj.open..obj.close].contains('\n');
+            let ind = match obj.members.first() {
+                Some(m) if multiline => indent_at(&self.text, m.start).to_string(),
+                Some(_) => String::new(),
+                None => format!("{}{}", indent_at(&self.text, obj.open), self.unit),
+            };
+            let (sep, first_sep) = if multiline || obj.members.is_empty() {
+                (format!(",{}", self.eol), self.eol.to_string())
+            } else {
+                (", ".to_string(), String::new())
+            };
+            let Some(&last_kept) = kept.last() else {
+                // Every member goes: the object keeps only the new ones.
+                let body = new.map(|n| self.members(n, &ind, &sep)).unwrap_or_default();
+                let text = match body.strip_prefix(sep.as_str()) {
+                    Some(b) => format!(
+                        "{first_sep}{b}{first_sep}{}",
+                        indent_at(&self.text, obj.open)
+                    ),
+                    None => String::new(),
+                };
+                sp.push((obj.open + 1, obj.close, text));
+                continue;
+            };
+            for i in 0..last_kept {
+                if is_gone(&obj.members[i]) {
+                    sp.push((
+                        obj.members[i].start,
+                        obj.members[i + 1].start,
+                        String::new(),
+                    ));
+                }
+            }
+            let last = obj.members.len() - 1;
+            let end = obj.members[last].vend;
+            if last_kept < last {
+                sp.push((obj.members[last_kept].vend, end, String::new()));
+            }
+            if let Some(n) = new {
+                let ind = if multiline { ind } else { String::new() };
+                sp.push((end, end, self.members(n, &ind, &sep)));
+            }
+        }
+        for (path, _) in &added {
+            if self.object(path).is_none() {
+                unplaced.push(path.clone());
+            }
+        }
+        sp.sort_by_key(|s| (s.0, s.1 > s.0));
+        let mut out = String::with_capacity(self.text.len());
+        let mut pos = 0;
+        for (at, end, with) in sp {
+            let at = at.clamp(pos, self.text.len());
+            out.push_str(&self.text[pos..at]);
+            out.push_str(&with);
+            pos = end.clamp(at, self.text.len());
+        }
+        out.push_str(&self.text[pos..]);
+        self.text = out;
         unplaced
     }
 
     fn render(&self) -> String {
-        let mut buf = Vec::new();
-        let fmt = serde_json::ser::PrettyFormatter::with_indent(self.indent.as_bytes());
-        let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
-        serde::Serialize::serialize(&self.value, &mut ser).expect("a JSON value serializes");
-        let mut s = String::from_utf8(buf).expect("serde_json writes UTF-8");
-        if self.final_newline {
-            s.push('\n');
-        }
-        if self.crlf {
-            s = s.replace('\n', "\r\n");
-        }
-        s
+        self.text.clone()
     }
 }

@@ -138,3 +138,12 @@ pub fn plain(lines: &[String]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// True the first time `n` is given (a small set of line numbers).
+pub fn first_use(used: &mut Vec<usize>, n: usize) -> bool {
+    let new = !used.contains(&n);
+    if new {
+        used.push(n);
+    }
+    new
+}

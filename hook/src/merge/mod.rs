@@ -18,6 +18,9 @@ use std::path::Path;
 
 use crate::error::{HookError, Result};
 
+/// Comment lines of the base file, trimmed: upstream's, not the admin's.
+pub type Known = std::collections::HashSet<String>;
+
 /// A key inside a config: `["server", "address"]` is `server.address`.
 pub type KeyPath = Vec<String>;
 
@@ -60,6 +63,9 @@ impl From<SyntaxErr> for ParseFail {
 pub enum Edit {
     /// Set (or insert) the key with the value and inline comment it has in ours.
     Take(KeyPath),
+    /// A declared rename: set (or insert) the second key with the value the
+    /// first one has in ours.
+    Move(KeyPath, KeyPath),
     /// Drop the key (and its comment block).
     Remove(KeyPath),
     /// Replace the comment lines directly above the key.
@@ -74,6 +80,10 @@ pub trait Doc: Sized {
     fn leaves(&self) -> Vec<(KeyPath, String)>;
     /// Comment lines directly above the key, trimmed ("# text").
     fn comment(&self, key: &[String]) -> Vec<String>;
+    /// Sections (mappings, tables) whose header may carry a comment.
+    fn sections(&self) -> Vec<KeyPath> {
+        Vec::new()
+    }
     /// The key's own text (value, quoting, inline comment) without
     /// indentation, to notice an edit that keeps the value (e.g. an inline
     /// comment added); `None` where the format keeps no such text.
@@ -81,9 +91,10 @@ pub trait Doc: Sized {
         None
     }
     /// Apply edits (all positions refer to the document as parsed), taking
-    /// values from `ours`; returns the keys it could not place. Afterwards only
-    /// `render` is meaningful: parse the rendered text to read it again.
-    fn apply(&mut self, edits: &[Edit], ours: &Self) -> Vec<KeyPath>;
+    /// values from `ours`; returns the keys it could not place. Comment lines
+    /// in `known` (base has them) are upstream's, never carried as the
+    /// admin's. Afterwards only `render` is meaningful.
+    fn apply(&mut self, edits: &[Edit], ours: &Self, known: &Known) -> Vec<KeyPath>;
     fn render(&self) -> String;
     /// The path a dotted key names (INI puts keys before any section in "").
     fn key_path(key: &str) -> KeyPath {
@@ -158,6 +169,24 @@ pub struct Removed {
     pub your_value: String,
 }
 
+/// A value carried from a key renamed upstream to its new name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Moved {
+    pub from: String,
+    pub to: String,
+    pub your_value: String,
+}
+
+/// What the package declares about a config beyond its format.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Opts<'a> {
+    pub version_key: Option<&'a str>,
+    /// Keys renamed upstream, old → new (dotted; a section renames its keys).
+    pub renames: &'a [(String, String)],
+    /// List → the key identifying its entries (else `name`, then `id`).
+    pub list_keys: &'a [(String, String)],
+}
+
 /// What a merge did, for the report and `--json`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Merged {
@@ -166,6 +195,8 @@ pub struct Merged {
     pub conflicts: Vec<Conflict>,
     /// Keys you had set that the new release no longer has.
     pub removed: Vec<Removed>,
+    /// Your values carried to a key renamed upstream.
+    pub moved: Vec<Moved>,
     /// Your changes carried into the new layout.
     pub kept: Vec<String>,
     /// Keys your edits could not be placed at (kept in the backup).
@@ -180,8 +211,21 @@ pub struct Merged {
 /// The one trait all formats share.
 pub trait Engine: Sync {
     /// Three-way merge: base = previous pristine default, ours = live, theirs = new default.
-    fn merge(&self, base: Src, ours: Src, theirs: Src, version_key: Option<&str>)
-        -> Result<Merged>;
+    fn merge(
+        &self,
+        base: Src,
+        ours: Src,
+        theirs: Src,
+        version_key: Option<&str>,
+    ) -> Result<Merged> {
+        let opts = Opts {
+            version_key,
+            ..Opts::default()
+        };
+        self.merge_with(base, ours, theirs, &opts)
+    }
+    /// `merge` with the package's renames and list keys.
+    fn merge_with(&self, base: Src, ours: Src, theirs: Src, opts: &Opts) -> Result<Merged>;
     /// Fails with file, line and column when the text does not parse.
     fn validate(&self, src: Src) -> Result<()>;
     /// The scalar at `key`, if the file has one.
@@ -200,6 +244,20 @@ pub(crate) fn syntax(path: &Path, e: SyntaxErr) -> HookError {
         line: e.line,
         col: e.col,
         msg: e.msg,
+    }
+}
+
+fn key_pairs(pairs: &[(String, String)], path: fn(&str) -> KeyPath) -> Vec<(KeyPath, KeyPath)> {
+    pairs.iter().map(|(a, b)| (path(a), path(b))).collect()
+}
+
+fn internal(ours: Src, theirs: Src, msg: String) -> HookError {
+    HookError::Internal {
+        path: ours.path.to_path_buf(),
+        msg: format!(
+            "merging the new default {} into it gave text that does not parse ({msg})",
+            theirs.path.display()
+        ),
     }
 }
 
@@ -226,13 +284,7 @@ fn load<D: Doc>(src: Src) -> Result<Option<D>> {
 }
 
 impl<D: Doc + Sync + Send> Engine for Structural<D> {
-    fn merge(
-        &self,
-        base: Src,
-        ours: Src,
-        theirs: Src,
-        version_key: Option<&str>,
-    ) -> Result<Merged> {
+    fn merge_with(&self, base: Src, ours: Src, theirs: Src, opts: &Opts) -> Result<Merged> {
         // The live file is checked first: it is the one the admin must fix.
         let o = load::<D>(ours)?;
         let t = load::<D>(theirs)?;
@@ -242,13 +294,10 @@ impl<D: Doc + Sync + Send> Engine for Structural<D> {
             m.note = Some("layout beyond the structural engine: merged line by line".into());
             return Ok(m);
         };
-        let vk = version_key.map(D::key_path);
-        let mut m = three::merge(&b, &o, t, vk.as_deref()).map_err(|msg| {
-            HookError::invalid(
-                ours.path,
-                format!("merge produced an unreadable file ({msg}); nothing written"),
-            )
-        })?;
+        let vk = opts.version_key.map(D::key_path);
+        let renames = key_pairs(opts.renames, D::key_path);
+        let mut m = three::merge(&b, &o, t, vk.as_deref(), &renames)
+            .map_err(|msg| internal(ours, theirs, msg))?;
         if limit::strip_bom(ours.text).1 {
             m.text.insert_str(0, limit::BOM);
         }
@@ -268,5 +317,61 @@ impl<D: Doc + Sync + Send> Engine for Structural<D> {
             .into_iter()
             .find(|(p, _)| *p == k)
             .map(|(_, v)| v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An engine whose output never reads back.
+    struct Broken;
+
+    impl Doc for Broken {
+        fn parse(text: &str) -> std::result::Result<Self, ParseFail> {
+            match text {
+                "broken" => Err(ParseFail::Syntax(SyntaxErr {
+                    line: 5,
+                    col: 4,
+                    msg: "mapping values are not allowed in this context".into(),
+                })),
+                _ => Ok(Broken),
+            }
+        }
+        fn leaves(&self) -> Vec<(KeyPath, String)> {
+            Vec::new()
+        }
+        fn comment(&self, _: &[String]) -> Vec<String> {
+            Vec::new()
+        }
+        fn apply(&mut self, _: &[Edit], _: &Self, _: &Known) -> Vec<KeyPath> {
+            Vec::new()
+        }
+        fn render(&self) -> String {
+            "broken".into()
+        }
+    }
+
+    #[test]
+    fn an_unreadable_merge_is_an_internal_error_in_plain_words() {
+        let src = |p, text| Src {
+            path: Path::new(p),
+            text,
+        };
+        let e = Structural::<Broken>::NEW
+            .merge(
+                src("/a/base", "a"),
+                src("/etc/x.conf", "a"),
+                src("/a/new", "a"),
+                None,
+            )
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 12);
+        assert_eq!(
+            e.to_string(),
+            "/etc/x.conf: internal error: merging the new default /a/new into it gave text \
+             that does not parse (line 5, column 4: mapping values are not allowed in this \
+             context); nothing written (the file is unchanged; please report this)"
+        );
     }
 }

@@ -1,19 +1,13 @@
 //! Plain text: line-based three-way merge (diffy). A conflicting hunk keeps
 //! the whole live file as it is; the new default goes beside it.
 
-use super::{limit, Conflict, Engine, Merged, Src};
+use super::{limit, Conflict, Engine, Merged, Opts, Src};
 use crate::error::Result;
 
 pub struct TextEngine;
 
 impl Engine for TextEngine {
-    fn merge(
-        &self,
-        base: Src,
-        ours: Src,
-        theirs: Src,
-        _version_key: Option<&str>,
-    ) -> Result<Merged> {
+    fn merge_with(&self, base: Src, ours: Src, theirs: Src, _opts: &Opts) -> Result<Merged> {
         // A byte order mark is not a line of the file: the live file's is kept.
         let (o, bom) = limit::strip_bom(ours.text);
         let (b, t) = (

@@ -2,9 +2,9 @@
 //! its comments, order and formatting stay; values copied from the live file
 //! bring their own inline comment. Inline tables and arrays of tables are values.
 
-use toml_edit::{DocumentMut, Item, Table, Value};
+use toml_edit::{DocumentMut, Item, Key, Table, Value};
 
-use super::{Doc, Edit, KeyPath, ParseFail, SyntaxErr};
+use super::{Doc, Edit, KeyPath, Known, ParseFail, SyntaxErr};
 
 pub struct TomlDoc {
     doc: DocumentMut,
@@ -96,8 +96,54 @@ fn is_comment(l: &str) -> bool {
     l.trim_start().starts_with('#')
 }
 
+/// Every table written with a `[header]`, with its document position.
+fn headers(t: &Table, path: &mut KeyPath, out: &mut Vec<(isize, KeyPath)>) {
+    for (k, item) in t.iter() {
+        if let Item::Table(sub) = item {
+            path.push(k.to_string());
+            if !sub.is_implicit() && !sub.is_dotted() {
+                out.push((sub.position().unwrap_or(isize::MAX), path.clone()));
+            }
+            headers(sub, path, out);
+            path.pop();
+        }
+    }
+}
+
+/// A decor prefix split after its last blank line: (layout above, the
+/// comment block directly above the key, with the key's indentation).
+fn split_prefix(p: &str) -> (&str, &str) {
+    let mut cut = 0;
+    let mut at = 0;
+    for l in p.split_inclusive('\n') {
+        at += l.len();
+        if l.ends_with('\n') && l.trim().is_empty() {
+            cut = at;
+        }
+    }
+    p.split_at(cut)
+}
+
+/// The prefix without the comment lines base has (upstream's
+/// documentation): one blank line if it started with one, then the admin's own.
+fn admin_only(prefix: &str, known: &Known) -> String {
+    let blank = prefix
+        .split_inclusive('\n')
+        .next()
+        .is_some_and(|l| l.ends_with('\n') && l.trim().is_empty());
+    let own = prefix
+        .split_inclusive('\n')
+        .filter(|l| l.ends_with('\n') && is_comment(l) && !known.contains(l.trim()));
+    let indent = prefix.rsplit('\n').next().unwrap_or("");
+    format!(
+        "{}{}{indent}",
+        if blank { "\n" } else { "" },
+        own.collect::<String>()
+    )
+}
+
 impl TomlDoc {
-    fn key(&self, k: &[String]) -> Option<toml_edit::Key> {
+    fn key(&self, k: &[String]) -> Option<Key> {
         let (last, parent) = k.split_last()?;
         table(self.doc.as_table(), parent)?.key(last).cloned()
     }
@@ -106,6 +152,223 @@ impl TomlDoc {
         let (last, parent) = k.split_last()?;
         table(self.doc.as_table(), parent)?.get(last)
     }
+
+    /// The decor prefix of a key's line or of a table's `[header]`.
+    fn prefix(&self, k: &[String]) -> Option<&str> {
+        let (last, parent) = k.split_last()?;
+        let t = table(self.doc.as_table(), parent)?;
+        let decor = match t.get(last)? {
+            Item::Table(sub) if !sub.is_dotted() => sub.decor(),
+            _ => t.key(last)?.leaf_decor(),
+        };
+        decor.prefix()?.as_str()
+    }
+
+    fn set_prefix(&mut self, k: &[String], new: String) {
+        let Some((last, parent)) = k.split_last() else {
+            return;
+        };
+        let Some(t) = table_mut(self.doc.as_table_mut(), parent) else {
+            return;
+        };
+        match t.get_mut(last) {
+            Some(Item::Table(sub)) if !sub.is_dotted() => sub.decor_mut().set_prefix(new),
+            Some(_) => {
+                if let Some(mut key) = t.key_mut(last) {
+                    key.leaf_decor_mut().set_prefix(new);
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// Drop a key with its comment block; blank lines and comments above
+    /// that block are the new default's layout and go to what follows.
+    fn remove(&mut self, k: &[String]) {
+        let Some((last, parent)) = k.split_last() else {
+            return;
+        };
+        let head = split_prefix(self.prefix(k).unwrap_or("")).0.to_string();
+        let Some(t) = table_mut(self.doc.as_table_mut(), parent) else {
+            return;
+        };
+        let names: Vec<String> = t.iter().map(|(n, _)| n.to_string()).collect();
+        if t.remove(last).is_none() || head.is_empty() {
+            return;
+        }
+        let at = names.iter().position(|n| n == last).unwrap_or(0);
+        // The next value line of the same table, else the next `[header]`, else the end.
+        let next = names[at + 1..].iter().find_map(|n| match t.get(n)? {
+            Item::Value(_) => Some(vec![n.clone()]),
+            Item::Table(d) if d.is_dotted() => d.get_values().first().map(|(ks, _)| {
+                std::iter::once(n.clone())
+                    .chain(ks.iter().map(|x| x.get().to_string()))
+                    .collect()
+            }),
+            _ => None,
+        });
+        if let Some(rel) = next {
+            let path: KeyPath = parent.iter().cloned().chain(rel).collect();
+            let old = self.prefix(&path).unwrap_or("").to_string();
+            self.set_prefix(&path, format!("{head}{old}"));
+            return;
+        }
+        let here = table(self.doc.as_table(), parent)
+            .and_then(Table::position)
+            .unwrap_or(-1);
+        let mut all = Vec::new();
+        headers(self.doc.as_table(), &mut Vec::new(), &mut all);
+        match all.into_iter().filter(|(p, _)| *p > here).min() {
+            Some((_, path)) => {
+                let old = self.prefix(&path).unwrap_or("").to_string();
+                self.set_prefix(&path, format!("{head}{old}"));
+            }
+            None => {
+                let old = self.doc.trailing().as_str().unwrap_or("").to_string();
+                self.doc.set_trailing(format!("{head}{old}"));
+            }
+        }
+    }
+
+    /// Set `k` to `item` (the admin's value at `from`); false when a value is in the way.
+    fn take(
+        &mut self,
+        k: &[String],
+        from: &[String],
+        item: Item,
+        ours: &Self,
+        known: &Known,
+    ) -> bool {
+        let (last, parent) = k.split_last().expect("a key has a name");
+        let spot = match self.item(k) {
+            None => self.commented(k),
+            Some(_) => None,
+        };
+        let holder = spot
+            .as_ref()
+            .map(|s| self.decor_text(&s.holder))
+            .unwrap_or_default();
+        let Some(t) = parent_or_create(self.doc.as_table_mut(), k) else {
+            return false;
+        };
+        if let Some(slot) = t.get_mut(last) {
+            // Keep the new default's key (and its comment), take the user's value.
+            *slot = item;
+            return true;
+        }
+        // A key only the admin has comes with the admin's comment lines, not
+        // upstream's documentation.
+        let mut key = match ours.key(from) {
+            Some(key) if from == k => key,
+            _ => Key::new(last.as_str()),
+        };
+        let mine = admin_only(ours.prefix(from).unwrap_or(""), known);
+        let Some(spot) = spot else {
+            key.leaf_decor_mut().set_prefix(mine);
+            t.insert_formatted(&key, item);
+            return true;
+        };
+        // Upstream has it commented out (`# key = value`): the admin's line
+        // takes that line's place, under upstream's documentation for it.
+        let (above, below) = (&holder[..spot.line.start], &holder[spot.line.end..]);
+        let own = split_prefix(&mine).1.trim_end_matches([' ', '\t']);
+        key.leaf_decor_mut().set_prefix(format!("{above}{own}"));
+        let names: Vec<String> = t.iter().map(|(n, _)| n.to_string()).collect();
+        let at = match &spot.holder {
+            Some(p) if p.len() > parent.len() && p.starts_with(parent) && spot.inside => {
+                names.iter().position(|n| *n == p[parent.len()])
+            }
+            _ => None,
+        }
+        .unwrap_or(names.len());
+        let tail: Vec<(Key, Item)> = names[at..]
+            .iter()
+            .filter_map(|n| t.remove_entry(n))
+            .collect();
+        t.insert_formatted(&key, item);
+        for (k2, i2) in tail {
+            t.insert_formatted(&k2, i2);
+        }
+        match &spot.holder {
+            Some(p) => self.set_prefix(p, below.to_string()),
+            None => self.doc.set_trailing(below),
+        }
+        true
+    }
+
+    fn decor_text(&self, holder: &Option<KeyPath>) -> String {
+        match holder {
+            Some(p) => self.prefix(p).unwrap_or(""),
+            None => self.doc.trailing().as_str().unwrap_or(""),
+        }
+        .to_string()
+    }
+
+    /// Where the new default has `k` commented out (`# a.b = 1`) in the
+    /// body of the table that would hold it.
+    fn commented(&self, k: &[String]) -> Option<Spot> {
+        let root = self.doc.as_table();
+        let (last, parent) = k.split_last()?;
+        let h = (0..k.len())
+            .rev()
+            .find(|&j| table(root, &k[..j]).is_some_and(|t| j == 0 || !t.is_dotted()))?;
+        let rel = k[h..].join(".");
+        let find = |prefix: &str| {
+            let mut at = 0;
+            for l in prefix.split_inclusive('\n') {
+                let c = l
+                    .trim_start()
+                    .strip_prefix('#')
+                    .map(|c| c.trim_start_matches(['#', ' ']));
+                let r = c.and_then(|c| c.strip_prefix(rel.as_str()));
+                if r.is_some_and(|r| r.trim_start().starts_with('=')) {
+                    return Some(at..at + l.len());
+                }
+                at += l.len();
+            }
+            None
+        };
+        let body = table(root, &k[..h])?;
+        for (keys, _) in body.get_values() {
+            let mut path = k[..h].to_vec();
+            path.extend(keys.iter().map(|x| x.get().to_string()));
+            let inside = path.len() > parent.len() && path.starts_with(parent);
+            if let Some(line) = find(self.prefix(&path).unwrap_or("")).filter(|_| inside) {
+                return Some(Spot {
+                    holder: Some(path),
+                    line,
+                    inside: true,
+                });
+            }
+        }
+        // After the table's last key: in the next `[header]`'s comment or at the end.
+        if parent != &k[..h] || table(root, parent)?.contains_key(last) {
+            return None;
+        }
+        let here = body.position().unwrap_or(-1);
+        let mut all = Vec::new();
+        headers(root, &mut Vec::new(), &mut all);
+        let holder = all
+            .into_iter()
+            .filter(|(p, _)| *p > here)
+            .min()
+            .map(|(_, p)| p);
+        let line = find(&self.decor_text(&holder))?;
+        Some(Spot {
+            holder,
+            line,
+            inside: false,
+        })
+    }
+}
+
+/// A commented-out line naming a key: whose decor holds it (a key, a
+/// `[header]`, or `None` for the end of the file) and where in it.
+struct Spot {
+    holder: Option<KeyPath>,
+    line: std::ops::Range<usize>,
+    /// The holder is a key of the same table body (the new key goes before it).
+    inside: bool,
 }
 
 impl Doc for TomlDoc {
@@ -140,79 +403,52 @@ impl Doc for TomlDoc {
     }
 
     fn comment(&self, k: &[String]) -> Vec<String> {
-        let Some((last, parent)) = k.split_last() else {
-            return Vec::new();
-        };
-        let prefix = table(self.doc.as_table(), parent)
-            .and_then(|t| t.key(last))
-            .and_then(|key| key.leaf_decor().prefix())
-            .and_then(|p| p.as_str())
-            .unwrap_or("");
-        prefix
+        let (_, block) = split_prefix(self.prefix(k).unwrap_or(""));
+        block
             .lines()
             .filter(|l| is_comment(l))
             .map(|l| l.trim().to_string())
             .collect()
     }
 
-    fn apply(&mut self, edits: &[Edit], ours: &Self) -> Vec<KeyPath> {
+    fn sections(&self) -> Vec<KeyPath> {
+        let mut out = Vec::new();
+        headers(self.doc.as_table(), &mut Vec::new(), &mut out);
+        out.into_iter().map(|(_, p)| p).collect()
+    }
+
+    fn apply(&mut self, edits: &[Edit], ours: &Self, known: &Known) -> Vec<KeyPath> {
         let mut unplaced = Vec::new();
         for e in edits {
             match e {
-                Edit::Take(k) => {
-                    let Some(item) = ours.item(k).cloned() else {
+                Edit::Take(k) | Edit::Move(_, k) => {
+                    let from = match e {
+                        Edit::Move(f, _) => f,
+                        _ => k,
+                    };
+                    let placed = ours
+                        .item(from)
+                        .cloned()
+                        .is_some_and(|item| self.take(k, from, item, ours, known));
+                    if !placed {
                         unplaced.push(k.clone());
-                        continue;
-                    };
-                    let last = &k[k.len() - 1];
-                    match parent_or_create(self.doc.as_table_mut(), k) {
-                        Some(t) => match t.get_mut(last) {
-                            // Keep the new default's key (and its comment), take the user's value.
-                            Some(slot) => *slot = item,
-                            // A key only the admin has comes with the admin's comment lines.
-                            None => match ours.key(k) {
-                                Some(key) => {
-                                    t.insert_formatted(&key, item);
-                                }
-                                None => {
-                                    t.insert(last, item);
-                                }
-                            },
-                        },
-                        None => unplaced.push(k.clone()),
                     }
                 }
-                Edit::Remove(k) => {
-                    if let Some((last, parent)) = k.split_last() {
-                        if let Some(t) = table_mut(self.doc.as_table_mut(), parent) {
-                            t.remove(last);
-                        }
-                    }
-                }
+                Edit::Remove(k) => self.remove(k),
                 Edit::Comment(k, lines) => {
-                    let Some((last, parent)) = k.split_last() else {
+                    let Some(old) = self.prefix(k).map(str::to_string) else {
                         continue;
                     };
-                    let Some(mut key) =
-                        table_mut(self.doc.as_table_mut(), parent).and_then(|t| t.key_mut(last))
-                    else {
-                        continue;
-                    };
-                    let old = key
-                        .leaf_decor()
-                        .prefix()
-                        .and_then(|p| p.as_str())
-                        .unwrap_or("")
-                        .to_string();
-                    let head = old.rfind('\n').map(|i| &old[..=i]).unwrap_or("");
-                    let blank = head.lines().take_while(|l| l.trim().is_empty()).count();
-                    let indent = old.rsplit('\n').next().unwrap_or("").to_string();
-                    let mut new = "\n".repeat(blank);
+                    // Only the block directly above: blank lines and comments
+                    // further up are the new default's layout.
+                    let (head, block) = split_prefix(&old);
+                    let indent = block.rsplit('\n').next().unwrap_or("");
+                    let mut new = head.to_string();
                     for l in lines {
                         new.push_str(&format!("{indent}{l}\n"));
                     }
-                    new.push_str(&indent);
-                    key.leaf_decor_mut().set_prefix(new);
+                    new.push_str(indent);
+                    self.set_prefix(k, new);
                 }
             }
         }

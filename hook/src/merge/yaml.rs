@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use yaml_rust2::{Yaml, YamlLoader};
 
 use super::line::{self, Splice};
-use super::{Doc, Edit, KeyPath, ParseFail, SyntaxErr};
+use super::{Doc, Edit, KeyPath, Known, ParseFail, SyntaxErr};
 
 #[derive(Clone, Debug)]
 struct Entry {
@@ -284,6 +284,52 @@ fn tree_leaves(
     Ok(())
 }
 
+/// Where a flow collection or quoted scalar still open at the end of the
+/// file starts (1-based line and column), and what it is.
+fn unclosed(text: &str) -> Option<(usize, usize, &'static str)> {
+    let mut open: Vec<(usize, usize, char)> = Vec::new();
+    let mut quote: Option<(usize, usize, char)> = None;
+    for (n, l) in text.lines().enumerate() {
+        let mut prev = ' ';
+        let mut chars = l.chars().enumerate().peekable();
+        while let Some((i, c)) = chars.next() {
+            let start = matches!(prev, ' ' | '\t' | '[' | '{' | ',' | ':');
+            match quote {
+                Some((.., '"')) if c == '\\' => {
+                    chars.next();
+                }
+                Some((.., q)) if c == q => {
+                    if q == '\'' && chars.peek().map(|x| x.1) == Some('\'') {
+                        chars.next();
+                    } else {
+                        quote = None;
+                    }
+                }
+                Some(_) => {}
+                None if c == '#' && start => break,
+                None if (c == '"' || c == '\'') && start => quote = Some((n + 1, i + 1, c)),
+                None if (c == '[' || c == '{') && (start || !open.is_empty()) => {
+                    open.push((n + 1, i + 1, c))
+                }
+                None if (c == ']' || c == '}') && !open.is_empty() => {
+                    open.pop();
+                }
+                None => {}
+            }
+            prev = c;
+        }
+    }
+    let name = |c| match c {
+        '[' => "`[`",
+        '{' => "`{`",
+        '"' => "the double quote",
+        _ => "the single quote",
+    };
+    quote
+        .or(open.first().copied())
+        .map(|(l, c, ch)| (l, c, name(ch)))
+}
+
 fn yaml_key(k: &str) -> String {
     let plain = !k.is_empty()
         && !k.contains(": ")
@@ -297,9 +343,122 @@ fn yaml_key(k: &str) -> String {
     }
 }
 
+/// A key (with its comment and any missing parent sections) to add.
+struct Ins {
+    at: usize,
+    /// The key (or first missing section) a commented-out line may name.
+    name: String,
+    missing: KeyPath,
+    ci: usize,
+    anc: KeyPath,
+    body: Vec<String>,
+}
+
+/// Give a key line (indentation `ind`, no line ending) the key `name`.
+fn rekey(l: &mut String, ind: usize, name: &str) {
+    if let Some((old, rest)) = l.get(ind..).and_then(split_key) {
+        if old != name {
+            *l = format!("{}{}:{rest}", " ".repeat(ind), yaml_key(name));
+        }
+    }
+}
+
 impl YamlDoc {
     fn get(&self, k: &[String]) -> Option<&Entry> {
         self.index.get(k).map(|&n| &self.entries[n])
+    }
+
+    /// Write the added keys: where the new default has the key commented
+    /// out (`# name: value`) under the same parent, in that line's place,
+    /// else at the end of the parent. Deeper parents first at one point, so
+    /// a key for the last mapping stays inside it; the keys of a new
+    /// section go together with its header written once.
+    fn place(&self, mut inserts: Vec<Ins>, sp: &mut Vec<Splice>) {
+        inserts.sort_by(|a, b| {
+            let key = |i: &Ins| (i.at, std::cmp::Reverse(i.anc.len()), i.missing.clone());
+            key(a).cmp(&key(b))
+        });
+        let mut made: HashSet<KeyPath> = HashSet::new();
+        let mut used: Vec<usize> = Vec::new();
+        for ins in inserts {
+            let (at, end) = match self.commented(&ins.anc, ins.ci, &ins.name) {
+                Some((n, e)) if line::first_use(&mut used, n) => (n, e),
+                Some((_, e)) => (e, e),
+                None => (ins.at, ins.at),
+            };
+            let mut with = Vec::new();
+            let mut p = ins.anc;
+            for (j, seg) in ins.missing.iter().enumerate() {
+                p.push(seg.clone());
+                if made.insert(p.clone()) {
+                    let pad = " ".repeat(ins.ci + self.step * j);
+                    with.push(format!("{pad}{}:", yaml_key(seg)));
+                }
+            }
+            with.extend(ins.body);
+            sp.push(Splice { at, end, with });
+        }
+    }
+
+    /// After the comment lines indented deeper than `ind` that follow `at`
+    /// (commented-out children belong to the mapping above them).
+    fn past_comments(&self, at: usize, ind: usize) -> usize {
+        let mut end = at;
+        for (j, l) in self.lines.iter().enumerate().skip(at) {
+            let b = line::body(l);
+            if is_comment(b.trim_start()) && line::indent(b) > ind {
+                end = j + 1;
+            } else if !b.trim().is_empty() {
+                break;
+            }
+        }
+        end
+    }
+
+    /// A commented-out `# name: value` line at indent `ci` under `anc` (the
+    /// root when empty): its index and the end of the commented block.
+    fn commented(&self, anc: &[String], ci: usize, name: &str) -> Option<(usize, usize)> {
+        let n_lines = self.lines.len();
+        let (from, to) = match self.get(anc).filter(|_| !anc.is_empty()) {
+            Some(a) => {
+                let outside = |n: &usize| {
+                    let b = line::body(&self.lines[*n]);
+                    is_content(b) && line::indent(b) <= a.indent
+                };
+                (
+                    a.line + 1,
+                    (a.end..n_lines).find(outside).unwrap_or(n_lines),
+                )
+            }
+            None => (0, n_lines),
+        };
+        let uncomment = |n: usize| {
+            let b = line::body(&self.lines[n]);
+            (line::indent(b) == ci)
+                .then(|| b[ci..].strip_prefix('#'))
+                .flatten()
+        };
+        let lead = |t: &str| t.len() - t.trim_start().len();
+        for n in from..to {
+            let Some(t) = uncomment(n) else { continue };
+            let Some((key, rest)) = split_key(t.trim_start()) else {
+                continue;
+            };
+            let inside = |e: &Entry| e.indent >= ci && e.line < n && n < e.end;
+            if key != name || self.entries.iter().any(inside) {
+                continue;
+            }
+            // A commented section takes its commented children along.
+            let mut end = n + 1;
+            while inline_value(rest).is_empty()
+                && end < to
+                && uncomment(end).is_some_and(|u| !u.trim().is_empty() && lead(u) > lead(t))
+            {
+                end += 1;
+            }
+            return Some((n, end));
+        }
+        None
     }
 }
 
@@ -307,11 +466,17 @@ impl Doc for YamlDoc {
     fn parse(text: &str) -> Result<Self, ParseFail> {
         super::limit::yaml(text)?; // depth and alias expansion, before building anything
         let docs = YamlLoader::load_from_str(text).map_err(|e| {
-            ParseFail::Syntax(SyntaxErr {
-                line: e.marker().line(),
-                col: e.marker().col() + 1,
-                msg: e.info().to_string(),
-            })
+            let (line, col) = (e.marker().line(), e.marker().col() + 1);
+            let msg = e.info().to_string();
+            // Given up at the end of the file: point at what was left open.
+            match unclosed(text).filter(|_| line > text.lines().count()) {
+                Some((l, c, what)) => SyntaxErr {
+                    line: l,
+                    col: c,
+                    msg: format!("{what} is never closed (the parser gave up at line {line}, column {col}: {msg})"),
+                },
+                None => SyntaxErr { line, col, msg },
+            }
         })?;
         if docs.len() > 1 {
             return Err(unsupported("several YAML documents"));
@@ -368,12 +533,16 @@ impl Doc for YamlDoc {
         line::comment_above(&self.lines, e.line, is_comment)
     }
 
-    fn apply(&mut self, edits: &[Edit], ours: &Self) -> Vec<KeyPath> {
+    fn sections(&self) -> Vec<KeyPath> {
+        let maps = self.entries.iter().filter(|e| e.child.is_some());
+        maps.map(|e| e.path.clone()).collect()
+    }
+
+    fn apply(&mut self, edits: &[Edit], ours: &Self, known: &Known) -> Vec<KeyPath> {
         let eol = line::eol(&self.lines);
         let mut sp = Vec::new();
         let mut unplaced = Vec::new();
-        // (insert point, missing parent chain, base indent, ancestor path, lines)
-        let mut inserts: Vec<(usize, KeyPath, usize, KeyPath, Vec<String>)> = Vec::new();
+        let mut inserts: Vec<Ins> = Vec::new();
         let root_end = self
             .entries
             .iter()
@@ -383,18 +552,25 @@ impl Doc for YamlDoc {
         let root_indent = self.entries.first().map(|e| e.indent).unwrap_or(0);
         for e in edits {
             match e {
-                Edit::Take(k) => {
-                    let Some(src) = ours.get(k) else {
+                Edit::Take(k) | Edit::Move(_, k) => {
+                    let from = match e {
+                        Edit::Move(f, _) => f,
+                        _ => k,
+                    };
+                    let name = &k[k.len() - 1];
+                    let Some(src) = ours.get(from) else {
                         unplaced.push(k.clone());
                         continue;
                     };
                     let src_lines = &ours.lines[src.line..src.end];
                     if let Some(dst) = self.get(k) {
                         let delta = dst.indent as isize - src.indent as isize;
+                        let mut with = line::reindent(src_lines, delta);
+                        rekey(&mut with[0], dst.indent, name);
                         sp.push(Splice {
                             at: dst.line,
                             end: dst.end,
-                            with: line::reindent(src_lines, delta),
+                            with,
                         });
                         continue;
                     }
@@ -404,12 +580,13 @@ impl Doc for YamlDoc {
                         d -= 1;
                     }
                     let (at, ci) = if d == 0 {
-                        (root_end, root_indent)
+                        (self.past_comments(root_end, root_indent), root_indent)
                     } else {
                         let a = self.get(&k[..d]).expect("found above");
+                        let end = self.past_comments(a.end, a.indent);
                         match (a.child, a.empty) {
-                            (Some(c), _) => (a.end, c),
-                            (None, true) => (a.end, a.indent + self.step),
+                            (Some(c), _) => (end, c),
+                            (None, true) => (end, a.indent + self.step),
                             (None, false) => {
                                 unplaced.push(k.clone());
                                 continue;
@@ -417,11 +594,27 @@ impl Doc for YamlDoc {
                         }
                     };
                     let missing = k[d..k.len() - 1].to_vec();
-                    let delta = (ci + self.step * missing.len()) as isize - src.indent as isize;
-                    // A key only the admin has comes with the admin's comment lines.
+                    let ki = ci + self.step * missing.len();
+                    // A key only the admin has comes with the admin's comment
+                    // lines (upstream's documentation is not the admin's).
                     let cs = line::comment_start(&ours.lines, src.line, is_comment);
-                    let body = line::reindent(&ours.lines[cs..src.end], delta);
-                    inserts.push((at, missing, ci, k[..d].to_vec(), body));
+                    let mut block: Vec<String> = ours.lines[cs..src.line]
+                        .iter()
+                        .filter(|l| !known.contains(line::body(l).trim()))
+                        .cloned()
+                        .collect();
+                    let head = block.len();
+                    block.extend_from_slice(src_lines);
+                    let mut body = line::reindent(&block, ki as isize - src.indent as isize);
+                    rekey(&mut body[head], ki, name);
+                    inserts.push(Ins {
+                        at,
+                        name: missing.first().unwrap_or(name).clone(),
+                        missing,
+                        ci,
+                        anc: k[..d].to_vec(),
+                        body,
+                    });
                 }
                 Edit::Remove(k) => {
                     if let Some(dst) = self.get(k) {
@@ -447,25 +640,7 @@ impl Doc for YamlDoc {
                 }
             }
         }
-        // Keys under the same new section go together, with the section line written once.
-        inserts.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        let mut made: HashSet<KeyPath> = HashSet::new();
-        for (at, missing, ci, anc, body) in inserts {
-            let mut with = Vec::new();
-            let mut p = anc;
-            for (j, seg) in missing.iter().enumerate() {
-                p.push(seg.clone());
-                if made.insert(p.clone()) {
-                    with.push(format!(
-                        "{}{}:",
-                        " ".repeat(ci + self.step * j),
-                        yaml_key(seg)
-                    ));
-                }
-            }
-            with.extend(body);
-            sp.push(Splice { at, end: at, with });
-        }
+        self.place(inserts, &mut sp);
         line::apply(&mut self.lines, sp, eol);
         unplaced
     }

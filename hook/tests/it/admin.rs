@@ -150,7 +150,7 @@ fn admin_story_yaml() {
         admin: "# imsrv configuration\nversion: 1\nserver:\n  # Address to listen on\n  # ops: behind the proxy (ticket 42)\n  address: 127.0.0.1:10001\n  timeout: 30\nlegacy:\n  mode: slow\nlog:\n  level: info\n",
         v2: "# imsrv configuration (3.5)\nversion: 2\nserver:\n  # Address to listen on (host:port)\n  address: 0.0.0.0:10002\n  # Seconds before an idle client is dropped\n  timeout: 60\n  tls: false\nlog:\n  level: info\n  format: json\n",
         expect: "# imsrv configuration (3.5)\nversion: 2\nserver:\n  # Address to listen on (host:port)\n  # ops: behind the proxy (ticket 42)\n  address: 127.0.0.1:10001\n  # Seconds before an idle client is dropped\n  timeout: 60\n  tls: false\nlog:\n  level: info\n  format: json\n",
-        conflicts: &["server.address"],
+        conflicts: &["server.address", "legacy.mode"],
         removed: &["legacy.mode"],
     });
 }
@@ -163,7 +163,7 @@ fn admin_story_toml() {
         admin: "# imsrv configuration\nversion = 1\n\n[server]\n# Address to listen on\n# ops: behind the proxy (ticket 42)\naddress = \"127.0.0.1:10001\"\ntimeout = 30\n\n[legacy]\nmode = \"slow\"\n\n[log]\nlevel = \"info\"\n",
         v2: "# imsrv configuration (3.5)\nversion = 2\n\n[server]\n# Address to listen on (host:port)\naddress = \"0.0.0.0:10002\"\n# Seconds before an idle client is dropped\ntimeout = 60\ntls = false\n\n[log]\nlevel = \"info\"\nformat = \"json\"\n",
         expect: "# imsrv configuration (3.5)\nversion = 2\n\n[server]\n# Address to listen on (host:port)\n# ops: behind the proxy (ticket 42)\naddress = \"127.0.0.1:10001\"\n# Seconds before an idle client is dropped\ntimeout = 60\ntls = false\n\n[log]\nlevel = \"info\"\nformat = \"json\"\n",
-        conflicts: &["server.address"],
+        conflicts: &["server.address", "legacy.mode"],
         removed: &["legacy.mode"],
     });
 }
@@ -177,7 +177,7 @@ fn admin_story_json() {
         admin: "{\n  \"version\": 1,\n  \"server\": {\n    \"address\": \"127.0.0.1:10001\",\n    \"timeout\": 30\n  },\n  \"legacy\": {\n    \"mode\": \"slow\"\n  },\n  \"log\": {\n    \"level\": \"info\"\n  }\n}\n",
         v2: "{\n  \"version\": 2,\n  \"server\": {\n    \"address\": \"0.0.0.0:10002\",\n    \"timeout\": 60,\n    \"tls\": false\n  },\n  \"log\": {\n    \"level\": \"info\",\n    \"format\": \"json\"\n  }\n}\n",
         expect: "{\n  \"version\": 2,\n  \"server\": {\n    \"address\": \"127.0.0.1:10001\",\n    \"timeout\": 60,\n    \"tls\": false\n  },\n  \"log\": {\n    \"level\": \"info\",\n    \"format\": \"json\"\n  }\n}\n",
-        conflicts: &["server.address"],
+        conflicts: &["server.address", "legacy.mode"],
         removed: &["legacy.mode"],
     });
 }
@@ -190,7 +190,7 @@ fn admin_story_env() {
         admin: "# imsrv environment\nversion=1\n# Address to listen on\n# ops: behind the proxy (ticket 42)\nexport ADDRESS=\"127.0.0.1:10001\"\nTIMEOUT=30\nLEGACY_MODE=slow\nLOG_LEVEL=info\n",
         v2: "# imsrv environment (3.5)\nversion=2\n# Address to listen on (host:port)\nADDRESS=0.0.0.0:10002\n# Seconds before an idle client is dropped\nTIMEOUT=60\nTLS=false\nLOG_LEVEL=info\nLOG_FORMAT=json\n",
         expect: "# imsrv environment (3.5)\nversion=2\n# Address to listen on (host:port)\n# ops: behind the proxy (ticket 42)\nexport ADDRESS=\"127.0.0.1:10001\"\n# Seconds before an idle client is dropped\nTIMEOUT=60\nTLS=false\nLOG_LEVEL=info\nLOG_FORMAT=json\n",
-        conflicts: &["ADDRESS"],
+        conflicts: &["ADDRESS", "LEGACY_MODE"],
         removed: &["LEGACY_MODE"],
     });
 }
@@ -203,7 +203,7 @@ fn admin_story_ini() {
         admin: "; imsrv configuration\nversion = 1\n\n[server]\n; Address to listen on\n; ops: behind the proxy (ticket 42)\naddress = 127.0.0.1:10001\ntimeout = 30\n\n[legacy]\nmode = slow\n\n[log]\nlevel = info\n",
         v2: "; imsrv configuration (3.5)\nversion = 2\n\n[server]\n; Address to listen on (host:port)\naddress = 0.0.0.0:10002\n; Seconds before an idle client is dropped\ntimeout = 60\ntls = false\n\n[log]\nlevel = info\nformat = json\n",
         expect: "; imsrv configuration (3.5)\nversion = 2\n\n[server]\n; Address to listen on (host:port)\n; ops: behind the proxy (ticket 42)\naddress = 127.0.0.1:10001\n; Seconds before an idle client is dropped\ntimeout = 60\ntls = false\n\n[log]\nlevel = info\nformat = json\n",
-        conflicts: &["server.address"],
+        conflicts: &["server.address", "legacy.mode"],
         removed: &["legacy.mode"],
     });
 }

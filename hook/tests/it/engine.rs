@@ -21,6 +21,17 @@ pub fn update(
     ours: Option<&str>,
     theirs: &str,
 ) -> Result<Outcome, HookError> {
+    update_with(ext, base, ours, theirs, &[])
+}
+
+/// `update` with renames declared (old, new).
+pub fn update_with(
+    ext: &str,
+    base: &str,
+    ours: Option<&str>,
+    theirs: &str,
+    renames: &[(&str, &str)],
+) -> Result<Outcome, HookError> {
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| -> PathBuf { dir.path().join(n) };
     let live = p(&format!("config.{ext}"));
@@ -37,6 +48,10 @@ pub fn update(
         version_key: Some("version".into()),
         dry_run: false,
         meta: None,
+        renames: renames
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
     };
     let report = command::update(
         &args,
@@ -97,4 +112,43 @@ pub fn run_table(ext: &str, cases: &[Case]) {
             c.name
         );
     }
+}
+
+/// A real project's config (tests/fixtures/real/<name>/base.<ext> and
+/// default.<ext>) with the admin's edits applied to base (each `from` must
+/// occur; the first occurrence is replaced): the merged live file, after
+/// checking that an untouched file becomes the new default byte for byte
+/// and that a second run changes nothing.
+pub fn real(name: &str, ext: &str, edits: &[(&str, &str)], renames: &[(&str, &str)]) -> Outcome {
+    let dir = format!("{}/tests/fixtures/real/{name}", env!("CARGO_MANIFEST_DIR"));
+    let base = std::fs::read_to_string(format!("{dir}/base.{ext}")).unwrap();
+    let theirs = std::fs::read_to_string(format!("{dir}/default.{ext}")).unwrap();
+    let mut ours = base.clone();
+    for (from, to) in edits {
+        assert!(ours.contains(from), "{name}: no {from:?} in base");
+        ours = ours.replacen(from, to, 1);
+    }
+    let untouched = update_with(ext, &base, Some(&base), &theirs, renames).unwrap();
+    assert_eq!(untouched.live, theirs, "{name}: untouched file");
+    let out = update_with(ext, &base, Some(&ours), &theirs, renames).unwrap();
+    let again = update_with(ext, &theirs, Some(&out.live), &theirs, &[]).unwrap();
+    assert_eq!(
+        again.live, out.live,
+        "{name}: a second run changed the file"
+    );
+    out
+}
+
+/// The lines of `result` that differ from `theirs`, as `-old`/`+new` pairs in order.
+pub fn changed_lines(theirs: &str, result: &str) -> Vec<String> {
+    diffy::create_patch(theirs, result)
+        .hunks()
+        .iter()
+        .flat_map(|h| h.lines())
+        .filter_map(|l| match l {
+            diffy::Line::Delete(t) => Some(format!("-{}", t.trim_end())),
+            diffy::Line::Insert(t) => Some(format!("+{}", t.trim_end())),
+            diffy::Line::Context(_) => None,
+        })
+        .collect()
 }

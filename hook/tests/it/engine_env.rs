@@ -23,7 +23,7 @@ fn env_table() {
                 ours: Some("# imsrv environment\nversion=1\nADDRESS=0.0.0.0:80\nTIMEOUT=45\nLOG=debug\n"),
                 theirs: "# imsrv environment\nversion=2\nADDRESS=0.0.0.0:80\nTIMEOUT=60\n",
                 expect: "# imsrv environment\nversion=2\nADDRESS=0.0.0.0:80\nTIMEOUT=45\n",
-                conflicts: &["TIMEOUT"],
+                conflicts: &["TIMEOUT", "LOG"],
                 removed: &["LOG"],
             },
             Case {
@@ -71,6 +71,52 @@ fn env_table() {
                 conflicts: &[],
                 removed: &[],
             },
+            Case {
+                name: "an enabled variable takes its commented line's place",
+                base: "# Listen port\nPORT=80\n# Log level\n#LOG_LEVEL=info\nTLS=false\n",
+                ours: Some("# Listen port\nPORT=80\n# Log level\nLOG_LEVEL=debug\nTLS=false\n"),
+                theirs: "# Listen port\nPORT=80\n# Log level (debug, info, warn)\n#LOG_LEVEL=info\nTLS=true\n",
+                expect: "# Listen port\nPORT=80\n# Log level (debug, info, warn)\nLOG_LEVEL=debug\nTLS=true\n",
+                conflicts: &[],
+                removed: &[],
+            },
         ],
+    );
+}
+
+#[test]
+fn env_rename_moves_the_admins_value() {
+    let out = crate::engine::update_with(
+        "env",
+        "A=1\nOLD_NAME=x\n",
+        Some("A=1\nexport OLD_NAME=\"y\"\n"),
+        "A=1\n# now named\nNEW_NAME=x\n",
+        &[("OLD_NAME", "NEW_NAME")],
+    )
+    .unwrap();
+    assert_eq!(out.live, "A=1\n# now named\nexport NEW_NAME=\"y\"\n");
+    assert_eq!(out.report.moved.len(), 1);
+}
+
+#[test]
+fn real_openim_env_admin_values_kept() {
+    let out = crate::engine::real(
+        "openim-dotenv-env",
+        "env",
+        &[(
+            "DATA_DIR=./",
+            "# admin: data on the big disk\nDATA_DIR=/srv/openim",
+        )],
+        &[],
+    );
+    let theirs =
+        std::fs::read_to_string("tests/fixtures/real/openim-dotenv-env/default.env").unwrap();
+    assert_eq!(
+        crate::engine::changed_lines(&theirs, &out.live),
+        [
+            "-DATA_DIR=./",
+            "+# admin: data on the big disk",
+            "+DATA_DIR=/srv/openim"
+        ]
     );
 }

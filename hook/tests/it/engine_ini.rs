@@ -23,7 +23,7 @@ fn ini_table() {
                 ours: Some("version = 1\n\n; Server\n[server]\naddress = 0.0.0.0:80\ntimeout = 45\n\n[log]\nlevel = debug\n"),
                 theirs: "version = 2\n\n; Server\n[server]\naddress = 0.0.0.0:80\ntimeout = 60\n",
                 expect: "version = 2\n\n; Server\n[server]\naddress = 0.0.0.0:80\ntimeout = 45\n",
-                conflicts: &["server.timeout"],
+                conflicts: &["server.timeout", "log.level"],
                 removed: &["log.level"],
             },
             Case {
@@ -62,6 +62,61 @@ fn ini_table() {
                 conflicts: &[],
                 removed: &[],
             },
+            Case {
+                name: "#12.2: uncommenting an option does not repeat upstream's comment",
+                base: "[pgbouncer]\nlisten_port = 6432\n\n;; When server connection is released back to pool:\n;pool_mode = session\n",
+                ours: Some("[pgbouncer]\nlisten_port = 6432\n\n;; When server connection is released back to pool:\npool_mode = transaction\n"),
+                theirs: "[pgbouncer]\nlisten_port = 6432\n\n;; When server connection is released back to pool:\n;pool_mode = session\n",
+                expect: "[pgbouncer]\nlisten_port = 6432\n\n;; When server connection is released back to pool:\npool_mode = transaction\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
+                name: "#12.3: the enabled option stays next to its documentation",
+                base: "[pgbouncer]\nlisten_port = 6432\n\n;; When server connection is released back to pool:\n;pool_mode = session\n",
+                ours: Some("[pgbouncer]\nlisten_port = 6432\n\n;; When server connection is released back to pool:\npool_mode = transaction\n"),
+                theirs: "[pgbouncer]\nlisten_port = 6432\n\n;; When a server connection is released back to the pool:\n;;   session, transaction, statement\n;pool_mode = session\n\n;max_client_conn = 100\n",
+                expect: "[pgbouncer]\nlisten_port = 6432\n\n;; When a server connection is released back to the pool:\n;;   session, transaction, statement\npool_mode = transaction\n\n;max_client_conn = 100\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
+                name: "#12.5: the admin's comment above a section header stays above it",
+                base: "log = info\n\n[redis]\nhost = localhost\n",
+                ours: Some("log = info\n\n; admin: redis moved to the cache host\n[redis]\nhost = cache1\n"),
+                theirs: "log = info\n\n; Redis\n[redis]\nhost = localhost\nport = 6379\n",
+                expect: "log = info\n\n; Redis\n; admin: redis moved to the cache host\n[redis]\nhost = cache1\nport = 6379\n",
+                conflicts: &[],
+                removed: &[],
+            },
         ],
+    );
+}
+
+#[test]
+fn real_pgbouncer_enabled_option_stays_with_its_documentation() {
+    let out = crate::engine::real(
+        "pgbouncer-ini",
+        "ini",
+        &[
+            ("listen_port = 6432", "listen_port = 6433"),
+            (";pool_mode = session", "pool_mode = transaction"),
+            (
+                "auth_type = md5",
+                "; admin: behind haproxy\nauth_type = md5",
+            ),
+        ],
+        &[],
+    );
+    let theirs = std::fs::read_to_string("tests/fixtures/real/pgbouncer-ini/default.ini").unwrap();
+    assert_eq!(
+        crate::engine::changed_lines(&theirs, &out.live),
+        [
+            "-listen_port = 6432",
+            "+listen_port = 6433",
+            "+; admin: behind haproxy",
+            "-;pool_mode = session",
+            "+pool_mode = transaction",
+        ]
     );
 }

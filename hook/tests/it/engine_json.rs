@@ -24,7 +24,7 @@ fn json_table() {
                 ours: Some("{\n  \"version\": 1,\n  \"server\": {\n    \"address\": \"0.0.0.0:80\",\n    \"timeout\": 45\n  },\n  \"log\": \"info\"\n}\n"),
                 theirs: "{\n  \"version\": 1,\n  \"server\": {\n    \"address\": \"0.0.0.0:80\"\n  }\n}\n",
                 expect: "{\n  \"version\": 1,\n  \"server\": {\n    \"address\": \"0.0.0.0:80\"\n  }\n}\n",
-                conflicts: &[],
+                conflicts: &["server.timeout"],
                 removed: &["server.timeout"],
             },
             Case {
@@ -63,6 +63,45 @@ fn json_table() {
                 conflicts: &[],
                 removed: &[],
             },
+            Case {
+                name: "#12.6: an untouched file becomes the new default byte for byte",
+                base: BASE,
+                ours: Some(BASE),
+                theirs: "{\n  \"version\": 1,\n\n  \"hosts\": [\"a\", \"b\"],\n  \"server\": {\"port\": 80, \"tls\": false},\n\n  \"log\": {\n    \"level\": \"info\"\n  }\n}\n",
+                expect: "{\n  \"version\": 1,\n\n  \"hosts\": [\"a\", \"b\"],\n  \"server\": {\"port\": 80, \"tls\": false},\n\n  \"log\": {\n    \"level\": \"info\"\n  }\n}\n",
+                conflicts: &[],
+                removed: &[],
+            },
+            Case {
+                name: "#12.6: the admin's values set into the new default's layout",
+                base: "{\n  \"version\": 1,\n  \"hosts\": [\"a\", \"b\"],\n  \"log\": {\n    \"level\": \"info\"\n  }\n}\n",
+                ours: Some("{\n  \"version\": 1,\n  \"hosts\": [\"a\", \"c\"],\n  \"log\": {\n    \"level\": \"debug\",\n    \"file\": \"/var/log/x\"\n  },\n  \"mine\": {\n    \"a\": 1\n  }\n}\n"),
+                theirs: "{\n  \"version\": 1,\n\n  \"hosts\": [\"a\", \"b\"],\n  \"server\": {\"port\": 80, \"tls\": false},\n\n  \"log\": {\n    \"level\": \"info\"\n  }\n}\n",
+                expect: "{\n  \"version\": 1,\n\n  \"hosts\": [\"a\", \"c\"],\n  \"server\": {\"port\": 80, \"tls\": false},\n\n  \"log\": {\n    \"level\": \"debug\",\n    \"file\": \"/var/log/x\"\n  },\n  \"mine\": {\n    \"a\": 1\n  }\n}\n",
+                conflicts: &[],
+                removed: &[],
+            },
         ],
+    );
+}
+
+#[test]
+fn real_cinny_keeps_the_new_layout() {
+    let out = crate::engine::real(
+        "cinny-json",
+        "json",
+        &[(
+            "\"allowCustomHomeservers\": true",
+            "\"allowCustomHomeservers\": false",
+        )],
+        &[],
+    );
+    let theirs = std::fs::read_to_string("tests/fixtures/real/cinny-json/default.json").unwrap();
+    assert_eq!(
+        crate::engine::changed_lines(&theirs, &out.live),
+        [
+            "-  \"allowCustomHomeservers\": true,",
+            "+  \"allowCustomHomeservers\": false,"
+        ]
     );
 }

@@ -245,6 +245,7 @@ fn a_symlink_as_the_temp_file_is_refused() {
         version_key: Some("version".into()),
         dry_run: false,
         meta: None,
+        renames: vec![],
     };
     let e = update(
         &args,

@@ -22,15 +22,20 @@ pub const UNIT_PATH: &str = "/usr/lib/systemd/system/imsrv.service";
 pub const EVENTS: &str = "/var/log/imsrv-events";
 
 /// The shipped config default of a release. 3.5.0 changes `max_conns`
-/// (which the admin leaves alone) and adds `mongo_uri` with its comment.
+/// (which the admin leaves alone), adds `mongo_uri` with its comment and
+/// renames `log_level` to `log.level` (declared in the manifest's `renames`).
 pub fn config_default(version: &str) -> String {
+    let log = if version == "3.5.0" {
+        "# logging\nlog:\n  # level: debug, info, warn or error\n  level: info\n"
+    } else {
+        "# log level: debug, info, warn or error\nlog_level: info\n"
+    };
     let mut s = format!(
         "# imsrv configuration\n\
          version: \"{version}\"\n\
          # listen port\n\
          port: 10001\n\
-         # log level: debug, info, warn or error\n\
-         log_level: info\n\
+         {log}\
          # connections per worker\n\
          max_conns: {}\n",
         if version == "3.5.0" { 5000 } else { 1000 }
@@ -61,27 +66,28 @@ pub fn env_default(version: &str) -> String {
 }
 
 /// The admin's edit of the 3.4.0 config: a new port with a comment above
-/// it (the file is also made 0600 by the admin).
+/// it, debug logging (the file is also made 0600 by the admin).
 pub const CONFIG_34_EDITED: &str = "# imsrv configuration\n\
 version: \"3.4.0\"\n\
 # listen port\n\
 # ops: 10001 clashes with the metrics agent\n\
 port: 12000\n\
 # log level: debug, info, warn or error\n\
-log_level: info\n\
+log_level: debug\n\
 # connections per worker\n\
 max_conns: 1000\n";
 
 /// What the hook must make of `CONFIG_34_EDITED` when 3.5.0 arrives: the
-/// new default's text, the admin's port and comment, the new key and its
-/// comment, the untouched `max_conns` at its new default, version 3.5.0.
+/// new default's text, the admin's port and comment, the admin's log
+/// level moved to the renamed key, the new key and its comment, the
+/// untouched `max_conns` at its new default, version 3.5.0.
 pub const CONFIG_35_MERGED: &str = "# imsrv configuration\n\
 version: \"3.5.0\"\n\
 # listen port\n\
 # ops: 10001 clashes with the metrics agent\n\
 port: 12000\n\
-# log level: debug, info, warn or error\n\
-log_level: info\n\
+# logging\n\
+log:\n  # level: debug, info, warn or error\n  level: debug\n\
 # connections per worker\n\
 max_conns: 5000\n\
 # message store (new in 3.5.0: MongoDB replaces MySQL)\n\
@@ -157,6 +163,7 @@ version-key = "version"
 mode = "0640"
 owner = "root"
 group = "imsrv"
+renames = {{ "log_level" = "log.level" }}
 
 [[config]]
 src = "config/imsrv.env"
