@@ -19,6 +19,7 @@ const MANAGER: Manager = Manager {
     name: "apk",
     pre_note: "apk installs the new files anyway; packwright will leave the config, data and service as they are.",
     block_note: "The files of $2 are installed but not set up: the config is unchanged, no migration ran, and the service will not start (packwright-hook check fails). Install the release named above next (apk add the package at that version), or go back to $1 (apk add the package at $1, from your repository or /var/cache/apk).",
+    stop_from_repo: "apk add <name>=$_pw_s-r<release>",
     units: steps::SYSTEMCTL,
     busybox_accounts: true,
 };

@@ -11,6 +11,7 @@ const MANAGER: Manager = Manager {
     name: "deb",
     pre_note: "Nothing was changed.",
     block_note: "",
+    stop_from_repo: "apt install <name>=$_pw_s-<release>",
     units: steps::DEBIAN_HELPERS,
     busybox_accounts: false,
 };

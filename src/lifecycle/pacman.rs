@@ -16,6 +16,7 @@ const MANAGER: Manager = Manager {
     name: "pacman",
     pre_note: "pacman installs the new files anyway; packwright will leave the config, data and service as they are.",
     block_note: "The files of $2 are installed but not set up: the config is unchanged, no migration ran, and the service will not start (packwright-hook check fails). Install the release named above next (pacman -U its package file), or go back to $1: pacman -U /var/cache/pacman/pkg/<name>-$1-*.pkg.tar.*",
+    stop_from_repo: "pacman -S offers only the newest release, so pacman -U the <name>-$_pw_s package file from the repository",
     units: steps::SYSTEMCTL,
     busybox_accounts: false,
 };

@@ -49,6 +49,7 @@ const MANAGER: Manager = Manager {
     name: "rpm",
     pre_note: "Nothing was changed.",
     block_note: "",
+    stop_from_repo: "dnf install <name>-$_pw_s",
     units: steps::SYSTEMCTL,
     busybox_accounts: false,
 };

@@ -21,6 +21,9 @@ pub struct Manager {
     /// pacman and apk install anyway: what the post-step says after it
     /// kept the machine as it was (`$1` old, `$2` new).
     pub block_note: &'static str,
+    /// How to install an upgrade stop (`$_pw_s`) from a repository, named
+    /// in the gate's refusal; `<name>` and `<release>` are filled in.
+    pub stop_from_repo: &'static str,
     /// The commands that change a unit's state.
     pub units: UnitCmds,
     /// Whether busybox's `adduser`/`addgroup` are the system's account tools
@@ -217,7 +220,11 @@ pub fn library(pkg: &Package, mgr: &Manager) -> String {
         );
     }
     if let Some(g) = &l.gate {
-        s.push_str(&gate(name, g));
+        let hint = mgr
+            .stop_from_repo
+            .replace("<name>", name)
+            .replace("<release>", &pkg.meta.release);
+        s.push_str(&gate(name, g, &hint));
         s.push_str(&format!(
             "# A refused path that the manager installed anyway: change nothing,\n\
              # and leave a note that makes `packwright-hook check` refuse to start.\n\
@@ -306,7 +313,7 @@ pub fn library(pkg: &Package, mgr: &Manager) -> String {
     s
 }
 
-fn gate(name: &str, g: &crate::plan::Gate) -> String {
+fn gate(name: &str, g: &crate::plan::Gate, hint: &str) -> String {
     let mut s = String::from(
         "# The upgrade gate of [upgrade], baked in: the new package's files are not\n\
          # on disk yet when a pre-step runs. Sets pw_why and fails when refused.\n\
@@ -325,7 +332,7 @@ fn gate(name: &str, g: &crate::plan::Gate) -> String {
         ));
     }
     let stop = format!(
-        "pw_why=\"{name}: refusing the upgrade from $1 to $2: it would skip $_pw_s, a release whose upgrade steps must run first. Install {name} $_pw_s first, then $2.\""
+        "pw_why=\"{name}: refusing the upgrade from $1 to $2: it would skip $_pw_s, a release whose upgrade steps must run first. Install {name} $_pw_s first, then $2. From a repository: {hint}.\""
     );
     // Unrolled: shellcheck flags a loop over one literal.
     for v in &g.stops {

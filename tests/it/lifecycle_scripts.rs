@@ -184,7 +184,8 @@ fn the_gate_refuses_skipping_a_stop_and_downgrades() {
     assert!(!ok);
     assert!(
         err.contains("refusing the upgrade from 3.3.0 to 3.5.0")
-            && err.contains("Install pwgate 3.4.0 first, then 3.5.0."),
+            && err.contains("Install pwgate 3.4.0 first, then 3.5.0.")
+            && err.contains("From a repository: apt install pwgate=3.4.0-1."),
         "{err}"
     );
     assert!(err.contains("Nothing was changed"), "{err}");

@@ -1,4 +1,4 @@
-# Version order, the same as packwright-hook's (src/hook/version.rs): a
+# Version order, the same as packwright-hook's (hook/src/version.rs): a
 # version splits into a main part and a pre-release (after the first "~",
 # or the first "-" before a letter); parts are runs of digits (compared as
 # numbers) or of letters (compared as ASCII); a missing part counts as "0";
