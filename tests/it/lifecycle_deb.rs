@@ -262,7 +262,9 @@ fn install_and_upgrade_run_under_dash() {
     let out = r.install(&v35.file).failed();
     assert!(
         out.text.contains("Install imsrv 3.4.0 first")
-            && out.text.contains("From a repository: apt install imsrv=3.4.0-1."),
+            && out
+                .text
+                .contains("From a repository: apt install imsrv=3.4.0-1."),
         "{}",
         out.text
     );
