@@ -196,18 +196,15 @@ const OWN_FIELDS: &[&str] = &[
     "Maintainer",
     "Installed-Size",
     "Depends",
-    "Pre-Depends",
     "Recommends",
     "Suggests",
     "Conflicts",
-    "Breaks",
     "Provides",
     "Replaces",
     "Section",
     "Priority",
     "Homepage",
     "Description",
-    "Essential",
     "Source",
 ];
 

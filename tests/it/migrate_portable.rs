@@ -246,7 +246,7 @@ fn the_by_hand_upgrade_knows_the_old_version_without_old() {
     let o = hook(dir, "3.5.0", &["upgrade", "--desc", desc35]);
     assert!(o.status.success(), "upgrade:\n{}", text(&o));
     assert!(
-        stdout(&o).contains("Upgrade from 3.4.0 to 3.5.0"),
+        stdout(&o).contains("upgrade from 3.4.0 to 3.5.0"),
         "{}",
         text(&o)
     );
