@@ -173,7 +173,11 @@ pub(crate) fn archlinux(cx: &mut Cx, v: &Node) {
         let key = format!("archlinux.{k}");
         match k.as_str() {
             "arch" => arch(cx, &key, n, "format.pacman"),
-            "packager" => field(cx, "pacman", "packager", &env(n.str().unwrap_or(""))),
+            "packager" => cx.w.add(
+                &key,
+                n.line,
+                "packwright writes .PKGINFO's packager from package.maintainer; not imported",
+            ),
             "pkgbase" => cx.w.add(
                 &key,
                 n.line,

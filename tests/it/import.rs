@@ -261,7 +261,6 @@ const MAPPED: &[(&str, &str)] = &[
     ("deb.fields.Bugs", "format.deb.fields.Bugs"),
     ("apk.arch", "format.apk.arch"),
     ("archlinux.arch", "format.pacman.arch"),
-    ("archlinux.packager", "format.pacman.fields.packager"),
     ("contents[].src", "files"),
     ("contents[].dst", "files"),
     ("contents[].type", "symlinks"),
