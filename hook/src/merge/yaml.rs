@@ -462,21 +462,36 @@ impl YamlDoc {
     }
 }
 
+/// A parse error given up at the end of the file points at what was left
+/// open, and says where the parser gave up.
+fn at_the_opening(text: &str, e: SyntaxErr) -> SyntaxErr {
+    match unclosed(text).filter(|_| e.line > text.lines().count()) {
+        Some((l, c, what)) => SyntaxErr {
+            line: l,
+            col: c,
+            msg: format!(
+                "{what} is never closed (the parser gave up at line {}, column {}: {})",
+                e.line, e.col, e.msg
+            ),
+        },
+        None => e,
+    }
+}
+
 impl Doc for YamlDoc {
     fn parse(text: &str) -> Result<Self, ParseFail> {
-        super::limit::yaml(text)?; // depth and alias expansion, before building anything
+        // Depth and alias expansion first, before building anything.
+        super::limit::yaml(text).map_err(|e| at_the_opening(text, e))?;
         let docs = YamlLoader::load_from_str(text).map_err(|e| {
             let (line, col) = (e.marker().line(), e.marker().col() + 1);
-            let msg = e.info().to_string();
-            // Given up at the end of the file: point at what was left open.
-            match unclosed(text).filter(|_| line > text.lines().count()) {
-                Some((l, c, what)) => SyntaxErr {
-                    line: l,
-                    col: c,
-                    msg: format!("{what} is never closed (the parser gave up at line {line}, column {col}: {msg})"),
+            at_the_opening(
+                text,
+                SyntaxErr {
+                    line,
+                    col,
+                    msg: e.info().to_string(),
                 },
-                None => SyntaxErr { line, col, msg },
-            }
+            )
         })?;
         if docs.len() > 1 {
             return Err(unsupported("several YAML documents"));
