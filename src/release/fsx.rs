@@ -16,10 +16,30 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
         .tempfile_in(dir)
         .at(dir)?;
     tmp.write_all(bytes).at(tmp.path())?;
+    if let Some(t) = later_than_old(path, bytes) {
+        tmp.as_file().set_modified(t).at(tmp.path())?;
+    }
     tmp.as_file().sync_all().at(tmp.path())?;
     set_mode(tmp.path(), 0o644)?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// pacman's `-Sy`, apt's and dnf's HTTP caches and mirrors' rsync decide
+/// "unchanged" from whole-second mtimes (If-Modified-Since, Last-Modified).
+/// An index rewritten in the same second as the one it replaces would look
+/// unchanged, so new bytes get an mtime a second past the old file's when
+/// the clock has not moved past it. None: now is late enough.
+fn later_than_old(path: &Path, bytes: &[u8]) -> Option<std::time::SystemTime> {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    let old = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+    if meta.len() == bytes.len() as u64 && std::fs::read(path).ok()? == bytes {
+        return None;
+    }
+    let next = Duration::from_secs(old.as_secs() + 1);
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
+    (now.as_secs() < next.as_secs()).then_some(UNIX_EPOCH + next)
 }
 
 /// Copy `from` to `to` atomically (packages into a pool).
@@ -136,5 +156,23 @@ mod tests {
         assert_eq!(super::base64(b"f"), "Zg==");
         assert_eq!(super::base64(b"fo"), "Zm8=");
         assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn new_bytes_in_the_same_second_still_look_newer() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("imsrv.db.tar.gz");
+        let secs = |f: &std::path::Path| {
+            let m = std::fs::metadata(f).unwrap().modified().unwrap();
+            m.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+        };
+        super::write(&f, b"one").unwrap();
+        let first = secs(&f);
+        super::write(&f, b"two").unwrap();
+        let second = secs(&f);
+        assert!(second > first, "{first} then {second}");
+        super::write(&f, b"three").unwrap();
+        assert!(secs(&f) > second);
+        assert_eq!(std::fs::read(&f).unwrap(), b"three");
     }
 }
