@@ -49,19 +49,20 @@ enum Cmd {
         /// Where the built packages are.
         #[arg(long, default_value = "dist")]
         from: PathBuf,
-        /// Keep the newest N versions (stops and, with semver-major, each major's newest stay).
+        /// Keep the newest N versions (stops and, with semver-major, each major's newest stay)
+        /// [default: `[publish] keep`, else all].
         #[arg(long)]
         keep: Option<usize>,
-        /// Repository and key name [default: the package's name].
+        /// Repository and key name [default: `[publish] name`, else the package's name].
         #[arg(long)]
         name: Option<String>,
-        /// apt suite.
-        #[arg(long, default_value = "stable")]
-        suite: String,
-        /// apt component.
-        #[arg(long, default_value = "main")]
-        component: String,
-        /// Public URL of --repo, for the pages' lines [default: file://<repo>].
+        /// apt suite [default: `[publish] suite`, else stable].
+        #[arg(long)]
+        suite: Option<String>,
+        /// apt component [default: `[publish] component`, else main].
+        #[arg(long)]
+        component: Option<String>,
+        /// Public URL of --repo, for the pages' lines [default: `[publish] url`, else file://<repo>].
         #[arg(long)]
         url: Option<String>,
         #[command(flatten)]
@@ -194,7 +195,8 @@ fn console(json: bool) -> Console {
     Console { bar, quiet: json }
 }
 
-/// `publish`: retention reads `[upgrade]` from the manifest when there is one.
+/// `publish`: the manifest's `[publish]` gives defaults for the flags, and
+/// retention reads `[upgrade]`, when there is a manifest.
 fn publish(cli: &Cli) -> anyhow::Result<()> {
     let Cmd::Publish {
         repo,
@@ -210,10 +212,20 @@ fn publish(cli: &Cli) -> anyhow::Result<()> {
         unreachable!()
     };
     use packwright::release::{self, retention::Rule};
-    let rule = match keep {
+    let req = request(cli, None);
+    let table = if req.manifest.exists() {
+        let (m, _) = packwright::manifest::load(&req.manifest, &|k| std::env::var(k).ok())?;
+        m.publish.unwrap_or_default()
+    } else {
+        Default::default()
+    };
+    let rule = match keep.or(table.keep) {
         None => None,
+        Some(0) => anyhow::bail!(
+            "{}: publish.keep (or --keep) is 0: at least the newest version stays",
+            req.manifest.display()
+        ),
         Some(n) => {
-            let req = request(cli, None);
             let gate = if req.manifest.exists() {
                 let loaded = build::load(&req)?;
                 loaded
@@ -228,19 +240,24 @@ fn publish(cli: &Cli) -> anyhow::Result<()> {
                 None
             };
             Some(Rule {
-                keep: (*n).max(1),
+                keep: n,
                 stops: gate.as_ref().map(|g| g.stops.clone()).unwrap_or_default(),
                 semver_major: gate.is_some_and(|g| g.semver_major),
             })
         }
     };
+    let pick = |flag: &Option<String>, key: &Option<String>, default: &str| {
+        flag.clone()
+            .or_else(|| key.clone())
+            .unwrap_or(default.into())
+    };
     let opts = release::Publish {
         dir: repo.clone(),
         from: from.clone(),
-        name: name.clone(),
-        suite: suite.clone(),
-        component: component.clone(),
-        url: url.clone(),
+        name: name.clone().or(table.name),
+        suite: pick(suite, &table.suite, "stable"),
+        component: pick(component, &table.component, "main"),
+        url: url.clone().or(table.url),
         rule,
         keys: keys.keys(),
     };

@@ -30,6 +30,8 @@ pub struct Manifest {
     pub hook: Option<Hook>,
     #[serde(default)]
     pub format: Formats,
+    /// Defaults for `packwright publish`; its flags override them.
+    pub publish: Option<Publish>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -192,6 +194,17 @@ pub struct Upgrade {
     /// Whether a purge (deb) also deletes the data dirs; default: keep them.
     #[serde(default)]
     pub purge_data: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Publish {
+    /// Retention: the newest N versions stay (stops always stay).
+    pub keep: Option<usize>,
+    pub name: Option<String>,
+    pub suite: Option<String>,
+    pub component: Option<String>,
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -711,6 +711,45 @@ fn pool_files(repo: &Path) -> BTreeSet<String> {
         .collect()
 }
 
+/// `[publish]` in the manifest gives `publish` its defaults; a flag wins.
+#[test]
+fn the_manifest_publish_table_sets_retention_suite_and_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let with_table = |v: &str, extra: &[&str]| {
+        let p = release(v);
+        let text = std::fs::read_to_string(p.path().join("packaging/packwright.toml")).unwrap();
+        let m = tmp.path().join(format!("{v}.toml"));
+        std::fs::write(
+            &m,
+            format!("{text}\n[publish]\nkeep = 1\nsuite = \"bookworm\"\nname = \"acme\"\n"),
+        )
+        .unwrap();
+        let mut args = vec!["--manifest", m.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        publish_ok(&repo, v, &args);
+    };
+    for v in ["3.3.0", "3.4.0", "3.5.0", "3.6.0"] {
+        with_table(v, &[]);
+    }
+    let files = pool_files(&repo);
+    let has = |v: &str| files.iter().any(|f| f.contains(v));
+    // keep = 1: the newest and the fixture's stops (3.4.0, 3.5.0) stay.
+    assert!(has("3.4.0") && has("3.5.0") && has("3.6.0"), "{files:#?}");
+    assert!(!has("3.3.0"), "{files:#?}");
+    assert!(repo.join("apt/dists/bookworm/InRelease").is_file());
+    assert!(!repo.join("apt/dists/stable").exists());
+    assert!(repo.join("keys/acme.gpg").is_file());
+    assert!(repo.join("pacman/x86_64/acme.db.tar.gz").is_file());
+    // --keep on the command line wins over the table's keep = 1 (which
+    // would remove 3.6.0).
+    with_table("3.7.0", &["--keep", "2"]);
+    let files = pool_files(&repo);
+    for v in ["3.4.0", "3.6.0", "3.7.0"] {
+        assert!(files.iter().any(|f| f.contains(v)), "{v}: {files:#?}");
+    }
+}
+
 #[test]
 fn the_stop_stays_installable_after_three_later_releases_with_keep_1() {
     let tmp = tempfile::tempdir().unwrap();
