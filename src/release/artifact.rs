@@ -1,9 +1,10 @@
 //! `packwright release`: build, then describe the artifacts for whoever
-//! downloads them: an SPDX SBOM per artifact (`<artifact>.spdx.json`),
+//! downloads them: an SPDX SBOM per artifact (`<artifact>.spdx.json`), a
+//! CycloneDX one (`<artifact>.cdx.json`),
 //! `artifacts.json`, `SHA256SUMS` and, with a key, `SHA256SUMS.asc`.
 
 use super::checksum::{self, Entry};
-use super::{fsx, meta, sbom, sign};
+use super::{cyclonedx, fsx, meta, sbom, sign};
 use crate::build::{self, Artifact, Request};
 use crate::error::Result;
 use crate::report::Report;
@@ -54,6 +55,11 @@ pub fn release(req: &Request, out: &Path, report: &dyn Report) -> Result<Release
         let text = serde_json::to_string_pretty(&doc).expect("plain data serialises") + "\n";
         fsx::write(&out.join(&sbom_name), text.as_bytes())?;
         extra.push((sbom_name.clone(), fsx::sha256_hex(text.as_bytes())));
+        let bom = cyclonedx::document(pkg, a.format.key(), &file, &sha256)?;
+        let bom_name = format!("{file}.cdx.json");
+        let text = serde_json::to_string_pretty(&bom).expect("plain data serialises") + "\n";
+        fsx::write(&out.join(&bom_name), text.as_bytes())?;
+        extra.push((bom_name.clone(), fsx::sha256_hex(text.as_bytes())));
         entries.push(Entry {
             file,
             format: a.format.key().to_string(),
@@ -63,6 +69,7 @@ pub fn release(req: &Request, out: &Path, report: &dyn Report) -> Result<Release
             size,
             sha256,
             sbom: Some(sbom_name),
+            cyclonedx: Some(bom_name),
         });
     }
     checksum::write(out, &entries, &extra, pgp.as_ref())?;

@@ -18,6 +18,8 @@ pub struct Entry {
     pub sha256: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sbom: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cyclonedx: Option<String>,
 }
 
 /// `<hex>  <name>` lines, sorted by name.

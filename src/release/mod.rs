@@ -13,6 +13,7 @@ pub mod apk;
 pub mod apt;
 pub mod artifact;
 pub mod checksum;
+pub mod cyclonedx;
 mod fsx;
 pub mod meta;
 pub mod pacman;

@@ -12,7 +12,7 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::io::Read;
 
-fn spdx_id(s: &str) -> String {
+pub(super) fn spdx_id(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
@@ -24,7 +24,7 @@ fn spdx_id(s: &str) -> String {
         .collect()
 }
 
-fn hashes(src: &Source) -> Result<(String, String)> {
+pub(super) fn hashes(src: &Source) -> Result<(String, String)> {
     let (mut a, mut b) = (Sha1::new(), Sha256::new());
     match src {
         Source::Bytes(d) => {
@@ -47,7 +47,7 @@ fn hashes(src: &Source) -> Result<(String, String)> {
     Ok((hex::encode(a.finalize()), hex::encode(b.finalize())))
 }
 
-fn iso(t: u64) -> String {
+pub(super) fn iso(t: u64) -> String {
     let d = time::OffsetDateTime::from_unix_timestamp(t as i64)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(
@@ -62,7 +62,7 @@ fn iso(t: u64) -> String {
 }
 
 /// The dependency's package name: `libc6 (>= 2.34)`, `glibc>=2.34` → the name.
-fn dep_name(d: &str) -> &str {
+pub(super) fn dep_name(d: &str) -> &str {
     d.split([' ', '(', '<', '>', '=']).next().unwrap_or(d)
 }
 

@@ -6,7 +6,7 @@
 
 use crate::common::imsrv;
 use crate::common::root::{privileged, Manager, Root};
-use crate::common::{apk_reader, run, stderr, stdout, tool, Project};
+use crate::common::{apk_reader, require, run, stderr, stdout, tool, Project};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -986,6 +986,21 @@ fn release_writes_checksums_signature_artifacts_json_and_valid_sboms() {
             .collect();
         assert!(names.iter().any(|n| n.ends_with("bin/imsrv")), "{names:?}");
         assert_eq!(doc["packages"][0]["licenseDeclared"], "Apache-2.0");
+        let bom = out.join(a["cyclonedx"].as_str().unwrap());
+        cyclonedx_valid(&bom);
+        let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&bom).unwrap()).unwrap();
+        let subject = &doc["metadata"]["component"];
+        assert_eq!(subject["hashes"][0]["content"], a["sha256"]);
+        assert_eq!(subject["licenses"][0]["expression"], "Apache-2.0");
+        let files: Vec<&str> = doc["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["type"] == "file")
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(files, names, "CycloneDX and SPDX list the same files");
+        assert!(sums.contains(&format!("  {}\n", a["cyclonedx"].as_str().unwrap())));
     }
     let arch: BTreeMap<&str, &str> = list
         .iter()
@@ -993,6 +1008,35 @@ fn release_writes_checksums_signature_artifacts_json_and_valid_sboms() {
         .collect();
     assert_eq!(arch["deb"], "amd64");
     assert_eq!(arch["rpm"], "x86_64");
+}
+
+/// CycloneDX 1.5 strict JSON-schema validation by the CycloneDX project's
+/// own Python library (PyPI `cyclonedx-python-lib[json-validation]`).
+fn cyclonedx_valid(bom: &Path) {
+    const CHECK: &str = "import sys\n\
+        from cyclonedx.validation.json import JsonStrictValidator\n\
+        from cyclonedx.schema import SchemaVersion\n\
+        e = JsonStrictValidator(SchemaVersion.V1_5).validate_str(open(sys.argv[1]).read())\n\
+        sys.exit(str(e) if e else 0)\n";
+    let have = Command::new("python3")
+        .args(["-c", "import cyclonedx.validation.json"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !require(have, "python3's cyclonedx-python-lib is not installed") {
+        return;
+    }
+    let v = Command::new("python3")
+        .args(["-c", CHECK])
+        .arg(bom)
+        .output()
+        .unwrap();
+    assert!(
+        v.status.success(),
+        "{}: {}{}",
+        bom.display(),
+        stdout(&v),
+        stderr(&v)
+    );
 }
 
 // ---------------------------------------------------------------- CI
