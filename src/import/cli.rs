@@ -43,20 +43,24 @@ pub fn run(
     manifest: &Path,
     r: &dyn Report,
 ) -> Result<Option<String>> {
+    // Relative paths are relative to -C's directory, as for every other
+    // command (git -C, make -C): the project is where packwright "runs".
     let (imported, input, out, force) = match cmd {
         Command::Import(a) => {
-            let text = std::fs::read_to_string(&a.file).at(&a.file)?;
-            let imported = super::nfpm::import(&a.file, &text)?;
-            (imported, a.file.clone(), &a.out, a.force)
+            let file = project.join(&a.file);
+            let text = std::fs::read_to_string(&file).at(&file)?;
+            let imported = super::nfpm::import(&file, &text)?;
+            (imported, file, &a.out, a.force)
         }
         Command::Init(a) => (init(project)?, project.join("Cargo.toml"), &a.out, a.force),
     };
     report(&input.display().to_string(), &imported, r);
-    let out = out.as_deref().unwrap_or(manifest);
-    if out == Path::new("-") {
-        return Ok(Some(imported.toml));
-    }
-    write(out, &imported.toml, force)?;
+    let out = match out.as_deref() {
+        Some(o) if o == Path::new("-") => return Ok(Some(imported.toml)),
+        Some(o) => project.join(o),
+        None => manifest.to_path_buf(),
+    };
+    write(&out, &imported.toml, force)?;
     r.note(&format!("wrote {}", out.display()));
     Ok(None)
 }

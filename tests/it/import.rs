@@ -747,6 +747,15 @@ fn import_writes_the_manifest_and_refuses_to_overwrite_it() {
         "{}",
         stderr(&missing)
     );
+    // Relative paths are -C's, not the caller's working directory.
+    std::fs::copy(&config, p.path().join("core.simple.yaml")).unwrap();
+    let o = p.packwright(&["import", "core.simple.yaml", "packaging/alt.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(p.path().join("packaging/alt.toml")).unwrap(),
+        written
+    );
+    assert!(!Path::new("packaging/alt.toml").exists());
 }
 
 #[test]
