@@ -2,10 +2,10 @@
 //! data.tar is spooled to an anonymous temp file (md5sums, which go in
 //! control.tar first, are known only after the payload is read).
 
-use crate::archive::{self, ar::ArWriter, compress, compress::Encoder, tar::TarOut, Counter};
+use crate::archive::Compression;
+use crate::archive::{ar::ArWriter, compress, compress::Encoder, tar::TarOut, Counter};
 use crate::error::{Error, IoContext, Result};
-use crate::format::Format;
-use crate::plan::{Compression, Entry, Kind, Package};
+use crate::plan::{Arch, Entry, Kind, Package};
 use crate::report::Report;
 use md5::{Digest, Md5};
 use std::fs::File;
@@ -42,6 +42,18 @@ fn check_version(v: &str, key: &str, allow_dash: bool) -> Result<()> {
     }
 }
 
+/// deb's spelling of an architecture.
+fn spelling(a: Arch) -> &'static str {
+    match a {
+        Arch::X86_64 => "amd64",
+        Arch::Aarch64 => "arm64",
+        Arch::Armv7 => "armhf",
+        Arch::I686 => "i386",
+        Arch::Riscv64 => "riscv64",
+        Arch::All => "all",
+    }
+}
+
 pub fn full_version(pkg: &Package) -> Result<String> {
     let m = &pkg.meta;
     check_version(&m.version, "package.version", true)?;
@@ -71,7 +83,7 @@ pub fn file_name(pkg: &Package) -> Result<String> {
         "{}_{}_{}.deb",
         pkg.meta.name,
         v,
-        pkg.meta.arch.name_for(Format::Deb)
+        spelling(pkg.meta.arch)
     ))
 }
 
@@ -110,7 +122,7 @@ pub fn write(
         Encoder::new(comp, pkg.options.level, Counter::new(BufWriter::new(spool))).at(spool_dir)?;
     let mut tar = TarOut::new(enc);
     let root = Entry::root_dir("");
-    archive::append_entry(&mut tar, &root, "./", pkg.meta.mtime, &[], &mut |_| {})?;
+    super::append_entry(&mut tar, &root, "./", pkg.meta.mtime, &[], &mut |_| {})?;
     let total: u64 = tree.iter().map(Entry::size).sum();
     let (mut done, mut kib) = (0u64, 0u64);
     let mut sums = String::new();
@@ -121,7 +133,7 @@ pub fn write(
             format!(".{}", e.path)
         };
         let mut md5 = Md5::new();
-        archive::append_entry(&mut tar, e, &path, pkg.meta.mtime, &[], &mut |b| {
+        super::append_entry(&mut tar, e, &path, pkg.meta.mtime, &[], &mut |b| {
             md5.update(b)
         })?;
         kib += e.size().div_ceil(1024).max(1);
@@ -157,10 +169,10 @@ pub fn write(
     }
     let mut ctar = TarOut::new(Encoder::new(comp, pkg.options.level, Vec::new()).at(spool_dir)?);
     let dot = Entry::root_dir("");
-    archive::append_entry(&mut ctar, &dot, "./", pkg.meta.mtime, &[], &mut |_| {})?;
+    super::append_entry(&mut ctar, &dot, "./", pkg.meta.mtime, &[], &mut |_| {})?;
     for (name, data, mode) in files {
         let e = Entry::generated(name, data, mode, "control");
-        archive::append_entry(
+        super::append_entry(
             &mut ctar,
             &e,
             &format!("./{name}"),
@@ -256,12 +268,7 @@ fn control_file(pkg: &Package, version: &str) -> Result<(String, String)> {
     };
     field(&mut head, "package.name", "Package", &m.name)?;
     field(&mut head, "package.version", "Version", version)?;
-    field(
-        &mut head,
-        &m.arch_key,
-        "Architecture",
-        m.arch.name_for(Format::Deb),
-    )?;
+    field(&mut head, &m.arch_key, "Architecture", spelling(m.arch))?;
     field(&mut head, "package.maintainer", "Maintainer", &m.maintainer)?;
     let mut tail = String::new();
     for (k, name, list) in [
