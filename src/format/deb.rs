@@ -112,11 +112,40 @@ pub fn write(
     spool_dir: &Path,
     report: &dyn Report,
 ) -> Result<()> {
-    let version = job.version;
+    let version = &job.version;
     let comp = pkg.options.compression.unwrap_or(Compression::Xz);
-    let tree = pkg.tree_with(docs(pkg, &version)?);
+    let tree = pkg.tree_with(docs(pkg, version)?);
 
     // Pass 1: the payload, into a spool file, collecting md5sums and size.
+    let (mut spool, data_size, kib, sums) = data(pkg, &tree, comp, spool_dir, report)?;
+    let control_tar = control_archive(pkg, &job, comp, kib, sums, spool_dir)?;
+
+    let ext = compress::extension(comp);
+    let mut ar = ArWriter::new(BufWriter::new(&mut *out), pkg.meta.mtime).at(spool_dir)?;
+    ar.append("debian-binary", 4, &mut &b"2.0\n"[..])
+        .at(spool_dir)?;
+    ar.append(
+        &format!("control.tar{ext}"),
+        control_tar.len() as u64,
+        &mut &control_tar[..],
+    )
+    .at(spool_dir)?;
+    spool.seek(SeekFrom::Start(0)).at(spool_dir)?;
+    ar.append(&format!("data.tar{ext}"), data_size, &mut spool)
+        .at(spool_dir)?;
+    ar.into_inner().flush().at(spool_dir)?;
+    Ok(())
+}
+
+/// data.tar into a spool file: (spool, its size, Installed-Size in KiB,
+/// md5sums).
+fn data(
+    pkg: &Package,
+    tree: &[Entry],
+    comp: Compression,
+    spool_dir: &Path,
+    report: &dyn Report,
+) -> Result<(File, u64, u64, String)> {
     let spool = tempfile::tempfile_in(spool_dir).at(spool_dir)?;
     let enc =
         Encoder::new(comp, pkg.options.level, Counter::new(BufWriter::new(spool))).at(spool_dir)?;
@@ -126,7 +155,7 @@ pub fn write(
     let total: u64 = tree.iter().map(Entry::size).sum();
     let (mut done, mut kib) = (0u64, 0u64);
     let mut sums = String::new();
-    for e in &tree {
+    for e in tree {
         let path = if e.is_dir() {
             format!(".{}/", e.path)
         } else {
@@ -149,12 +178,23 @@ pub fn write(
     }
     let counter = tar.finish().and_then(Encoder::finish).at(spool_dir)?;
     let data_size = counter.count;
-    let mut spool = counter
+    let spool = counter
         .inner
         .into_inner()
         .map_err(|e| Error::io(spool_dir, e.into_error()))?;
+    Ok((spool, data_size, kib, sums))
+}
 
-    // Control archive: small, built in memory.
+/// control.tar: control, md5sums and the maintainer scripts; small, built
+/// in memory.
+fn control_archive(
+    pkg: &Package,
+    job: &Job,
+    comp: Compression,
+    kib: u64,
+    sums: String,
+    spool_dir: &Path,
+) -> Result<Vec<u8>> {
     let control = format!(
         "{}Installed-Size: {kib}\n{}",
         job.control_head, job.control_tail
@@ -163,7 +203,7 @@ pub fn write(
         ("control", control.into_bytes(), 0o644),
         ("md5sums", sums.into_bytes(), 0o644),
     ];
-    let scripts = crate::lifecycle::deb::scripts(pkg, &version);
+    let scripts = crate::lifecycle::deb::scripts(pkg, &job.version);
     for (name, text) in &scripts {
         files.push((name, text.clone().into_bytes(), 0o755));
     }
@@ -181,23 +221,7 @@ pub fn write(
             &mut |_| {},
         )?;
     }
-    let control_tar = ctar.finish().and_then(Encoder::finish).at(spool_dir)?;
-
-    let ext = compress::extension(comp);
-    let mut ar = ArWriter::new(BufWriter::new(&mut *out), pkg.meta.mtime).at(spool_dir)?;
-    ar.append("debian-binary", 4, &mut &b"2.0\n"[..])
-        .at(spool_dir)?;
-    ar.append(
-        &format!("control.tar{ext}"),
-        control_tar.len() as u64,
-        &mut &control_tar[..],
-    )
-    .at(spool_dir)?;
-    spool.seek(SeekFrom::Start(0)).at(spool_dir)?;
-    ar.append(&format!("data.tar{ext}"), data_size, &mut spool)
-        .at(spool_dir)?;
-    ar.into_inner().flush().at(spool_dir)?;
-    Ok(())
+    ctar.finish().and_then(Encoder::finish).at(spool_dir)
 }
 
 /// Fields packwright writes itself; `[format.deb] fields` may not repeat them.

@@ -285,6 +285,53 @@ fn relation(s: &str, key: &str) -> Result<String> {
     Ok(format!("{name}{op}{ver}"))
 }
 
+/// A `[format.pacman] fields` entry: one `key = value` line that is not
+/// one of the keys packwright writes.
+fn check_field(k: &str, v: &str) -> Result<()> {
+    const OWN: &[&str] = &[
+        "pkgname",
+        "pkgbase",
+        "pkgver",
+        "pkgdesc",
+        "url",
+        "builddate",
+        "packager",
+        "size",
+        "arch",
+        "license",
+        "group",
+        "replaces",
+        "conflict",
+        "provides",
+        "depend",
+        "optdepend",
+        "xdata",
+        "backup",
+        "makedepend",
+        "checkdepend",
+    ];
+    if OWN.contains(&k) {
+        return Err(Error::format(
+            FORMAT,
+            format!("format.pacman.fields.{k}"),
+            format!(
+                "`{k}` is written by packwright from the manifest; set it there, not in fields"
+            ),
+        ));
+    }
+    if v.contains(['\n', '\r'])
+        || k.is_empty()
+        || k.contains(|c: char| c.is_whitespace() || c.is_control() || c == '=' || c == '#')
+    {
+        return Err(Error::format(
+            FORMAT,
+            format!("format.pacman.fields.{k}"),
+            "a .PKGINFO field is one `key = value` line: no newline in the value, no space or `=` in the key",
+        ));
+    }
+    Ok(())
+}
+
 /// `.PKGINFO`: `key = value` lines libalpm reads into its database.
 fn pkginfo(pkg: &Package, version: &str, size: u64) -> Result<String> {
     let m = &pkg.meta;
@@ -338,47 +385,7 @@ fn pkginfo(pkg: &Package, version: &str, size: u64) -> Result<String> {
     // pacman 6.0 skips keys it does not know.
     kv("xdata", "pkgtype=pkg");
     for (k, v) in &pkg.options.fields {
-        const OWN: &[&str] = &[
-            "pkgname",
-            "pkgbase",
-            "pkgver",
-            "pkgdesc",
-            "url",
-            "builddate",
-            "packager",
-            "size",
-            "arch",
-            "license",
-            "group",
-            "replaces",
-            "conflict",
-            "provides",
-            "depend",
-            "optdepend",
-            "xdata",
-            "backup",
-            "makedepend",
-            "checkdepend",
-        ];
-        if OWN.contains(&k.as_str()) {
-            return Err(Error::format(
-                FORMAT,
-                format!("format.pacman.fields.{k}"),
-                format!(
-                    "`{k}` is written by packwright from the manifest; set it there, not in fields"
-                ),
-            ));
-        }
-        if v.contains(['\n', '\r'])
-            || k.is_empty()
-            || k.contains(|c: char| c.is_whitespace() || c.is_control() || c == '=' || c == '#')
-        {
-            return Err(Error::format(
-                FORMAT,
-                format!("format.pacman.fields.{k}"),
-                "a .PKGINFO field is one `key = value` line: no newline in the value, no space or `=` in the key",
-            ));
-        }
+        check_field(k, v)?;
         kv(k, v);
     }
     Ok(s)
