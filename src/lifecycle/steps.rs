@@ -9,8 +9,8 @@
 
 use crate::plan::{Entry, Package};
 
-const VERSION_SH: &str = include_str!("sh/version.sh");
-const ACCOUNT_SH: &str = include_str!("sh/account.sh");
+const VERSION_SH: &str = include_str!("../../scripts/version.sh");
+const ACCOUNT_SH: &str = include_str!("../../scripts/account.sh");
 
 /// How one manager's scripts talk about a refused upgrade.
 pub struct Manager {
