@@ -3,14 +3,17 @@
 //! (the hook, the config defaults, the hook's description, units,
 //! sysusers.d, migrations). Scripts are generated from the intent later.
 
+mod config;
+mod upgrade;
+
 use super::hookbin;
-use super::tree::{parse_mode, Ctx};
+use super::tree::Ctx;
 use super::{Entry, Kind, Layout, Meta, Source};
 use crate::error::Result;
-use crate::manifest::schema;
-use packwright_hook::desc::{ConfigDesc, MigrationDesc, PackageDesc, UpgradeDesc};
-use packwright_hook::merge::{Format as ConfigFormat, Src};
-use std::collections::BTreeMap;
+use crate::manifest::{schema, Locator};
+use packwright_hook::contract;
+use packwright_hook::desc::PackageDesc;
+use packwright_hook::merge::Format as ConfigFormat;
 use std::path::Path;
 
 /// What the generated scripts do on the target, in format-neutral terms.
@@ -64,8 +67,10 @@ pub struct Gate {
     pub allow_downgrade: bool,
 }
 
+pub(super) use upgrade::check_clashes;
+
 /// Versions and names that end up inside generated shell: no quoting games.
-fn version_ok(v: &str) -> bool {
+pub(super) fn version_ok(v: &str) -> bool {
     !v.is_empty()
         && v.len() <= 64
         && v.chars()
@@ -103,7 +108,8 @@ fn file_entry(path: String, src: &Path, mode: u32, from: &str) -> std::io::Resul
 }
 
 /// The intent and the extra leaves (system paths; `finish` maps them for
-/// the portable layout). `os` is the target's OS for the hook check.
+/// the portable layout), by concern: configs, users, units, upgrade,
+/// migrations, the hook and its description, drop-ins and sysusers.d.
 pub(super) fn collect(
     ctx: &Ctx,
     m: &schema::Manifest,
@@ -111,100 +117,50 @@ pub(super) fn collect(
     layout: Layout,
     fmt_hook: Option<&str>,
 ) -> Result<(Lifecycle, Vec<Entry>)> {
-    let loc = ctx.loc;
     let pkg = &meta.name;
     let portable = layout == Layout::Portable;
     let mut life = Lifecycle::default();
     let mut out = Vec::new();
-    let read_err = |key: &str, rel: &str, e: std::io::Error| {
-        loc.error(key, format!("`{rel}` cannot be read: {e}"))
-    };
-
-    // Config defaults and their description for the hook.
-    let mut configs = Vec::new();
-    let mut names: BTreeMap<String, String> = BTreeMap::new();
-    for (i, c) in m.config.iter().enumerate() {
-        let key = format!("config[{i}]");
-        super::tree::check_dst(loc, &format!("{key}.dst"), &c.dst)?;
-        let format = match &c.format {
-            Some(f) => ConfigFormat::parse(f).ok_or_else(|| {
-                loc.error(
-                    &format!("{key}.format"),
-                    format!("unknown config format `{f}`; use yaml, toml, json, env, ini or text"),
-                )
-            })?,
-            None => ConfigFormat::from_path(Path::new(&c.dst)),
+    let configs = config::configs(ctx, m, portable, &mut life, &mut out)?;
+    users(ctx.loc, m, &mut life)?;
+    let drop_ins = units(ctx, m, portable, &mut life, &mut out)?;
+    let upgrade = upgrade::upgrade(ctx, m, portable, &mut life)?;
+    let migrations = upgrade::migrations(ctx, m, portable, &mut life, &mut out)?;
+    // The hook: needed wherever it has work on the target.
+    let needs = !configs.is_empty()
+        || !migrations.is_empty()
+        || upgrade.as_ref().is_some_and(|u| !u.data_dirs.is_empty())
+        || m.hook.is_some()
+        || fmt_hook.is_some();
+    if needs {
+        hook(ctx, m, meta, portable, fmt_hook, &mut life, &mut out)?;
+        let desc = PackageDesc {
+            package: pkg.clone(),
+            version: meta.version.clone(),
+            configs,
+            upgrade,
+            migrations,
         };
-        let mode = c
-            .mode
-            .as_deref()
-            .map(|s| parse_mode(loc, &format!("{key}.mode"), s))
-            .transpose()?;
-        let src = ctx.project.join(&c.src);
-        let text = std::fs::read_to_string(&src)
-            .map_err(|e| read_err(&format!("{key}.src"), &c.src, e))?;
-        // A default that does not parse would fail on every target at
-        // install time: refuse it here, with its own line and column.
-        let rendered = packwright_hook::template::render_lenient(&text, &|_| None);
-        let at = Src {
-            path: &src,
-            text: &rendered,
-        };
-        let engine = format.engine();
-        engine
-            .validate(at)
-            .map_err(|e| loc.error(&format!("{key}.src"), e.to_string()))?;
-        if let Some(vk) = &c.version_key {
-            let found = engine
-                .value(at, vk)
-                .map_err(|e| loc.error(&format!("{key}.version-key"), e.to_string()))?;
-            if found.is_none() {
-                return Err(loc.error(
-                    &format!("{key}.version-key"),
-                    format!("`{}` has no `{vk}`: the hook compares this key to check the config's schema version", c.src),
-                ));
-            }
-        }
-        let mut name = base_name(&c.dst);
-        if portable && format == ConfigFormat::Env {
-            name.push_str(".example");
-        }
-        if let Some(prev) = names.insert(name.clone(), key.clone()) {
-            return Err(loc.error(
-                &format!("{key}.dst"),
-                format!("`{name}` is also the file name of {prev}; the defaults share one directory, so live file names must differ"),
-            ));
-        }
-        let (shipped, default, live) = if portable {
-            (
-                format!("/etc/{pkg}/{name}"),
-                format!("config/{name}"),
-                format!("../config/{}", base_name(&c.dst)),
-            )
-        } else {
-            let p = format!("/usr/share/{pkg}/defaults/{name}");
-            (p.clone(), p, c.dst.clone())
-        };
-        out.push(
-            file_entry(shipped, &src, 0o644, &key)
-                .map_err(|e| read_err(&format!("{key}.src"), &c.src, e))?,
-        );
-        life.configs.push(c.dst.clone());
-        configs.push(ConfigDesc {
-            live,
-            default,
-            format: Some(format!("{format:?}").to_lowercase()),
-            version_key: c.version_key.clone(),
-            mode: mode.map(|m| format!("{m:04o}")),
-            // An unpacked archive has no step that creates `[[users]]`: its
-            // live configs belong to whoever runs the hook (a named owner
-            // would fail `install --desc` with "no group named …").
-            owner: c.owner.clone().filter(|_| !portable),
-            group: c.group.clone().filter(|_| !portable),
-            renames: c.renames.clone(),
-        });
+        out.push(description(&desc, pkg, portable));
     }
+    unit_files(m, pkg, &life, drop_ins, &mut out);
+    if !portable && !life.users.is_empty() {
+        out.push(Entry::generated(
+            format!("/usr/lib/sysusers.d/{pkg}.conf"),
+            sysusers(&life.users, pkg).into_bytes(),
+            0o644,
+            "users",
+        ));
+    }
+    Ok((life, out))
+}
 
+fn read_err(loc: &Locator, key: &str, rel: &str, e: std::io::Error) -> crate::Error {
+    loc.error(key, format!("`{rel}` cannot be read: {e}"))
+}
+
+/// `[[users]]`: names and paths that end up in /etc/passwd and shell.
+fn users(loc: &Locator, m: &schema::Manifest, life: &mut Lifecycle) -> Result<()> {
     for (i, u) in m.users.iter().enumerate() {
         let key = format!("users[{i}]");
         let group = u.group.clone().unwrap_or_else(|| u.name.clone());
@@ -241,7 +197,19 @@ pub(super) fn collect(
             system: u.system.unwrap_or(true),
         });
     }
+    Ok(())
+}
 
+/// `[[systemd]]`: the unit files (as leaves in `out`) and the intent;
+/// returns the services that get packwright's drop-in, with their key.
+fn units(
+    ctx: &Ctx,
+    m: &schema::Manifest,
+    portable: bool,
+    life: &mut Lifecycle,
+    out: &mut Vec<Entry>,
+) -> Result<Vec<(String, String)>> {
+    let loc = ctx.loc;
     let mut drop_ins = Vec::new();
     for (i, s) in m.systemd.iter().enumerate() {
         let key = format!("systemd[{i}].unit");
@@ -256,10 +224,10 @@ pub(super) fn collect(
         if !portable {
             out.push(
                 file_entry(format!("/usr/lib/systemd/system/{name}"), &src, 0o644, &key)
-                    .map_err(|e| read_err(&key, &s.unit, e))?,
+                    .map_err(|e| read_err(loc, &key, &s.unit, e))?,
             );
         } else {
-            std::fs::metadata(&src).map_err(|e| read_err(&key, &s.unit, e))?;
+            std::fs::metadata(&src).map_err(|e| read_err(loc, &key, &s.unit, e))?;
         }
         if s.drop_in && name.ends_with(".service") && !portable {
             drop_ins.push((name.clone(), format!("systemd[{i}]")));
@@ -271,107 +239,25 @@ pub(super) fn collect(
             restart: s.restart_on_upgrade,
         });
     }
+    Ok(drop_ins)
+}
 
-    let mut upgrade = None;
-    if let Some(u) = &m.upgrade {
-        for (j, s) in u.stops.iter().enumerate() {
-            if !version_ok(s) {
-                return Err(loc.error(
-                    &format!("upgrade.stops[{j}]"),
-                    format!("`{s}` is not a version (letters, digits and . + ~ _ -)"),
-                ));
-            }
-        }
-        let semver_major = match u.policy.as_deref() {
-            None => false,
-            Some("semver-major") => true,
-            Some(p) => return Err(loc.error("upgrade.policy", format!("unknown policy `{p}`; the one policy is \"semver-major\" (list other stops in `stops`)"))),
-        };
-        for (j, d) in u.data_dirs.iter().enumerate() {
-            let key = format!("upgrade.data-dirs[{j}]");
-            super::tree::check_dst(loc, &key, d)?;
-            check_data_dir(ctx, &key, d, &u.data_dirs[..j])?;
-        }
-        if u.backup_keep == Some(0) {
-            return Err(loc.error(
-                "upgrade.backup-keep",
-                "keep at least 1 snapshot: the last one is what a failed migration restores",
-            ));
-        }
-        if !u.stops.is_empty() || semver_major || !u.allow_downgrade {
-            life.gate = Some(Gate {
-                stops: u.stops.clone(),
-                semver_major,
-                allow_downgrade: u.allow_downgrade,
-            });
-        }
-        life.data_dirs = u.data_dirs.clone();
-        life.purge_data = u.purge_data;
-        upgrade = Some(UpgradeDesc {
-            stops: u.stops.clone(),
-            policy: u.policy.clone(),
-            allow_downgrade: u.allow_downgrade,
-            data_dirs: if portable {
-                u.data_dirs
-                    .iter()
-                    .map(|d| format!("../data/{}", base_name(d)))
-                    .collect()
-            } else {
-                u.data_dirs.clone()
-            },
-            backup_keep: u.backup_keep,
-        });
-    }
-
-    let mut migrations = Vec::new();
-    for (i, mg) in m.migrations.iter().enumerate() {
-        let key = format!("migrations[{i}]");
-        if !version_ok(&mg.version) {
-            return Err(loc.error(
-                &format!("{key}.version"),
-                format!(
-                    "`{}` is not a version (letters, digits and . + ~ _ -)",
-                    mg.version
-                ),
-            ));
-        }
-        if mg.timeout == Some(0) {
-            return Err(loc.error(
-                &format!("{key}.timeout"),
-                "a timeout of 0 seconds would fail every run; leave it out for the default",
-            ));
-        }
-        let src = ctx.project.join(&mg.run);
-        let file = base_name(&mg.run);
-        let (shipped, run) = if portable {
-            let p = format!("migrations/{}/{file}", mg.version);
-            (format!("/{p}"), p)
-        } else {
-            let p = format!("/usr/share/{pkg}/migrations/{}/{file}", mg.version);
-            (p.clone(), p)
-        };
-        out.push(
-            file_entry(shipped, &src, 0o755, &format!("{key}.run"))
-                .map_err(|e| read_err(&format!("{key}.run"), &mg.run, e))?,
-        );
-        life.migrations.push(mg.version.clone());
-        migrations.push(MigrationDesc {
-            version: mg.version.clone(),
-            run,
-            timeout: mg.timeout,
-        });
-    }
-
-    // The hook: needed wherever it has work on the target.
-    let needs = !configs.is_empty()
-        || !migrations.is_empty()
-        || upgrade.as_ref().is_some_and(|u| !u.data_dirs.is_empty())
-        || m.hook.is_some()
-        || fmt_hook.is_some();
+/// The hook binary the package carries, when it can run there.
+fn hook(
+    ctx: &Ctx,
+    m: &schema::Manifest,
+    meta: &Meta,
+    portable: bool,
+    fmt_hook: Option<&str>,
+    life: &mut Lifecycle,
+    out: &mut Vec<Entry>,
+) -> Result<()> {
+    let loc = ctx.loc;
+    let pkg = &meta.name;
     let os = meta.target.split('-').next().unwrap_or("linux");
     // An archive for another platform carries a hook only when the manifest
     // names one for it; its description is there either way.
-    if needs && (!portable || fmt_hook.is_some() || os == "linux") {
+    if !portable || fmt_hook.is_some() || os == "linux" {
         let (key, path) = match (fmt_hook, m.hook.as_ref().and_then(|h| h.binary.as_ref())) {
             (Some(p), _) => (
                 format!("format.{}.hook", ctx.format_key),
@@ -393,9 +279,9 @@ pub(super) fn collect(
             return Err(loc.error(&key, why));
         }
         let installed = match (portable, os) {
-            (false, _) => format!("/usr/lib/{pkg}/packwright-hook"),
-            (true, "windows") => "/usr/bin/packwright-hook.exe".to_string(),
-            (true, _) => "/usr/bin/packwright-hook".to_string(),
+            (false, _) => contract::hook_path(pkg),
+            (true, "windows") => format!("/usr/bin/{}.exe", contract::HOOK_NAME),
+            (true, _) => format!("/usr/bin/{}", contract::HOOK_NAME),
         };
         out.push(
             file_entry(installed.clone(), &path, 0o755, &key).map_err(|e| {
@@ -404,24 +290,29 @@ pub(super) fn collect(
         );
         life.hook = Some(installed);
     }
-    if needs {
-        let desc = PackageDesc {
-            package: pkg.clone(),
-            version: meta.version.clone(),
-            configs,
-            upgrade,
-            migrations,
-        };
-        let mut json = serde_json::to_vec_pretty(&desc).expect("the description serializes");
-        json.push(b'\n');
-        let at = if portable {
-            "/packwright/package.json".to_string()
-        } else {
-            format!("/usr/share/{pkg}/packwright/package.json")
-        };
-        out.push(Entry::generated(at, json, 0o644, "hook"));
-    }
+    Ok(())
+}
 
+/// The hook's description of the package, as a file of the package.
+fn description(desc: &PackageDesc, pkg: &str, portable: bool) -> Entry {
+    let mut json = serde_json::to_vec_pretty(desc).expect("the description serializes");
+    json.push(b'\n');
+    let at = if portable {
+        format!("/{}", contract::DESC)
+    } else {
+        contract::desc_path(pkg)
+    };
+    Entry::generated(at, json, 0o644, "hook")
+}
+
+/// Packwright's drop-in for each service that wants one.
+fn unit_files(
+    m: &schema::Manifest,
+    pkg: &str,
+    life: &Lifecycle,
+    drop_ins: Vec<(String, String)>,
+    out: &mut Vec<Entry>,
+) {
     // Services read the env configs and refuse to start on a config the
     // installed release does not understand (or after a refused upgrade).
     let env_files: Vec<&str> = m
@@ -451,20 +342,11 @@ pub(super) fn collect(
         }
         out.push(Entry::generated(
             format!("/usr/lib/systemd/system/{unit}.d/packwright.conf"),
-            format!("# Generated by packwright for {pkg}: the env configs and a config check\n# before every start. Turn off with drop-in = false in [[systemd]].\n[Service]\n{body}").into_bytes(),
+            format!("{}{body}", DROP_IN.replace("@PKG@", pkg)).into_bytes(),
             0o644,
             &key,
         ));
     }
-    if !portable && !life.users.is_empty() {
-        out.push(Entry::generated(
-            format!("/usr/lib/sysusers.d/{pkg}.conf"),
-            sysusers(&life.users, pkg).into_bytes(),
-            0o644,
-            "users",
-        ));
-    }
-    Ok((life, out))
 }
 
 fn name_ok_unit(n: &str) -> bool {
@@ -472,10 +354,14 @@ fn name_ok_unit(n: &str) -> bool {
         .all(|c| c.is_ascii_alphanumeric() || ":-_.\\@".contains(c))
 }
 
+/// The templates under systemd/: `@PKG@` is the package name; the drop-in's
+/// `[Service]` lines and the sysusers lines follow them.
+const DROP_IN: &str = include_str!("../../../systemd/drop-in.conf");
+const SYSUSERS: &str = include_str!("../../../systemd/sysusers.conf");
+
 /// systemd-sysusers(8) lines for the users and their groups.
 pub fn sysusers(users: &[User], pkg: &str) -> String {
-    let mut s =
-        format!("# {pkg}: system users, created by systemd-sysusers or the package's scripts\n");
+    let mut s = SYSUSERS.replace("@PKG@", pkg);
     for u in users {
         if u.group != u.name {
             s.push_str(&format!("g {} -\n", u.group));
@@ -489,102 +375,4 @@ pub fn sysusers(users: &[User], pkg: &str) -> String {
         s.push_str(&format!("u {} {id} \"{pkg}\" {} {shell}\n", u.name, u.home));
     }
     s
-}
-
-/// Directories that belong to the system (or to packwright): a data dir is
-/// snapshotted, restored over and, with `purge-data`, deleted, so it may be
-/// none of these nor a parent of one.
-const SYSTEM_DIRS: &[&str] = &[
-    "/usr/bin",
-    "/usr/sbin",
-    "/usr/lib",
-    "/usr/lib64",
-    "/usr/libexec",
-    "/usr/share",
-    "/usr/include",
-    "/usr/local",
-    "/usr/src",
-    "/var/lib",
-    "/var/log",
-    "/var/cache",
-    "/var/spool",
-    "/var/tmp",
-    "/var/opt",
-    "/var/mail",
-    "/var/run",
-    "/var/local",
-    "/var/backups",
-    "/var/lib/packwright",
-    "/etc/systemd",
-    "/etc/default",
-    "/etc/ssl",
-    "/etc/apt",
-    "/etc/yum.repos.d",
-    "/etc/pacman.d",
-    "/etc/apk",
-    "/run/systemd",
-];
-
-fn inside(path: &str, dir: &str) -> bool {
-    path == dir || path.starts_with(&format!("{dir}/"))
-}
-
-/// `/`, a top-level directory, a system directory or a parent of one, or a
-/// dir overlapping another data dir, is refused: purge would generate
-/// `rm -rf` of it.
-fn check_data_dir(ctx: &Ctx, key: &str, d: &str, before: &[String]) -> Result<()> {
-    let d = d.trim_end_matches('/');
-    let parts = d.split('/').filter(|c| !c.is_empty()).count();
-    let system = SYSTEM_DIRS.iter().find(|s| parts > 0 && inside(s, d));
-    let d = if parts == 0 { "/" } else { d };
-    if parts < 2 || system.is_some() {
-        let what = match system {
-            _ if parts == 0 => "is the root directory".to_string(),
-            Some(s) if *s != d && parts > 1 => format!("holds the system directory {s}"),
-            _ => "is a system directory".to_string(),
-        };
-        return Err(ctx.loc.error(key, format!("`{d}` {what}: a data dir is snapshotted, restored over and deleted on purge, so it must be the product's own directory, such as /var/lib/{}", ctx.pkg)));
-    }
-    if let Some(other) = before
-        .iter()
-        .map(|o| o.trim_end_matches('/'))
-        .find(|o| inside(d, o) || inside(o, d))
-    {
-        return Err(ctx.loc.error(
-            key,
-            format!("`{d}` overlaps the data dir `{other}`: list each directory once, none inside another"),
-        ));
-    }
-    Ok(())
-}
-
-/// Data dirs hold the product's data only: no file the package installs or
-/// the hook owns may be inside one (a restore or purge would take it).
-fn check_data_clashes(ctx: &Ctx, m: &schema::Manifest, tree: &[Entry]) -> Result<()> {
-    let Some(u) = &m.upgrade else { return Ok(()) };
-    for (j, d) in u.data_dirs.iter().enumerate() {
-        let d = d.trim_end_matches('/');
-        let key = format!("upgrade.data-dirs[{j}]");
-        if let Some(e) = tree.iter().find(|e| !e.is_dir() && inside(&e.path, d)) {
-            return Err(ctx.loc.error(&key, format!("`{}` is installed by {} inside the data dir `{d}`; a data dir holds only what the product writes (a restore or purge would replace or delete it)", e.path, e.from)));
-        }
-        if let Some((i, c)) = m.config.iter().enumerate().find(|(_, c)| inside(&c.dst, d)) {
-            return Err(ctx.loc.error(&key, format!("the live config `{}` (config[{i}]) is inside the data dir `{d}`; keep configs out of data dirs (the hook merges them, a restore would overwrite them)", c.dst)));
-        }
-    }
-    Ok(())
-}
-
-/// Live config paths must not also be package files: the hook owns them.
-pub(super) fn check_clashes(ctx: &Ctx, m: &schema::Manifest, tree: &[Entry]) -> Result<()> {
-    check_data_clashes(ctx, m, tree)?;
-    for (i, c) in m.config.iter().enumerate() {
-        if let Some(e) = tree.iter().find(|e| e.path == c.dst && !e.is_dir()) {
-            return Err(ctx.loc.error(
-                &format!("config[{i}].dst"),
-                format!("`{}` is also installed by {}: the live file belongs to packwright-hook (it renders and merges it); ship only the default", c.dst, e.from),
-            ));
-        }
-    }
-    Ok(())
 }

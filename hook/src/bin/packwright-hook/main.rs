@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use packwright_hook::args::{self, Matches, Parsed};
-use packwright_hook::command::{self, Ctx, InitArgs, UpdateArgs, UpdateReport};
+use packwright_hook::command::{self, Ctx, InitArgs, UpdateArgs};
+use packwright_hook::contract::state;
 use packwright_hook::error::HookError;
 use packwright_hook::fsio::{self, Meta};
 use packwright_hook::merge::Format;
-use packwright_hook::package::{self, ConfigReport, Event};
+use packwright_hook::package::{self, Event};
 use packwright_hook::site::Site;
 use packwright_hook::upgrade::{self, Manager, Request};
 use packwright_hook::{migrate, restore, snapshot};
@@ -59,56 +60,6 @@ fn lock_dir(live: &Path) -> Result<fsio::Lock, HookError> {
     fsio::lock(dir)
 }
 
-fn print_update(r: &UpdateReport) {
-    let live = r.live.display();
-    match r.action {
-        command::UpdateAction::Unchanged => println!("{live}: up to date"),
-        command::UpdateAction::Recreated => {
-            println!("{live}: was missing, written from the new default")
-        }
-        command::UpdateAction::Merged => println!("{live}: merged"),
-        command::UpdateAction::DryRun => println!("{live}: dry run, nothing written"),
-    }
-    if !r.kept.is_empty() {
-        println!("  kept your changes: {}", r.kept.join(", "));
-    }
-    for c in &r.conflicts {
-        match (&c.yours, &c.new_default) {
-            (Some(v), None) => println!(
-                "  conflict: {} — removed upstream; your value {v} was dropped (it is in the backup; if the key was renamed, declare the rename)",
-                c.key
-            ),
-            (yours, new) => println!(
-                "  conflict: {} — kept yours {}, new default {}",
-                c.key,
-                yours.as_deref().unwrap_or("(deleted)"),
-                new.as_deref().unwrap_or("(none)")
-            ),
-        }
-    }
-    for k in &r.moved {
-        println!(
-            "  moved: your {} = {} is now {} (renamed upstream)",
-            k.from, k.your_value, k.to
-        );
-    }
-    for k in &r.unplaced {
-        println!("  could not place your change to {k}: see the backup");
-    }
-    if let Some(n) = &r.note {
-        println!("  note: {n}");
-    }
-    if let Some(n) = &r.new_file {
-        println!("  the new default is in {}", n.display());
-    }
-    if let Some(b) = &r.backup {
-        println!("  the previous file is kept as {}", b.display());
-    }
-    if let Some(d) = &r.diff {
-        print!("{d}");
-    }
-}
-
 fn usage(msg: String) -> HookError {
     HookError::invalid("packwright-hook", msg)
 }
@@ -130,238 +81,261 @@ fn site(root: &Path, m: &Matches) -> Result<Site, HookError> {
     }
 }
 
+/// What every command reads from the command line.
+struct Cli<'a> {
+    m: &'a Matches,
+    root: PathBuf,
+    json: bool,
+    confirm: Option<&'a dyn Fn(&Path) -> bool>,
+    env_file: Option<PathBuf>,
+}
+
+impl Cli<'_> {
+    fn need(&self, n: &str) -> Result<PathBuf, HookError> {
+        self.m.need(n).map(PathBuf::from).map_err(usage)
+    }
+}
+
 fn run(m: Matches) -> Result<(), HookError> {
     let root = PathBuf::from(m.root.clone().unwrap_or_else(|| "/".into()));
-    let as_json = m.json;
     let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let confirm: Option<&dyn Fn(&Path) -> bool> = if terminal && !as_json {
+    let confirm: Option<&dyn Fn(&Path) -> bool> = if terminal && !m.json {
         Some(&ask)
     } else {
         None
     };
-    let json = |v: &dyn erased::Json| println!("{}", v.json());
-    let need = |n: &str| m.need(n).map(PathBuf::from).map_err(usage);
     let env_file = m.get("env-file").map(|p| rooted(&root, Path::new(&p)));
+    let c = Cli {
+        m: &m,
+        root,
+        json: m.json,
+        confirm,
+        env_file,
+    };
     match m.cmd {
-        "init" => {
-            let live = rooted(&root, &need("live")?);
-            let env = command::env_lookup(env_file.as_deref())?;
-            let _lock = lock_dir(&live)?;
-            let args = InitArgs {
-                template: rooted(&root, &need("template")?),
-                format: format_for(m.get("format").as_deref(), &live)?,
-                live,
-                force: m.flag("force"),
-                meta: mode_of(&m)?.map(|mode| Meta {
-                    mode,
-                    uid: None,
-                    gid: None,
-                }),
-            };
-            let r = command::init(&args, &Ctx { env: &env, confirm })?;
-            if as_json {
-                json(&r);
-            } else {
-                println!("{}: {}", r.live.display(), init_words(r.action));
-            }
-        }
-        "update" => {
-            let live = rooted(&root, &need("live")?);
-            let env = command::env_lookup(env_file.as_deref())?;
-            let renames = m
-                .all("rename")
-                .into_iter()
-                .map(|r| match r.split_once('=') {
-                    Some((a, b)) if !a.is_empty() && !b.is_empty() => {
-                        Ok((a.to_string(), b.to_string()))
-                    }
-                    _ => Err(usage(format!("update: --rename {r:?}: give OLD=NEW"))),
-                });
-            let renames = renames.collect::<Result<Vec<_>, _>>()?;
-            let _lock = lock_dir(&live)?;
-            let args = UpdateArgs {
-                renames,
-                base: m.get("base").map(|b| rooted(&root, Path::new(&b))),
-                default: rooted(&root, &need("default")?),
-                format: format_for(m.get("format").as_deref(), &live)?,
-                live,
-                version_key: m.get("version-key"),
-                dry_run: m.flag("dry-run"),
-                meta: None,
-            };
-            let r = command::update(
-                &args,
-                &Ctx {
-                    env: &env,
-                    confirm: None,
-                },
-            )?;
-            if as_json {
-                json(&r);
-            } else {
-                print_update(&r);
-            }
-        }
-        "check" => {
-            let by_package = m.flag("package") || m.flag("desc");
-            if by_package {
-                m.exclusive("live", "package").map_err(usage)?;
-                m.exclusive("live", "desc").map_err(usage)?;
-            }
-            let found = if by_package {
-                package::check_site(&site(&root, &m)?)?
-            } else {
-                let live = rooted(&root, &need("live")?);
-                let expect = m.need("expect").map_err(usage)?;
-                let key = m.get("version-key").unwrap_or_else(|| "version".into());
-                let f = format_for(m.get("format").as_deref(), &live)?;
-                vec![command::check(&live, &expect, &key, f)?]
-            };
-            if as_json {
-                json(&serde_json::json!({ "ok": true, "versions": found }));
-            }
-        }
-        "status" => {
-            let s = if m.flag("desc") || m.flag("state") {
-                package::status_site(&site(&root, &m)?)?
-            } else {
-                package::status(&root, m.get("package").as_deref())?
-            };
-            if as_json {
-                json(&s);
-            } else {
-                print_status(&s);
-            }
-        }
-        "install" => package_event(&root, Event::Install, &m)?,
-        "upgrade" => package_event(&root, Event::Upgrade, &m)?,
-        "remove" => package_event(&root, Event::Remove, &m)?,
-        "purge" => package_event(&root, Event::Purge, &m)?,
-        "backup" => {
-            let site = site(&root, &m)?;
-            if m.flag("list") {
-                let all = snapshot::list(&site)?;
-                if as_json {
-                    json(&all);
-                }
-                for s in all.iter().filter(|_| !as_json) {
-                    println!(
-                        "{} ({} to {}, {})",
-                        s.id,
-                        s.meta.old,
-                        s.meta.new,
-                        s.dir.display()
-                    );
-                }
-                return Ok(());
-            }
-            let _lock = package::lock(&site)?;
-            let v = installed_version(&site);
-            let s = snapshot::create(
-                &site,
-                &format!("{}-backup", snapshot::clean(&v)),
-                &v,
-                &v,
-                true,
-            )?;
-            let pruned = snapshot::prune(&site, site.backup_keep().max(1))?;
-            if as_json {
-                json(&serde_json::json!({ "snapshot": s, "pruned": pruned }));
-            } else {
-                println!("{}: snapshot {} in {}", site.pkg, s.id, s.dir.display());
-                for p in pruned {
-                    println!("  removed the older snapshot {p}");
-                }
-            }
-        }
-        "restore" => {
-            let site = site(&root, &m)?;
-            let _lock = package::lock(&site)?;
-            let r = restore::restore(&site, m.get("snapshot").as_deref())?;
-            if as_json {
-                json(&r);
-            } else {
-                println!("{}: restored snapshot {}", site.pkg, r.id);
-                for p in r.data_dirs.iter().chain(&r.configs) {
-                    println!("  {}", p.display());
-                }
-                for v in &r.pending_again {
-                    println!("  migration {v} is pending again (its effect was undone)");
-                }
-            }
-        }
-        "migrate" => {
-            let site = site(&root, &m)?;
-            if m.flag("status") {
-                m.exclusive("status", "old").map_err(usage)?;
-                let st = migrate::status(&site)?;
-                if as_json {
-                    json(&st);
-                }
-                for s in st.iter().filter(|_| !as_json) {
-                    let when = s
-                        .finished_at
-                        .map(|t| format!(" at {}", snapshot::utc_stamp(t)))
-                        .unwrap_or_default();
-                    let state = if s.done { "done" } else { "pending" };
-                    println!("{} {}: {state}{when}", s.version, s.run);
-                }
-                return Ok(());
-            }
-            let old = m.need("old").map_err(usage)?;
-            let new = m.get("new").unwrap_or_else(|| site.desc.version.clone());
-            let req = Request {
-                old: &old,
-                new: &new,
-                manager: None,
-                merge: false,
-            };
-            let env = |_: &str| None;
-            let r = upgrade::upgrade(
-                &site,
-                &req,
-                &Ctx {
-                    env: &env,
-                    confirm: None,
-                },
-            )?;
-            if as_json {
-                json(&r);
-            } else {
-                print_upgrade(&r);
-            }
-        }
-        other => return Err(usage(format!("unknown command {other:?}"))),
+        "init" => init_cmd(&c),
+        "update" => update_cmd(&c),
+        "check" => check_cmd(&c),
+        "status" => status_cmd(&c),
+        "install" => package_event(&c.root, Event::Install, &m),
+        "upgrade" => package_event(&c.root, Event::Upgrade, &m),
+        "remove" => package_event(&c.root, Event::Remove, &m),
+        "purge" => package_event(&c.root, Event::Purge, &m),
+        "backup" => backup_cmd(&c),
+        "restore" => restore_cmd(&c),
+        "migrate" => migrate_cmd(&c),
+        other => Err(usage(format!("unknown command {other:?}"))),
+    }
+}
+
+/// `packwright-hook init`.
+fn init_cmd(c: &Cli) -> Result<(), HookError> {
+    let live = rooted(&c.root, &c.need("live")?);
+    let env = command::env_lookup(c.env_file.as_deref())?;
+    let _lock = lock_dir(&live)?;
+    let args = InitArgs {
+        template: rooted(&c.root, &c.need("template")?),
+        format: format_for(c.m.get("format").as_deref(), &live)?,
+        live,
+        force: c.m.flag("force"),
+        meta: mode_of(c.m)?.map(|mode| Meta {
+            mode,
+            uid: None,
+            gid: None,
+        }),
+    };
+    let r = command::init(
+        &args,
+        &Ctx {
+            env: &env,
+            confirm: c.confirm,
+        },
+    )?;
+    if c.json {
+        print_json(&r);
+    } else {
+        println!("{}: {}", r.live.display(), init_words(r.action));
     }
     Ok(())
 }
 
-fn print_status(s: &[package::FileStatus]) {
-    for f in s {
-        println!(
-            "{} {} ({}): pristine version {}, live version {}{}",
-            f.package,
-            f.live,
-            f.format,
-            f.pristine_version.as_deref().unwrap_or("-"),
-            f.live_version.as_deref().unwrap_or("-"),
-            f.pending_new
-                .as_ref()
-                .map(|p| format!(", pending {}", p.display()))
-                .unwrap_or_default()
-        );
-        for c in &f.conflicts {
-            println!("  unresolved conflict: {}", c.key);
+/// `packwright-hook update`.
+fn update_cmd(c: &Cli) -> Result<(), HookError> {
+    let live = rooted(&c.root, &c.need("live")?);
+    let env = command::env_lookup(c.env_file.as_deref())?;
+    let renames = c
+        .m
+        .all("rename")
+        .into_iter()
+        .map(|r| match r.split_once('=') {
+            Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((a.to_string(), b.to_string())),
+            _ => Err(usage(format!("update: --rename {r:?}: give OLD=NEW"))),
+        });
+    let renames = renames.collect::<Result<Vec<_>, _>>()?;
+    let _lock = lock_dir(&live)?;
+    let args = UpdateArgs {
+        renames,
+        base: c.m.get("base").map(|b| rooted(&c.root, Path::new(&b))),
+        default: rooted(&c.root, &c.need("default")?),
+        format: format_for(c.m.get("format").as_deref(), &live)?,
+        live,
+        version_key: c.m.get("version-key"),
+        dry_run: c.m.flag("dry-run"),
+        meta: None,
+    };
+    let r = command::update(
+        &args,
+        &Ctx {
+            env: &env,
+            confirm: None,
+        },
+    )?;
+    if c.json {
+        print_json(&r);
+    } else {
+        print_update(&r);
+    }
+    Ok(())
+}
+
+/// `packwright-hook check`.
+fn check_cmd(c: &Cli) -> Result<(), HookError> {
+    let by_package = c.m.flag("package") || c.m.flag("desc");
+    if by_package {
+        c.m.exclusive("live", "package").map_err(usage)?;
+        c.m.exclusive("live", "desc").map_err(usage)?;
+    }
+    let found = if by_package {
+        package::check_site(&site(&c.root, c.m)?)?
+    } else {
+        let live = rooted(&c.root, &c.need("live")?);
+        let expect = c.m.need("expect").map_err(usage)?;
+        let key = c.m.get("version-key").unwrap_or_else(|| "version".into());
+        let f = format_for(c.m.get("format").as_deref(), &live)?;
+        vec![command::check(&live, &expect, &key, f)?]
+    };
+    if c.json {
+        print_json(&serde_json::json!({ "ok": true, "versions": found }));
+    }
+    Ok(())
+}
+
+/// `packwright-hook status`.
+fn status_cmd(c: &Cli) -> Result<(), HookError> {
+    let s = if c.m.flag("desc") || c.m.flag("state") {
+        package::status_site(&site(&c.root, c.m)?)?
+    } else {
+        package::status(&c.root, c.m.get("package").as_deref())?
+    };
+    if c.json {
+        print_json(&s);
+    } else {
+        print_status(&s);
+    }
+    Ok(())
+}
+
+/// `packwright-hook backup`.
+fn backup_cmd(c: &Cli) -> Result<(), HookError> {
+    let site = site(&c.root, c.m)?;
+    if c.m.flag("list") {
+        let all = snapshot::list(&site)?;
+        if c.json {
+            print_json(&all);
+        }
+        for s in all.iter().filter(|_| !c.json) {
+            println!(
+                "{} ({} to {}, {})",
+                s.id,
+                s.meta.old,
+                s.meta.new,
+                s.dir.display()
+            );
+        }
+        return Ok(());
+    }
+    let _lock = package::lock(&site)?;
+    let v = installed_version(&site);
+    let s = snapshot::create(
+        &site,
+        &format!("{}-backup", snapshot::clean(&v)),
+        &v,
+        &v,
+        true,
+    )?;
+    let pruned = snapshot::prune(&site, site.backup_keep().max(1))?;
+    if c.json {
+        print_json(&serde_json::json!({ "snapshot": s, "pruned": pruned }));
+    } else {
+        println!("{}: snapshot {} in {}", site.pkg, s.id, s.dir.display());
+        for p in pruned {
+            println!("  removed the older snapshot {p}");
         }
     }
-    let mut blocked: Vec<(&str, &str)> = s
-        .iter()
-        .filter_map(|f| Some((f.package.as_str(), f.blocked.as_deref()?)))
-        .collect();
-    blocked.dedup();
-    for (p, msg) in blocked {
-        println!("{p}: BLOCKED, the service will not start: {msg}");
+    Ok(())
+}
+
+/// `packwright-hook restore`.
+fn restore_cmd(c: &Cli) -> Result<(), HookError> {
+    let site = site(&c.root, c.m)?;
+    let _lock = package::lock(&site)?;
+    let r = restore::restore(&site, c.m.get("snapshot").as_deref())?;
+    if c.json {
+        print_json(&r);
+    } else {
+        println!("{}: restored snapshot {}", site.pkg, r.id);
+        for p in r.data_dirs.iter().chain(&r.configs) {
+            println!("  {}", p.display());
+        }
+        for v in &r.pending_again {
+            println!("  migration {v} is pending again (its effect was undone)");
+        }
     }
+    Ok(())
+}
+
+/// `packwright-hook migrate`.
+fn migrate_cmd(c: &Cli) -> Result<(), HookError> {
+    let site = site(&c.root, c.m)?;
+    if c.m.flag("status") {
+        c.m.exclusive("status", "old").map_err(usage)?;
+        let st = migrate::status(&site)?;
+        if c.json {
+            print_json(&st);
+        }
+        for s in st.iter().filter(|_| !c.json) {
+            let when = s
+                .finished_at
+                .map(|t| format!(" at {}", snapshot::utc_stamp(t)))
+                .unwrap_or_default();
+            let state = if s.done { "done" } else { "pending" };
+            println!("{} {}: {state}{when}", s.version, s.run);
+        }
+        return Ok(());
+    }
+    let old = c.m.need("old").map_err(usage)?;
+    let new = c.m.get("new").unwrap_or_else(|| site.desc.version.clone());
+    let req = Request {
+        old: &old,
+        new: &new,
+        manager: None,
+        merge: false,
+    };
+    let env = |_: &str| None;
+    let r = upgrade::upgrade(
+        &site,
+        &req,
+        &Ctx {
+            env: &env,
+            confirm: None,
+        },
+    )?;
+    if c.json {
+        print_json(&r);
+    } else {
+        print_upgrade(&r);
+    }
+    Ok(())
 }
 
 /// An unpacked archive has no maintainer scripts to write `<state>/version`
@@ -378,7 +352,7 @@ fn record_unpacked_version(site: &Site, version: &str) -> Result<(), HookError> 
         gid: None,
     };
     fsio::write_atomic(
-        &site.state.join("version"),
+        &site.state.join(state::VERSION),
         format!("{version}\n").as_bytes(),
         meta,
     )
@@ -386,49 +360,12 @@ fn record_unpacked_version(site: &Site, version: &str) -> Result<(), HookError> 
 
 /// The version last configured (written by the generated scripts), else the description's.
 fn installed_version(site: &Site) -> String {
-    fsio::read(&site.state.join("version"))
+    fsio::read(&site.state.join(state::VERSION))
         .ok()
         .flatten()
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| site.desc.version.clone())
-}
-
-fn print_upgrade(r: &upgrade::Report) {
-    if let Some(s) = &r.snapshot {
-        println!("snapshot before the migrations: {}", s.display());
-    }
-    for m in &r.migrations {
-        println!("migration {} ({}): done", m.version, m.run);
-    }
-    if r.migrations.is_empty() {
-        println!("no migration to run");
-    }
-    for c in &r.configs {
-        print_config(c);
-    }
-    for p in &r.pruned {
-        println!("removed the older snapshot {p}");
-    }
-    if let Some(e) = &r.prune_error {
-        println!("note: old snapshots not removed: {e}");
-    }
-}
-
-fn init_words(a: command::InitAction) -> &'static str {
-    match a {
-        command::InitAction::Written => "written",
-        command::InitAction::Overwritten => "overwritten (previous file kept as .packwright-old)",
-        command::InitAction::KeptExisting => "exists, kept (use --force to replace)",
-    }
-}
-
-fn print_config(c: &ConfigReport) {
-    match c {
-        ConfigReport::Init(i) => println!("{}: {}", i.live.display(), init_words(i.action)),
-        ConfigReport::Update(u) => print_update(u),
-        ConfigReport::Purged { live } => println!("{}: purged", live.display()),
-    }
 }
 
 fn package_event(root: &Path, event: Event, m: &Matches) -> Result<(), HookError> {
@@ -448,7 +385,7 @@ fn package_event(root: &Path, event: Event, m: &Matches) -> Result<(), HookError
     let site = site(root, m)?;
     if event == Event::Upgrade {
         let old = m.get("old").unwrap_or_else(|| {
-            fsio::read(&site.state.join("version"))
+            fsio::read(&site.state.join(state::VERSION))
                 .ok()
                 .flatten()
                 .map(|v| v.trim().to_string())
@@ -498,17 +435,11 @@ fn package_event(root: &Path, event: Event, m: &Matches) -> Result<(), HookError
     Ok(())
 }
 
-mod erased {
-    /// Anything the binary prints as JSON.
-    pub trait Json {
-        fn json(&self) -> String;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn json(&self) -> String {
-            serde_json::to_string_pretty(self).unwrap_or_default()
-        }
-    }
-}
+mod print;
+
+use print::{
+    erased, init_words, print_config, print_json, print_status, print_update, print_upgrade,
+};
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
