@@ -82,7 +82,9 @@ pub fn load(req: &Request) -> Result<Loaded> {
             format: f,
             source_date_epoch: sde,
         };
-        plans.push((f, plan::plan(&inputs)?));
+        let mut pkg = plan::plan(&inputs)?;
+        crate::format::gzip_man_pages(&mut pkg)?;
+        plans.push((f, pkg));
     }
     Ok(Loaded {
         manifest,

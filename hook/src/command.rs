@@ -9,8 +9,7 @@ use super::fsio::{self, Meta};
 use super::merge::{Conflict, Format, Merged, Moved, Opts, Removed, Src};
 use super::template;
 
-pub const NEW_SUFFIX: &str = ".packwright-new";
-pub const OLD_SUFFIX: &str = ".packwright-old";
+pub use super::contract::{NEW_SUFFIX, OLD_SUFFIX};
 
 /// Where variables for `${VAR}` come from, and how to ask "overwrite?".
 pub struct Ctx<'a> {

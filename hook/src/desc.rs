@@ -74,9 +74,7 @@ pub struct MigrationDesc {
 impl PackageDesc {
     /// `<root>/usr/share/<pkg>/packwright/package.json`.
     pub fn path(root: &Path, package: &str) -> PathBuf {
-        root.join("usr/share")
-            .join(package)
-            .join("packwright/package.json")
+        super::contract::under(root, &super::contract::desc_path(package))
     }
 
     pub fn load(root: &Path, package: &str) -> Result<PackageDesc> {

@@ -13,6 +13,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
+use super::contract::state;
 use super::error::Result;
 use super::fsio;
 use super::site::{escape, Site};
@@ -31,11 +32,11 @@ enum Kind {
 
 /// (name, size bound, kind) of every file taken over.
 const FILES: &[(&str, u64, Kind)] = &[
-    ("version", 64, Kind::Version),
-    ("blocked", 64 * 1024, Kind::Text),
-    ("stopped", 4096, Kind::Text),
-    ("migrations.json", 1 << 20, Kind::Json),
-    ("conflicts.json", 1 << 20, Kind::Json),
+    (state::VERSION, 64, Kind::Version),
+    (state::BLOCKED, 64 * 1024, Kind::Text),
+    (state::STOPPED, 4096, Kind::Text),
+    (state::MIGRATIONS, 1 << 20, Kind::Json),
+    (state::CONFLICTS, 1 << 20, Kind::Json),
 ];
 
 /// Pristine copies of the configs the description names, at most this big.
@@ -185,14 +186,14 @@ fn copy_all(
     }
     let pristine = match open_at(
         Some(dir),
-        Path::new("pristine"),
+        Path::new(state::PRISTINE),
         libc::O_RDONLY | libc::O_DIRECTORY,
     ) {
         Ok(p) => p,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return put("pristine".into(), Err(why(&e))),
+        Err(e) => return put(state::PRISTINE.into(), Err(why(&e))),
     };
-    super::statedir::make_dir(&site.state.join("pristine"), 0o700)?;
+    super::statedir::make_dir(&site.state.join(state::PRISTINE), 0o700)?;
     // Only the names the installed description gives, never the listing.
     for c in &site.desc.configs {
         let name = escape(&c.live);

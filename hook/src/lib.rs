@@ -10,6 +10,7 @@ pub mod account;
 pub mod args;
 pub mod cli;
 pub mod command;
+pub mod contract;
 pub mod desc;
 pub mod error;
 pub mod extract;

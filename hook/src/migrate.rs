@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::contract::state;
 use super::desc::MigrationDesc;
 use super::error::{At, HookError, Result};
 use super::fsio;
@@ -39,7 +40,7 @@ pub struct Record {
 }
 
 pub fn records_path(site: &Site) -> PathBuf {
-    site.state.join("migrations.json")
+    site.state.join(state::MIGRATIONS)
 }
 
 pub fn load(site: &Site) -> Result<Vec<Record>> {
@@ -143,7 +144,7 @@ pub struct Env<'a> {
 /// Run one migration. `Err` only when the log cannot be set up; a migration
 /// that cannot start, fails or times out is an `Outcome` with `result: Err`.
 pub fn run(site: &Site, m: &MigrationDesc, env: &Env) -> Result<Outcome> {
-    let logs = site.state.join("logs");
+    let logs = site.state.join(state::LOGS);
     fsio::ensure_dir(&logs, 0o700)?;
     let log = logs.join(format!("migration-{}-{}.log", clean(&m.version), env.id));
     fsio::ensure_regular_or_absent(&log)?;

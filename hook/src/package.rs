@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use super::command::{
     self, Ctx, InitArgs, InitReport, UpdateArgs, UpdateReport, NEW_SUFFIX, OLD_SUFFIX,
 };
+use super::contract::state;
 use super::desc::{ConfigDesc, PackageDesc};
 use super::error::{HookError, Result};
 use super::fsio::{self, Meta};
@@ -62,12 +63,12 @@ pub fn state_dir(root: &Path, pkg: &str) -> PathBuf {
 /// The pristine copy of a live file of an installed package (see `Site::pristine`).
 pub fn pristine_path(root: &Path, pkg: &str, live: &str) -> PathBuf {
     state_dir(root, pkg)
-        .join("pristine")
+        .join(state::PRISTINE)
         .join(super::site::escape(live))
 }
 
 fn conflicts_path(site: &Site) -> PathBuf {
-    site.state.join("conflicts.json")
+    site.state.join(state::CONFLICTS)
 }
 
 fn format_of(c: &ConfigDesc) -> Result<Format> {
@@ -146,8 +147,8 @@ pub fn run_site(site: &Site, event: Event, ctx: &Ctx) -> Result<EventReport> {
 /// lock, and take over an older packwright's state once.
 pub fn lock(site: &Site) -> Result<fsio::Lock> {
     super::statedir::ensure(&site.state, &site.state_top)?;
-    super::statedir::make_dir(&site.state.join("pristine"), 0o700)?;
-    let lock = fsio::lock(&site.state.join("lock"))?;
+    super::statedir::make_dir(&site.state.join(state::PRISTINE), 0o700)?;
+    let lock = fsio::lock(&site.state.join(state::LOCK))?;
     #[cfg(unix)]
     super::legacy::migrate(site)?;
     Ok(lock)

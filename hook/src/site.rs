@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::contract::state;
 use super::desc::PackageDesc;
 use super::error::{HookError, Result};
 use super::fsio;
@@ -100,7 +101,7 @@ impl Site {
     /// The pristine copy of a live file: `/` becomes `%2F` (and `%` `%25`) so
     /// every live path maps to one flat, reversible name.
     pub fn pristine(&self, live: &str) -> PathBuf {
-        self.state.join("pristine").join(escape(live))
+        self.state.join(state::PRISTINE).join(escape(live))
     }
 
     /// The data dirs on this machine, in description order, without repeats.
@@ -126,7 +127,7 @@ impl Site {
     /// The message of `<state>/blocked`, written by the generated scripts
     /// when a pacman/apk upgrade skipped a required stop release.
     pub fn blocked(&self) -> Result<Option<String>> {
-        let p = self.state.join("blocked");
+        let p = self.state.join(state::BLOCKED);
         let Some(text) = fsio::read(&p)? else {
             return Ok(None);
         };

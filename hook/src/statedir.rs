@@ -9,23 +9,21 @@ use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
+use super::contract;
 use super::error::{At, HookError, Result};
 
 #[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 
-/// Below the root: the parent of every package's state dir.
-pub const PARENT: &str = "var/lib/packwright";
-
 /// `<root>/var/lib/packwright/<pkg>`.
 pub fn path(root: &Path, pkg: &str) -> PathBuf {
-    root.join(PARENT).join(pkg)
+    contract::under(root, &contract::state_dir(pkg))
 }
 
 /// Where packwright kept the state before: `<root>/var/lib/<pkg>/packwright`,
 /// inside a directory the service user often owns.
 pub fn legacy(root: &Path, pkg: &str) -> PathBuf {
-    root.join("var/lib").join(pkg).join("packwright")
+    contract::under(root, &contract::legacy_state_dir(pkg))
 }
 
 #[cfg(unix)]

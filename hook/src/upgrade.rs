@@ -11,6 +11,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
 use super::command::{Ctx, NEW_SUFFIX, OLD_SUFFIX};
+use super::contract::state;
 use super::error::{HookError, Result};
 use super::fsio::{self, Meta};
 use super::migrate::{self, Env, Record};
@@ -126,7 +127,7 @@ type Content = (Vec<u8>, Meta);
 impl Saved {
     fn take(site: &Site) -> Result<Saved> {
         let mut paths = vec![
-            site.state.join("conflicts.json"),
+            site.state.join(state::CONFLICTS),
             migrate::records_path(site),
         ];
         for c in &site.desc.configs {

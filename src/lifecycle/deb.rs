@@ -6,6 +6,7 @@
 use super::steps::{self, Manager};
 use super::{library, new_version, script, user_call};
 use crate::plan::{Event, Package};
+use packwright_hook::contract::state::INSTALLING;
 
 const MANAGER: Manager = Manager {
     name: "deb",
@@ -43,7 +44,7 @@ pub fn scripts(pkg: &Package, full_version: &str) -> Vec<(&'static str, String)>
             // config-files state (both give OLD): preinst can.
             if pkg.lifecycle.has_state() {
                 // pw_state: the dir is root's alone before anything is written.
-                format!("\tpw_state || exit 1\n\t: >{state}/installing\n")
+                format!("\tpw_state || exit 1\n\t: >{state}/{INSTALLING}\n")
             } else {
                 String::new()
             },
@@ -65,12 +66,12 @@ pub fn scripts(pkg: &Package, full_version: &str) -> Vec<(&'static str, String)>
     );
     let post = if ours {
         let fresh_test = if pkg.lifecycle.has_state() {
-            format!(" || [ -f {state}/installing ]")
+            format!(" || [ -f {state}/{INSTALLING} ]")
         } else {
             String::new()
         };
         let clear = if pkg.lifecycle.has_state() {
-            format!("\trm -f {state}/installing\n")
+            format!("\trm -f {state}/{INSTALLING}\n")
         } else {
             String::new()
         };

@@ -8,9 +8,11 @@
 //! which shells ignore inside a function called from `||` or `if`.
 
 use crate::plan::{Entry, Package};
+use packwright_hook::contract::state::{BLOCKED, STOPPED, VERSION};
+use packwright_hook::contract::{self, NEW_SUFFIX, OLD_SUFFIX, STATE_PARENT};
 
-const VERSION_SH: &str = include_str!("sh/version.sh");
-const ACCOUNT_SH: &str = include_str!("sh/account.sh");
+const VERSION_SH: &str = include_str!("../../scripts/version.sh");
+const ACCOUNT_SH: &str = include_str!("../../scripts/account.sh");
 
 /// How one manager's scripts talk about a refused upgrade.
 pub struct Manager {
@@ -110,13 +112,13 @@ fn owned(pkg: &Package) -> Vec<&Entry> {
 /// packwright's state dir on the target: root's alone, never inside a
 /// directory the package gives to its service user.
 pub fn state(pkg: &Package) -> String {
-    format!("/var/lib/packwright/{}", pkg.meta.name)
+    contract::state_dir(&pkg.meta.name)
 }
 
 /// Where packwright kept its state before, inside `/var/lib/<name>`, which
 /// the service user may own: read once, as hostile, for the version.
 fn old_state(pkg: &Package) -> String {
-    format!("/var/lib/{}/packwright", pkg.meta.name)
+    contract::legacy_state_dir(&pkg.meta.name)
 }
 
 /// `pw_state` makes and checks the state dir; `pw_trusted` checks one
@@ -130,14 +132,14 @@ fn state_steps(pkg: &Package) -> String {
          # modes (whatever the umask), and a directory on the way that anyone but\n\
          # root could change is refused, so no write below it can be redirected.\n\
          pw_state() {{\n\
-         \tfor _pw_d in /var /var/lib /var/lib/packwright {st}; do\n\
+         \tfor _pw_d in /var /var/lib {STATE_PARENT} {st}; do\n\
          \t\tif [ ! -e \"$_pw_d\" ] && [ ! -h \"$_pw_d\" ]; then\n\
          \t\t\t_pw_m=0755\n\
          \t\t\tif [ \"$_pw_d\" = {st} ]; then _pw_m=0700; fi\n\
          \t\t\tmkdir -m \"$_pw_m\" \"$_pw_d\" || return 1\n\
          \t\tfi\n\
          \tdone\n\
-         \tfor _pw_d in / /var /var/lib /var/lib/packwright {st}; do\n\
+         \tfor _pw_d in / /var /var/lib {STATE_PARENT} {st}; do\n\
          \t\tpw_trusted \"$_pw_d\" || return 1\n\
          \tdone\n\
          }}\n\n\
@@ -168,7 +170,7 @@ fn state_steps(pkg: &Package) -> String {
          # owned by root, with one link and at most 64 bytes, unchanged while read.\n\
          pw_old_layout() {{\n\
          \t# shellcheck disable=SC2012\n\
-         \t_pw_a=$(ls -lnid {old}/version 2>&-) || return 0\n\
+         \t_pw_a=$(ls -lnid {old}/{VERSION} 2>&-) || return 0\n\
          \t# shellcheck disable=SC2086\n\
          \tset -- $_pw_a\n\
          \tcase $2 in\n\
@@ -176,9 +178,9 @@ fn state_steps(pkg: &Package) -> String {
          \t*) return 0 ;;\n\
          \tesac\n\
          \tif [ \"$3\" != 1 ] || [ \"$4\" != 0 ] || [ \"$6\" -gt 64 ]; then return 0; fi\n\
-         \t_pw_o=$(dd if={old}/version bs=64 count=1 2>&-) || :\n\
+         \t_pw_o=$(dd if={old}/{VERSION} bs=64 count=1 2>&-) || :\n\
          \t# shellcheck disable=SC2012\n\
-         \t_pw_b=$(ls -lnid {old}/version 2>&-) || return 0\n\
+         \t_pw_b=$(ls -lnid {old}/{VERSION} 2>&-) || return 0\n\
          \tif [ \"$_pw_a\" = \"$_pw_b\" ]; then printf '%s\\n' \"$_pw_o\"; fi\n\
          }}\n\n"
     )
@@ -199,9 +201,9 @@ pub fn library(pkg: &Package, mgr: &Manager) -> String {
              # packwright set up (it survives removal), else the manager's.\n\
              pw_old() {{\n\
              \t_pw_v=\n\
-             \tif [ -f {st}/version ] && pw_state 2>&-; then\n\
-             \t\tIFS= read -r _pw_v <{st}/version || :\n\
-             \telif [ ! -e {st}/version ]; then\n\
+             \tif [ -f {st}/{VERSION} ] && pw_state 2>&-; then\n\
+             \t\tIFS= read -r _pw_v <{st}/{VERSION} || :\n\
+             \telif [ ! -e {st}/{VERSION} ]; then\n\
              \t\t_pw_v=$(pw_old_layout)\n\
              \tfi\n\
              \tif pw_is_version \"$_pw_v\"; then\n\
@@ -229,7 +231,7 @@ pub fn library(pkg: &Package, mgr: &Manager) -> String {
             "# A refused path that the manager installed anyway: change nothing,\n\
              # and leave a note that makes `packwright-hook check` refuse to start.\n\
              pw_block() {{\n\
-             \tprintf '%s\\n%s\\n' \"$pw_why\" \"{}\" >{st}/blocked || return 1\n\
+             \tprintf '%s\\n%s\\n' \"$pw_why\" \"{}\" >{st}/{BLOCKED} || return 1\n\
              \tprintf '%s\\n%s\\n' \"$pw_why\" \"{}\" >&2\n\
              }}\n\n",
             mgr.block_note.replace("<name>", name),
@@ -450,7 +452,7 @@ fn post(pkg: &Package, mgr: &Manager) -> String {
     }
     if l.gate.is_some() {
         b.push_str("\tif ! pw_gate \"$2\" \"$3\"; then\n\t\tpw_block \"$2\" \"$3\" || return 1\n\t\treturn 2\n\tfi\n");
-        b.push_str(&format!("\trm -f {st}/blocked\n"));
+        b.push_str(&format!("\trm -f {st}/{BLOCKED}\n"));
     }
     if !l.users.is_empty() {
         b.push_str("\tpw_users || return 1\n");
@@ -467,8 +469,8 @@ fn post(pkg: &Package, mgr: &Manager) -> String {
     if quiesce {
         b.push_str(&format!(
             "	pw_stopped=
-	if [ -f {st}/stopped ]; then
-		IFS= read -r pw_stopped <{st}/stopped || :
+	if [ -f {st}/{STOPPED} ]; then
+		IFS= read -r pw_stopped <{st}/{STOPPED} || :
 	fi
 	if [ -n \"$2\" ] && pw_crosses \"$2\" \"$3\"; then
 		pw_quiesce || return 1
@@ -497,7 +499,7 @@ fn post(pkg: &Package, mgr: &Manager) -> String {
     }
     if l.has_state() {
         b.push_str(&format!(
-            "\tprintf '%s\\n' \"$3\" >{st}/version || return 1\n"
+            "\tprintf '%s\\n' \"$3\" >{st}/{VERSION} || return 1\n"
         ));
     }
     if !l.units.is_empty() {
@@ -542,7 +544,7 @@ fn migration_steps(pkg: &Package, cmd: &UnitCmds) -> String {
                  \t\techo \"{name}: stopping {u} for the data migration\"\n\
                  \t\t{stop} {w} || return 1\n\
                  \t\tcase \" $pw_stopped \" in *\" {u} \"*) ;; *) pw_stopped=\"$pw_stopped {u}\" ;; esac\n\
-                 \t\tprintf '%s\\n' \"$pw_stopped\" >{st}/stopped || return 1\n\tfi\n",
+                 \t\tprintf '%s\\n' \"$pw_stopped\" >{st}/{STOPPED} || return 1\n\tfi\n",
                 stop = cmd.stop,
                 w = sq(&u.name),
                 u = u.name
@@ -556,7 +558,7 @@ fn migration_steps(pkg: &Package, cmd: &UnitCmds) -> String {
          pw_resume() {{\n\tsystemctl daemon-reload || :\n\
          \tfor _pw_u in $pw_stopped; do\n\
          \t\t{start} \"$_pw_u\" || echo \"{name}: $_pw_u did not start; see: systemctl status $_pw_u\" >&2\n\tdone\n\
-         \trm -f {st}/stopped\n}}\n\n"
+         \trm -f {st}/{STOPPED}\n}}\n\n"
     )
 }
 
@@ -577,13 +579,13 @@ fn removal(pkg: &Package) -> String {
         p.push_str(&format!(
             "\trm -f {} {} {}\n",
             sq(c),
-            sq(&format!("{c}{}", packwright_hook::command::NEW_SUFFIX)),
-            sq(&format!("{c}{}", packwright_hook::command::OLD_SUFFIX))
+            sq(&format!("{c}{}", NEW_SUFFIX)),
+            sq(&format!("{c}{}", OLD_SUFFIX))
         ));
     }
     if l.has_state() {
         p.push_str(&format!(
-            "\trm -rf {}\n\trmdir /var/lib/packwright 2>&- || :\n",
+            "\trm -rf {}\n\trmdir {STATE_PARENT} 2>&- || :\n",
             state(pkg)
         ));
     }

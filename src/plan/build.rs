@@ -1,9 +1,10 @@
 //! Manifest → Package for one format.
 
 use super::tree::{self, Ctx};
-use super::{Arch, Compression, Event, Layout, Meta, Options, Package, Relations, Script};
+use super::{Arch, Event, Meta, Options, Package, Relations, Script};
+use crate::archive::Compression;
 use crate::error::Result;
-use crate::format::Format;
+use crate::identity::{Format, Layout};
 use crate::manifest::{schema, Locator, Manifest};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,7 +40,7 @@ pub fn plan(inp: &Inputs) -> Result<Package> {
     let (lifecycle, extra) = super::lifecycle::collect(&ctx, m, &meta, layout, fmt_hook)?;
     leaves.extend(extra);
     if layout == Layout::System {
-        tree::compress_man_pages(&mut leaves)?;
+        tree::rename_man_pages(&mut leaves);
     }
     let tree = tree::finish(&ctx, leaves, layout, &meta.top_folder())?;
     if layout == Layout::System {
@@ -69,6 +70,62 @@ fn read_text(loc: &Locator, key: &str, project: &Path, rel: &str) -> Result<Stri
 fn meta(inp: &Inputs) -> Result<Meta> {
     let p = &inp.manifest.package;
     let loc = inp.loc;
+    let fmt_opts = format_options(inp.manifest, inp.format);
+    let (release, release_key) = match fmt_opts.and_then(|o| o.release.clone()) {
+        Some(r) => (r, format!("format.{}.release", inp.format.key())),
+        None => (p.release.clone(), "package.release".to_string()),
+    };
+    check_package_text(inp, &release_key, &release)?;
+    let (arch, arch_key) = arch(inp)?;
+    let license_text = match &p.license_file {
+        Some(f) => Some(read_text(loc, "package.license-file", inp.project, f)?),
+        None => None,
+    };
+    if p.license.is_none() && license_text.is_none() {
+        return Err(loc.error(
+            "package.license",
+            "set `license` (an SPDX name) or `license-file`",
+        ));
+    }
+    let changelog = match &p.changelog {
+        Some(f) => Some(read_text(loc, "package.changelog", inp.project, f)?),
+        None => None,
+    };
+    let target = target(inp, arch)?;
+    Ok(Meta {
+        name: p.name.clone(),
+        version: p.version.clone(),
+        release,
+        release_key,
+        epoch: p.epoch,
+        summary: p.summary.trim().to_string(),
+        description: p
+            .description
+            .clone()
+            .unwrap_or_else(|| p.summary.clone())
+            .trim()
+            .to_string(),
+        maintainer: p.maintainer.trim().to_string(),
+        vendor: p.vendor.clone(),
+        homepage: p.homepage.clone(),
+        license: p.license.clone(),
+        license_text,
+        arch,
+        arch_key,
+        notes: changelog
+            .as_deref()
+            .map(|c| super::notes::release_notes(c, &p.version))
+            .unwrap_or_default(),
+        changelog,
+        mtime: inp.source_date_epoch.unwrap_or(DEFAULT_EPOCH),
+        target,
+    })
+}
+
+/// The package's name, version and release, and its one-line fields.
+fn check_package_text(inp: &Inputs, release_key: &str, release: &str) -> Result<()> {
+    let p = &inp.manifest.package;
+    let loc = inp.loc;
     let valid_name = !p.name.is_empty()
         && p.name
             .starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
@@ -81,14 +138,9 @@ fn meta(inp: &Inputs) -> Result<Meta> {
             format!("`{}` is not a package name: use lowercase letters, digits, `+`, `-`, `.`, starting with a letter or digit", p.name),
         ));
     }
-    let fmt_opts = format_options(inp.manifest, inp.format);
-    let (release, release_key) = match fmt_opts.and_then(|o| o.release.clone()) {
-        Some(r) => (r, format!("format.{}.release", inp.format.key())),
-        None => (p.release.clone(), "package.release".to_string()),
-    };
     for (key, v) in [
-        ("package.version", &p.version),
-        (release_key.as_str(), &release),
+        ("package.version", p.version.as_str()),
+        (release_key, release),
     ] {
         // Both end up in artifact file names: no path separators either.
         if v.is_empty()
@@ -120,6 +172,13 @@ fn meta(inp: &Inputs) -> Result<Meta> {
             "the maintainer must not be empty (\"Name <email>\")",
         ));
     }
+    Ok(())
+}
+
+/// The architecture and the key it came from.
+fn arch(inp: &Inputs) -> Result<(Arch, String)> {
+    let p = &inp.manifest.package;
+    let loc = inp.loc;
     // `[format.<key>] arch` overrides the package's architecture for that
     // format (e.g. an `all` zip beside x86_64 system packages).
     let (arch_key, arch_name) =
@@ -136,20 +195,12 @@ fn meta(inp: &Inputs) -> Result<Meta> {
             ),
         )
     })?;
-    let license_text = match &p.license_file {
-        Some(f) => Some(read_text(loc, "package.license-file", inp.project, f)?),
-        None => None,
-    };
-    if p.license.is_none() && license_text.is_none() {
-        return Err(loc.error(
-            "package.license",
-            "set `license` (an SPDX name) or `license-file`",
-        ));
-    }
-    let changelog = match &p.changelog {
-        Some(f) => Some(read_text(loc, "package.changelog", inp.project, f)?),
-        None => None,
-    };
+    Ok((arch, arch_key))
+}
+
+/// A portable archive's `<os>-<arch>` (part of the artifact's file name).
+fn target(inp: &Inputs, arch: Arch) -> Result<String> {
+    let loc = inp.loc;
     let target = format_options(inp.manifest, inp.format)
         .and_then(|o| o.target.clone())
         .unwrap_or_else(|| format!("{}-{}", inp.format.default_os(), arch.name()));
@@ -164,34 +215,7 @@ fn meta(inp: &Inputs) -> Result<Meta> {
             format!("{target:?} is not a target such as `linux-x86_64`: ASCII letters, digits, `.`, `_`, `+`, `-`, starting with a letter or digit"),
         ));
     }
-    Ok(Meta {
-        name: p.name.clone(),
-        version: p.version.clone(),
-        release,
-        release_key,
-        epoch: p.epoch,
-        summary: p.summary.trim().to_string(),
-        description: p
-            .description
-            .clone()
-            .unwrap_or_else(|| p.summary.clone())
-            .trim()
-            .to_string(),
-        maintainer: p.maintainer.trim().to_string(),
-        vendor: p.vendor.clone(),
-        homepage: p.homepage.clone(),
-        license: p.license.clone(),
-        license_text,
-        arch,
-        arch_key,
-        notes: changelog
-            .as_deref()
-            .map(|c| super::notes::release_notes(c, &p.version))
-            .unwrap_or_default(),
-        changelog,
-        mtime: inp.source_date_epoch.unwrap_or(DEFAULT_EPOCH),
-        target,
-    })
+    Ok(target)
 }
 
 fn format_options(m: &Manifest, fmt: Format) -> Option<&schema::FormatOptions> {

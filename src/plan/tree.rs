@@ -57,12 +57,12 @@ fn owner(o: &Option<String>) -> String {
 fn applies(ctx: &Ctx, key: &str, only: &Option<Vec<String>>) -> Result<bool> {
     let Some(list) = only else { return Ok(true) };
     for (i, f) in list.iter().enumerate() {
-        if crate::format::Format::parse(f).is_none() {
+        if crate::identity::Format::parse(f).is_none() {
             return Err(ctx.loc.error(
                 &format!("{key}.only[{i}]"),
                 format!(
                     "unknown format `{f}`; known: {}",
-                    crate::format::Format::keys()
+                    crate::identity::Format::keys()
                 ),
             ));
         }
@@ -90,134 +90,161 @@ pub(super) fn collect(ctx: &Ctx, m: &schema::Manifest) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
     for (i, f) in m.files.iter().enumerate() {
         let key = format!("files[{i}]");
-        if !applies(ctx, &key, &f.only)? {
-            continue;
-        }
-        check_dst(ctx.loc, &format!("{key}.dst"), &f.dst)?;
-        let mode = f
-            .mode
-            .as_deref()
-            .map(|s| parse_mode(ctx.loc, &format!("{key}.mode"), s))
-            .transpose()?;
-        let (own, grp) = (owner(&f.owner), owner(&f.group));
-        let into_dir = f.dst.ends_with('/');
-        let dst = norm(&f.dst);
-        let follow = f.follow_symlinks;
-        // A symlink stays a symlink unless `follow-symlinks = true`: what is
-        // packaged is what `ls -l` shows, never a file the link points to.
-        let stat = |p: &Path| {
-            if follow {
-                std::fs::metadata(p)
-            } else {
-                std::fs::symlink_metadata(p)
-            }
-        };
-        let mut push_file = |path: PathBuf, dst: String, meta: &std::fs::Metadata| -> Result<()> {
-            let (kind, m) = if meta.file_type().is_symlink() {
-                let target = std::fs::read_link(&path).at(&path)?;
-                (
-                    Kind::Symlink(utf8(ctx, &key, &path, target.as_os_str())?),
-                    0o777,
-                )
-            } else {
-                let m = mode.unwrap_or(if executable(meta) { 0o755 } else { 0o644 });
-                (
-                    Kind::File(Source::Path {
-                        path,
-                        size: meta.len(),
-                    }),
-                    m,
-                )
-            };
-            out.push(Entry {
-                path: dst,
-                kind,
-                mode: m,
-                owner: own.clone(),
-                group: grp.clone(),
-                owned: false,
-                from: key.clone(),
-            });
-            Ok(())
-        };
-        if is_glob(&f.src) {
-            let pattern = ctx.project.join(&f.src);
-            let matches: Vec<PathBuf> = glob::glob(&pattern.to_string_lossy())
-                .map_err(|e| {
-                    ctx.loc
-                        .error(&format!("{key}.src"), format!("bad glob `{}`: {e}", f.src))
-                })?
-                .filter_map(|p| p.ok())
-                .collect();
-            if matches.is_empty() {
-                return Err(ctx.loc.error(
-                    &format!("{key}.src"),
-                    format!(
-                        "glob `{}` matches nothing (looked in {})",
-                        f.src,
-                        ctx.project.display()
-                    ),
-                ));
-            }
-            let mut dirs = Vec::new();
-            for p in matches {
-                let meta = stat(&p).at(&p)?;
-                let name = p.file_name().unwrap_or_default();
-                let to = format!(
-                    "{}/{}",
-                    dst.trim_end_matches('/'),
-                    utf8(ctx, &key, &p, name)?
-                );
-                if meta.is_dir() {
-                    dirs.push((p, to));
-                } else {
-                    push_file(p, to, &meta)?;
-                }
-            }
-            let how = Copy {
-                mode,
-                own: &own,
-                grp: &grp,
-                follow,
-            };
-            for (p, to) in dirs {
-                copy_dir(ctx, &key, &p, &to, &how, &mut out)?;
-            }
-            continue;
-        }
-        let src = ctx.project.join(&f.src);
-        let meta = stat(&src).map_err(|e| {
-            ctx.loc.error(
-                &format!("{key}.src"),
-                format!(
-                    "`{}` cannot be read: {e} (looked in {})",
-                    f.src,
-                    ctx.project.display()
-                ),
-            )
-        })?;
-        if meta.is_dir() {
-            let how = Copy {
-                mode,
-                own: &own,
-                grp: &grp,
-                follow,
-            };
-            copy_dir(ctx, &key, &src, &dst, &how, &mut out)?;
-        } else {
-            let to = if into_dir {
-                let name = src.file_name().unwrap_or_default();
-                format!(
-                    "{}/{}",
-                    dst.trim_end_matches('/'),
-                    utf8(ctx, &key, &src, name)?
-                )
-            } else {
-                dst
-            };
-            push_file(src, to, &meta)?;
+        if applies(ctx, &key, &f.only)? {
+            files(ctx, &key, f, &mut out)?;
         }
     }
+    dirs(ctx, m, &mut out)?;
+    symlinks(ctx, m, &mut out)?;
+    Ok(out)
+}
+
+/// A symlink stays a symlink unless `follow-symlinks = true`: what is
+/// packaged is what `ls -l` shows, never a file the link points to.
+fn stat(follow: bool, p: &Path) -> std::io::Result<std::fs::Metadata> {
+    if follow {
+        std::fs::metadata(p)
+    } else {
+        std::fs::symlink_metadata(p)
+    }
+}
+
+/// One file or symlink of a `[[files]]` entry, installed at `dst`.
+fn leaf(
+    ctx: &Ctx,
+    key: &str,
+    how: &Copy,
+    path: PathBuf,
+    dst: String,
+    meta: &std::fs::Metadata,
+) -> Result<Entry> {
+    let (kind, m) = if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(&path).at(&path)?;
+        (
+            Kind::Symlink(utf8(ctx, key, &path, target.as_os_str())?),
+            0o777,
+        )
+    } else {
+        let m = how
+            .mode
+            .unwrap_or(if executable(meta) { 0o755 } else { 0o644 });
+        (
+            Kind::File(Source::Path {
+                path,
+                size: meta.len(),
+            }),
+            m,
+        )
+    };
+    Ok(Entry {
+        path: dst,
+        kind,
+        mode: m,
+        owner: how.own.to_string(),
+        group: how.grp.to_string(),
+        owned: false,
+        from: key.to_string(),
+    })
+}
+
+/// One `[[files]]` entry: a file, a directory tree or a glob.
+fn files(ctx: &Ctx, key: &str, f: &schema::File, out: &mut Vec<Entry>) -> Result<()> {
+    check_dst(ctx.loc, &format!("{key}.dst"), &f.dst)?;
+    let mode = f
+        .mode
+        .as_deref()
+        .map(|s| parse_mode(ctx.loc, &format!("{key}.mode"), s))
+        .transpose()?;
+    let (own, grp) = (owner(&f.owner), owner(&f.group));
+    let how = Copy {
+        mode,
+        own: &own,
+        grp: &grp,
+        follow: f.follow_symlinks,
+    };
+    let dst = norm(&f.dst);
+    if is_glob(&f.src) {
+        return glob_files(ctx, key, f, &dst, &how, out);
+    }
+    let src = ctx.project.join(&f.src);
+    let meta = stat(how.follow, &src).map_err(|e| {
+        ctx.loc.error(
+            &format!("{key}.src"),
+            format!(
+                "`{}` cannot be read: {e} (looked in {})",
+                f.src,
+                ctx.project.display()
+            ),
+        )
+    })?;
+    if meta.is_dir() {
+        return copy_dir(ctx, key, &src, &dst, &how, out);
+    }
+    let to = if f.dst.ends_with('/') {
+        let name = src.file_name().unwrap_or_default();
+        format!(
+            "{}/{}",
+            dst.trim_end_matches('/'),
+            utf8(ctx, key, &src, name)?
+        )
+    } else {
+        dst
+    };
+    out.push(leaf(ctx, key, &how, src, to, &meta)?);
+    Ok(())
+}
+
+/// A `[[files]]` glob: every match goes into `dst`; directories are copied
+/// after the files.
+fn glob_files(
+    ctx: &Ctx,
+    key: &str,
+    f: &schema::File,
+    dst: &str,
+    how: &Copy,
+    out: &mut Vec<Entry>,
+) -> Result<()> {
+    let pattern = ctx.project.join(&f.src);
+    let matches: Vec<PathBuf> = glob::glob(&pattern.to_string_lossy())
+        .map_err(|e| {
+            ctx.loc
+                .error(&format!("{key}.src"), format!("bad glob `{}`: {e}", f.src))
+        })?
+        .filter_map(|p| p.ok())
+        .collect();
+    if matches.is_empty() {
+        return Err(ctx.loc.error(
+            &format!("{key}.src"),
+            format!(
+                "glob `{}` matches nothing (looked in {})",
+                f.src,
+                ctx.project.display()
+            ),
+        ));
+    }
+    let mut dirs = Vec::new();
+    for p in matches {
+        let meta = stat(how.follow, &p).at(&p)?;
+        let name = p.file_name().unwrap_or_default();
+        let to = format!(
+            "{}/{}",
+            dst.trim_end_matches('/'),
+            utf8(ctx, key, &p, name)?
+        );
+        if meta.is_dir() {
+            dirs.push((p, to));
+        } else {
+            out.push(leaf(ctx, key, how, p, to, &meta)?);
+        }
+    }
+    for (p, to) in dirs {
+        copy_dir(ctx, key, &p, &to, how, out)?;
+    }
+    Ok(())
+}
+
+/// `[[dirs]]`: directories the package creates and owns.
+fn dirs(ctx: &Ctx, m: &schema::Manifest, out: &mut Vec<Entry>) -> Result<()> {
     for (i, d) in m.dirs.iter().enumerate() {
         let key = format!("dirs[{i}]");
         if !applies(ctx, &key, &d.only)? {
@@ -239,6 +266,11 @@ pub(super) fn collect(ctx: &Ctx, m: &schema::Manifest) -> Result<Vec<Entry>> {
             from: key,
         });
     }
+    Ok(())
+}
+
+/// `[[symlinks]]`.
+fn symlinks(ctx: &Ctx, m: &schema::Manifest, out: &mut Vec<Entry>) -> Result<()> {
     for (i, s) in m.symlinks.iter().enumerate() {
         let key = format!("symlinks[{i}]");
         if !applies(ctx, &key, &s.only)? {
@@ -260,7 +292,7 @@ pub(super) fn collect(ctx: &Ctx, m: &schema::Manifest) -> Result<Vec<Entry>> {
             from: key,
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 /// How a source directory's files are taken.
@@ -366,17 +398,18 @@ pub(super) fn portable_path(path: &str, pkg: &str) -> String {
     path.trim_start_matches('/').to_string()
 }
 
-/// Gzip installed man pages (every distribution expects `.gz`), byte-stable.
-pub(super) fn compress_man_pages(entries: &mut [Entry]) -> Result<()> {
+/// Installed man pages are gzipped (every distribution expects `.gz`): the
+/// plan decides it and renames them, so the final paths are checked here;
+/// the bytes are compressed further down, by `format::gzip_man_pages`.
+pub(super) fn rename_man_pages(entries: &mut [Entry]) {
     for e in entries.iter_mut() {
         if !e.path.starts_with("/usr/share/man/") || e.path.ends_with(".gz") {
             continue;
         }
         match &mut e.kind {
             Kind::File(src) => {
-                let mut raw = Vec::new();
-                std::io::copy(&mut src.open()?, &mut raw).at(&e.path)?;
-                *src = Source::Bytes(crate::archive::compress::gzip_best(&raw).at(&e.path)?);
+                let raw = std::mem::replace(src, Source::Bytes(Vec::new()));
+                *src = Source::Gzip(Box::new(raw));
                 e.path.push_str(".gz");
             }
             Kind::Symlink(t) if !t.ends_with(".gz") => {
@@ -386,7 +419,6 @@ pub(super) fn compress_man_pages(entries: &mut [Entry]) -> Result<()> {
             _ => {}
         }
     }
-    Ok(())
 }
 
 /// Map to the layout, reject two entries at one path, add parents, sort.
@@ -454,7 +486,10 @@ const PATH_MAX: usize = 4095;
 /// the manifest: refuse what a package manager would refuse at install.
 fn check_name(ctx: &Ctx, e: &Entry) -> Result<()> {
     let source = match &e.kind {
-        Kind::File(Source::Path { path, .. }) => format!(" (from {path:?})"),
+        Kind::File(src) => src
+            .origin()
+            .map(|path| format!(" (from {path:?})"))
+            .unwrap_or_default(),
         _ => String::new(),
     };
     let bad = |rule: String| {
@@ -503,7 +538,10 @@ fn portable_clash(ctx: &Ctx, at: &str, prev: &Entry, prev_path: &str, e: &Entry)
         String::new()
     };
     let from = |e: &Entry| match &e.kind {
-        Kind::File(Source::Path { path, .. }) => format!("{}, from {}", e.from, path.display()),
+        Kind::File(src) => match src.origin() {
+            Some(path) => format!("{}, from {}", e.from, path.display()),
+            None => e.from.clone(),
+        },
         _ => e.from.clone(),
     };
     ctx.loc.error(

@@ -7,7 +7,7 @@ use crate::common::{run, stderr, stdout, tool, Project};
 use std::cmp::Ordering;
 use std::process::Command;
 
-const VERSION_SH: &str = include_str!("../../src/lifecycle/sh/version.sh");
+const VERSION_SH: &str = include_str!("../../scripts/version.sh");
 
 /// Pairs in ascending order, by the rule both implementations document.
 const ORDERED: &[(&str, &str)] = &[

@@ -11,6 +11,7 @@ mod deb;
 mod hook_discovery;
 mod hostile;
 mod import;
+mod layout;
 mod lifecycle_apk;
 mod lifecycle_deb;
 mod lifecycle_infra;
