@@ -15,7 +15,7 @@ use packwright_hook::merge::Format;
 use packwright_hook::package::{self, ConfigReport, Event};
 use packwright_hook::site::Site;
 use packwright_hook::upgrade::{self, Manager, Request};
-use packwright_hook::{migrate, restore, snapshot};
+use packwright_hook::{account, legacy, migrate, own, restore, snapshot};
 
 use packwright_hook::cli::{CMDS, EXIT_CODES};
 
@@ -329,6 +329,29 @@ fn run(m: Matches) -> Result<(), HookError> {
                 json(&r);
             } else {
                 print_upgrade(&r);
+            }
+        }
+        "own" => {
+            let path = m.need("path").map_err(usage)?;
+            let owner = m.need("owner").map_err(usage)?;
+            let (u, g) = owner
+                .split_once(':')
+                .ok_or_else(|| usage(format!("own: --owner {owner:?}: give USER:GROUP")))?;
+            let (uid, gid) = (account::uid(&root, u)?, account::gid(&root, g)?);
+            match own::own(&root, &path, uid, gid, mode_of(&m)?)? {
+                own::Owned::Skipped(why) => eprintln!("{path}: owner not set: {why}"),
+                own::Owned::Done | own::Owned::Link => {}
+            }
+        }
+        "recorded-version" => {
+            let pkg = m.need("package").map_err(usage)?;
+            if pkg.is_empty() || pkg.contains('/') || pkg.starts_with('.') {
+                return Err(usage(format!("{pkg:?} is not a package name")));
+            }
+            match legacy::recorded(&root, &pkg) {
+                Ok(Some(v)) => println!("{v}"),
+                Ok(None) => {}
+                Err(why) => eprintln!("{pkg}: not trusted, ignored: {why}"),
             }
         }
         other => return Err(usage(format!("unknown command {other:?}"))),
