@@ -70,7 +70,7 @@ pub fn own(root: &Path, path: &str, uid: u32, gid: u32, mode: Option<u32>) -> Re
             Err(e) => {
                 let at: std::path::PathBuf = std::iter::once(&b"/"[..])
                     .chain(dirs[..=i].iter().copied())
-                    .map(|p| std::ffi::OsStr::from_bytes(p))
+                    .map(std::ffi::OsStr::from_bytes)
                     .collect();
                 return Ok(Owned::Skipped(match e.raw_os_error() {
                     Some(libc::ELOOP) | Some(libc::ENOTDIR) => {
