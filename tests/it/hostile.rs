@@ -493,6 +493,7 @@ fn install_within_two_minutes(r: &Root, pkg: &Path) -> Ran {
         .collect();
     match r.mgr {
         Manager::Dpkg => args.push("-i".into()),
+        Manager::Pacman => args.push("-U".into()),
         _ => args.extend(["--nodeps".into(), "-U".into()]),
     }
     args.push(pkg.to_string_lossy().into_owned());
@@ -555,5 +556,12 @@ fn dpkg_upgrade_does_not_block_on_a_planted_fifo() {
 fn rpm_upgrade_does_not_block_on_a_planted_fifo() {
     if ready(Manager::Rpm) && tools() && crate::common::tool("timeout") {
         a_fifo_in_the_old_layout_blocks_nothing(Manager::Rpm);
+    }
+}
+
+#[test]
+fn pacman_upgrade_does_not_block_on_a_planted_fifo() {
+    if ready(Manager::Pacman) && tools() && crate::common::tool("timeout") {
+        a_fifo_in_the_old_layout_blocks_nothing(Manager::Pacman);
     }
 }
