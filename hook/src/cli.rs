@@ -147,6 +147,22 @@ pub static CMDS: &[Cmd] = &[
         opts: &[PACKAGE, DESC, STATE, opt("snapshot", Some("ID"), "The snapshot ID (default: the newest)")],
     },
     Cmd {
+        name: "own",
+        about: "Give a path the package installed its owner (and mode), never through a symlink (for the generated scripts)",
+        long: "Walks PATH from the root one component at a time without following a symlink and\nsets the owner and mode on the open file: a symlink at the end gets only its own\nowner (like chown -h); a symlink on the way, a fifo, device or socket is left alone\nand said so on stderr (exit 0).",
+        opts: &[
+            opt("path", Some("PATH"), "The absolute path (required)"),
+            opt("owner", Some("USER:GROUP"), "Names or numeric ids (required)"),
+            opt("mode", Some("MODE"), "Octal mode for a regular file or directory"),
+        ],
+    },
+    Cmd {
+        name: "recorded-version",
+        about: "Print the version packwright recorded for a package (the generated scripts' gate reads it)",
+        long: "From <root>/var/lib/packwright/<pkg>/version, else from an older packwright's\n/var/lib/<pkg>/packwright/version, taken only from a regular root-owned file with one\nlink, opened without following a symlink or blocking on a fifo. Prints nothing\nwhen nothing is recorded or trusted (why goes to stderr); exit 0.",
+        opts: &[PACKAGE],
+    },
+    Cmd {
         name: "migrate",
         about: "Show the package's migrations (--status) or run the pending ones by hand",
         long: "`migrate --old OLD --new NEW` runs what `upgrade` would run, with the same\nsnapshot and rollback, but merges no config.",

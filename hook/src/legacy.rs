@@ -124,6 +124,32 @@ fn take(
     Ok(Some(data))
 }
 
+/// The version packwright recorded for `pkg` (what the generated scripts'
+/// gate compares with): `<state>/version` when the state dir is safe, else
+/// the old layout's `version`, read only from a regular root-owned file with
+/// one link (never through a symlink, never blocking on a fifo). `Err` says
+/// why the old layout's file was not trusted; `Ok(None)`: nothing recorded.
+pub fn recorded(root: &Path, pkg: &str) -> std::result::Result<Option<String>, String> {
+    let state = super::statedir::path(root, pkg);
+    let text = |data: Vec<u8>| String::from_utf8_lossy(&data).trim_end().to_string();
+    if super::statedir::check(&state, root).is_ok() {
+        if let Ok(dir) = open_at(None, &state, libc::O_RDONLY | libc::O_DIRECTORY) {
+            if let Ok(Some(v)) = take(&dir, "version", 64, Kind::Version) {
+                return Ok(Some(text(v)));
+            }
+        }
+    }
+    let old = super::statedir::legacy(root, pkg);
+    let dir = match open_at(None, &old, libc::O_RDONLY | libc::O_DIRECTORY) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{} ({})", old.display(), why(&e))),
+    };
+    take(&dir, "version", 64, Kind::Version)
+        .map(|v| v.map(text))
+        .map_err(|w| format!("{}/version ({w})", old.display()))
+}
+
 /// Move the old layout's state into `site.state` (which exists and is
 /// locked), once; says on stderr what was taken over and what was refused.
 pub fn migrate(site: &Site) -> Result<()> {

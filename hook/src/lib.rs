@@ -20,6 +20,7 @@ pub mod legacy;
 pub mod man;
 pub mod merge;
 pub mod migrate;
+pub mod own;
 pub mod package;
 pub mod restore;
 pub mod site;

@@ -179,6 +179,8 @@ struct Stage {
     temp: Temp,
     name: Vec<u8>,
     top: Option<Attrs>,
+    /// packwright's state dirs below the data dir: left as they are.
+    keep: Vec<PathBuf>,
 }
 
 /// The data dirs back as they were in the snapshot. Which dirs, and their
@@ -218,6 +220,7 @@ pub fn restore_data(site: &Site, snap: &Snapshot) -> Result<Vec<PathBuf>> {
         .ok_or_else(|| damaged(&sums_path, "a line is not `<sha256>  <name>`"))?
         .into_iter()
         .collect();
+    let skip = Skip::new(site);
     let mut stages = Vec::new();
     for (target, name, _) in wanted.iter().filter(|w| w.2) {
         fsio::ensure_dir(target.parent().unwrap_or(Path::new("/")), 0o755)?;
@@ -234,13 +237,13 @@ pub fn restore_data(site: &Site, snap: &Snapshot) -> Result<Vec<PathBuf>> {
             temp,
             name: name.as_bytes().to_vec(),
             top: None,
+            keep: skip.below(target),
         });
     }
     if let Err(e) = extract(&snap.dir.join(DATA), &mut stages, &sums) {
         stages.into_iter().for_each(|s| s.temp.discard());
         return Err(e);
     }
-    let skip = Skip::new(&site.state);
     let mut out = Vec::new();
     for s in stages {
         let target = s.target.clone();
@@ -277,6 +280,12 @@ fn extract(archive: &Path, stages: &mut [Stage], sums: &BTreeMap<Vec<u8>, String
         let shown = String::from_utf8_lossy(&name).into_owned();
         let (i, rel) = locate(stages, &name)
             .ok_or_else(|| bad(format!("{shown}: outside the package's data dirs")))?;
+        if stages[i].keep.iter().any(|k| rel.starts_with(k)) {
+            // An older snapshot may hold the old layout's state dir: it is
+            // neither restored nor checked, and stays as it is on disk.
+            seen.insert(name);
+            continue;
+        }
         let h = e.header();
         let num = |r: io::Result<u64>| r.map_err(|x| bad(format!("{shown}: {x}")));
         let mut attrs = Attrs {

@@ -86,7 +86,20 @@ pub fn scripts(pkg: &Package, evr: &str) -> Vec<(Slot, String)> {
         user_call(pkg, Event::PreInstall, "''", &new),
         call(Event::PreUpgrade),
     );
-    let gate = step("pw_from=$(pw_old '')\npw_pre \"$pw_from\" NEW || exit 1\n");
+    let from = format!("{STATE}/{}.from", pkg.meta.name);
+    let gate = if !pkg.lifecycle.has_state() {
+        step("pw_pre '' NEW || exit 1\n")
+    } else {
+        step(&format!(
+        "{}pw_from=$(pw_old '')\n\
+         if [ -z \"$pw_from\" ] && [ \"$1\" -ge 2 ]; then pw_from=$(pw_described); fi\n\
+         pw_pre \"$pw_from\" NEW || exit 1\n\
+         rm -f {from}\n\
+         if [ \"$1\" -ge 2 ] && [ -n \"$pw_from\" ]; then\n{}printf '%s\\n' \"$pw_from\" >{from}\nfi\n",
+            described(pkg),
+            state_dirs()
+        ))
+    };
     if !(pi.is_empty() && pu.is_empty() && gate.is_empty()) {
         add(
             Slot::Pre,
@@ -104,13 +117,7 @@ pub fn scripts(pkg: &Package, evr: &str) -> Vec<(Slot, String)> {
         let (clear, up_mark) = if upgrade_work {
             (
                 format!("rm -f {marker}\n"),
-                // Explicit modes whatever the umask: a world-writable marker
-                // dir would let anyone aim this `:>` at another file.
-                format!(
-                    "if [ ! -d /var/lib/rpm-state ]; then mkdir -m 0755 /var/lib/rpm-state; fi\n\
-                     if [ ! -d {STATE} ]; then mkdir -m 0700 {STATE}; fi\n\
-                     : > {marker}\n"
-                ),
+                format!("{}: > {marker}\n", state_dirs()),
             )
         } else {
             (String::new(), ":\n".to_string())
@@ -123,7 +130,14 @@ pub fn scripts(pkg: &Package, evr: &str) -> Vec<(Slot, String)> {
     }
     if upgrade_work {
         // stderr closed rather than sent to /dev/null: chroots may lack /dev.
-        let post = step("pw_from=$(pw_old '')\npw_post upgrade \"$pw_from\" NEW || exit 1\n");
+        // The old version %pre found (from the old package's description
+        // when nothing was recorded) is the one the config belongs to.
+        let post = step(&format!(
+            "pw_from=$(pw_old '')\n\
+             if [ -z \"$pw_from\" ] && [ -f {from} ]; then IFS= read -r pw_from <{from} || :; fi\n\
+             rm -f {from}\n\
+             pw_post upgrade \"$pw_from\" NEW || exit 1\n"
+        ));
         add(
             Slot::PostTrans,
             format!(
@@ -149,4 +163,41 @@ pub fn scripts(pkg: &Package, evr: &str) -> Vec<(Slot, String)> {
         );
     }
     out
+}
+
+/// Explicit modes whatever the umask: a world-writable marker dir would
+/// let anyone aim a redirect into it at another file.
+fn state_dirs() -> String {
+    format!(
+        "if [ ! -d /var/lib/rpm-state ]; then mkdir -m 0755 /var/lib/rpm-state; fi\n\
+         if [ ! -d {STATE} ]; then mkdir -m 0700 {STATE}; fi\n"
+    )
+}
+
+/// `pw_described`: rpm passes %pre no versions, and with nothing recorded
+/// (state lost, or an older packwright's record that cannot be trusted)
+/// the gate would have no old version. In an upgrade's %pre the old
+/// package's files are still on disk: its description names its upstream
+/// version, read only below directories nobody but root can change.
+fn described(pkg: &Package) -> String {
+    let dir = format!("/usr/share/{}/packwright", pkg.meta.name);
+    format!(
+        "pw_described() {{\n\
+         \tfor _pw_d in / /usr /usr/share /usr/share/{name} {dir}; do\n\
+         \t\tpw_trusted \"$_pw_d\" 2>&- || return 0\n\
+         \tdone\n\
+         \tif [ ! -f {dir}/package.json ] || [ -h {dir}/package.json ]; then return 0; fi\n\
+         \twhile IFS= read -r _pw_l; do\n\
+         \t\tcase $_pw_l in\n\
+         \t\t'  \"version\": \"'*)\n\
+         \t\t\t_pw_l=${{_pw_l#*: \\\"}}\n\
+         \t\t\t_pw_l=${{_pw_l%%\\\"*}}\n\
+         \t\t\tif pw_is_version \"$_pw_l\"; then printf '%s\\n' \"$_pw_l\"; fi\n\
+         \t\t\treturn 0\n\
+         \t\t\t;;\n\
+         \t\tesac\n\
+         \tdone <{dir}/package.json\n\
+         }}\n\n",
+        name = pkg.meta.name
+    )
 }

@@ -127,6 +127,15 @@ fn state_steps(pkg: &Package) -> String {
     let name = &pkg.meta.name;
     let st = state(pkg);
     let old = old_state(pkg);
+    // An older release's hook lacks `recorded-version` and fails: then the
+    // shell's reading below applies.
+    let hook = match &pkg.lifecycle.hook {
+        Some(h) => format!(
+            "\tif [ -x {h} ] && _pw_o=$({h} recorded-version --package {} 2>&-); then\n\t\tprintf '%s\\n' \"$_pw_o\"\n\t\treturn 0\n\tfi\n",
+            sq(name)
+        ),
+        None => String::new(),
+    };
     format!(
         "# packwright's state dir, root's alone: what is missing is made with explicit\n\
          # modes (whatever the umask), and a directory on the way that anyone but\n\
@@ -166,22 +175,20 @@ fn state_steps(pkg: &Package) -> String {
          \t[ ${{#1}} -le 64 ]\n\
          }}\n\n\
          # The version an older packwright recorded in {old}, a\n\
-         # directory the service user may control: taken only from a regular file\n\
-         # owned by root, with one link and at most 64 bytes, unchanged while read.\n\
+         # directory the service user may control (a fifo planted there would block\n\
+         # a reader; a symlink would aim it elsewhere): read by this release's hook,\n\
+         # which never follows a link or blocks. Without it (a pre-step runs before\n\
+         # the new files are on disk), only a directory chain nobody else can change\n\
+         # is read; else nothing is, and the manager's version stands.\n\
          pw_old_layout() {{\n\
-         \t# shellcheck disable=SC2012\n\
-         \t_pw_a=$(ls -lnid {old}/{VERSION} 2>&-) || return 0\n\
-         \t# shellcheck disable=SC2086\n\
-         \tset -- $_pw_a\n\
-         \tcase $2 in\n\
-         \t-*) ;;\n\
-         \t*) return 0 ;;\n\
-         \tesac\n\
-         \tif [ \"$3\" != 1 ] || [ \"$4\" != 0 ] || [ \"$6\" -gt 64 ]; then return 0; fi\n\
-         \t_pw_o=$(dd if={old}/{VERSION} bs=64 count=1 2>&-) || :\n\
-         \t# shellcheck disable=SC2012\n\
-         \t_pw_b=$(ls -lnid {old}/{VERSION} 2>&-) || return 0\n\
-         \tif [ \"$_pw_a\" = \"$_pw_b\" ]; then printf '%s\\n' \"$_pw_o\"; fi\n\
+         {hook}\
+         \tfor _pw_d in / /var /var/lib /var/lib/{name} {old}; do\n\
+         \t\tpw_trusted \"$_pw_d\" 2>&- || return 0\n\
+         \tdone\n\
+         \tif [ -f {old}/{VERSION} ]; then\n\
+         \t\tIFS= read -r _pw_o <{old}/{VERSION} || :\n\
+         \t\tprintf '%s\\n' \"$_pw_o\"\n\
+         \tfi\n\
          }}\n\n"
     )
 }
@@ -286,32 +293,69 @@ pub fn library(pkg: &Package, mgr: &Manager) -> String {
     s.push_str(&format!("pw_pre() {{\n{pre}\t:\n}}\n\n"));
     let own = owned(pkg);
     if !own.is_empty() {
-        s.push_str("pw_own() {\n");
-        for e in own {
-            // -h: the service user may have swapped the path for a symlink
-            // (to /etc/shadow); the link is changed, never what it names.
-            s.push_str(&format!(
-                "\tchown -h {} {} || return 1\n",
-                sq(&format!("{}:{}", e.owner, e.group)),
-                sq(&e.path)
-            ));
-            // The manager unpacked the mode already; chown cleared only the
-            // setuid/setgid bits, and chmod follows symlinks: only then.
-            if e.mode & 0o7000 != 0 {
-                s.push_str(&format!(
-                    "\tif [ ! -h {p} ]; then chmod {:04o} {p} || return 1; fi\n",
-                    e.mode,
-                    p = sq(&e.path)
-                ));
-            }
-        }
-        s.push_str("}\n\n");
+        s.push_str(&own_steps(name, &own, l.hook.as_deref()));
     }
     if !l.units.is_empty() {
         s.push_str(&units(pkg, &mgr.units));
     }
     s.push_str(&post(pkg, mgr));
     s.push_str(&removal(pkg));
+    s
+}
+
+/// `pw_own`: owners (and setuid/setgid modes, which chown cleared) of the
+/// paths the package gives to someone else. Their directories may be the
+/// service user's, who can swap any component for a symlink between a
+/// check and a use: the hook walks each path without following one. A
+/// package without the hook does it in the shell only below directories
+/// nobody but root can change, and says what it left.
+fn own_steps(name: &str, own: &[&Entry], hook: Option<&str>) -> String {
+    let mut s = String::from("pw_own() {\n");
+    if hook.is_none() {
+        s.insert_str(
+            0,
+            "# Whether every directory above $1 is root's and writable by no one else.\n\
+             pw_parents_safe() {\n\t_pw_p=$1\n\twhile _pw_p=${_pw_p%/*}; [ -n \"$_pw_p\" ]; do\n\
+             \t\t# shellcheck disable=SC2012\n\t\t_pw_l=$(ls -ldn \"$_pw_p\") || return 1\n\
+             \t\t# shellcheck disable=SC2086\n\t\tset -- $_pw_l\n\
+             \t\tcase $1 in d????[!w]??[!w]*) [ \"$3\" = 0 ] || return 1 ;; *) return 1 ;; esac\n\
+             \tdone\n}\n\n",
+        );
+    }
+    for e in own {
+        let who = sq(&format!("{}:{}", e.owner, e.group));
+        let p = sq(&e.path);
+        // The manager unpacked the mode already; chown clears only the
+        // setuid/setgid bits, so only then is the mode set again.
+        let special = e.mode & 0o7000 != 0;
+        match hook {
+            Some(h) => {
+                let mode = if special {
+                    format!(" --mode {:04o}", e.mode)
+                } else {
+                    String::new()
+                };
+                s.push_str(&format!(
+                    "\t{h} own --path {p} --owner {who}{mode} || return 1\n"
+                ));
+            }
+            None => {
+                let chmod = if special {
+                    format!(
+                        "\t\tif [ ! -h {p} ]; then chmod {:04o} {p} || return 1; fi\n",
+                        e.mode
+                    )
+                } else {
+                    String::new()
+                };
+                s.push_str(&format!(
+                    "\tif pw_parents_safe {p}; then\n\t\tchown -h {who} {p} || return 1\n{chmod}\telse\n\
+                     \t\techo \"{name}: left {p} as unpacked: a directory above it is not root's alone\" >&2\n\tfi\n"
+                ));
+            }
+        }
+    }
+    s.push_str("}\n\n");
     s
 }
 

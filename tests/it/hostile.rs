@@ -11,7 +11,7 @@
 use crate::common::imsrv::{self, CONFIG, DATA, NAME, STATE};
 use crate::common::lifecycle::{self as lc, clean, ready};
 use crate::common::root::{Manager, Ran, Root};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
 
@@ -199,15 +199,22 @@ fn to_old_layout(r: &Root) {
     }
 }
 
-/// An install of 3.3.0 by an older packwright (state in the old place),
-/// whose version the service user swapped for a link to /etc/shadow: the
-/// gate of 3.5.0 refuses with its own message (deb, pacman: from the
-/// manager's old version) and prints nothing of the shadow file.
+/// An install of 3.3.0 by an older packwright (state in the old place, its
+/// hook without `recorded-version`), whose version the service user
+/// swapped for a link to /etc/shadow: the gate of 3.5.0 refuses with its
+/// own message and prints nothing of the shadow file. dpkg and pacman gate
+/// on the manager's old version; rpm passes none, so its %pre reads the old
+/// package's description (still on disk then, in root's directories) and
+/// aborts like dpkg: the old install stays as it was.
 fn a_linked_old_version_is_not_read(mgr: Manager) {
     let (v33, v35) = (lc::build(mgr, "3.3.0"), lc::build(mgr, "3.5.0"));
     let r = lc::root(mgr);
     clean(mgr, r.install(&v33.file));
     to_old_layout(&r);
+    let hook = format!("/usr/lib/{NAME}/packwright-hook");
+    r.write(&hook, OLD_HOOK);
+    std::fs::set_permissions(r.at(&hook), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (config, program) = (r.bytes(CONFIG), r.bytes("/usr/bin/imsrv"));
     let victims = plant_victims(&r);
     as_service_user(
         &r,
@@ -215,18 +222,28 @@ fn a_linked_old_version_is_not_read(mgr: Manager) {
     );
     let out = r.install(&v35.file);
     assert_victims(&victims, &out);
-    if mgr == Manager::Rpm {
-        // rpm passes no versions: without a trusted record there is no
-        // old version, so nothing is gated; the upgrade runs as one from
-        // an unknown release.
-        return;
-    }
     assert!(
         out.text
             .contains("refusing the upgrade from 3.3.0 to 3.5.0"),
-        "the gate refuses with the manager's version:\n{}",
+        "the gate refuses with the manager's (rpm: the description's) version:\n{}",
         out.text
     );
+    if mgr == Manager::Pacman {
+        return; // pacman installs anyway (lifecycle tests: blocked)
+    }
+    assert!(!out.ok, "{}", out.text);
+    assert_eq!(
+        r.installed(NAME),
+        Some(lc::full(mgr, "3.3.0")),
+        "{}",
+        out.text
+    );
+    assert!(r.bytes(CONFIG) == config, "{CONFIG} changed:\n{}", out.text);
+    assert!(
+        r.bytes("/usr/bin/imsrv") == program,
+        "/usr/bin/imsrv changed"
+    );
+    assert_eq!(r.read(&hook), OLD_HOOK, "the old package's files changed");
 }
 
 #[test]
@@ -419,11 +436,11 @@ fn the_state_dir_mode_does_not_follow_the_umask() {
 }
 
 /// 3.4.0 or 3.5.0 of the fixture with one more dir the service user owns,
-/// inside its own data dir.
+/// inside its own data dir, setgid (so the post step sets its mode too).
 fn with_cache_dir(version: &str) -> (crate::common::Project, std::path::PathBuf) {
     let hook = crate::common::root::static_hook();
     let manifest = imsrv::manifest(version, hook.to_str().unwrap())
-        + "\n[[dirs]]\npath = \"/var/lib/imsrv/cache\"\nmode = \"0750\"\nowner = \"imsrv\"\ngroup = \"imsrv\"\n";
+        + "\n[[dirs]]\npath = \"/var/lib/imsrv/cache\"\nmode = \"2750\"\nowner = \"imsrv\"\ngroup = \"imsrv\"\n";
     let p = crate::common::Project::new(&manifest);
     p.exec("bin/imsrv", &imsrv::program(version));
     p.file("config/config.yaml", &imsrv::config_default(version));
@@ -448,6 +465,7 @@ fn owners_are_set_on_the_link_never_through_it() {
     let r = lc::root(mgr);
     clean(mgr, r.install(&f34));
     assert_eq!(r.owner("/var/lib/imsrv/cache"), (r.uid(NAME), r.gid(NAME)));
+    assert_eq!(r.mode("/var/lib/imsrv/cache") & 0o7777, 0o2750);
     let etc = (r.owner("/etc"), r.mode("/etc"));
     let victims = plant_victims(&r);
     as_service_user(
@@ -463,4 +481,87 @@ fn owners_are_set_on_the_link_never_through_it() {
         out.text
     );
     assert_eq!(r.installed(NAME), Some(lc::full(mgr, "3.5.0")));
+}
+
+/// The manager's install of `pkg`, killed after two minutes: a script that
+/// blocks (on a fifo) fails the test instead of hanging it.
+fn install_within_two_minutes(r: &Root, pkg: &Path) -> Ran {
+    let m = r.manager(&[]);
+    let mut args: Vec<String> = m
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    match r.mgr {
+        Manager::Dpkg => args.push("-i".into()),
+        Manager::Pacman => args.push("-U".into()),
+        _ => args.extend(["--nodeps".into(), "-U".into()]),
+    }
+    args.push(pkg.to_string_lossy().into_owned());
+    let mut c = Command::new("timeout");
+    c.arg("120").arg(m.get_program()).args(&args);
+    let o = c.output().unwrap();
+    let ran = Ran::from(&c, &o);
+    assert_ne!(ran.code, Some(124), "the install blocked:\n{}", ran.text);
+    ran
+}
+
+/// What an older packwright's hook does with `recorded-version`: it does
+/// not know the command (so the pre-step falls back to the shell).
+const OLD_HOOK: &str = "#!/bin/sh\necho \"packwright-hook: unknown command\" >&2\nexit 2\n";
+
+/// An install of 3.3.0 by an older packwright (state in the old place, its
+/// hook without `recorded-version`); the service user, who owns
+/// /var/lib/imsrv, puts a fifo where the old version file was. Root's
+/// scripts used to open it and block forever (dpkg never returns); now the
+/// pre-step reads nothing it does not trust, the new hook refuses the fifo
+/// without opening it for a blocking read, and the upgrade completes.
+fn a_fifo_in_the_old_layout_blocks_nothing(mgr: Manager) {
+    let (v33, v34) = (lc::build(mgr, "3.3.0"), lc::build(mgr, "3.4.0"));
+    let r = lc::root(mgr);
+    clean(mgr, r.install(&v33.file));
+    to_old_layout(&r);
+    let hook = format!("/usr/lib/{NAME}/packwright-hook");
+    r.write(&hook, OLD_HOOK);
+    std::fs::set_permissions(r.at(&hook), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let victims = plant_victims(&r);
+    as_service_user(
+        &r,
+        "set -e\ncd /var/lib/imsrv\nmv packwright mine\nmkdir packwright\nmkfifo packwright/version\n",
+    );
+    let out = install_within_two_minutes(&r, &v34.file);
+    assert!(out.ok, "{}", out.text);
+    assert_victims(&victims, &out);
+    assert_eq!(
+        r.installed(NAME),
+        Some(lc::full(mgr, "3.4.0")),
+        "{}",
+        out.text
+    );
+    let want = "refused (not trusted, left in place): version (not a regular file)";
+    assert!(out.text.contains(want), "{want:?} in:\n{}", out.text);
+    let m = std::fs::symlink_metadata(r.at(&format!("{OLD}/version"))).unwrap();
+    assert!(m.file_type().is_fifo(), "the fifo was replaced");
+    assert_eq!(r.read(&format!("{STATE}/version")), "3.4.0\n");
+    assert_state_is_roots(&r);
+}
+
+#[test]
+fn dpkg_upgrade_does_not_block_on_a_planted_fifo() {
+    if ready(Manager::Dpkg) && tools() && crate::common::tool("timeout") {
+        a_fifo_in_the_old_layout_blocks_nothing(Manager::Dpkg);
+    }
+}
+
+#[test]
+fn rpm_upgrade_does_not_block_on_a_planted_fifo() {
+    if ready(Manager::Rpm) && tools() && crate::common::tool("timeout") {
+        a_fifo_in_the_old_layout_blocks_nothing(Manager::Rpm);
+    }
+}
+
+#[test]
+fn pacman_upgrade_does_not_block_on_a_planted_fifo() {
+    if ready(Manager::Pacman) && tools() && crate::common::tool("timeout") {
+        a_fifo_in_the_old_layout_blocks_nothing(Manager::Pacman);
+    }
 }

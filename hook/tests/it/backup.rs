@@ -601,3 +601,74 @@ fn restoring_state_inside_the_data_dir_still_works() {
     assert_eq!(listing(&data, &r.state()), before);
     assert!(r.state().join("backups").join(&id).is_dir());
 }
+
+/// The names in a snapshot's archive.
+fn archive_names(snap: &Path) -> Vec<String> {
+    let raw = zstd::decode_all(&fs::read(snap.join("data.tar.zst")).unwrap()[..]).unwrap();
+    let mut ar = tar::Archive::new(&raw[..]);
+    ar.entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn the_old_layouts_state_dir_is_neither_snapshotted_nor_restored() {
+    // `/var/lib/imsrv/packwright` (an older packwright's state dir) lies in
+    // the data dir: what the service user may have put there must not go
+    // into a snapshot, come back from one, or be wiped by a restore.
+    let r = Root::new();
+    r.release("3.4.0", CONFIG_V1, &[]);
+    r.install();
+    r.seed_data();
+    let data = r.at("var/lib/imsrv");
+    let old = data.join("packwright");
+    fs::create_dir_all(old.join("backups/20200101T000000Z-old")).unwrap();
+    fs::write(old.join("version"), "3.3.0\n").unwrap();
+    fs::write(old.join("backups/20200101T000000Z-old/meta.json"), "{}").unwrap();
+    let (snap, id) = take_backup(&r);
+    let names = archive_names(&snap);
+    assert!(names.iter().any(|n| n.contains("alice.mysql")), "{names:?}");
+    let leaked: Vec<&String> = names.iter().filter(|n| n.contains("packwright")).collect();
+    assert!(leaked.is_empty(), "archived: {leaked:?}");
+    let sums = fs::read_to_string(snap.join("SHA256SUMS")).unwrap();
+    assert!(!sums.contains("packwright"), "{sums}");
+
+    // Changed after the snapshot: the data comes back, the old dir stays.
+    fs::write(data.join("users/alice.mysql"), "changed\n").unwrap();
+    fs::write(old.join("version"), "9.9.9\n").unwrap();
+    fs::write(old.join("note"), "written later\n").unwrap();
+    let o = hook(r.path(), &["restore", "--package", PKG, "--snapshot", &id]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(
+        fs::read_to_string(data.join("users/alice.mysql")).unwrap(),
+        "alice\t1\n"
+    );
+    assert_eq!(fs::read_to_string(old.join("version")).unwrap(), "9.9.9\n");
+    assert_eq!(
+        fs::read_to_string(old.join("note")).unwrap(),
+        "written later\n"
+    );
+    assert!(old.join("backups/20200101T000000Z-old/meta.json").is_file());
+
+    // A snapshot that holds the old dir (made by an older hook, or forged)
+    // restores the rest and leaves the old dir as it is.
+    forge(
+        &snap,
+        &[
+            ("var/lib/imsrv/top.db", Err(b"from the snapshot\n")),
+            ("var/lib/imsrv/packwright/version", Err(b"1.0.0\n")),
+            ("var/lib/imsrv/packwright/planted", Err(b"planted\n")),
+        ],
+    );
+    let o = hook(r.path(), &["restore", "--package", PKG, "--snapshot", &id]);
+    assert!(o.status.success(), "{}", err(&o));
+    let top = fs::read_to_string(data.join("top.db")).unwrap();
+    assert_eq!(top, "from the snapshot\n");
+    assert_eq!(fs::read_to_string(old.join("version")).unwrap(), "9.9.9\n");
+    assert!(!old.join("planted").exists());
+    assert_eq!(
+        fs::read_to_string(old.join("note")).unwrap(),
+        "written later\n"
+    );
+}

@@ -383,3 +383,105 @@ fn messages_are_sentences() {
     assert!(!e.contains("os error"), "{e}");
     assert_eq!(e.matches("Not a directory").count(), 1, "{e}");
 }
+
+/// `recorded-version`, which the generated scripts call for the old
+/// layout's version: a regular root-owned file is read; a fifo (which would
+/// block a shell's read forever), a symlink to a victim or a hard-linked
+/// file is refused without being read, and the command returns at once.
+#[test]
+fn recorded_version_never_blocks_follows_or_leaks() {
+    let r = tempfile::tempdir().unwrap();
+    let old = r.path().join("var/lib/imsrv/packwright");
+    fs::create_dir_all(&old).unwrap();
+    fs::write(r.path().join("victim"), "SECRET-1.0\n").unwrap();
+    let run = || {
+        let start = std::time::Instant::now();
+        let o = hook(r.path(), &["recorded-version", "--package", "imsrv"]);
+        assert!(start.elapsed().as_secs() < 10, "it blocked");
+        assert!(o.status.success(), "{}", err(&o));
+        (out(&o), err(&o))
+    };
+    assert_eq!(run().0, "");
+    fs::write(old.join("version"), "3.3.0\n").unwrap();
+    assert_eq!(run().0, "3.3.0\n");
+    // The new state dir wins once it holds a version.
+    let state = r.path().join("var/lib/packwright/imsrv");
+    fs::create_dir_all(&state).unwrap();
+    fs::set_permissions(&state, fs::Permissions::from_mode(0o700)).unwrap();
+    fs::write(state.join("version"), "3.4.0\n").unwrap();
+    assert_eq!(run().0, "3.4.0\n");
+    fs::remove_file(state.join("version")).unwrap();
+
+    fs::remove_file(old.join("version")).unwrap();
+    let fifo = std::ffi::CString::new(old.join("version").as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let (o, e) = run();
+    assert_eq!(o, "");
+    assert!(e.contains("version (not a regular file)"), "{e}");
+    fs::remove_file(old.join("version")).unwrap();
+    symlink(r.path().join("victim"), old.join("version")).unwrap();
+    let (o, e) = run();
+    assert_eq!(o, "");
+    assert!(e.contains("(a symlink)") && !e.contains("SECRET"), "{e}");
+    fs::remove_file(old.join("version")).unwrap();
+    fs::hard_link(r.path().join("victim"), old.join("version")).unwrap();
+    let (o, e) = run();
+    assert_eq!(o, "");
+    assert!(e.contains("2 hard links") && !e.contains("SECRET"), "{e}");
+}
+
+/// `own`, which the generated scripts call for the paths the package gives
+/// its service user: owner and setgid mode on the path itself, only the
+/// link's own owner for a symlink, nothing through a directory on the way
+/// that was swapped for a link (to where a victim lies).
+#[test]
+fn own_never_changes_anything_through_a_link() {
+    let r = tempfile::tempdir().unwrap();
+    let root = r.path();
+    fs::create_dir_all(root.join("etc")).unwrap();
+    fs::write(
+        root.join("etc/passwd"),
+        "root:x:0:0::/root:/bin/sh\nimsrv:x:999:999::/:/bin/false\n",
+    )
+    .unwrap();
+    fs::write(root.join("etc/group"), "root:x:0:\nimsrv:x:999:\n").unwrap();
+    fs::create_dir_all(root.join("var/lib/imsrv/cache")).unwrap();
+    fs::write(root.join("etc/victim"), "v").unwrap();
+    fs::set_permissions(root.join("etc/victim"), fs::Permissions::from_mode(0o600)).unwrap();
+    let own = |p: &str| {
+        let args = [
+            "own",
+            "--path",
+            p,
+            "--owner",
+            "imsrv:imsrv",
+            "--mode",
+            "2750",
+        ];
+        let o = hook(root, &args);
+        assert!(o.status.success(), "{}", err(&o));
+        err(&o)
+    };
+    own("/var/lib/imsrv/cache");
+    let m = fs::symlink_metadata(root.join("var/lib/imsrv/cache")).unwrap();
+    assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (999, 999, 0o2750));
+    let victim = || {
+        let m = fs::symlink_metadata(root.join("etc/victim")).unwrap();
+        (m.uid(), m.gid(), m.mode() & 0o7777)
+    };
+    let before = victim();
+    fs::remove_dir(root.join("var/lib/imsrv/cache")).unwrap();
+    symlink(root.join("etc"), root.join("var/lib/imsrv/cache")).unwrap();
+    let e = own("/var/lib/imsrv/cache/victim");
+    assert!(
+        e.contains("owner not set") && e.contains("/var/lib/imsrv/cache"),
+        "{e}"
+    );
+    assert_eq!(victim(), before);
+    fs::remove_file(root.join("var/lib/imsrv/cache")).unwrap();
+    symlink(root.join("etc/victim"), root.join("var/lib/imsrv/cache")).unwrap();
+    own("/var/lib/imsrv/cache");
+    assert_eq!(victim(), before);
+    let link = fs::symlink_metadata(root.join("var/lib/imsrv/cache")).unwrap();
+    assert_eq!((link.uid(), link.gid()), (999, 999), "chown -h semantics");
+}

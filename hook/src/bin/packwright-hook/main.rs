@@ -16,7 +16,7 @@ use packwright_hook::merge::Format;
 use packwright_hook::package::{self, Event};
 use packwright_hook::site::Site;
 use packwright_hook::upgrade::{self, Manager, Request};
-use packwright_hook::{migrate, restore, snapshot};
+use packwright_hook::{account, legacy, migrate, own, restore, snapshot};
 
 use packwright_hook::cli::{CMDS, EXIT_CODES};
 
@@ -124,8 +124,39 @@ fn run(m: Matches) -> Result<(), HookError> {
         "backup" => backup_cmd(&c),
         "restore" => restore_cmd(&c),
         "migrate" => migrate_cmd(&c),
+        "own" => own_cmd(&c),
+        "recorded-version" => recorded_version_cmd(&c),
         other => Err(usage(format!("unknown command {other:?}"))),
     }
+}
+
+/// `packwright-hook own`: owner and mode set without following a link.
+fn own_cmd(c: &Cli) -> Result<(), HookError> {
+    let path = c.m.need("path").map_err(usage)?;
+    let owner = c.m.need("owner").map_err(usage)?;
+    let (u, g) = owner
+        .split_once(':')
+        .ok_or_else(|| usage(format!("own: --owner {owner:?}: give USER:GROUP")))?;
+    let (uid, gid) = (account::uid(&c.root, u)?, account::gid(&c.root, g)?);
+    match own::own(&c.root, &path, uid, gid, mode_of(c.m)?)? {
+        own::Owned::Skipped(why) => eprintln!("{path}: owner not set: {why}"),
+        own::Owned::Done | own::Owned::Link => {}
+    }
+    Ok(())
+}
+
+/// `packwright-hook recorded-version`: the old layout's record, read as hostile.
+fn recorded_version_cmd(c: &Cli) -> Result<(), HookError> {
+    let pkg = c.m.need("package").map_err(usage)?;
+    if pkg.is_empty() || pkg.contains('/') || pkg.starts_with('.') {
+        return Err(usage(format!("{pkg:?} is not a package name")));
+    }
+    match legacy::recorded(&c.root, &pkg) {
+        Ok(Some(v)) => println!("{v}"),
+        Ok(None) => {}
+        Err(why) => eprintln!("{pkg}: not trusted, ignored: {why}"),
+    }
+    Ok(())
 }
 
 /// `packwright-hook init`.

@@ -1,0 +1,211 @@
+//! The data dirs into one tar: every entry below each data dir, never
+//! following a symlink, with packwright's state dirs left out.
+
+use sha2::{Digest, Sha256};
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use super::sums::sums_line;
+use super::xattr;
+use crate::error::{At, HookError, Result};
+use crate::site::Site;
+use crate::statedir;
+
+/// packwright's state dirs, by path and by (device, inode), so they are
+/// skipped whatever way a data dir reaches them: the state dir, and the old
+/// layout's `/var/lib/<pkg>/packwright`, which lives inside a data dir and
+/// must never be captured into, restored from or replaced by a snapshot
+/// (nothing proves root wrote it; legacy.rs takes over what it trusts).
+pub struct Skip {
+    dirs: Vec<(PathBuf, Option<(u64, u64)>)>,
+}
+
+impl Skip {
+    pub fn new(site: &Site) -> Skip {
+        let mut dirs = Vec::new();
+        let state = fs::canonicalize(&site.state).unwrap_or_else(|_| site.state.clone());
+        let id = fs::metadata(&state).ok().map(|m| (m.dev(), m.ino()));
+        dirs.push((state, id));
+        let old = statedir::legacy(&site.root, &site.pkg);
+        // Its last component is the service user's to change: never followed.
+        let id = fs::symlink_metadata(&old)
+            .ok()
+            .filter(|m| m.is_dir())
+            .map(|m| (m.dev(), m.ino()));
+        if let (Some(parent), Some(name)) = (old.parent(), old.file_name()) {
+            if let Ok(p) = fs::canonicalize(parent) {
+                dirs.push((p.join(name), id));
+            }
+        }
+        dirs.push((old, id));
+        Skip { dirs }
+    }
+
+    pub fn is(&self, p: &Path, m: &fs::Metadata) -> bool {
+        let id = (m.dev(), m.ino());
+        self.dirs
+            .iter()
+            .any(|(path, i)| p == path || (m.is_dir() && *i == Some(id)))
+    }
+
+    /// Whether `p` is one of the state dirs or one of their ancestors.
+    pub fn holds(&self, p: &Path) -> bool {
+        self.dirs.iter().any(|(path, _)| path.starts_with(p))
+    }
+
+    /// The state dirs below `dir`, relative to it (restore leaves them out).
+    pub fn below(&self, dir: &Path) -> Vec<PathBuf> {
+        let canon = fs::canonicalize(dir).ok();
+        let mut out: Vec<PathBuf> = self
+            .dirs
+            .iter()
+            .filter_map(|(path, _)| {
+                path.strip_prefix(dir)
+                    .ok()
+                    .or_else(|| canon.as_ref().and_then(|c| path.strip_prefix(c).ok()))
+            })
+            .filter(|rel| !rel.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+pub(super) fn walk<'a>(
+    dir: &Path,
+    skip: &'a Skip,
+) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> + 'a {
+    walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(move |e| match e.metadata() {
+            Ok(m) => !skip.is(e.path(), &m),
+            Err(_) => true,
+        })
+}
+
+pub(super) fn walk_err(dir: &Path, e: walkdir::Error) -> HookError {
+    let path = e.path().unwrap_or(dir).to_path_buf();
+    HookError::io(
+        path,
+        e.into_io_error()
+            .unwrap_or_else(|| io::Error::other("filesystem loop")),
+    )
+}
+
+pub(super) fn archive_dir<W: Write>(
+    tar: &mut tar::Builder<W>,
+    dir: &Path,
+    name: &str,
+    skip: &Skip,
+    sums: &mut Vec<u8>,
+) -> Result<()> {
+    for e in walk(dir, skip) {
+        let e = e.map_err(|e| walk_err(dir, e))?;
+        let p = e.path();
+        let md = fs::symlink_metadata(p).at(p)?;
+        let rel = p.strip_prefix(dir).expect("walk stays below its root");
+        let ename = Path::new(name).join(rel);
+        let ft = md.file_type();
+        if ft.is_socket() {
+            continue; // recreated by the service that listens on it
+        }
+        let xattrs = xattr::list(p);
+        if !xattrs.is_empty() {
+            let mut h = tar::Header::new_ustar();
+            let body: Vec<u8> = xattrs.iter().flat_map(|(k, v)| pax_record(k, v)).collect();
+            h.set_entry_type(tar::EntryType::XHeader);
+            h.set_path("././@PaxHeader").at(p)?;
+            h.set_mode(0o644);
+            h.set_size(body.len() as u64);
+            h.set_cksum();
+            tar.append(&h, &body[..]).at(p)?;
+        }
+        let mut h = tar::Header::new_gnu();
+        h.set_metadata_in_mode(&md, tar::HeaderMode::Complete);
+        if ft.is_file() {
+            let f = File::open(p).at(p)?;
+            let mut r = Hashing {
+                inner: f.take(md.len()),
+                hash: Sha256::new(),
+                n: 0,
+            };
+            tar.append_data(&mut h, &ename, &mut r).at(p)?;
+            if r.n != md.len() {
+                return Err(HookError::invalid(
+                    p,
+                    "changed while it was archived: stop the service and try again",
+                ));
+            }
+            sums_line(
+                sums,
+                &hex::encode(r.hash.finalize()),
+                ename.as_os_str().as_bytes(),
+            );
+        } else if ft.is_symlink() {
+            let target = fs::read_link(p).at(p)?;
+            h.set_size(0);
+            tar.append_link(&mut h, &ename, &target).at(p)?;
+        } else {
+            if ft.is_char_device() || ft.is_block_device() {
+                let d = md.rdev();
+                h.set_device_major(((d >> 8) & 0xfff) as u32 | ((d >> 32) & !0xfff) as u32)
+                    .at(p)?;
+                h.set_device_minor((d & 0xff) as u32 | ((d >> 12) & !0xff) as u32)
+                    .at(p)?;
+            }
+            h.set_size(0);
+            tar.append_data(&mut h, &ename, io::empty()).at(p)?;
+        }
+    }
+    Ok(())
+}
+
+struct Hashing<R> {
+    inner: R,
+    hash: Sha256,
+    n: u64,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        self.n += n as u64;
+        Ok(n)
+    }
+}
+
+/// One PAX record: `<len> <key>=<value>\n`, the length counting itself.
+fn pax_record(name: &[u8], value: &[u8]) -> Vec<u8> {
+    let key = [b"SCHILY.xattr.".as_slice(), name].concat();
+    let rest = 1 + key.len() + 1 + value.len() + 1;
+    let mut len = rest + 1;
+    while len != rest + len.to_string().len() {
+        len = rest + len.to_string().len();
+    }
+    let mut out = format!("{len} ").into_bytes();
+    out.extend_from_slice(&key);
+    out.push(b'=');
+    out.extend_from_slice(value);
+    out.push(b'\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pax_records_count_their_own_length() {
+        let r = pax_record(b"user.a", b"xyz");
+        assert_eq!(r, b"27 SCHILY.xattr.user.a=xyz\n");
+        assert_eq!(r.len(), 27);
+    }
+}
