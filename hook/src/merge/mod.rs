@@ -90,6 +90,12 @@ pub trait Doc: Sized {
     fn raw(&self, _key: &[String]) -> Option<String> {
         None
     }
+    /// An empty key whose body is only commented-out lines (YAML `redis:`
+    /// above `#   host: ...`): a section kept for its documentation, not a
+    /// value the admin can delete (as an empty TOML or INI section is not).
+    fn documented(&self, _key: &[String]) -> bool {
+        false
+    }
     /// Apply edits (all positions refer to the document as parsed), taking
     /// values from `ours`; returns the keys it could not place. Comment lines
     /// in `known` (base has them) are upstream's, never carried as the

@@ -24,7 +24,15 @@ pub fn merge<D: Doc>(
 ) -> Result<Merged, String> {
     let (bl, ol, tl) = (base.leaves(), ours.leaves(), theirs.leaves());
     let reworded = |k: &[String]| ours.raw(k) != base.raw(k);
-    let (mut m, mut edits) = plan(&bl, &ol, &tl, version_key, renames, &reworded);
+    let documented = |k: &[String]| theirs.documented(k);
+    let (mut m, mut edits) = plan(
+        &bl,
+        &ol,
+        &tl,
+        version_key,
+        renames,
+        [&reworded, &documented],
+    );
     let known = known(&base.render());
     let (cb, co, ct) = (
         |k: &[String]| base.comment(k),
@@ -80,7 +88,7 @@ fn plan(
     tl: &Leaves,
     version_key: Option<&[String]>,
     renames: &[(KeyPath, KeyPath)],
-    reworded: &dyn Fn(&[String]) -> bool,
+    [reworded, documented]: [&dyn Fn(&[String]) -> bool; 2],
 ) -> (Merged, Vec<Edit>) {
     let map = |l: &'_ Leaves| -> HashMap<KeyPath, String> { l.iter().cloned().collect() };
     let (b, o, t) = (map(bl), map(ol), map(tl));
@@ -133,6 +141,12 @@ fn plan(
         let emptied = ov.is_some_and(|v| v == "null") && bs.contains(k) && ts.contains(k);
         if (ov.is_none() && os.contains(k)) || emptied {
             continue; // its keys are carried one by one
+        }
+        if ov.is_none() && bv == tv && documented(k) {
+            // The admin deleted a section that holds only upstream's
+            // commented-out options: nothing of value, and its
+            // documentation stays (an empty TOML table is kept the same way).
+            continue;
         }
         if ov == bv {
             // Same value, but the admin reworded the line (an inline comment,

@@ -548,6 +548,11 @@ impl Doc for YamlDoc {
         line::comment_above(&self.lines, e.line, is_comment)
     }
 
+    fn documented(&self, k: &[String]) -> bool {
+        self.get(k)
+            .is_some_and(|e| e.empty && self.past_comments(e.end, e.indent) > e.end)
+    }
+
     fn sections(&self) -> Vec<KeyPath> {
         let maps = self.entries.iter().filter(|e| e.child.is_some());
         maps.map(|e| e.path.clone()).collect()
