@@ -213,6 +213,7 @@ fn comments(
         .iter()
         .map(|(k, _)| k)
         .filter(|k| o.contains(k) && !removed.contains(k));
+    let osec: HashSet<KeyPath> = osec.into_iter().collect();
     let targets: Vec<KeyPath> = leaves
         .cloned()
         .chain(tsec.into_iter().filter(|k| osec.contains(k)))

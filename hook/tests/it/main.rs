@@ -11,6 +11,7 @@ mod cli;
 mod engine_env;
 mod engine_ini;
 mod engine_json;
+mod engine_limit;
 mod engine_toml;
 mod engine_yaml;
 mod hostile;
