@@ -202,6 +202,7 @@ pub(super) fn collect(
             owner: c.owner.clone().filter(|_| !portable),
             group: c.group.clone().filter(|_| !portable),
             renames: c.renames.clone(),
+            list_keys: c.list_keys.clone(),
         });
     }
 

@@ -178,9 +178,20 @@ fn run(m: Matches) -> Result<(), HookError> {
                     _ => Err(usage(format!("update: --rename {r:?}: give OLD=NEW"))),
                 });
             let renames = renames.collect::<Result<Vec<_>, _>>()?;
+            let list_keys = m
+                .all("list-key")
+                .into_iter()
+                .map(|r| match r.split_once('=') {
+                    Some((a, b)) if !a.is_empty() && !b.is_empty() => {
+                        Ok((a.to_string(), b.to_string()))
+                    }
+                    _ => Err(usage(format!("update: --list-key {r:?}: give LIST=KEY"))),
+                });
+            let list_keys = list_keys.collect::<Result<Vec<_>, _>>()?;
             let _lock = lock_dir(&live)?;
             let args = UpdateArgs {
                 renames,
+                list_keys,
                 base: m.get("base").map(|b| rooted(&root, Path::new(&b))),
                 default: rooted(&root, &need("default")?),
                 format: format_for(m.get("format").as_deref(), &live)?,

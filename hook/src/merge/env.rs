@@ -195,6 +195,7 @@ impl Doc for EnvDoc {
                         });
                     }
                 }
+                Edit::List(..) => {} // flat formats have no lists of tables
                 Edit::Comment(k, c) => {
                     if let Some((_, a, _, _)) = find(self, k) {
                         let s = line::comment_start(&self.lines, a, is_comment);

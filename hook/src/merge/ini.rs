@@ -200,6 +200,7 @@ impl Doc for IniDoc {
                         });
                     }
                 }
+                Edit::List(..) => {} // flat formats have no lists of tables
                 Edit::Comment(k, c) => {
                     if let Some(at) = self.line_of(k) {
                         let s = line::comment_start(&self.lines, at, is_comment);

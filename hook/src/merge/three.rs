@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{dotted, Conflict, Doc, Edit, KeyPath, Known, Merged, Moved, ParseFail, Removed};
+use super::{dotted, Conflict, Doc, Edit, KeyPath, Known, Merged, Moved, ParseFail, Pick, Removed};
 
 type Leaves = [(KeyPath, String)];
 type Comments<'a> = &'a dyn Fn(&[String]) -> Vec<String>;
@@ -21,8 +21,19 @@ pub fn merge<D: Doc>(
     theirs: D,
     version_key: Option<&[String]>,
     renames: &[(KeyPath, KeyPath)],
+    list_keys: &[(KeyPath, String)],
 ) -> Result<Merged, String> {
     let (bl, ol, tl) = (base.leaves(), ours.leaves(), theirs.leaves());
+    let (lm, list_edits) = keyed_lists([base, ours, &theirs], &ol, &tl, list_keys);
+    // The keyed lists are merged entry by entry, not as one value.
+    let listed: HashSet<&KeyPath> = list_edits.iter().map(|(k, _)| k).collect();
+    let drop = |l: &Leaves| -> Vec<(KeyPath, String)> {
+        l.iter()
+            .filter(|(k, _)| !listed.contains(k))
+            .cloned()
+            .collect()
+    };
+    let (bl, ol, tl) = (drop(&bl), drop(&ol), drop(&tl));
     let reworded = |k: &[String]| ours.raw(k) != base.raw(k);
     let documented = |k: &[String]| theirs.documented(k);
     let (mut m, mut edits) = plan(
@@ -39,6 +50,13 @@ pub fn merge<D: Doc>(
         |k: &[String]| ours.comment(k),
         |k: &[String]| theirs.comment(k),
     );
+    m.conflicts.extend(lm.conflicts);
+    m.removed.extend(lm.removed);
+    m.kept.extend(lm.kept);
+    let lists = list_edits
+        .into_iter()
+        .filter_map(|(k, picks)| picks.map(|p| Edit::List(k, p)));
+    edits.extend(lists);
     let c: [Comments; 3] = [&cb, &co, &ct];
     let secs = (ours.sections(), theirs.sections());
     comments(&tl, &ol, &mut edits, secs, &known, c);
@@ -234,4 +252,105 @@ fn comments(
             edits.push(Edit::Comment(k, lines));
         }
     }
+}
+
+/// Lists of mappings whose entries carry an identifying key: the declared
+/// one, else `name`, else `id` (every entry, unique). Each comes back with
+/// the entries of the result (`None`: the new default's list as it is).
+#[allow(clippy::type_complexity)]
+fn keyed_lists<D: Doc>(
+    [b, o, t]: [&D; 3],
+    ol: &Leaves,
+    tl: &Leaves,
+    declared: &[(KeyPath, String)],
+) -> (Merged, Vec<(KeyPath, Option<Vec<Pick>>)>) {
+    let mut m = Merged::default();
+    let mut out = Vec::new();
+    let in_ours: HashSet<&KeyPath> = ol.iter().map(|(k, _)| k).collect();
+    for (k, _) in tl.iter().filter(|(k, _)| in_ours.contains(k)) {
+        let ids: Vec<&str> = match declared.iter().find(|(l, _)| l == k) {
+            Some((_, id)) => vec![id.as_str()],
+            None => vec!["name", "id"],
+        };
+        let unique = |e: &Vec<(String, String)>| {
+            let mut seen = HashSet::new();
+            e.iter().all(|(id, _)| seen.insert(id.clone()))
+        };
+        let found = ids.into_iter().find_map(|id| {
+            let (te, oe) = (t.entries(k, id)?, o.entries(k, id)?);
+            let be = b.entries(k, id).unwrap_or_default();
+            (unique(&te) && unique(&oe) && unique(&be)).then_some((be, oe, te))
+        });
+        if let Some((be, oe, te)) = found {
+            let picks = entry_picks(&dotted(k), [&be, &oe, &te], &mut m);
+            let same = picks.len() == te.len()
+                && picks.iter().enumerate().all(|(i, p)| *p == Pick::Theirs(i));
+            out.push((k.clone(), (!same).then_some(picks)));
+        }
+    }
+    (m, out)
+}
+
+/// The three-way rules per entry: the admin's changed, added or deleted
+/// entries are kept so, upstream's new ones arrive; an entry upstream
+/// removed that the admin had changed is reported (removed, conflict).
+fn entry_picks(list: &str, [be, oe, te]: [&Vec<(String, String)>; 3], m: &mut Merged) -> Vec<Pick> {
+    let find = |e: &[(String, String)], id: &str| e.iter().position(|(i, _)| i == id);
+    let name = |id: &str| format!("{list}[{id}]");
+    let conflict =
+        |m: &mut Merged, id: &str, b: Option<&String>, o: Option<&String>, t: Option<&String>| {
+            m.conflicts.push(Conflict {
+                key: name(id),
+                base: b.cloned(),
+                yours: o.cloned(),
+                new_default: t.cloned(),
+            })
+        };
+    let mut picks = Vec::new();
+    for (i, (id, tv)) in te.iter().enumerate() {
+        let bv = find(be, id).map(|n| &be[n].1);
+        let Some(oi) = find(oe, id) else {
+            if bv.is_some() {
+                // The admin deleted it: it stays deleted.
+                if bv != Some(tv) {
+                    conflict(m, id, bv, None, Some(tv));
+                }
+                m.kept.push(name(id));
+            } else {
+                picks.push(Pick::Theirs(i)); // new upstream
+            }
+            continue;
+        };
+        let ov = &oe[oi].1;
+        if ov == tv || bv == Some(ov) {
+            picks.push(Pick::Theirs(i));
+            continue;
+        }
+        picks.push(Pick::Ours(oi));
+        if bv == Some(tv) {
+            m.kept.push(name(id));
+        } else {
+            conflict(m, id, bv, Some(ov), Some(tv));
+        }
+    }
+    for (oi, (id, ov)) in oe.iter().enumerate() {
+        if find(te, id).is_some() {
+            continue;
+        }
+        match find(be, id).map(|n| &be[n].1) {
+            None => {
+                picks.push(Pick::Ours(oi)); // the admin's own entry
+                m.kept.push(name(id));
+            }
+            Some(bv) if bv == ov => {} // removed upstream, untouched by the admin
+            Some(bv) => {
+                m.removed.push(Removed {
+                    key: name(id),
+                    your_value: ov.clone(),
+                });
+                conflict(m, id, Some(bv), Some(ov), None);
+            }
+        }
+    }
+    picks
 }

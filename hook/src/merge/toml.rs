@@ -2,9 +2,9 @@
 //! its comments, order and formatting stay; values copied from the live file
 //! bring their own inline comment. Inline tables and arrays of tables are values.
 
-use toml_edit::{DocumentMut, Item, Key, Table, Value};
+use toml_edit::{ArrayOfTables, DocumentMut, Item, Key, Table, Value};
 
-use super::{Doc, Edit, KeyPath, Known, ParseFail, SyntaxErr};
+use super::{Doc, Edit, KeyPath, Known, ParseFail, Pick, SyntaxErr};
 
 pub struct TomlDoc {
     doc: DocumentMut,
@@ -296,6 +296,35 @@ impl TomlDoc {
         true
     }
 
+    /// Rebuild the array of tables at `k` from the picked entries; the
+    /// admin's come with their comments, placed after the entry before them.
+    fn set_list(&mut self, k: &[String], ours: &Self, picks: &[Pick]) -> bool {
+        let (Some(Item::ArrayOfTables(mine)), Some(Item::ArrayOfTables(theirs))) =
+            (self.item(k).cloned(), ours.item(k))
+        else {
+            return false;
+        };
+        let mut list = ArrayOfTables::new();
+        for p in picks {
+            match *p {
+                Pick::Theirs(i) => list.push(mine.get(i).expect("picked from the list").clone()),
+                Pick::Ours(i) => {
+                    let mut t = theirs.get(i).expect("picked from the list").clone();
+                    unposition(&mut t);
+                    list.push(t);
+                }
+            }
+        }
+        let (last, parent) = k.split_last().expect("a list has a name");
+        match table_mut(self.doc.as_table_mut(), parent) {
+            Some(t) => {
+                t.insert(last, Item::ArrayOfTables(list));
+                true
+            }
+            None => false,
+        }
+    }
+
     fn decor_text(&self, holder: &Option<KeyPath>) -> String {
         match holder {
             Some(p) => self.prefix(p).unwrap_or(""),
@@ -362,6 +391,18 @@ impl TomlDoc {
     }
 }
 
+/// A table from another document follows the table written before it.
+fn unposition(t: &mut Table) {
+    t.set_position(None);
+    for (_, item) in t.iter_mut() {
+        match item {
+            Item::Table(sub) => unposition(sub),
+            Item::ArrayOfTables(a) => a.iter_mut().for_each(unposition),
+            _ => {}
+        }
+    }
+}
+
 /// A commented-out line naming a key: whose decor holds it (a key, a
 /// `[header]`, or `None` for the end of the file) and where in it.
 struct Spot {
@@ -411,6 +452,20 @@ impl Doc for TomlDoc {
             .collect()
     }
 
+    fn entries(&self, k: &[String], id: &str) -> Option<Vec<(String, String)>> {
+        let Some(Item::ArrayOfTables(a)) = self.item(k) else {
+            return None;
+        };
+        a.iter()
+            .map(|t| match t.get(id)? {
+                Item::Value(v @ (Value::String(_) | Value::Integer(_) | Value::Boolean(_))) => {
+                    Some((canon_value(v), canon_item(&Item::Table(t.clone()))))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     fn sections(&self) -> Vec<KeyPath> {
         let mut out = Vec::new();
         headers(self.doc.as_table(), &mut Vec::new(), &mut out);
@@ -435,6 +490,11 @@ impl Doc for TomlDoc {
                     }
                 }
                 Edit::Remove(k) => self.remove(k),
+                Edit::List(k, picks) => {
+                    if !self.set_list(k, ours, picks) {
+                        unplaced.push(k.clone());
+                    }
+                }
                 Edit::Comment(k, lines) => {
                     let Some(old) = self.prefix(k).map(str::to_string) else {
                         continue;

@@ -12,6 +12,7 @@ mod engine_env;
 mod engine_ini;
 mod engine_json;
 mod engine_limit;
+mod engine_list;
 mod engine_toml;
 mod engine_yaml;
 mod hostile;
