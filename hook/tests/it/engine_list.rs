@@ -132,3 +132,33 @@ fn yaml_list_of_named_entries_merges_without_declaring() {
     );
     assert!(out.report.conflicts.is_empty() && out.report.removed.is_empty());
 }
+
+#[test]
+fn toml_option_uncommented_in_an_array_of_tables_stays_in_its_entry() {
+    for id in ["name", "tag"] {
+        let base = format!(
+            "a = 1\n\n[[proxies]]\n{id} = \"web\"\ntype = \"http\"\n# Port of the local service\n# localPort = 80\n\n[[proxies]]\n{id} = \"ssh\"\ntype = \"tcp\"\n"
+        );
+        let ours = base.replace("# localPort = 80", "localPort = 8080");
+        let theirs = base.replace("a = 1", "a = 2");
+        let out = merged("toml", [&base, &ours, &theirs], &[]);
+        // Keyed (`name`) or one value (`tag`): in the entry, under its
+        // documentation, and upstream's commented line not repeated.
+        assert_eq!(out.live, ours.replace("a = 1", "a = 2"), "{id}");
+    }
+}
+
+#[test]
+fn toml_option_uncommented_in_the_last_entry_stays_there() {
+    for end in ["", "\n[log]\nlevel = \"info\"\n"] {
+        for id in ["name", "tag"] {
+            let base = format!(
+                "a = 1\n\n[[proxies]]\n{id} = \"web\"\ntype = \"http\"\n\n[[proxies]]\n{id} = \"ssh\"\ntype = \"tcp\"\n# Port of the local service\n# localPort = 22\n{end}"
+            );
+            let ours = base.replace("# localPort = 22", "localPort = 2222");
+            let theirs = base.replace("a = 1", "a = 2");
+            let out = merged("toml", [&base, &ours, &theirs], &[]);
+            assert_eq!(out.live, ours.replace("a = 1", "a = 2"), "{id} {end:?}");
+        }
+    }
+}
