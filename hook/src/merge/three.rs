@@ -14,6 +14,7 @@ use super::{dotted, Conflict, Doc, Edit, KeyPath, Known, Merged, Moved, ParseFai
 
 type Leaves = [(KeyPath, String)];
 type Comments<'a> = &'a dyn Fn(&[String]) -> Vec<String>;
+type Test<'a> = &'a dyn Fn(&[String]) -> bool;
 
 pub fn merge<D: Doc>(
     base: &D,
@@ -106,7 +107,7 @@ fn plan(
     tl: &Leaves,
     version_key: Option<&[String]>,
     renames: &[(KeyPath, KeyPath)],
-    [reworded, documented]: [&dyn Fn(&[String]) -> bool; 2],
+    [reworded, documented]: [Test; 2],
 ) -> (Merged, Vec<Edit>) {
     let map = |l: &'_ Leaves| -> HashMap<KeyPath, String> { l.iter().cloned().collect() };
     let (b, o, t) = (map(bl), map(ol), map(tl));

@@ -96,13 +96,13 @@ fn realistic(ext: &str, sections: usize) -> [String; 3] {
     let plain = |s: usize, k: usize| Some(format!("value{s}x{k}"));
     let none = |_: usize| None;
     let admin = |s: usize, k: usize| {
-        Some(if s % 2 == 0 && k == 1 {
+        Some(if s.is_multiple_of(2) && k == 1 {
             format!("admin{s}x{k}")
         } else {
             format!("value{s}x{k}")
         })
     };
-    let mine = |s: usize| (s % 10 == 0).then(|| ("mine", format!("m{s}")));
+    let mine = |s: usize| s.is_multiple_of(10).then(|| ("mine", format!("m{s}")));
     let upstream = |s: usize, k: usize| match (s % 3, s % 10, k) {
         (_, 0, 8) => None,
         (0, _, 4) => Some(format!("new{s}x{k}")),
