@@ -28,13 +28,11 @@ pub fn merge<D: Doc>(
     let (lm, list_edits) = keyed_lists([base, ours, &theirs], &ol, &tl, list_keys);
     // The keyed lists are merged entry by entry, not as one value.
     let listed: HashSet<&KeyPath> = list_edits.iter().map(|(k, _)| k).collect();
-    let drop = |l: &Leaves| -> Vec<(KeyPath, String)> {
-        l.iter()
-            .filter(|(k, _)| !listed.contains(k))
-            .cloned()
-            .collect()
+    // Consumed, not copied: the leaves are the largest part of a merge.
+    let drop = |l: Vec<(KeyPath, String)>| -> Vec<(KeyPath, String)> {
+        l.into_iter().filter(|(k, _)| !listed.contains(k)).collect()
     };
-    let (bl, ol, tl) = (drop(&bl), drop(&ol), drop(&tl));
+    let (bl, ol, tl) = (drop(bl), drop(ol), drop(tl));
     let reworded = |k: &[String]| ours.raw(k) != base.raw(k);
     let documented = |k: &[String]| theirs.documented(k);
     let (mut m, mut edits) = plan(
@@ -100,6 +98,10 @@ fn sections(l: &Leaves) -> HashSet<KeyPath> {
         .collect()
 }
 
+fn map(l: &Leaves) -> HashMap<&KeyPath, &String> {
+    l.iter().map(|(k, v)| (k, v)).collect()
+}
+
 /// The value edits and the report.
 fn plan(
     bl: &Leaves,
@@ -109,7 +111,7 @@ fn plan(
     renames: &[(KeyPath, KeyPath)],
     [reworded, documented]: [Test; 2],
 ) -> (Merged, Vec<Edit>) {
-    let map = |l: &'_ Leaves| -> HashMap<KeyPath, String> { l.iter().cloned().collect() };
+    // References, not copies: the leaves are the largest part of a merge.
     let (b, o, t) = (map(bl), map(ol), map(tl));
     let shown = |v: Option<&String>| v.cloned();
     let mut m = Merged::default();
@@ -125,14 +127,14 @@ fn plan(
             continue; // not renamed in this release, or the admin uses the new name already
         }
         skip.insert(k.clone());
-        if b.get(k) == Some(ov) {
+        if b.get(k).copied() == Some(ov) {
             continue; // untouched: the new default stands under the new name
         }
-        let tv = t.get(&to);
-        if tv.is_some_and(|tv| Some(tv) != b.get(k) && tv != ov) {
+        let tv = t.get(&to).copied();
+        if tv.is_some_and(|tv| Some(tv) != b.get(k).copied() && tv != ov) {
             m.conflicts.push(Conflict {
                 key: dotted(&to),
-                base: shown(b.get(k)),
+                base: shown(b.get(k).copied()),
                 yours: Some(ov.clone()),
                 new_default: shown(tv),
             });
@@ -156,7 +158,7 @@ fn plan(
         if version_key == Some(k.as_slice()) {
             continue; // always the new schema version
         }
-        let (bv, ov, tv) = (b.get(k), o.get(k), t.get(k));
+        let (bv, ov, tv) = (b.get(k).copied(), o.get(k).copied(), t.get(k).copied());
         let emptied = ov.is_some_and(|v| v == "null") && bs.contains(k) && ts.contains(k);
         if (ov.is_none() && os.contains(k)) || emptied {
             continue; // its keys are carried one by one
