@@ -86,6 +86,7 @@ pub static CMDS: &[Cmd] = &[
             opt("version-key", Some("KEY"), "Dotted key of the schema version (set to the new default's value)"),
             opt("dry-run", None, "Print the unified diff and the conflicts; write nothing"),
             opt("rename", Some("OLD=NEW..."), "A key renamed upstream (dotted; repeatable): your value moves to NEW"),
+            opt("list-key", Some("LIST=KEY..."), "The key identifying the entries of a list of tables (repeatable; default name, then id)"),
             FORMAT,
             ENV_FILE,
         ],

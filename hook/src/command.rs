@@ -118,6 +118,8 @@ pub struct UpdateArgs {
     pub meta: Option<Meta>,
     /// Keys renamed upstream (old → new), from `[[config]] renames` or `--rename`.
     pub renames: Vec<(String, String)>,
+    /// List → the key identifying its entries, from `[[config]] list-keys` or `--list-key`.
+    pub list_keys: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -157,7 +159,6 @@ fn read_required(p: &Path) -> Result<String> {
 
 /// Three-way merge of base (previous default), live and the new default.
 pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
-    let engine = a.format.engine();
     let theirs = template::render_lenient(&read_required(&a.default)?, ctx.env);
     let base = match &a.base {
         Some(b) => fsio::read(b)?.map(|t| template::render_lenient(&t, ctx.env)),
@@ -170,10 +171,6 @@ pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
     for p in [&new_path, &old_path] {
         fsio::ensure_regular_or_absent(p)?;
     }
-    let theirs_src = Src {
-        path: &a.default,
-        text: &theirs,
-    };
     let mut r = UpdateReport {
         live: a.live.clone(),
         action: UpdateAction::Merged,
@@ -188,7 +185,6 @@ pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
         backup: None,
         diff: None,
     };
-
     let live_read = match fsio::read_meta(&a.live) {
         Err(e) if e.exit_code() == 4 => {
             // Unreadable text (not UTF-8, a NUL byte, too large): like a syntax error.
@@ -202,46 +198,82 @@ pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
         r => r?,
     };
     let Some((ours, live_meta)) = live_read else {
-        // The admin deleted the file: the service needs one, so write the new default.
-        r.version = match &a.version_key {
-            Some(k) => engine.value(theirs_src, k)?,
-            None => None,
-        };
-        if a.dry_run {
-            r.action = UpdateAction::DryRun;
-            r.diff = Some(diffy::create_patch("", &theirs).to_string());
-            return Ok(r);
-        }
-        let meta = a.meta.unwrap_or(Meta {
-            mode: 0o644,
-            uid: None,
-            gid: None,
-        });
-        fsio::write_atomic(&a.live, theirs.as_bytes(), meta)?;
-        r.action = UpdateAction::Recreated;
-        r.note = Some("the live file was missing: written from the new default".into());
-        return Ok(r);
+        return recreate(a, &theirs, r);
     };
-    let ours_src = Src {
-        path: &a.live,
-        text: &ours,
-    };
-    let base_src = Src {
+    let base = Src {
         path: &base_path,
         text: &base,
     };
-    // One parse of each file: the merge reads the live file first, so a
-    // syntax error names it before anything else.
+    let m = merge_live(a, base, &ours, live_meta, &theirs)?;
+    r.version = m.new_version.clone();
+    r.conflicts = m.conflicts;
+    r.removed = m.removed;
+    r.moved = m.moved;
+    r.kept = m.kept;
+    r.unplaced = m.unplaced;
+    r.note = m.note;
+    if a.dry_run {
+        r.action = UpdateAction::DryRun;
+        r.diff = Some(diffy::create_patch(&ours, &m.text).to_string());
+        return Ok(r);
+    }
+    let live = (ours.as_str(), live_meta);
+    write_result(a, &mut r, live, &m.text, &theirs, [new_path, old_path])?;
+    Ok(r)
+}
+
+/// The admin deleted the file: the service needs one, so write the new default.
+fn recreate(a: &UpdateArgs, theirs: &str, mut r: UpdateReport) -> Result<UpdateReport> {
+    let src = Src {
+        path: &a.default,
+        text: theirs,
+    };
+    r.version = match &a.version_key {
+        Some(k) => a.format.engine().value(src, k)?,
+        None => None,
+    };
+    if a.dry_run {
+        r.action = UpdateAction::DryRun;
+        r.diff = Some(diffy::create_patch("", theirs).to_string());
+        return Ok(r);
+    }
+    let meta = a.meta.unwrap_or(Meta {
+        mode: 0o644,
+        uid: None,
+        gid: None,
+    });
+    fsio::write_atomic(&a.live, theirs.as_bytes(), meta)?;
+    r.action = UpdateAction::Recreated;
+    r.note = Some("the live file was missing: written from the new default".into());
+    Ok(r)
+}
+
+/// One parse of each file (the live file first, so a syntax error names
+/// it before anything else), the merge, and the downgrade check.
+fn merge_live(a: &UpdateArgs, base: Src, ours: &str, meta: Meta, theirs: &str) -> Result<Merged> {
+    let ours_src = Src {
+        path: &a.live,
+        text: ours,
+    };
+    let theirs_src = Src {
+        path: &a.default,
+        text: theirs,
+    };
     let opts = Opts {
         version_key: a.version_key.as_deref(),
         renames: &a.renames,
-        ..Opts::default()
+        list_keys: &a.list_keys,
     };
-    let m: Merged = match engine.merge_with(base_src, ours_src, theirs_src, &opts) {
+    let new_path = fsio::sibling(&a.live, NEW_SUFFIX);
+    let m = match a
+        .format
+        .engine()
+        .merge_with(base, ours_src, theirs_src, &opts)
+    {
         Ok(m) => m,
         Err(e @ HookError::Syntax { .. }) if matches!(&e, HookError::Syntax { path, .. } if *path == a.live) =>
         {
-            return Err(refuse_live(a, &new_path, &theirs, live_meta, e));
+            return Err(refuse_live(a, &new_path, theirs, meta, e));
         }
         Err(e) => return Err(e),
     };
@@ -255,26 +287,25 @@ pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
             });
         }
     }
-    r.version = m.new_version.clone();
-    r.conflicts = m.conflicts;
-    r.removed = m.removed;
-    r.moved = m.moved;
-    r.kept = m.kept;
-    r.unplaced = m.unplaced;
-    r.note = m.note;
+    Ok(m)
+}
+
+/// Everything beside the live file first, the live file last: a failure on
+/// the way (a full disk) puts the side files back and leaves the live file
+/// as it was.
+fn write_result(
+    a: &UpdateArgs,
+    r: &mut UpdateReport,
+    (ours, live_meta): (&str, Meta),
+    merged: &str,
+    theirs: &str,
+    [new_path, old_path]: [PathBuf; 2],
+) -> Result<()> {
     let needs_new = !r.conflicts.is_empty() || !r.unplaced.is_empty();
-    if a.dry_run {
-        r.action = UpdateAction::DryRun;
-        r.diff = Some(diffy::create_patch(&ours, &m.text).to_string());
-        return Ok(r);
-    }
-    let changed = m.text != ours;
+    let changed = merged != ours;
     if !changed {
         r.action = UpdateAction::Unchanged;
     }
-    // Everything beside the live file first, the live file last: a failure
-    // on the way (a full disk) puts the side files back and leaves the live
-    // file as it was.
     let mut side = Vec::new();
     if changed {
         // The bytes that were merged, with the owner and mode read with them.
@@ -289,7 +320,7 @@ pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
         .iter()
         .map(|(p, _, _)| Ok((p.clone(), fsio::read_bytes(p)?)))
         .collect::<Result<_>>()?;
-    let live_text = changed.then_some(m.text.as_bytes());
+    let live_text = changed.then_some(merged.as_bytes());
     let written = side
         .iter()
         .try_for_each(|(p, data, meta)| fsio::write_atomic(p, data, *meta))
@@ -310,7 +341,7 @@ pub fn update(a: &UpdateArgs, ctx: &Ctx) -> Result<UpdateReport> {
         // A conflict file from an earlier upgrade no longer applies.
         fsio::remove(&new_path)?;
     }
-    Ok(r)
+    Ok(())
 }
 
 /// A live file that cannot be read is never rewritten: the error, with the

@@ -43,6 +43,10 @@ pub struct ConfigDesc {
     /// Keys renamed upstream, old → new (dotted): the admin's value moves.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub renames: BTreeMap<String, String>,
+    /// List (dotted) → the key identifying its entries, for lists where
+    /// it is not `name` or `id`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub list_keys: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -203,6 +203,7 @@ pub fn configs_at(
                     dry_run: false,
                     meta: Some(meta),
                     renames: c.renames.clone().into_iter().collect(),
+                    list_keys: c.list_keys.clone().into_iter().collect(),
                 },
                 ctx,
             )?;

@@ -148,6 +148,10 @@ pub struct Config {
     /// Keys renamed upstream, old → new (dotted), for the three-way merge.
     #[serde(default)]
     pub renames: std::collections::BTreeMap<String, String>,
+    /// List (dotted) → the key identifying its entries, for the merge of
+    /// lists of tables whose entries are not identified by `name` or `id`.
+    #[serde(default)]
+    pub list_keys: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]

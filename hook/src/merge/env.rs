@@ -138,7 +138,7 @@ impl Doc for EnvDoc {
         };
         let end = self.entries.last().map(|e| e.2).unwrap_or(self.lines.len());
         let mut unplaced = Vec::new();
-        let mut used: Vec<usize> = Vec::new();
+        let mut used = std::collections::HashSet::new();
         for e in edits {
             match e {
                 Edit::Take(k) | Edit::Move(_, k) => {
@@ -195,6 +195,7 @@ impl Doc for EnvDoc {
                         });
                     }
                 }
+                Edit::List(..) => {} // flat formats have no lists of tables
                 Edit::Comment(k, c) => {
                     if let Some((_, a, _, _)) = find(self, k) {
                         let s = line::comment_start(&self.lines, a, is_comment);

@@ -25,6 +25,8 @@ pub struct IniDoc {
     sections: Vec<String>,
     /// Each `[section]` header line, in file order.
     headers: Vec<(String, usize)>,
+    /// Section → index of its first header in `headers`.
+    header_at: HashMap<String, usize>,
 }
 
 fn is_comment(b: &str) -> bool {
@@ -41,6 +43,7 @@ impl Doc for IniDoc {
             section_end: HashMap::new(),
             sections: vec![String::new()],
             headers: Vec::new(),
+            header_at: HashMap::new(),
         };
         d.section_end.insert(String::new(), 0);
         let mut section = String::new();
@@ -61,6 +64,8 @@ impl Doc for IniDoc {
                     }));
                 };
                 section = h[..close].trim().to_string();
+                let n = d.headers.len();
+                d.header_at.entry(section.clone()).or_insert(n);
                 d.headers.push((section.clone(), i));
                 if !d.section_end.contains_key(&section) {
                     d.sections.push(section.clone());
@@ -133,7 +138,8 @@ impl Doc for IniDoc {
         let mut unplaced = Vec::new();
         // Keys for sections the new default lacks are gathered and appended once per section.
         let mut new_sections: Vec<(String, Vec<String>)> = Vec::new();
-        let mut used: Vec<usize> = Vec::new();
+        let mut new_at: HashMap<String, usize> = HashMap::new();
+        let mut used = std::collections::HashSet::new();
         for e in edits {
             match e {
                 Edit::Take(k) | Edit::Move(_, k) => {
@@ -177,9 +183,10 @@ impl Doc for IniDoc {
                         });
                     } else if let Some(&at) = self.section_end.get(&k[0]) {
                         sp.push(Splice { at, end: at, with });
-                    } else if let Some(s) = new_sections.iter_mut().find(|s| s.0 == k[0]) {
-                        s.1.extend(with);
+                    } else if let Some(&n) = new_at.get(&k[0]) {
+                        new_sections[n].1.extend(with);
                     } else {
+                        new_at.insert(k[0].clone(), new_sections.len());
                         new_sections.push((k[0].clone(), with));
                     }
                 }
@@ -193,6 +200,7 @@ impl Doc for IniDoc {
                         });
                     }
                 }
+                Edit::List(..) => {} // flat formats have no lists of tables
                 Edit::Comment(k, c) => {
                     if let Some(at) = self.line_of(k) {
                         let s = line::comment_start(&self.lines, at, is_comment);
@@ -251,7 +259,7 @@ impl IniDoc {
     /// The key's first line, or a section's header line (`[section]` as a one-part path).
     fn line_of(&self, key: &[String]) -> Option<usize> {
         match key {
-            [s] => self.headers.iter().find(|h| h.0 == *s).map(|h| h.1),
+            [s] => self.header_at.get(s).map(|&n| self.headers[n].1),
             _ => self.get(key).map(|e| e.start),
         }
     }
@@ -259,7 +267,7 @@ impl IniDoc {
     /// A commented-out `;key = value` line in the section: upstream's
     /// documented default of an option the admin enabled.
     fn commented(&self, section: &str, key: &str) -> Option<usize> {
-        let at = self.headers.iter().position(|h| h.0 == section);
+        let at = self.header_at.get(section).copied();
         let from = match at {
             Some(n) => self.headers[n].1 + 1,
             None if section.is_empty() => 0,

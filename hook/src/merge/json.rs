@@ -294,7 +294,7 @@ impl Doc for JsonDoc {
                     }
                     continue;
                 }
-                Edit::Comment(..) => continue,
+                Edit::Comment(..) | Edit::List(..) => continue,
             };
             if k.is_empty() || from.is_empty() {
                 self.text = ours.text.clone(); // the whole file is one value

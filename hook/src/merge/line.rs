@@ -139,11 +139,7 @@ pub fn plain(lines: &[String]) -> String {
         .join("\n")
 }
 
-/// True the first time `n` is given (a small set of line numbers).
-pub fn first_use(used: &mut Vec<usize>, n: usize) -> bool {
-    let new = !used.contains(&n);
-    if new {
-        used.push(n);
-    }
-    new
+/// True the first time `n` is given.
+pub fn first_use(used: &mut std::collections::HashSet<usize>, n: usize) -> bool {
+    used.insert(n)
 }

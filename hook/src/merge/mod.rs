@@ -70,6 +70,17 @@ pub enum Edit {
     Remove(KeyPath),
     /// Replace the comment lines directly above the key.
     Comment(KeyPath, Vec<String>),
+    /// Rebuild a keyed list (entries matched by an identifying key) from
+    /// these entries, in order.
+    List(KeyPath, Vec<Pick>),
+}
+
+/// One entry of a merged keyed list: the n-th entry of the new default's
+/// list, or of the live file's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    Theirs(usize),
+    Ours(usize),
 }
 
 /// A parsed config file that can be edited in place without losing layout.
@@ -88,6 +99,18 @@ pub trait Doc: Sized {
     /// indentation, to notice an edit that keeps the value (e.g. an inline
     /// comment added); `None` where the format keeps no such text.
     fn raw(&self, _key: &[String]) -> Option<String> {
+        None
+    }
+    /// An empty key whose body is only commented-out lines (YAML `redis:`
+    /// above `#   host: ...`): a section kept for its documentation, not a
+    /// value the admin can delete (as an empty TOML or INI section is not).
+    fn documented(&self, _key: &[String]) -> bool {
+        false
+    }
+    /// A list of mappings at `key` (YAML sequence, TOML array of tables):
+    /// each entry's `id` value and comparable text, in order; `None` when it
+    /// is not such a list or an entry has no scalar `id`.
+    fn entries(&self, _key: &[String], _id: &str) -> Option<Vec<(String, String)>> {
         None
     }
     /// Apply edits (all positions refer to the document as parsed), taking
@@ -183,7 +206,8 @@ pub struct Opts<'a> {
     pub version_key: Option<&'a str>,
     /// Keys renamed upstream, old → new (dotted; a section renames its keys).
     pub renames: &'a [(String, String)],
-    /// List → the key identifying its entries (else `name`, then `id`).
+    /// List (dotted) → the key identifying its entries; a list not named
+    /// here is merged entry by entry when every entry has a `name`, else an `id`.
     pub list_keys: &'a [(String, String)],
 }
 
@@ -296,7 +320,12 @@ impl<D: Doc + Sync + Send> Engine for Structural<D> {
         };
         let vk = opts.version_key.map(D::key_path);
         let renames = key_pairs(opts.renames, D::key_path);
-        let mut m = three::merge(&b, &o, t, vk.as_deref(), &renames)
+        let lists: Vec<(KeyPath, String)> = opts
+            .list_keys
+            .iter()
+            .map(|(l, id)| (D::key_path(l), id.clone()))
+            .collect();
+        let mut m = three::merge(&b, &o, t, vk.as_deref(), &renames, &lists)
             .map_err(|msg| internal(ours, theirs, msg))?;
         if limit::strip_bom(ours.text).1 {
             m.text.insert_str(0, limit::BOM);

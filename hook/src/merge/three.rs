@@ -10,10 +10,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{dotted, Conflict, Doc, Edit, KeyPath, Known, Merged, Moved, ParseFail, Removed};
+use super::{dotted, Conflict, Doc, Edit, KeyPath, Known, Merged, Moved, ParseFail, Pick, Removed};
 
 type Leaves = [(KeyPath, String)];
 type Comments<'a> = &'a dyn Fn(&[String]) -> Vec<String>;
+type Test<'a> = &'a dyn Fn(&[String]) -> bool;
 
 pub fn merge<D: Doc>(
     base: &D,
@@ -21,16 +22,40 @@ pub fn merge<D: Doc>(
     theirs: D,
     version_key: Option<&[String]>,
     renames: &[(KeyPath, KeyPath)],
+    list_keys: &[(KeyPath, String)],
 ) -> Result<Merged, String> {
     let (bl, ol, tl) = (base.leaves(), ours.leaves(), theirs.leaves());
+    let (lm, list_edits) = keyed_lists([base, ours, &theirs], &ol, &tl, list_keys);
+    // The keyed lists are merged entry by entry, not as one value.
+    let listed: HashSet<&KeyPath> = list_edits.iter().map(|(k, _)| k).collect();
+    // Consumed, not copied: the leaves are the largest part of a merge.
+    let drop = |l: Vec<(KeyPath, String)>| -> Vec<(KeyPath, String)> {
+        l.into_iter().filter(|(k, _)| !listed.contains(k)).collect()
+    };
+    let (bl, ol, tl) = (drop(bl), drop(ol), drop(tl));
     let reworded = |k: &[String]| ours.raw(k) != base.raw(k);
-    let (mut m, mut edits) = plan(&bl, &ol, &tl, version_key, renames, &reworded);
+    let documented = |k: &[String]| theirs.documented(k);
+    let (mut m, mut edits) = plan(
+        &bl,
+        &ol,
+        &tl,
+        version_key,
+        renames,
+        [&reworded, &documented],
+    );
     let known = known(&base.render());
     let (cb, co, ct) = (
         |k: &[String]| base.comment(k),
         |k: &[String]| ours.comment(k),
         |k: &[String]| theirs.comment(k),
     );
+    m.conflicts.extend(lm.conflicts);
+    m.removed.extend(lm.removed);
+    m.kept.extend(lm.kept);
+    let lists = list_edits
+        .into_iter()
+        .filter_map(|(k, picks)| picks.map(|p| Edit::List(k, p)));
+    edits.extend(lists);
     let c: [Comments; 3] = [&cb, &co, &ct];
     let secs = (ours.sections(), theirs.sections());
     comments(&tl, &ol, &mut edits, secs, &known, c);
@@ -73,6 +98,10 @@ fn sections(l: &Leaves) -> HashSet<KeyPath> {
         .collect()
 }
 
+fn map(l: &Leaves) -> HashMap<&KeyPath, &String> {
+    l.iter().map(|(k, v)| (k, v)).collect()
+}
+
 /// The value edits and the report.
 fn plan(
     bl: &Leaves,
@@ -80,9 +109,9 @@ fn plan(
     tl: &Leaves,
     version_key: Option<&[String]>,
     renames: &[(KeyPath, KeyPath)],
-    reworded: &dyn Fn(&[String]) -> bool,
+    [reworded, documented]: [Test; 2],
 ) -> (Merged, Vec<Edit>) {
-    let map = |l: &'_ Leaves| -> HashMap<KeyPath, String> { l.iter().cloned().collect() };
+    // References, not copies: the leaves are the largest part of a merge.
     let (b, o, t) = (map(bl), map(ol), map(tl));
     let shown = |v: Option<&String>| v.cloned();
     let mut m = Merged::default();
@@ -98,14 +127,14 @@ fn plan(
             continue; // not renamed in this release, or the admin uses the new name already
         }
         skip.insert(k.clone());
-        if b.get(k) == Some(ov) {
+        if b.get(k).copied() == Some(ov) {
             continue; // untouched: the new default stands under the new name
         }
-        let tv = t.get(&to);
-        if tv.is_some_and(|tv| Some(tv) != b.get(k) && tv != ov) {
+        let tv = t.get(&to).copied();
+        if tv.is_some_and(|tv| Some(tv) != b.get(k).copied() && tv != ov) {
             m.conflicts.push(Conflict {
                 key: dotted(&to),
-                base: shown(b.get(k)),
+                base: shown(b.get(k).copied()),
                 yours: Some(ov.clone()),
                 new_default: shown(tv),
             });
@@ -129,10 +158,16 @@ fn plan(
         if version_key == Some(k.as_slice()) {
             continue; // always the new schema version
         }
-        let (bv, ov, tv) = (b.get(k), o.get(k), t.get(k));
+        let (bv, ov, tv) = (b.get(k).copied(), o.get(k).copied(), t.get(k).copied());
         let emptied = ov.is_some_and(|v| v == "null") && bs.contains(k) && ts.contains(k);
         if (ov.is_none() && os.contains(k)) || emptied {
             continue; // its keys are carried one by one
+        }
+        if ov.is_none() && bv == tv && documented(k) {
+            // The admin deleted a section that holds only upstream's
+            // commented-out options: nothing of value, and its
+            // documentation stays (an empty TOML table is kept the same way).
+            continue;
         }
         if ov == bv {
             // Same value, but the admin reworded the line (an inline comment,
@@ -199,6 +234,7 @@ fn comments(
         .iter()
         .map(|(k, _)| k)
         .filter(|k| o.contains(k) && !removed.contains(k));
+    let osec: HashSet<KeyPath> = osec.into_iter().collect();
     let targets: Vec<KeyPath> = leaves
         .cloned()
         .chain(tsec.into_iter().filter(|k| osec.contains(k)))
@@ -219,4 +255,105 @@ fn comments(
             edits.push(Edit::Comment(k, lines));
         }
     }
+}
+
+/// Lists of mappings whose entries carry an identifying key: the declared
+/// one, else `name`, else `id` (every entry, unique). Each comes back with
+/// the entries of the result (`None`: the new default's list as it is).
+#[allow(clippy::type_complexity)]
+fn keyed_lists<D: Doc>(
+    [b, o, t]: [&D; 3],
+    ol: &Leaves,
+    tl: &Leaves,
+    declared: &[(KeyPath, String)],
+) -> (Merged, Vec<(KeyPath, Option<Vec<Pick>>)>) {
+    let mut m = Merged::default();
+    let mut out = Vec::new();
+    let in_ours: HashSet<&KeyPath> = ol.iter().map(|(k, _)| k).collect();
+    for (k, _) in tl.iter().filter(|(k, _)| in_ours.contains(k)) {
+        let ids: Vec<&str> = match declared.iter().find(|(l, _)| l == k) {
+            Some((_, id)) => vec![id.as_str()],
+            None => vec!["name", "id"],
+        };
+        let unique = |e: &Vec<(String, String)>| {
+            let mut seen = HashSet::new();
+            e.iter().all(|(id, _)| seen.insert(id.clone()))
+        };
+        let found = ids.into_iter().find_map(|id| {
+            let (te, oe) = (t.entries(k, id)?, o.entries(k, id)?);
+            let be = b.entries(k, id).unwrap_or_default();
+            (unique(&te) && unique(&oe) && unique(&be)).then_some((be, oe, te))
+        });
+        if let Some((be, oe, te)) = found {
+            let picks = entry_picks(&dotted(k), [&be, &oe, &te], &mut m);
+            let same = picks.len() == te.len()
+                && picks.iter().enumerate().all(|(i, p)| *p == Pick::Theirs(i));
+            out.push((k.clone(), (!same).then_some(picks)));
+        }
+    }
+    (m, out)
+}
+
+/// The three-way rules per entry: the admin's changed, added or deleted
+/// entries are kept so, upstream's new ones arrive; an entry upstream
+/// removed that the admin had changed is reported (removed, conflict).
+fn entry_picks(list: &str, [be, oe, te]: [&Vec<(String, String)>; 3], m: &mut Merged) -> Vec<Pick> {
+    let find = |e: &[(String, String)], id: &str| e.iter().position(|(i, _)| i == id);
+    let name = |id: &str| format!("{list}[{id}]");
+    let conflict =
+        |m: &mut Merged, id: &str, b: Option<&String>, o: Option<&String>, t: Option<&String>| {
+            m.conflicts.push(Conflict {
+                key: name(id),
+                base: b.cloned(),
+                yours: o.cloned(),
+                new_default: t.cloned(),
+            })
+        };
+    let mut picks = Vec::new();
+    for (i, (id, tv)) in te.iter().enumerate() {
+        let bv = find(be, id).map(|n| &be[n].1);
+        let Some(oi) = find(oe, id) else {
+            if bv.is_some() {
+                // The admin deleted it: it stays deleted.
+                if bv != Some(tv) {
+                    conflict(m, id, bv, None, Some(tv));
+                }
+                m.kept.push(name(id));
+            } else {
+                picks.push(Pick::Theirs(i)); // new upstream
+            }
+            continue;
+        };
+        let ov = &oe[oi].1;
+        if ov == tv || bv == Some(ov) {
+            picks.push(Pick::Theirs(i));
+            continue;
+        }
+        picks.push(Pick::Ours(oi));
+        if bv == Some(tv) {
+            m.kept.push(name(id));
+        } else {
+            conflict(m, id, bv, Some(ov), Some(tv));
+        }
+    }
+    for (oi, (id, ov)) in oe.iter().enumerate() {
+        if find(te, id).is_some() {
+            continue;
+        }
+        match find(be, id).map(|n| &be[n].1) {
+            None => {
+                picks.push(Pick::Ours(oi)); // the admin's own entry
+                m.kept.push(name(id));
+            }
+            Some(bv) if bv == ov => {} // removed upstream, untouched by the admin
+            Some(bv) => {
+                m.removed.push(Removed {
+                    key: name(id),
+                    your_value: ov.clone(),
+                });
+                conflict(m, id, Some(bv), Some(ov), None);
+            }
+        }
+    }
+    picks
 }

@@ -17,18 +17,11 @@ use yaml_rust2::{Yaml, YamlLoader};
 use super::line::{self, Splice};
 use super::{Doc, Edit, KeyPath, Known, ParseFail, SyntaxErr};
 
-#[derive(Clone, Debug)]
-struct Entry {
-    path: KeyPath,
-    /// The key's line and the end of its value (exclusive, last content line + 1).
-    line: usize,
-    end: usize,
-    indent: usize,
-    /// Indent of the children when the value is a block mapping.
-    child: Option<usize>,
-    /// `key:` with nothing after it: children may be added.
-    empty: bool,
-}
+mod list;
+mod scan;
+use scan::{
+    at_the_opening, inline_value, is_comment, is_content, scan, split_key, unsupported, Entry,
+};
 
 pub struct YamlDoc {
     lines: Vec<String>,
@@ -36,189 +29,6 @@ pub struct YamlDoc {
     index: HashMap<KeyPath, usize>,
     leaves: Vec<(KeyPath, String)>,
     step: usize,
-}
-
-fn unsupported(msg: impl Into<String>) -> ParseFail {
-    ParseFail::Unsupported(msg.into())
-}
-
-fn is_comment(b: &str) -> bool {
-    b.starts_with('#')
-}
-
-/// `key: rest` → (key, rest); `None` when the line is not a block mapping key.
-fn split_key(s: &str) -> Option<(String, &str)> {
-    let after_colon = |rest: &str| rest.is_empty() || rest.starts_with([' ', '\t']);
-    if let Some(q) = s.chars().next().filter(|c| *c == '"' || *c == '\'') {
-        let body = &s[1..];
-        let mut esc = false;
-        let mut close = None;
-        let chars: Vec<(usize, char)> = body.char_indices().collect();
-        let mut n = 0;
-        while n < chars.len() {
-            let (i, c) = chars[n];
-            if q == '"' && !esc && c == '\\' {
-                esc = true;
-            } else if c == q && !esc {
-                if q == '\'' && chars.get(n + 1).map(|x| x.1) == Some('\'') {
-                    n += 2;
-                    continue;
-                }
-                close = Some(i);
-                break;
-            } else {
-                esc = false;
-            }
-            n += 1;
-        }
-        let close = close?;
-        let raw = &body[..close];
-        let rest = body[close + 1..]
-            .trim_start_matches(' ')
-            .strip_prefix(':')?;
-        if !after_colon(rest) {
-            return None;
-        }
-        let key = if q == '\'' {
-            raw.replace("''", "'")
-        } else {
-            unescape(raw)
-        };
-        return Some((key, rest));
-    }
-    if s.starts_with("- ")
-        || s == "-"
-        || s.starts_with(['[', '{', '?', '#', '&', '*', '!', '|', '>', '%', '@', '`'])
-    {
-        return None;
-    }
-    let mut prev_space = false;
-    for (i, c) in s.char_indices() {
-        if c == '#' && prev_space {
-            return None;
-        }
-        if c == ':' && after_colon(&s[i + 1..]) {
-            let key = s[..i].trim_end();
-            return (!key.is_empty()).then(|| (key.to_string(), &s[i + 1..]));
-        }
-        prev_space = c == ' ' || c == '\t';
-    }
-    None
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("\\\"", "\"").replace("\\\\", "\\")
-}
-
-/// The value after `key:` without its comment.
-fn inline_value(rest: &str) -> &str {
-    let v = match line::comment_at(rest, &['#']) {
-        Some(c) => &rest[..c],
-        None => rest,
-    };
-    v.trim()
-}
-
-fn scan(lines: &[String]) -> Result<Vec<Entry>, ParseFail> {
-    let mut start = 0;
-    let mut seen_content = false;
-    for (i, l) in lines.iter().enumerate() {
-        let b = line::body(l);
-        if b.starts_with('%') {
-            return Err(unsupported("YAML directives"));
-        }
-        if b == "---" || b.starts_with("--- ") || b == "..." {
-            if seen_content || b != "---" {
-                return Err(unsupported("several YAML documents"));
-            }
-            start = i + 1;
-        } else if !b.trim().is_empty() && !is_comment(b.trim_start()) {
-            seen_content = true;
-        }
-    }
-    let mut out = Vec::new();
-    let first = (start..lines.len()).find(|&i| is_content(&lines[i]));
-    if let Some(f) = first {
-        let ind = line::indent(line::body(&lines[f]));
-        block(lines, start, lines.len(), ind, &mut Vec::new(), &mut out)?;
-    }
-    Ok(out)
-}
-
-fn is_content(l: &str) -> bool {
-    let t = line::body(l).trim_start();
-    !t.is_empty() && !is_comment(t)
-}
-
-fn block(
-    lines: &[String],
-    from: usize,
-    to: usize,
-    ind: usize,
-    path: &mut KeyPath,
-    out: &mut Vec<Entry>,
-) -> Result<(), ParseFail> {
-    let mut i = from;
-    while i < to {
-        if !is_content(&lines[i]) {
-            i += 1;
-            continue;
-        }
-        let b = line::body(&lines[i]);
-        if line::indent(b) != ind || b[..ind].contains('\t') {
-            return Err(unsupported(format!(
-                "line {}: indentation the line scanner does not follow",
-                i + 1
-            )));
-        }
-        let Some((key, rest)) = split_key(&b[ind..]) else {
-            return Err(unsupported(format!(
-                "line {}: not a block mapping key",
-                i + 1
-            )));
-        };
-        let value = inline_value(rest);
-        let scalar_block = value.starts_with(['|', '>']);
-        let mut last = i;
-        let mut j = i + 1;
-        while j < to {
-            let bj = line::body(&lines[j]);
-            let t = bj.trim_start();
-            if t.is_empty() || (is_comment(t) && !scalar_block) {
-                j += 1;
-                continue;
-            }
-            let ij = line::indent(bj);
-            let seq = ij == ind && value.is_empty() && (t.starts_with("- ") || t == "-");
-            if ij > ind || seq {
-                last = j;
-                j += 1;
-            } else {
-                break;
-            }
-        }
-        path.push(key);
-        let first_child = (i + 1..=last).find(|&n| is_content(&lines[n]));
-        let child = first_child.and_then(|n| {
-            let fb = line::body(&lines[n]);
-            let fi = line::indent(fb);
-            (value.is_empty() && fi > ind && split_key(&fb[fi..]).is_some()).then_some(fi)
-        });
-        out.push(Entry {
-            path: path.clone(),
-            line: i,
-            end: last + 1,
-            indent: ind,
-            child,
-            empty: value.is_empty() && last == i,
-        });
-        if let Some(ci) = child {
-            block(lines, i + 1, last + 1, ci, path, out)?;
-        }
-        path.pop();
-        i = last + 1;
-    }
-    Ok(())
 }
 
 fn key_str(k: &Yaml) -> String {
@@ -284,52 +94,6 @@ fn tree_leaves(
     Ok(())
 }
 
-/// Where a flow collection or quoted scalar still open at the end of the
-/// file starts (1-based line and column), and what it is.
-fn unclosed(text: &str) -> Option<(usize, usize, &'static str)> {
-    let mut open: Vec<(usize, usize, char)> = Vec::new();
-    let mut quote: Option<(usize, usize, char)> = None;
-    for (n, l) in text.lines().enumerate() {
-        let mut prev = ' ';
-        let mut chars = l.chars().enumerate().peekable();
-        while let Some((i, c)) = chars.next() {
-            let start = matches!(prev, ' ' | '\t' | '[' | '{' | ',' | ':');
-            match quote {
-                Some((.., '"')) if c == '\\' => {
-                    chars.next();
-                }
-                Some((.., q)) if c == q => {
-                    if q == '\'' && chars.peek().map(|x| x.1) == Some('\'') {
-                        chars.next();
-                    } else {
-                        quote = None;
-                    }
-                }
-                Some(_) => {}
-                None if c == '#' && start => break,
-                None if (c == '"' || c == '\'') && start => quote = Some((n + 1, i + 1, c)),
-                None if (c == '[' || c == '{') && (start || !open.is_empty()) => {
-                    open.push((n + 1, i + 1, c))
-                }
-                None if (c == ']' || c == '}') && !open.is_empty() => {
-                    open.pop();
-                }
-                None => {}
-            }
-            prev = c;
-        }
-    }
-    let name = |c| match c {
-        '[' => "`[`",
-        '{' => "`{`",
-        '"' => "the double quote",
-        _ => "the single quote",
-    };
-    quote
-        .or(open.first().copied())
-        .map(|(l, c, ch)| (l, c, name(ch)))
-}
-
 fn yaml_key(k: &str) -> String {
     let plain = !k.is_empty()
         && !k.contains(": ")
@@ -379,7 +143,7 @@ impl YamlDoc {
             key(a).cmp(&key(b))
         });
         let mut made: HashSet<KeyPath> = HashSet::new();
-        let mut used: Vec<usize> = Vec::new();
+        let mut used = std::collections::HashSet::new();
         for ins in inserts {
             let (at, end) = match self.commented(&ins.anc, ins.ci, &ins.name) {
                 Some((n, e)) if line::first_use(&mut used, n) => (n, e),
@@ -462,22 +226,6 @@ impl YamlDoc {
     }
 }
 
-/// A parse error given up at the end of the file points at what was left
-/// open, and says where the parser gave up.
-fn at_the_opening(text: &str, e: SyntaxErr) -> SyntaxErr {
-    match unclosed(text).filter(|_| e.line > text.lines().count()) {
-        Some((l, c, what)) => SyntaxErr {
-            line: l,
-            col: c,
-            msg: format!(
-                "{what} is never closed (the parser gave up at line {}, column {}: {})",
-                e.line, e.col, e.msg
-            ),
-        },
-        None => e,
-    }
-}
-
 impl Doc for YamlDoc {
     fn parse(text: &str) -> Result<Self, ParseFail> {
         // Depth and alias expansion first, before building anything.
@@ -546,6 +294,15 @@ impl Doc for YamlDoc {
             return Vec::new();
         };
         line::comment_above(&self.lines, e.line, is_comment)
+    }
+
+    fn entries(&self, k: &[String], id: &str) -> Option<Vec<(String, String)>> {
+        self.list_entries(k, id)
+    }
+
+    fn documented(&self, k: &[String]) -> bool {
+        self.get(k)
+            .is_some_and(|e| e.empty && self.past_comments(e.end, e.indent) > e.end)
     }
 
     fn sections(&self) -> Vec<KeyPath> {
@@ -641,6 +398,10 @@ impl Doc for YamlDoc {
                         });
                     }
                 }
+                Edit::List(k, picks) => match self.list_lines(k, ours, picks) {
+                    Some((at, end, with)) => sp.push(Splice { at, end, with }),
+                    None => unplaced.push(k.clone()),
+                },
                 Edit::Comment(k, c) => {
                     if let Some(dst) = self.get(k) {
                         let s = line::comment_start(&self.lines, dst.line, is_comment);

@@ -32,6 +32,22 @@ pub fn update_with(
     theirs: &str,
     renames: &[(&str, &str)],
 ) -> Result<Outcome, HookError> {
+    update_opts(ext, [base, theirs], ours, renames, &[])
+}
+
+/// `update` with renames and list keys (list, identifying key) declared.
+pub fn update_opts(
+    ext: &str,
+    [base, theirs]: [&str; 2],
+    ours: Option<&str>,
+    renames: &[(&str, &str)],
+    list_keys: &[(&str, &str)],
+) -> Result<Outcome, HookError> {
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| -> PathBuf { dir.path().join(n) };
     let live = p(&format!("config.{ext}"));
@@ -48,10 +64,8 @@ pub fn update_with(
         version_key: Some("version".into()),
         dry_run: false,
         meta: None,
-        renames: renames
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect(),
+        renames: pairs(renames),
+        list_keys: pairs(list_keys),
     };
     let report = command::update(
         &args,

@@ -163,6 +163,17 @@ fn yaml_table() {
                 conflicts: &[],
                 removed: &[],
             },
+            Case {
+                // The property test's case: the admin uncommented the only
+                // option of a documented section, then deleted it with the header.
+                name: "a section of commented-out options the admin deleted keeps upstream's documentation",
+                base: "# config\nversion: 1\n# section s0\ns0:\n  # about s0.k0\n  # k0: va\n\n",
+                ours: Some("# config\nversion: 1\n"),
+                theirs: "# config\nversion: 2\n# section s0\ns0:\n  # about s0.k0\n  # k0: va\n\n",
+                expect: "# config\nversion: 2\n# section s0\ns0:\n  # about s0.k0\n  # k0: va\n\n",
+                conflicts: &[],
+                removed: &[],
+            },
         ],
     );
 }

@@ -11,6 +11,8 @@ mod cli;
 mod engine_env;
 mod engine_ini;
 mod engine_json;
+mod engine_limit;
+mod engine_list;
 mod engine_toml;
 mod engine_yaml;
 mod hostile;

@@ -246,6 +246,7 @@ fn a_symlink_as_the_temp_file_is_refused() {
         dry_run: false,
         meta: None,
         renames: vec![],
+        list_keys: vec![],
     };
     let e = update(
         &args,

@@ -79,6 +79,7 @@ pub(super) fn configs(
             owner: c.owner.clone().filter(|_| !portable),
             group: c.group.clone().filter(|_| !portable),
             renames: c.renames.clone(),
+            list_keys: c.list_keys.clone(),
         });
     }
     Ok(configs)

@@ -190,22 +190,27 @@ fn init_cmd(c: &Cli) -> Result<(), HookError> {
     Ok(())
 }
 
+/// Every `--FLAG A=B` of `update`, as pairs.
+fn pairs(m: &Matches, flag: &str, shape: &str) -> Result<Vec<(String, String)>, HookError> {
+    m.all(flag)
+        .into_iter()
+        .map(|r| match r.split_once('=') {
+            Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((a.to_string(), b.to_string())),
+            _ => Err(usage(format!("update: --{flag} {r:?}: give {shape}"))),
+        })
+        .collect()
+}
+
 /// `packwright-hook update`.
 fn update_cmd(c: &Cli) -> Result<(), HookError> {
     let live = rooted(&c.root, &c.need("live")?);
     let env = command::env_lookup(c.env_file.as_deref())?;
-    let renames = c
-        .m
-        .all("rename")
-        .into_iter()
-        .map(|r| match r.split_once('=') {
-            Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((a.to_string(), b.to_string())),
-            _ => Err(usage(format!("update: --rename {r:?}: give OLD=NEW"))),
-        });
-    let renames = renames.collect::<Result<Vec<_>, _>>()?;
+    let renames = pairs(c.m, "rename", "OLD=NEW")?;
+    let list_keys = pairs(c.m, "list-key", "LIST=KEY")?;
     let _lock = lock_dir(&live)?;
     let args = UpdateArgs {
         renames,
+        list_keys,
         base: c.m.get("base").map(|b| rooted(&c.root, Path::new(&b))),
         default: rooted(&c.root, &c.need("default")?),
         format: format_for(c.m.get("format").as_deref(), &live)?,
