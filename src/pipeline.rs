@@ -62,6 +62,7 @@ fn locate(loc: &Locator, e: Error) -> Error {
 pub fn load(req: &Request) -> Result<Loaded> {
     let (manifest, loc) = manifest::load(&req.manifest, &env)?;
     let sde = source_date_epoch()?;
+    threads_setting()?;
     let formats: Vec<Format> = match &req.formats {
         None => Format::ALL.to_vec(),
         Some(names) => names
@@ -122,14 +123,32 @@ pub fn build(req: &Request, out: &Path, report: &dyn Report) -> Result<Built> {
     })
 }
 
-/// Worker threads for one build: `PACKWRIGHT_THREADS` if set to a positive
-/// number, else the machine's cores. Artifacts' bytes never depend on it.
+/// Worker threads for one build: `PACKWRIGHT_THREADS` if set, else the
+/// machine's cores. Artifacts' bytes never depend on it.
 pub fn threads() -> usize {
-    std::env::var(THREADS_VAR)
+    threads_setting()
         .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .filter(|&n: &usize| n > 0)
+        .flatten()
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// `PACKWRIGHT_THREADS` as set: None when unset or empty, an error when it
+/// is not a positive number.
+fn threads_setting() -> Result<Option<usize>> {
+    match env(THREADS_VAR) {
+        None => Ok(None),
+        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) => match s.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(Some(n)),
+            _ => Err(Error::Manifest {
+                file: THREADS_VAR.into(),
+                line: 0,
+                col: 0,
+                key: THREADS_VAR.into(),
+                msg: format!("`{s}` is not a positive number of threads"),
+            }),
+        },
+    }
 }
 
 pub const THREADS_VAR: &str = "PACKWRIGHT_THREADS";

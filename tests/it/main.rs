@@ -30,3 +30,4 @@ mod release;
 mod reproducible;
 mod rpm;
 mod snapshot;
+mod speed;
