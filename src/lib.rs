@@ -11,6 +11,7 @@
 pub mod archive;
 pub mod error;
 pub mod format;
+pub mod identity;
 pub mod import;
 pub mod inspect;
 pub mod lifecycle;

@@ -2,8 +2,38 @@
 //! headers, single-threaded xz and zstd).
 
 use super::pgzip::Mode;
-use crate::plan::Compression;
 use std::io::{self, BufRead, BufReader, Read, Write};
+
+/// A stream compression, as the manifest names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Compression {
+    None,
+    Gzip,
+    Xz,
+    Zstd,
+}
+
+impl Compression {
+    /// The manifest's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Xz => "xz",
+            Compression::Zstd => "zstd",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Compression> {
+        Some(match s {
+            "none" => Compression::None,
+            "gzip" | "gz" => Compression::Gzip,
+            "xz" => Compression::Xz,
+            "zstd" | "zst" => Compression::Zstd,
+            _ => return None,
+        })
+    }
+}
 
 pub enum Encoder<W: Write> {
     None(W),

@@ -7,6 +7,8 @@ pub mod cpio;
 pub mod pgzip;
 pub mod tar;
 
+pub use compress::Compression;
+
 use std::io::{self, Read, Write};
 
 /// Counts bytes passing through a writer (sizes of compressed members).
@@ -43,41 +45,5 @@ impl<R: Read, F: FnMut(&[u8])> Read for Tap<R, F> {
         let n = self.inner.read(buf)?;
         (self.f)(&buf[..n]);
         Ok(n)
-    }
-}
-
-/// Append a plan entry under `path`, streaming a file's bytes through `tap`.
-pub fn append_entry<W: Write>(
-    out: &mut tar::TarOut<W>,
-    e: &crate::plan::Entry,
-    path: &str,
-    mtime: u64,
-    pax: &[(&str, &[u8])],
-    tap: &mut dyn FnMut(&[u8]),
-) -> crate::Result<()> {
-    use crate::error::IoContext;
-    use crate::plan::Kind;
-    let item = |kind| tar::Item {
-        path,
-        kind,
-        mode: e.mode,
-        owner: &e.owner,
-        group: &e.group,
-        mtime,
-    };
-    match &e.kind {
-        Kind::Dir => out.append(item(tar::ItemKind::Dir), pax).at(&e.path),
-        Kind::Symlink(t) => out.append(item(tar::ItemKind::Symlink(t)), pax).at(&e.path),
-        Kind::File(src) => {
-            let mut data = Tap {
-                inner: src.open()?,
-                f: |b: &[u8]| tap(b),
-            };
-            let kind = tar::ItemKind::File {
-                size: src.size(),
-                data: &mut data,
-            };
-            out.append(item(kind), pax).at(&e.path)
-        }
     }
 }

@@ -2,10 +2,10 @@
 //! data.tar is spooled to an anonymous temp file (md5sums, which go in
 //! control.tar first, are known only after the payload is read).
 
-use crate::archive::{self, ar::ArWriter, compress, compress::Encoder, tar::TarOut, Counter};
+use crate::archive::Compression;
+use crate::archive::{ar::ArWriter, compress, compress::Encoder, tar::TarOut, Counter};
 use crate::error::{Error, IoContext, Result};
-use crate::format::Format;
-use crate::plan::{Compression, Entry, Kind, Package};
+use crate::plan::{Arch, Entry, Kind, Package};
 use crate::report::Report;
 use md5::{Digest, Md5};
 use std::fs::File;
@@ -42,6 +42,18 @@ fn check_version(v: &str, key: &str, allow_dash: bool) -> Result<()> {
     }
 }
 
+/// deb's spelling of an architecture.
+fn spelling(a: Arch) -> &'static str {
+    match a {
+        Arch::X86_64 => "amd64",
+        Arch::Aarch64 => "arm64",
+        Arch::Armv7 => "armhf",
+        Arch::I686 => "i386",
+        Arch::Riscv64 => "riscv64",
+        Arch::All => "all",
+    }
+}
+
 pub fn full_version(pkg: &Package) -> Result<String> {
     let m = &pkg.meta;
     check_version(&m.version, "package.version", true)?;
@@ -71,7 +83,7 @@ pub fn file_name(pkg: &Package) -> Result<String> {
         "{}_{}_{}.deb",
         pkg.meta.name,
         v,
-        pkg.meta.arch.name_for(Format::Deb)
+        spelling(pkg.meta.arch)
     ))
 }
 
@@ -100,76 +112,13 @@ pub fn write(
     spool_dir: &Path,
     report: &dyn Report,
 ) -> Result<()> {
-    let version = job.version;
+    let version = &job.version;
     let comp = pkg.options.compression.unwrap_or(Compression::Xz);
-    let tree = pkg.tree_with(docs(pkg, &version)?);
+    let tree = pkg.tree_with(docs(pkg, version)?);
 
     // Pass 1: the payload, into a spool file, collecting md5sums and size.
-    let spool = tempfile::tempfile_in(spool_dir).at(spool_dir)?;
-    let enc =
-        Encoder::new(comp, pkg.options.level, Counter::new(BufWriter::new(spool))).at(spool_dir)?;
-    let mut tar = TarOut::new(enc);
-    let root = Entry::root_dir("");
-    archive::append_entry(&mut tar, &root, "./", pkg.meta.mtime, &[], &mut |_| {})?;
-    let total: u64 = tree.iter().map(Entry::size).sum();
-    let (mut done, mut kib) = (0u64, 0u64);
-    let mut sums = String::new();
-    for e in &tree {
-        let path = if e.is_dir() {
-            format!(".{}/", e.path)
-        } else {
-            format!(".{}", e.path)
-        };
-        let mut md5 = Md5::new();
-        archive::append_entry(&mut tar, e, &path, pkg.meta.mtime, &[], &mut |b| {
-            md5.update(b)
-        })?;
-        kib += e.size().div_ceil(1024).max(1);
-        if let Kind::File(_) = e.kind {
-            sums.push_str(&format!(
-                "{}  {}\n",
-                hex::encode(md5.finalize()),
-                &e.path[1..]
-            ));
-            done += e.size();
-            report.progress("deb", done, total);
-        }
-    }
-    let counter = tar.finish().and_then(Encoder::finish).at(spool_dir)?;
-    let data_size = counter.count;
-    let mut spool = counter
-        .inner
-        .into_inner()
-        .map_err(|e| Error::io(spool_dir, e.into_error()))?;
-
-    // Control archive: small, built in memory.
-    let control = format!(
-        "{}Installed-Size: {kib}\n{}",
-        job.control_head, job.control_tail
-    );
-    let mut files: Vec<(&str, Vec<u8>, u32)> = vec![
-        ("control", control.into_bytes(), 0o644),
-        ("md5sums", sums.into_bytes(), 0o644),
-    ];
-    let scripts = crate::lifecycle::deb::scripts(pkg, &version);
-    for (name, text) in &scripts {
-        files.push((name, text.clone().into_bytes(), 0o755));
-    }
-    let mut ctar = TarOut::new(Encoder::new(comp, pkg.options.level, Vec::new()).at(spool_dir)?);
-    let dot = Entry::root_dir("");
-    archive::append_entry(&mut ctar, &dot, "./", pkg.meta.mtime, &[], &mut |_| {})?;
-    for (name, data, mode) in files {
-        let e = Entry::generated(name, data, mode, "control");
-        archive::append_entry(
-            &mut ctar,
-            &e,
-            &format!("./{name}"),
-            pkg.meta.mtime,
-            &[],
-            &mut |_| {},
-        )?;
-    }
-    let control_tar = ctar.finish().and_then(Encoder::finish).at(spool_dir)?;
+    let (mut spool, data_size, kib, sums) = data(pkg, &tree, comp, spool_dir, report)?;
+    let control_tar = control_archive(pkg, &job, comp, kib, sums, spool_dir)?;
 
     let ext = compress::extension(comp);
     let mut ar = ArWriter::new(BufWriter::new(&mut *out), pkg.meta.mtime).at(spool_dir)?;
@@ -186,6 +135,93 @@ pub fn write(
         .at(spool_dir)?;
     ar.into_inner().flush().at(spool_dir)?;
     Ok(())
+}
+
+/// data.tar into a spool file: (spool, its size, Installed-Size in KiB,
+/// md5sums).
+fn data(
+    pkg: &Package,
+    tree: &[Entry],
+    comp: Compression,
+    spool_dir: &Path,
+    report: &dyn Report,
+) -> Result<(File, u64, u64, String)> {
+    let spool = tempfile::tempfile_in(spool_dir).at(spool_dir)?;
+    let enc =
+        Encoder::new(comp, pkg.options.level, Counter::new(BufWriter::new(spool))).at(spool_dir)?;
+    let mut tar = TarOut::new(enc);
+    let root = Entry::root_dir("");
+    super::append_entry(&mut tar, &root, "./", pkg.meta.mtime, &[], &mut |_| {})?;
+    let total: u64 = tree.iter().map(Entry::size).sum();
+    let (mut done, mut kib) = (0u64, 0u64);
+    let mut sums = String::new();
+    for e in tree {
+        let path = if e.is_dir() {
+            format!(".{}/", e.path)
+        } else {
+            format!(".{}", e.path)
+        };
+        let mut md5 = Md5::new();
+        super::append_entry(&mut tar, e, &path, pkg.meta.mtime, &[], &mut |b| {
+            md5.update(b)
+        })?;
+        kib += e.size().div_ceil(1024).max(1);
+        if let Kind::File(_) = e.kind {
+            sums.push_str(&format!(
+                "{}  {}\n",
+                hex::encode(md5.finalize()),
+                &e.path[1..]
+            ));
+            done += e.size();
+            report.progress("deb", done, total);
+        }
+    }
+    let counter = tar.finish().and_then(Encoder::finish).at(spool_dir)?;
+    let data_size = counter.count;
+    let spool = counter
+        .inner
+        .into_inner()
+        .map_err(|e| Error::io(spool_dir, e.into_error()))?;
+    Ok((spool, data_size, kib, sums))
+}
+
+/// control.tar: control, md5sums and the maintainer scripts; small, built
+/// in memory.
+fn control_archive(
+    pkg: &Package,
+    job: &Job,
+    comp: Compression,
+    kib: u64,
+    sums: String,
+    spool_dir: &Path,
+) -> Result<Vec<u8>> {
+    let control = format!(
+        "{}Installed-Size: {kib}\n{}",
+        job.control_head, job.control_tail
+    );
+    let mut files: Vec<(&str, Vec<u8>, u32)> = vec![
+        ("control", control.into_bytes(), 0o644),
+        ("md5sums", sums.into_bytes(), 0o644),
+    ];
+    let scripts = crate::lifecycle::deb::scripts(pkg, &job.version);
+    for (name, text) in &scripts {
+        files.push((name, text.clone().into_bytes(), 0o755));
+    }
+    let mut ctar = TarOut::new(Encoder::new(comp, pkg.options.level, Vec::new()).at(spool_dir)?);
+    let dot = Entry::root_dir("");
+    super::append_entry(&mut ctar, &dot, "./", pkg.meta.mtime, &[], &mut |_| {})?;
+    for (name, data, mode) in files {
+        let e = Entry::generated(name, data, mode, "control");
+        super::append_entry(
+            &mut ctar,
+            &e,
+            &format!("./{name}"),
+            pkg.meta.mtime,
+            &[],
+            &mut |_| {},
+        )?;
+    }
+    ctar.finish().and_then(Encoder::finish).at(spool_dir)
 }
 
 /// Fields packwright writes itself; `[format.deb] fields` may not repeat them.
@@ -256,12 +292,7 @@ fn control_file(pkg: &Package, version: &str) -> Result<(String, String)> {
     };
     field(&mut head, "package.name", "Package", &m.name)?;
     field(&mut head, "package.version", "Version", version)?;
-    field(
-        &mut head,
-        &m.arch_key,
-        "Architecture",
-        m.arch.name_for(Format::Deb),
-    )?;
+    field(&mut head, &m.arch_key, "Architecture", spelling(m.arch))?;
     field(&mut head, "package.maintainer", "Maintainer", &m.maintainer)?;
     let mut tail = String::new();
     for (k, name, list) in [

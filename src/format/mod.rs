@@ -1,5 +1,7 @@
-//! The closed set of output formats. Adding one touches this file, one new
-//! writer file, and its tests.
+//! The writers, one per output format: `prepare` checks everything a
+//! format needs, `write` can then fail only on I/O. Which formats exist is
+//! `crate::identity`; adding one touches that file, this one, one new
+//! writer, and its tests.
 
 mod apk;
 mod deb;
@@ -8,8 +10,10 @@ mod rpm;
 mod targz;
 mod zip;
 
+use crate::archive::{tar, Tap};
 use crate::error::{Error, IoContext, Result};
-use crate::plan::{Compression, Layout, Package};
+pub use crate::identity::Format;
+use crate::plan::{Entry, Kind, Package, Source};
 use crate::report::Report;
 use std::path::{Path, PathBuf};
 
@@ -26,106 +30,7 @@ pub struct Keys {
     pub rsa_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Format {
-    Deb,
-    Rpm,
-    Pacman,
-    Apk,
-    Targz,
-    Zip,
-}
-
 impl Format {
-    pub const ALL: [Format; 6] = [
-        Format::Deb,
-        Format::Rpm,
-        Format::Pacman,
-        Format::Apk,
-        Format::Targz,
-        Format::Zip,
-    ];
-
-    /// The name used in the manifest (`only = [...]`, `[format.<key>]`) and CLI.
-    pub fn key(self) -> &'static str {
-        match self {
-            Format::Deb => "deb",
-            Format::Rpm => "rpm",
-            Format::Pacman => "pacman",
-            Format::Apk => "apk",
-            Format::Targz => "targz",
-            Format::Zip => "zip",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Format> {
-        Format::ALL.into_iter().find(|f| f.key() == s)
-    }
-
-    /// Known names, for error messages.
-    pub fn keys() -> String {
-        Format::ALL.map(Format::key).join(", ")
-    }
-
-    /// The `[format.<key>]` options this format's writer uses; any other
-    /// key set there is refused while planning.
-    pub fn option_keys(self) -> &'static [&'static str] {
-        match self {
-            Format::Deb => &[
-                "release",
-                "compression",
-                "level",
-                "section",
-                "priority",
-                "arch",
-                "distribution",
-                "hook",
-                "fields",
-            ],
-            Format::Rpm => &[
-                "release",
-                "compression",
-                "level",
-                "group",
-                "arch",
-                "distribution",
-                "hook",
-                "fields",
-            ],
-            Format::Pacman => &[
-                "release",
-                "compression",
-                "level",
-                "group",
-                "arch",
-                "hook",
-                "fields",
-            ],
-            Format::Apk => &["release", "compression", "level", "arch", "hook"],
-            Format::Targz => &["compression", "level", "target", "arch", "hook"],
-            Format::Zip => &["level", "target", "arch", "hook"],
-        }
-    }
-
-    /// The compressions this format's writer produces (first: the default).
-    pub fn compressions(self) -> &'static [Compression] {
-        use Compression as C;
-        match self {
-            Format::Deb => &[C::Xz, C::Zstd, C::Gzip, C::None],
-            Format::Rpm | Format::Pacman => &[C::Zstd, C::Xz, C::Gzip, C::None],
-            Format::Apk | Format::Targz => &[C::Gzip],
-            // Deflate, which is not one of the plan's stream compressions.
-            Format::Zip => &[],
-        }
-    }
-
-    pub fn layout(self) -> Layout {
-        match self {
-            Format::Deb | Format::Rpm | Format::Pacman | Format::Apk => Layout::System,
-            Format::Targz | Format::Zip => Layout::Portable,
-        }
-    }
-
     /// Check everything this format needs from `pkg` and `keys` and decide
     /// it: versions, control text, relations, the signing key (loaded once).
     /// Only I/O can fail after this, so the pipeline prepares every format
@@ -235,6 +140,62 @@ impl Prepared<'_> {
     }
 }
 
+/// Compress the man pages the plan marked (`Source::Gzip`, already named
+/// `.gz`), byte-stable, so writers see final sizes and bytes. The pipeline
+/// runs it right after planning.
+pub fn gzip_man_pages(pkg: &mut Package) -> Result<()> {
+    for e in &mut pkg.tree {
+        let Kind::File(src @ Source::Gzip(_)) = &mut e.kind else {
+            continue;
+        };
+        let Source::Gzip(raw) = std::mem::replace(src, Source::Bytes(Vec::new())) else {
+            unreachable!("matched above");
+        };
+        // Errors name the installed page as the manifest put it.
+        let at = e.path.strip_suffix(".gz").unwrap_or(&e.path);
+        let mut data = Vec::new();
+        std::io::copy(&mut raw.open()?, &mut data).at(at)?;
+        *src = Source::Bytes(crate::archive::compress::gzip_best(&data).at(at)?);
+    }
+    Ok(())
+}
+
+/// Append a plan entry to a tar stream under `path`, streaming a file's
+/// bytes through `tap`. Here, not in `archive`: the archive layer knows tar
+/// items, not the plan's entries.
+fn append_entry<W: std::io::Write>(
+    out: &mut tar::TarOut<W>,
+    e: &Entry,
+    path: &str,
+    mtime: u64,
+    pax: &[(&str, &[u8])],
+    tap: &mut dyn FnMut(&[u8]),
+) -> Result<()> {
+    let item = |kind| tar::Item {
+        path,
+        kind,
+        mode: e.mode,
+        owner: &e.owner,
+        group: &e.group,
+        mtime,
+    };
+    match &e.kind {
+        Kind::Dir => out.append(item(tar::ItemKind::Dir), pax).at(&e.path),
+        Kind::Symlink(t) => out.append(item(tar::ItemKind::Symlink(t)), pax).at(&e.path),
+        Kind::File(src) => {
+            let mut data = Tap {
+                inner: src.open()?,
+                f: |b: &[u8]| tap(b),
+            };
+            let kind = tar::ItemKind::File {
+                size: src.size(),
+                data: &mut data,
+            };
+            out.append(item(kind), pax).at(&e.path)
+        }
+    }
+}
+
 #[cfg(unix)]
 fn set_mode(path: &Path, mode: u32) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -244,16 +205,6 @@ fn set_mode(path: &Path, mode: u32) -> Result<()> {
 #[cfg(not(unix))]
 fn set_mode(_: &Path, _: u32) -> Result<()> {
     Ok(())
-}
-
-impl Format {
-    /// Portable archives' default `<os>` in `<os>-<arch>` targets.
-    pub fn default_os(self) -> &'static str {
-        match self {
-            Format::Zip => "windows",
-            _ => "linux",
-        }
-    }
 }
 
 #[cfg(test)]

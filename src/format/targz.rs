@@ -1,8 +1,9 @@
 //! .tar.gz: one `<name>-<version>/` folder, unix modes kept.
 
-use crate::archive::{self, compress::Encoder, tar::TarOut};
+use crate::archive::Compression;
+use crate::archive::{compress::Encoder, tar::TarOut};
 use crate::error::{IoContext, Result};
-use crate::plan::{Compression, Package};
+use crate::plan::Package;
 use crate::report::Report;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -20,7 +21,7 @@ pub fn write(pkg: &Package, out: &mut File, report: &dyn Report) -> Result<()> {
         } else {
             e.path.clone()
         };
-        archive::append_entry(&mut tar, e, &path, pkg.meta.mtime, &[], &mut |_| {})?;
+        super::append_entry(&mut tar, e, &path, pkg.meta.mtime, &[], &mut |_| {})?;
         done += e.size();
         report.progress("tar.gz", done, total);
     }

@@ -97,10 +97,10 @@ pub fn inspect(path: &Path) -> Result<Inspection> {
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         return portable::zip(path);
     }
-    if compress::sniff(&head) == crate::plan::Compression::Gzip && apk_first_entry(path)? {
+    if compress::sniff(&head) == crate::archive::Compression::Gzip && apk_first_entry(path)? {
         return apk::inspect(path, &mut r);
     }
-    if head.len() >= 262 || compress::sniff(&head) != crate::plan::Compression::None {
+    if head.len() >= 262 || compress::sniff(&head) != crate::archive::Compression::None {
         if pacman::sniff(path) {
             return pacman::inspect(path, &mut r);
         }

@@ -1,9 +1,10 @@
 //! Manifest → Package for one format.
 
 use super::tree::{self, Ctx};
-use super::{Arch, Compression, Event, Layout, Meta, Options, Package, Relations, Script};
+use super::{Arch, Event, Meta, Options, Package, Relations, Script};
+use crate::archive::Compression;
 use crate::error::Result;
-use crate::format::Format;
+use crate::identity::{Format, Layout};
 use crate::manifest::{schema, Locator, Manifest};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,7 +40,7 @@ pub fn plan(inp: &Inputs) -> Result<Package> {
     let (lifecycle, extra) = super::lifecycle::collect(&ctx, m, &meta, layout, fmt_hook)?;
     leaves.extend(extra);
     if layout == Layout::System {
-        tree::compress_man_pages(&mut leaves)?;
+        tree::rename_man_pages(&mut leaves);
     }
     let tree = tree::finish(&ctx, leaves, layout, &meta.top_folder())?;
     if layout == Layout::System {

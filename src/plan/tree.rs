@@ -57,12 +57,12 @@ fn owner(o: &Option<String>) -> String {
 fn applies(ctx: &Ctx, key: &str, only: &Option<Vec<String>>) -> Result<bool> {
     let Some(list) = only else { return Ok(true) };
     for (i, f) in list.iter().enumerate() {
-        if crate::format::Format::parse(f).is_none() {
+        if crate::identity::Format::parse(f).is_none() {
             return Err(ctx.loc.error(
                 &format!("{key}.only[{i}]"),
                 format!(
                     "unknown format `{f}`; known: {}",
-                    crate::format::Format::keys()
+                    crate::identity::Format::keys()
                 ),
             ));
         }
@@ -366,17 +366,18 @@ pub(super) fn portable_path(path: &str, pkg: &str) -> String {
     path.trim_start_matches('/').to_string()
 }
 
-/// Gzip installed man pages (every distribution expects `.gz`), byte-stable.
-pub(super) fn compress_man_pages(entries: &mut [Entry]) -> Result<()> {
+/// Installed man pages are gzipped (every distribution expects `.gz`): the
+/// plan decides it and renames them, so the final paths are checked here;
+/// the bytes are compressed further down, by `format::gzip_man_pages`.
+pub(super) fn rename_man_pages(entries: &mut [Entry]) {
     for e in entries.iter_mut() {
         if !e.path.starts_with("/usr/share/man/") || e.path.ends_with(".gz") {
             continue;
         }
         match &mut e.kind {
             Kind::File(src) => {
-                let mut raw = Vec::new();
-                std::io::copy(&mut src.open()?, &mut raw).at(&e.path)?;
-                *src = Source::Bytes(crate::archive::compress::gzip_best(&raw).at(&e.path)?);
+                let raw = std::mem::replace(src, Source::Bytes(Vec::new()));
+                *src = Source::Gzip(Box::new(raw));
                 e.path.push_str(".gz");
             }
             Kind::Symlink(t) if !t.ends_with(".gz") => {
@@ -386,7 +387,6 @@ pub(super) fn compress_man_pages(entries: &mut [Entry]) -> Result<()> {
             _ => {}
         }
     }
-    Ok(())
 }
 
 /// Map to the layout, reject two entries at one path, add parents, sort.
@@ -454,7 +454,10 @@ const PATH_MAX: usize = 4095;
 /// the manifest: refuse what a package manager would refuse at install.
 fn check_name(ctx: &Ctx, e: &Entry) -> Result<()> {
     let source = match &e.kind {
-        Kind::File(Source::Path { path, .. }) => format!(" (from {path:?})"),
+        Kind::File(src) => src
+            .origin()
+            .map(|path| format!(" (from {path:?})"))
+            .unwrap_or_default(),
         _ => String::new(),
     };
     let bad = |rule: String| {
@@ -503,7 +506,10 @@ fn portable_clash(ctx: &Ctx, at: &str, prev: &Entry, prev_path: &str, e: &Entry)
         String::new()
     };
     let from = |e: &Entry| match &e.kind {
-        Kind::File(Source::Path { path, .. }) => format!("{}, from {}", e.from, path.display()),
+        Kind::File(src) => match src.origin() {
+            Some(path) => format!("{}, from {}", e.from, path.display()),
+            None => e.from.clone(),
+        },
         _ => e.from.clone(),
     };
     ctx.loc.error(

@@ -2,18 +2,17 @@
 //! (`foo >= 1.2`), the Debian way (`foo (>= 1.2)`, `a | b`) or as an rpm
 //! rich dependency (`(a or b)`), so one list serves every format.
 
-use crate::lifecycle::rpm::Slot;
 use rpm::IndexTag;
 
 const LESS: u32 = 1 << 1;
 const GREATER: u32 = 1 << 2;
 const EQUAL: u32 = 1 << 3;
-const POSTTRANS: u32 = 1 << 5;
+pub(super) const POSTTRANS: u32 = 1 << 5;
 const INTERP: u32 = 1 << 8;
-const SCRIPT_PRE: u32 = 1 << 9;
-const SCRIPT_POST: u32 = 1 << 10;
-const SCRIPT_PREUN: u32 = 1 << 11;
-const SCRIPT_POSTUN: u32 = 1 << 12;
+pub(super) const SCRIPT_PRE: u32 = 1 << 9;
+pub(super) const SCRIPT_POST: u32 = 1 << 10;
+pub(super) const SCRIPT_PREUN: u32 = 1 << 11;
+pub(super) const SCRIPT_POSTUN: u32 = 1 << 12;
 const RPMLIB: u32 = 1 << 24;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -41,15 +40,9 @@ impl Dep {
         }
     }
 
-    /// `Requires(pre): /bin/sh` and the like.
-    pub fn interp(slot: Slot) -> Dep {
-        let when = match slot {
-            Slot::Pre => SCRIPT_PRE,
-            Slot::Post => SCRIPT_POST,
-            Slot::PreUn => SCRIPT_PREUN,
-            Slot::PostUn => SCRIPT_POSTUN,
-            Slot::PostTrans => POSTTRANS,
-        };
+    /// `Requires(pre): /bin/sh` and the like; `when` is the scriptlet's
+    /// flag (`SCRIPT_PRE` ...).
+    pub fn interp(when: u32) -> Dep {
         Dep {
             name: "/bin/sh".into(),
             version: String::new(),

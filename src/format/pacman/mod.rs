@@ -9,17 +9,33 @@
 //! producing a package that `pacman -Qkk` calls altered). Memory holds only
 //! the digests, never file contents.
 
-use crate::archive::{self, compress::Encoder, tar::TarOut};
+use crate::archive::Compression;
+use crate::archive::{compress::Encoder, tar::TarOut};
 use crate::error::{Error, IoContext, Result};
-use crate::format::Format;
-use crate::plan::{Compression, Entry, Kind, Package};
+use crate::plan::{Arch, Entry, Package};
 use crate::report::Report;
-use md5::{Digest, Md5};
+use md5::Digest;
 use sha2::Sha256;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
+mod mtree;
+
+use mtree::{digest_all, mtree};
+
 const FORMAT: &str = "pacman";
+
+/// pacman's spelling of an architecture.
+fn spelling(a: Arch) -> &'static str {
+    match a {
+        Arch::X86_64 => "x86_64",
+        Arch::Aarch64 => "aarch64",
+        Arch::Armv7 => "armv7h",
+        Arch::I686 => "i686",
+        Arch::Riscv64 => "riscv64",
+        Arch::All => "any",
+    }
+}
 
 /// makepkg's pkgver rule: not empty, ASCII, no `:` `/` `-` or whitespace
 /// (pacman splits `epoch:pkgver-pkgrel` on those characters).
@@ -66,7 +82,7 @@ pub fn full_version(pkg: &Package) -> Result<String> {
 
 /// pacman's name for the package's architecture: letters, digits and `_`.
 fn arch_name(pkg: &Package) -> Result<&'static str> {
-    let a = pkg.meta.arch.name_for(Format::Pacman);
+    let a = spelling(pkg.meta.arch);
     check_arch(a, pkg.meta.arch.name(), &pkg.meta.arch_key)?;
     Ok(a)
 }
@@ -166,7 +182,7 @@ pub fn write(pkg: &Package, job: Job, out: &mut File, report: &dyn Report) -> Re
     let mut tar = TarOut::new(enc);
     for (name, data) in meta {
         let e = Entry::generated(name, data, 0o644, name);
-        archive::append_entry(&mut tar, &e, name, mtime, &[], &mut |_| {})?;
+        super::append_entry(&mut tar, &e, name, mtime, &[], &mut |_| {})?;
     }
 
     // Pass 2: the payload, re-hashed to prove it is what .MTREE describes.
@@ -178,7 +194,7 @@ pub fn write(pkg: &Package, job: Job, out: &mut File, report: &dyn Report) -> Re
             rel.to_string()
         };
         let mut sha = Sha256::new();
-        archive::append_entry(&mut tar, e, &path, mtime, &[], &mut |b| sha.update(b))?;
+        super::append_entry(&mut tar, e, &path, mtime, &[], &mut |b| sha.update(b))?;
         if let Some(expected) = digest {
             if <[u8; 32]>::from(sha.finalize()) != expected.1 {
                 return Err(Error::io(
@@ -199,75 +215,6 @@ pub fn write(pkg: &Package, job: Job, out: &mut File, report: &dyn Report) -> Re
         .flush()
         .at(".pkg.tar")?;
     Ok(())
-}
-
-/// Pass 1 over the payload: each regular file's digests, in tree order,
-/// computed by one worker per core taking files in turn.
-fn digest_all(tree: &[Entry]) -> Result<Vec<Option<Sums>>> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
-    let next = AtomicUsize::new(0);
-    let out: Mutex<Vec<Option<Sums>>> = Mutex::new((0..tree.len()).map(|_| None).collect());
-    let first_error: Mutex<Option<Error>> = Mutex::new(None);
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(e) = tree.get(i) else { return };
-                let Kind::File(src) = &e.kind else { continue };
-                let sums = src.open().and_then(|mut r| {
-                    let mut d = Digests::default();
-                    std::io::copy(&mut r, &mut d).at(&e.path)?;
-                    Ok(d.finish())
-                });
-                match sums {
-                    Ok(s) => out.lock().expect("no worker panics")[i] = Some(s),
-                    Err(err) => {
-                        first_error
-                            .lock()
-                            .expect("no worker panics")
-                            .get_or_insert(err);
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    if let Some(e) = first_error.into_inner().expect("no worker panics") {
-        return Err(e);
-    }
-    Ok(out.into_inner().expect("no worker panics"))
-}
-
-/// md5 and sha256 of one stream, as .MTREE records them.
-#[derive(Default)]
-struct Digests {
-    md5: Md5,
-    sha256: Sha256,
-}
-
-type Sums = ([u8; 16], [u8; 32]);
-
-impl Digests {
-    fn update(&mut self, b: &[u8]) {
-        self.md5.update(b);
-        self.sha256.update(b);
-    }
-
-    fn finish(self) -> Sums {
-        (self.md5.finalize().into(), self.sha256.finalize().into())
-    }
-}
-
-impl Write for Digests {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.update(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// `/usr/share/licenses/<pkg>/LICENSE`, where Arch expects a package's
@@ -338,6 +285,53 @@ fn relation(s: &str, key: &str) -> Result<String> {
     Ok(format!("{name}{op}{ver}"))
 }
 
+/// A `[format.pacman] fields` entry: one `key = value` line that is not
+/// one of the keys packwright writes.
+fn check_field(k: &str, v: &str) -> Result<()> {
+    const OWN: &[&str] = &[
+        "pkgname",
+        "pkgbase",
+        "pkgver",
+        "pkgdesc",
+        "url",
+        "builddate",
+        "packager",
+        "size",
+        "arch",
+        "license",
+        "group",
+        "replaces",
+        "conflict",
+        "provides",
+        "depend",
+        "optdepend",
+        "xdata",
+        "backup",
+        "makedepend",
+        "checkdepend",
+    ];
+    if OWN.contains(&k) {
+        return Err(Error::format(
+            FORMAT,
+            format!("format.pacman.fields.{k}"),
+            format!(
+                "`{k}` is written by packwright from the manifest; set it there, not in fields"
+            ),
+        ));
+    }
+    if v.contains(['\n', '\r'])
+        || k.is_empty()
+        || k.contains(|c: char| c.is_whitespace() || c.is_control() || c == '=' || c == '#')
+    {
+        return Err(Error::format(
+            FORMAT,
+            format!("format.pacman.fields.{k}"),
+            "a .PKGINFO field is one `key = value` line: no newline in the value, no space or `=` in the key",
+        ));
+    }
+    Ok(())
+}
+
 /// `.PKGINFO`: `key = value` lines libalpm reads into its database.
 fn pkginfo(pkg: &Package, version: &str, size: u64) -> Result<String> {
     let m = &pkg.meta;
@@ -391,47 +385,7 @@ fn pkginfo(pkg: &Package, version: &str, size: u64) -> Result<String> {
     // pacman 6.0 skips keys it does not know.
     kv("xdata", "pkgtype=pkg");
     for (k, v) in &pkg.options.fields {
-        const OWN: &[&str] = &[
-            "pkgname",
-            "pkgbase",
-            "pkgver",
-            "pkgdesc",
-            "url",
-            "builddate",
-            "packager",
-            "size",
-            "arch",
-            "license",
-            "group",
-            "replaces",
-            "conflict",
-            "provides",
-            "depend",
-            "optdepend",
-            "xdata",
-            "backup",
-            "makedepend",
-            "checkdepend",
-        ];
-        if OWN.contains(&k.as_str()) {
-            return Err(Error::format(
-                FORMAT,
-                format!("format.pacman.fields.{k}"),
-                format!(
-                    "`{k}` is written by packwright from the manifest; set it there, not in fields"
-                ),
-            ));
-        }
-        if v.contains(['\n', '\r'])
-            || k.is_empty()
-            || k.contains(|c: char| c.is_whitespace() || c.is_control() || c == '=' || c == '#')
-        {
-            return Err(Error::format(
-                FORMAT,
-                format!("format.pacman.fields.{k}"),
-                "a .PKGINFO field is one `key = value` line: no newline in the value, no space or `=` in the key",
-            ));
-        }
+        check_field(k, v)?;
         kv(k, v);
     }
     Ok(s)
@@ -456,7 +410,7 @@ fn license_names(spdx: Option<&str>, has_text: bool) -> Vec<String> {
 /// (build directories, installed packages): only what the inputs determine.
 fn buildinfo(pkg: &Package, version: &str) -> String {
     let m = &pkg.meta;
-    let arch = m.arch.name_for(Format::Pacman);
+    let arch = spelling(m.arch);
     format!(
         "format = 2\npkgname = {n}\npkgbase = {n}\npkgver = {version}\npkgarch = {arch}\npackager = {p}\nbuilddate = {t}\nbuildtool = packwright\nbuildtoolver = {v}\n",
         n = m.name,
@@ -464,74 +418,6 @@ fn buildinfo(pkg: &Package, version: &str) -> String {
         t = m.mtime,
         v = env!("CARGO_PKG_VERSION"),
     )
-}
-
-/// `.MTREE` as makepkg writes it with bsdtar (`--format=mtree` with
-/// `use-set,type,uid,gid,mode,time,size,md5,sha256,link`), gzipped with no
-/// name or time. Numeric ids are 0, as in the tar headers.
-fn mtree(
-    pkg: &Package,
-    meta: &[(&str, Vec<u8>)],
-    tree: &[Entry],
-    digests: &[Option<Sums>],
-) -> std::io::Result<Vec<u8>> {
-    let t = pkg.meta.mtime;
-    let mut s = String::from("#mtree\n/set type=file uid=0 gid=0 mode=644\n");
-    let file_line = |s: &mut String, path: &str, mode: u32, size: u64, d: &Sums| {
-        let mode = if mode == 0o644 {
-            String::new()
-        } else {
-            format!(" mode={mode:o}")
-        };
-        s.push_str(&format!(
-            "./{} time={t}.0{mode} size={size} md5digest={} sha256digest={}\n",
-            escape(path),
-            hex::encode(d.0),
-            hex::encode(d.1)
-        ));
-    };
-    // The metadata files in name order, as bsdtar lists them (no .MTREE).
-    let mut names: Vec<&(&str, Vec<u8>)> = meta.iter().collect();
-    names.sort_by_key(|(n, _)| *n);
-    for (name, data) in names {
-        let mut d = Digests::default();
-        d.update(data);
-        file_line(&mut s, name, 0o644, data.len() as u64, &d.finish());
-    }
-    for (e, d) in tree.iter().zip(digests) {
-        let path = &e.path[1..];
-        match (&e.kind, d) {
-            (Kind::File(src), Some(d)) => file_line(&mut s, path, e.mode, src.size(), d),
-            (Kind::Dir, _) => s.push_str(&format!(
-                "./{} time={t}.0 mode={:o} type=dir\n",
-                escape(path),
-                e.mode
-            )),
-            (Kind::Symlink(target), _) => s.push_str(&format!(
-                "./{} time={t}.0 mode=777 type=link link={}\n",
-                escape(path),
-                escape(target)
-            )),
-            (Kind::File(_), None) => unreachable!("every file was hashed"),
-        }
-    }
-    let mut gz = Encoder::new(Compression::Gzip, None, Vec::new())?;
-    gz.write_all(s.as_bytes())?;
-    gz.finish()
-}
-
-/// mtree's escaping, as libarchive writes it: bytes outside printable ASCII
-/// and the separators ` `, `#`, `=`, `\` become `\ooo`.
-fn escape(p: &str) -> String {
-    let mut out = String::with_capacity(p.len());
-    for b in p.bytes() {
-        if (0x21..0x7f).contains(&b) && !b"#=\\".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("\\{b:03o}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -598,12 +484,5 @@ mod tests {
         );
         assert_eq!(license_names(None, true), ["LicenseRef-custom"]);
         assert!(license_names(None, false).is_empty());
-    }
-
-    #[test]
-    fn mtree_escapes_like_libarchive() {
-        assert_eq!(escape("usr/share/a b/f#1"), "usr/share/a\\040b/f\\0431");
-        assert_eq!(escape("x=y\\z"), "x\\075y\\134z");
-        assert_eq!(escape("é"), "\\303\\251");
     }
 }

@@ -26,14 +26,20 @@
 
 use crate::archive::{self, compress::Encoder, tar::TarOut, Counter};
 use crate::error::{Error, IoContext, Result};
-use crate::format::{Format, Keys};
-use crate::plan::{Entry, Kind, Package, Relations};
+use crate::format::Keys;
+use crate::plan::{Arch, Entry, Kind, Package, Relations};
 use crate::report::Report;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
+
+mod depend;
+mod sign;
+
+use depend::dependency;
+use sign::Signer;
 
 const FMT: &str = "apk";
 /// abuild compresses every stream with `gzip -9`.
@@ -125,7 +131,19 @@ pub fn full_version(pkg: &Package) -> Result<String> {
 }
 
 pub fn arch(pkg: &Package) -> Result<&'static str> {
-    check_arch(pkg.meta.arch.name_for(Format::Apk), &pkg.meta.arch_key)
+    check_arch(spelling(pkg.meta.arch), &pkg.meta.arch_key)
+}
+
+/// apk's spelling of an architecture.
+fn spelling(a: Arch) -> &'static str {
+    match a {
+        Arch::X86_64 => "x86_64",
+        Arch::Aarch64 => "aarch64",
+        Arch::Armv7 => "armv7",
+        Arch::I686 => "x86",
+        Arch::Riscv64 => "riscv64",
+        Arch::All => "noarch",
+    }
 }
 
 fn check_arch(a: &'static str, key: &str) -> Result<&'static str> {
@@ -250,7 +268,7 @@ fn append_data_entry<W: Write>(tar: &mut TarOut<W>, e: &Entry, mtime: u64) -> Re
     };
     let key = "APK-TOOLS.checksum.SHA1";
     match &e.kind {
-        Kind::Dir => archive::append_entry(tar, e, &path, mtime, &[], &mut |_| {}),
+        Kind::Dir => super::append_entry(tar, e, &path, mtime, &[], &mut |_| {}),
         Kind::Symlink(target) => {
             let sum = hex::encode(Sha1::digest(target.as_bytes()));
             // apk-tools ignores GNU long link records ('K'); a PAX linkpath
@@ -259,7 +277,7 @@ fn append_data_entry<W: Write>(tar: &mut TarOut<W>, e: &Entry, mtime: u64) -> Re
             if target.len() > 100 {
                 pax.push(("linkpath", target.as_bytes()));
             }
-            archive::append_entry(tar, e, &path, mtime, &pax, &mut |_| {})
+            super::append_entry(tar, e, &path, mtime, &pax, &mut |_| {})
         }
         Kind::File(src) => {
             // Pass 1: the checksum, which must precede the bytes.
@@ -270,7 +288,7 @@ fn append_data_entry<W: Write>(tar: &mut TarOut<W>, e: &Entry, mtime: u64) -> Re
             // Pass 2: the bytes, hashed again to catch a file changed between passes.
             let mut second = Sha1::new();
             let hexsum = hex::encode(sum);
-            archive::append_entry(
+            super::append_entry(
                 tar,
                 e,
                 &path,
@@ -371,119 +389,6 @@ fn pkginfo(pkg: &Package, version: &str, size: u64) -> Result<String> {
     Ok(s)
 }
 
-/// An apk dependency string, converting Debian's `name (>= 1.2)` form.
-fn dependency(d: &str) -> Option<String> {
-    let d = d.trim();
-    let (name, constraint) = match d.split_once('(') {
-        Some((n, rest)) => {
-            let c = rest.strip_suffix(')')?.trim();
-            let op_len = c.find(|ch: char| !"<>=~".contains(ch)).unwrap_or(c.len());
-            let (op, ver) = c.split_at(op_len);
-            let op = match op {
-                ">>" => ">",
-                "<<" => "<",
-                o => o,
-            };
-            (n.trim(), Some((op.to_string(), ver.trim().to_string())))
-        }
-        None => match d.find(['<', '>', '=', '~']) {
-            Some(i) => {
-                let c = &d[i..];
-                let op_len = c.find(|ch: char| !"<>=~".contains(ch)).unwrap_or(c.len());
-                (
-                    &d[..i],
-                    Some((c[..op_len].to_string(), c[op_len..].to_string())),
-                )
-            }
-            None => (d, None),
-        },
-    };
-    let name_ok = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+-_.:/".contains(c));
-    if !name_ok {
-        return None;
-    }
-    match constraint {
-        None => Some(name.to_string()),
-        Some((op, ver)) => {
-            let op_ok = ["<", "<=", "=", ">=", ">", "~", "=~", "~="].contains(&op.as_str());
-            // A constraint may name a release (`1.2-r3`) or not.
-            let v = match ver.rsplit_once("-r") {
-                Some((v, r)) if !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()) => v,
-                _ => ver.as_str(),
-            };
-            (op_ok && valid_version(v)).then(|| format!("{name}{op}{ver}"))
-        }
-    }
-}
-
-/// The RSA key that signs the control stream, and its apk key name.
-struct Signer {
-    key: rsa::PrivateKey,
-    /// The public key's file name in /etc/apk/keys, e.g. `builder-5f3a.rsa.pub`.
-    name: String,
-    path: std::path::PathBuf,
-}
-
-impl Signer {
-    fn load(path: &Path, name: Option<&str>) -> Result<Signer> {
-        use rsa::pkcs1::DecodeRsaPrivateKey;
-        use rsa::pkcs8::DecodePrivateKey;
-        let bad =
-            |msg: String| Error::format(FMT, "--rsa-key", format!("{}: {msg}", path.display()));
-        let pem = std::fs::read_to_string(path)
-            .map_err(|e| bad(format!("cannot read the apk signing key: {e}")))?;
-        let key = if pem.contains("ENCRYPTED") {
-            Err("the key is encrypted; write a decrypted copy for the build (openssl rsa -in KEY -out PLAIN)".into())
-        } else if pem.contains("BEGIN RSA PRIVATE KEY") {
-            rsa::PrivateKey::from_pkcs1_pem(&pem).map_err(|e| e.to_string())
-        } else if pem.contains("BEGIN PRIVATE KEY") {
-            rsa::PrivateKey::from_pkcs8_pem(&pem).map_err(|e| e.to_string())
-        } else {
-            Err("not a PEM RSA private key (BEGIN RSA PRIVATE KEY or BEGIN PRIVATE KEY)".into())
-        }
-        .map_err(|e| bad(format!("cannot use the apk signing key: {e}")))?;
-        let name = match name {
-            Some(n) => n.to_string(),
-            None => format!(
-                "{}.pub",
-                path.file_name()
-                    .map(|f| f.to_string_lossy())
-                    .unwrap_or_default()
-            ),
-        };
-        // apk looks the name up as a file in its keys directory.
-        if name.is_empty() || name.contains(['/', '\0', '\n']) || name.starts_with('.') {
-            return Err(Error::format(
-                FMT,
-                "--rsa-key-name",
-                format!("`{name}` cannot be a file name in /etc/apk/keys"),
-            ));
-        }
-        Ok(Signer {
-            key,
-            name,
-            path: path.to_path_buf(),
-        })
-    }
-
-    /// PKCS#1 v1.5 over SHA-1, as `openssl dgst -sha1 -sign` (deterministic).
-    fn sign(&self, data: &[u8]) -> Result<Vec<u8>> {
-        let digest = Sha1::digest(data);
-        self.key
-            .pkcs1v15_sign_prehash::<Sha1>(&digest)
-            .map_err(|e| {
-                Error::format(
-                    FMT,
-                    "--rsa-key",
-                    format!("{}: signing failed: {e}", self.path.display()),
-                )
-            })
-    }
-}
-
 struct HashingWriter<W> {
     inner: W,
     hash: Sha256,
@@ -537,26 +442,6 @@ mod tests {
         ] {
             assert!(!valid_version(bad), "{bad} should be invalid");
         }
-    }
-
-    #[test]
-    fn dependencies_convert_and_validate() {
-        assert_eq!(
-            dependency("libc6 (>= 2.34)").as_deref(),
-            Some("libc6>=2.34")
-        );
-        assert_eq!(dependency("foo (<< 2)").as_deref(), Some("foo<2"));
-        assert_eq!(
-            dependency("so:libc.musl-x86_64.so.1").as_deref(),
-            Some("so:libc.musl-x86_64.so.1")
-        );
-        assert_eq!(
-            dependency("musl>=1.2.4-r2").as_deref(),
-            Some("musl>=1.2.4-r2")
-        );
-        assert_eq!(dependency("busybox").as_deref(), Some("busybox"));
-        assert!(dependency("foo | bar").is_none());
-        assert!(dependency("foo (>= 1:2.0)").is_none());
     }
 
     #[test]

@@ -1,0 +1,211 @@
+//! The rpm payload: a compressed cpio stream spooled to an anonymous file,
+//! computing every file digest and both payload digests on the way, and
+//! the header's parallel file arrays.
+
+use crate::archive::{
+    compress::Encoder,
+    cpio::{CpioOut, Head},
+    Compression, Tap,
+};
+use crate::error::{Error, IoContext, Result};
+use crate::plan::{Entry, Kind};
+use crate::report::Report;
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+/// Counts and hashes the bytes written through it.
+struct Hashing<W> {
+    inner: W,
+    sha: Sha256,
+    count: u64,
+}
+
+impl<W: Write> Hashing<W> {
+    fn new(inner: W) -> Self {
+        Hashing {
+            inner,
+            sha: Sha256::new(),
+            count: 0,
+        }
+    }
+    fn finish(self) -> (W, String, u64) {
+        (self.inner, hex::encode(self.sha.finalize()), self.count)
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.sha.update(&buf[..n]);
+        self.count += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The header's parallel file arrays, one element per payload entry.
+#[derive(Default)]
+pub(super) struct Files {
+    pub sizes: Vec<u64>,
+    pub modes: Vec<u16>,
+    pub digests: Vec<String>,
+    pub links: Vec<String>,
+    pub flags: Vec<u32>,
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+    pub dir_index: Vec<u32>,
+    pub base: Vec<String>,
+    pub dirs: Vec<String>,
+}
+
+/// rpm's `%doc` and `%license` markings, from where a file is installed
+/// (what rpmbuild does for the same directories).
+fn file_flags(path: &str) -> u32 {
+    const DOC: u32 = 1 << 1;
+    const LICENSE: u32 = 1 << 7;
+    if path.starts_with("/usr/share/licenses/") {
+        LICENSE
+    } else if ["/usr/share/doc/", "/usr/share/man/", "/usr/share/info/"]
+        .iter()
+        .any(|d| path.starts_with(d))
+    {
+        DOC
+    } else {
+        0
+    }
+}
+
+fn split(path: &str) -> (&str, &str) {
+    let i = path.rfind('/').map_or(0, |i| i + 1);
+    (&path[..i], &path[i..])
+}
+
+/// The spooled payload and what the header needs to know about it.
+pub(super) struct Payload {
+    pub spool: File,
+    pub files: Files,
+    /// Compressed length, for the signature header.
+    pub len: u64,
+    /// SHA-256 of the compressed and of the uncompressed stream.
+    pub packed_sha: String,
+    pub raw_sha: String,
+}
+
+/// Stream `tree` as cpio through `comp` into a spool file in `spool_dir`.
+/// `large`: files over 4 GiB, which need rpm's stripped cpio headers.
+pub(super) fn write(
+    tree: &[&Entry],
+    comp: Compression,
+    level: i32,
+    mtime: u32,
+    large: bool,
+    spool_dir: &Path,
+    report: &dyn Report,
+) -> Result<Payload> {
+    let spool = tempfile::tempfile_in(spool_dir).at(spool_dir)?;
+    let packed = Hashing::new(BufWriter::new(spool));
+    let enc = Encoder::new(comp, Some(level), packed).at(spool_dir)?;
+    let mut cpio = CpioOut::new(Hashing::new(enc));
+    let mut f = Files::default();
+    let mut dir_index = std::collections::HashMap::new();
+    let total: u64 = tree.iter().map(|e| e.size()).sum();
+    let mut done = 0u64;
+    for (i, e) in tree.iter().enumerate() {
+        let (dir, base) = split(&e.path);
+        let di = *dir_index.entry(dir.to_string()).or_insert_with(|| {
+            f.dirs.push(dir.to_string());
+            f.dirs.len() - 1
+        });
+        let (mode, size, link, digest) = append(&mut cpio, i as u32, e, mtime, large)?;
+        f.digests.push(digest);
+        f.sizes.push(size);
+        f.modes.push(mode as u16);
+        f.links.push(link);
+        f.flags
+            .push(if e.is_dir() { 0 } else { file_flags(&e.path) });
+        f.users.push(e.owner.clone());
+        f.groups.push(e.group.clone());
+        f.dir_index.push(di as u32);
+        f.base.push(base.to_string());
+        if let Kind::File(_) = e.kind {
+            done += size;
+            report.progress("rpm", done, total);
+        }
+    }
+    let (enc, raw_sha, _) = cpio.finish().at(spool_dir)?.finish();
+    let (buf, packed_sha, payload_len) = enc.finish().at(spool_dir)?.finish();
+    let spool = buf
+        .into_inner()
+        .map_err(|e| Error::io(spool_dir, e.into_error()))?;
+    Ok(Payload {
+        spool,
+        files: f,
+        len: payload_len,
+        packed_sha,
+        raw_sha,
+    })
+}
+
+/// Append entry number `i` to the cpio stream: (mode, size, link target,
+/// file digest), what the header's file arrays list for it.
+fn append<W: Write>(
+    cpio: &mut CpioOut<W>,
+    i: u32,
+    e: &Entry,
+    mtime: u32,
+    large: bool,
+) -> Result<(u32, u64, String, String)> {
+    let mut sha = Sha256::new();
+    let (ty, size, link) = match &e.kind {
+        Kind::Dir => (0o040000, 0, String::new()),
+        Kind::File(src) => (0o100000, src.size(), String::new()),
+        Kind::Symlink(t) => (0o120000, t.len() as u64, t.clone()),
+    };
+    let mut data: Box<dyn io::Read + '_> = match &e.kind {
+        Kind::File(src) => src.open()?,
+        Kind::Symlink(t) => Box::new(t.as_bytes()),
+        Kind::Dir => Box::new(io::empty()),
+    };
+    let mut tap = Tap {
+        inner: &mut data,
+        f: |b: &[u8]| sha.update(b),
+    };
+    let name = format!(".{}", e.path);
+    let mode = ty | (e.mode & 0o7777);
+    let res = if large {
+        cpio.append_stripped(i, size, &mut tap)
+    } else {
+        let h = Head {
+            name: &name,
+            ino: i + 1,
+            mode,
+            nlink: 1,
+            mtime,
+            size: size as u32,
+        };
+        cpio.append(&h, &mut tap)
+    };
+    res.at(&e.path)?;
+    let digest = match e.kind {
+        Kind::File(_) => hex::encode(sha.finalize()),
+        _ => String::new(),
+    };
+    Ok((mode, size, link, digest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_and_license_flags() {
+        assert_eq!(file_flags("/usr/share/doc/x/README"), 2);
+        assert_eq!(file_flags("/usr/share/man/man1/x.1.gz"), 2);
+        assert_eq!(file_flags("/usr/share/licenses/x/LICENSE"), 128);
+        assert_eq!(file_flags("/usr/bin/x"), 0);
+    }
+}
