@@ -2,6 +2,7 @@
 //! format, prepare all of them (every check a writer makes), and only then
 //! write artifacts. Bad input therefore never leaves anything under dist/.
 
+use crate::archive::compress::{threads, THREADS_VAR};
 use crate::error::{Error, Result};
 use crate::format::{Format, Keys, Prepared};
 use crate::manifest::{self, Locator, Manifest};
@@ -62,7 +63,7 @@ fn locate(loc: &Locator, e: Error) -> Error {
 pub fn load(req: &Request) -> Result<Loaded> {
     let (manifest, loc) = manifest::load(&req.manifest, &env)?;
     let sde = source_date_epoch()?;
-    threads_setting()?;
+    check_threads()?;
     let formats: Vec<Format> = match &req.formats {
         None => Format::ALL.to_vec(),
         Some(names) => names
@@ -85,7 +86,9 @@ pub fn load(req: &Request) -> Result<Loaded> {
             format: f,
             source_date_epoch: sde,
         };
-        plans.push((f, plan::plan(&inputs)?));
+        let mut pkg = plan::plan(&inputs)?;
+        crate::format::gzip_man_pages(&mut pkg)?;
+        plans.push((f, pkg));
     }
     Ok(Loaded {
         manifest,
@@ -123,35 +126,18 @@ pub fn build(req: &Request, out: &Path, report: &dyn Report) -> Result<Built> {
     })
 }
 
-/// Worker threads for one build: `PACKWRIGHT_THREADS` if set, else the
-/// machine's cores. Artifacts' bytes never depend on it.
-pub fn threads() -> usize {
-    threads_setting()
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+/// A `PACKWRIGHT_THREADS` that is set must be a positive number.
+fn check_threads() -> Result<()> {
+    crate::archive::compress::threads_setting()
+        .map(drop)
+        .map_err(|s| Error::Manifest {
+            file: THREADS_VAR.into(),
+            line: 0,
+            col: 0,
+            key: THREADS_VAR.into(),
+            msg: format!("`{s}` is not a positive number of threads"),
+        })
 }
-
-/// `PACKWRIGHT_THREADS` as set: None when unset or empty, an error when it
-/// is not a positive number.
-fn threads_setting() -> Result<Option<usize>> {
-    match env(THREADS_VAR) {
-        None => Ok(None),
-        Some(s) if s.trim().is_empty() => Ok(None),
-        Some(s) => match s.trim().parse::<usize>() {
-            Ok(n) if n > 0 => Ok(Some(n)),
-            _ => Err(Error::Manifest {
-                file: THREADS_VAR.into(),
-                line: 0,
-                col: 0,
-                key: THREADS_VAR.into(),
-                msg: format!("`{s}` is not a positive number of threads"),
-            }),
-        },
-    }
-}
-
-pub const THREADS_VAR: &str = "PACKWRIGHT_THREADS";
 
 /// What a writer thread tells the thread that owns the report.
 enum Event {
