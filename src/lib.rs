@@ -9,7 +9,6 @@
 //! config syntax checks at build time, never the other way round.
 
 pub mod archive;
-pub mod build;
 pub mod error;
 pub mod format;
 pub mod identity;
@@ -17,6 +16,7 @@ pub mod import;
 pub mod inspect;
 pub mod lifecycle;
 pub mod manifest;
+pub mod pipeline;
 pub mod plan;
 pub mod release;
 pub mod report;

@@ -2,8 +2,8 @@
 //! building or reading, 2 bad input (manifest, format rules, usage).
 
 use clap::{CommandFactory, Parser, Subcommand};
-use packwright::build::{self, Request};
 use packwright::inspect;
+use packwright::pipeline::{self, Request};
 use packwright::report::Report;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -227,7 +227,7 @@ fn publish(cli: &Cli) -> anyhow::Result<()> {
         ),
         Some(n) => {
             let gate = if req.manifest.exists() {
-                let loaded = build::load(&req)?;
+                let loaded = pipeline::load(&req)?;
                 loaded
                     .plans
                     .first()
@@ -295,7 +295,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut req = request(&cli, b.format.clone());
             req.keys = b.keys.keys();
             let console = console(cli.json);
-            let built = build::build(&req, &b.out, &console)?;
+            let built = pipeline::build(&req, &b.out, &console)?;
             if let Some(b) = &console.bar {
                 b.finish_and_clear();
             }
@@ -327,8 +327,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Publish { .. } => publish(&cli)?,
         Cmd::Ci { keep, .. } => print!("{}", packwright::release::github_workflow(*keep)),
         Cmd::Check { format } => {
-            let loaded = build::load(&request(&cli, format.clone()))?;
-            let prepared = build::prepare(&loaded, &Default::default())?;
+            let loaded = pipeline::load(&request(&cli, format.clone()))?;
+            let prepared = pipeline::prepare(&loaded, &Default::default())?;
             check(&loaded, &prepared, cli.json)?;
         }
         Cmd::Inspect { file } => {
@@ -420,7 +420,7 @@ fn lifecycle_summary(pkg: &packwright::plan::Package) -> serde_json::Value {
 }
 
 fn check(
-    loaded: &build::Loaded,
+    loaded: &pipeline::Loaded,
     prepared: &[packwright::format::Prepared],
     json: bool,
 ) -> anyhow::Result<()> {

@@ -52,9 +52,29 @@ pub fn default_level(c: Compression) -> i32 {
     }
 }
 
-/// Worker threads for parallel compression: the machine's cores.
-fn threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+/// The environment variable that sets worker threads for one build
+/// (compression and format writers); artifacts' bytes never depend on it.
+pub const THREADS_VAR: &str = "PACKWRIGHT_THREADS";
+
+/// `PACKWRIGHT_THREADS` as set: None when unset or empty, the value when it
+/// is not a positive number.
+pub fn threads_setting() -> Result<Option<usize>, String> {
+    match std::env::var(THREADS_VAR) {
+        Err(_) => Ok(None),
+        Ok(s) if s.trim().is_empty() => Ok(None),
+        Ok(s) => match s.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(Some(n)),
+            _ => Err(s),
+        },
+    }
+}
+
+/// Worker threads: `PACKWRIGHT_THREADS`, else the machine's cores.
+pub fn threads() -> usize {
+    threads_setting()
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 pub fn extension(c: Compression) -> &'static str {

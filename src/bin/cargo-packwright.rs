@@ -3,8 +3,8 @@
 //! (its metadata, cargo-deb's and cargo-generate-rpm's).
 
 use clap::{Args, Parser};
-use packwright::build::{self, Request};
 use packwright::import;
+use packwright::pipeline::{self, Request};
 use packwright::report::Report;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -91,6 +91,6 @@ fn run(o: &Opts) -> anyhow::Result<()> {
         formats: o.format.clone(),
         keys: Default::default(),
     };
-    build::build(&req, &o.out, &Lines)?;
+    pipeline::build(&req, &o.out, &Lines)?;
     Ok(())
 }

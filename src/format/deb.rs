@@ -2,8 +2,9 @@
 //! data.tar is spooled to an anonymous temp file (md5sums, which go in
 //! control.tar first, are known only after the payload is read).
 
+use crate::archive::digest::{Digesting, Want};
 use crate::archive::Compression;
-use crate::archive::{ar::ArWriter, compress, compress::Encoder, tar::TarOut, Counter};
+use crate::archive::{ar::ArWriter, compress, compress::Encoder, tar::TarOut};
 use crate::error::{Error, IoContext, Result};
 use crate::plan::{Arch, Entry, Kind, Package};
 use crate::report::Report;
@@ -147,8 +148,12 @@ fn data(
     report: &dyn Report,
 ) -> Result<(File, u64, u64, String)> {
     let spool = tempfile::tempfile_in(spool_dir).at(spool_dir)?;
-    let enc =
-        Encoder::new(comp, pkg.options.level, Counter::new(BufWriter::new(spool))).at(spool_dir)?;
+    let enc = Encoder::new(
+        comp,
+        pkg.options.level,
+        Digesting::new(BufWriter::new(spool), Want::NONE),
+    )
+    .at(spool_dir)?;
     let mut tar = TarOut::new(enc);
     let root = Entry::root_dir("");
     super::append_entry(&mut tar, &root, "./", pkg.meta.mtime, &[], &mut |_| {})?;
@@ -176,10 +181,13 @@ fn data(
             report.progress("deb", done, total);
         }
     }
-    let counter = tar.finish().and_then(Encoder::finish).at(spool_dir)?;
-    let data_size = counter.count;
-    let spool = counter
-        .inner
+    let (buf, data) = tar
+        .finish()
+        .and_then(Encoder::finish)
+        .at(spool_dir)?
+        .finish();
+    let data_size = data.size;
+    let spool = buf
         .into_inner()
         .map_err(|e| Error::io(spool_dir, e.into_error()))?;
     Ok((spool, data_size, kib, sums))

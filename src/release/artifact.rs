@@ -5,8 +5,8 @@
 
 use super::checksum::{self, Entry};
 use super::{cyclonedx, fsx, meta, sbom, sign};
-use crate::build::{self, Artifact, Request};
 use crate::error::Result;
+use crate::pipeline::{self, Artifact, Request};
 use crate::report::Report;
 use std::path::Path;
 
@@ -35,8 +35,8 @@ pub fn release(req: &Request, out: &Path, report: &dyn Report) -> Result<Release
         )?),
         None => None,
     };
-    let loaded = build::load(req)?;
-    let artifacts = build::build(req, out, report)?.artifacts;
+    let loaded = pipeline::load(req)?;
+    let artifacts = pipeline::build(req, out, report)?.artifacts;
     let mut entries = Vec::new();
     let mut extra = Vec::new();
     for a in &artifacts {

@@ -31,3 +31,4 @@ mod release;
 mod reproducible;
 mod rpm;
 mod snapshot;
+mod speed;

@@ -24,13 +24,18 @@
 //! twice (hash, then copy) so its checksum can precede its bytes without
 //! holding it in memory.
 
-use crate::archive::{self, compress::Encoder, tar::TarOut, Counter};
+use crate::archive::{
+    self,
+    compress::Encoder,
+    digest::{self, Digesting, Want},
+    tar::TarOut,
+};
 use crate::error::{Error, IoContext, Result};
 use crate::format::Keys;
 use crate::plan::{Arch, Entry, Kind, Package, Relations};
 use crate::report::Report;
 use sha1::Sha1;
-use sha2::{Digest, Sha256};
+use sha2::Digest;
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -205,10 +210,7 @@ pub fn write(
 
     // Data stream → spool file, hashing its gzip bytes as they are written.
     let spool = tempfile::tempfile_in(spool_dir).at(spool_dir)?;
-    let sink = HashingWriter {
-        inner: Counter::new(BufWriter::new(spool)),
-        hash: Sha256::new(),
-    };
+    let sink = Digesting::new(BufWriter::new(spool), Want::SHA256);
     let mut tar = TarOut::new(Encoder::gzip_one_member(sink, Some(level)).at(spool_dir)?);
     let tree = pkg.tree_with(Vec::new());
     let total: u64 = tree.iter().map(Entry::size).sum();
@@ -220,12 +222,14 @@ pub fn write(
             report.progress(FMT, done, total);
         }
     }
-    let sink = tar.finish().and_then(Encoder::finish).at(spool_dir)?;
-    let datahash = hex::encode(sink.hash.finalize());
-    let data_len = sink.inner.count;
+    let (sink, data) = tar
+        .finish()
+        .and_then(Encoder::finish)
+        .at(spool_dir)?
+        .finish();
+    let datahash = hex::encode(data.sha256.unwrap_or_default());
+    let data_len = data.size;
     let mut spool = sink
-        .inner
-        .inner
         .into_inner()
         .map_err(|e| Error::io(spool_dir, e.into_error()))?;
 
@@ -281,10 +285,9 @@ fn append_data_entry<W: Write>(tar: &mut TarOut<W>, e: &Entry, mtime: u64) -> Re
         }
         Kind::File(src) => {
             // Pass 1: the checksum, which must precede the bytes.
-            let mut first = Sha1::new();
-            let mut r = src.open()?;
-            io::copy(&mut r, &mut DigestWriter(&mut first)).at(&e.path)?;
-            let sum = first.finalize();
+            let mut first = digest::sink(Want::SHA1);
+            io::copy(&mut src.open()?, &mut first).at(&e.path)?;
+            let sum = first.finish().1.sha1.unwrap_or_default();
             // Pass 2: the bytes, hashed again to catch a file changed between passes.
             let mut second = Sha1::new();
             let hexsum = hex::encode(sum);
@@ -296,7 +299,7 @@ fn append_data_entry<W: Write>(tar: &mut TarOut<W>, e: &Entry, mtime: u64) -> Re
                 &[(key, hexsum.as_bytes())],
                 &mut |b| second.update(b),
             )?;
-            if second.finalize() != sum {
+            if <[u8; 20]>::from(second.finalize()) != sum {
                 return Err(Error::io(
                     &e.path,
                     io::Error::other("the file changed while it was being packed"),
@@ -387,34 +390,6 @@ fn pkginfo(pkg: &Package, version: &str, size: u64) -> Result<String> {
     // Recommends and suggests have no apk equivalent; they are soft, so
     // leaving them out never makes an install fail.
     Ok(s)
-}
-
-struct HashingWriter<W> {
-    inner: W,
-    hash: Sha256,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-struct DigestWriter<'a>(&'a mut Sha1);
-
-impl Write for DigestWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 #[cfg(test)]

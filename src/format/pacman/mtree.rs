@@ -1,10 +1,12 @@
 //! `.MTREE`: every entry's metadata and digests, and the digests' pass.
 
-use crate::archive::{compress::Encoder, Compression};
+use crate::archive::{
+    compress::Encoder,
+    digest::{self, Digesting, Want},
+    Compression,
+};
 use crate::error::{Error, IoContext, Result};
 use crate::plan::{Entry, Kind, Package};
-use md5::{Digest, Md5};
-use sha2::Sha256;
 use std::io::Write;
 
 /// Pass 1 over the payload: each regular file's digests, in tree order,
@@ -15,7 +17,7 @@ pub(super) fn digest_all(tree: &[Entry]) -> Result<Vec<Option<Sums>>> {
     let next = AtomicUsize::new(0);
     let out: Mutex<Vec<Option<Sums>>> = Mutex::new((0..tree.len()).map(|_| None).collect());
     let first_error: Mutex<Option<Error>> = Mutex::new(None);
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = crate::archive::compress::threads();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| loop {
@@ -23,9 +25,9 @@ pub(super) fn digest_all(tree: &[Entry]) -> Result<Vec<Option<Sums>>> {
                 let Some(e) = tree.get(i) else { return };
                 let Kind::File(src) = &e.kind else { continue };
                 let sums = src.open().and_then(|mut r| {
-                    let mut d = Digests::default();
+                    let mut d = digest::sink(Want::MD5_SHA256);
                     std::io::copy(&mut r, &mut d).at(&e.path)?;
-                    Ok(d.finish())
+                    Ok(sums(d))
                 });
                 match sums {
                     Ok(s) => out.lock().expect("no worker panics")[i] = Some(s),
@@ -47,33 +49,11 @@ pub(super) fn digest_all(tree: &[Entry]) -> Result<Vec<Option<Sums>>> {
 }
 
 /// md5 and sha256 of one stream, as .MTREE records them.
-#[derive(Default)]
-pub(super) struct Digests {
-    md5: Md5,
-    sha256: Sha256,
-}
-
 pub(super) type Sums = ([u8; 16], [u8; 32]);
 
-impl Digests {
-    pub(super) fn update(&mut self, b: &[u8]) {
-        self.md5.update(b);
-        self.sha256.update(b);
-    }
-
-    pub(super) fn finish(self) -> Sums {
-        (self.md5.finalize().into(), self.sha256.finalize().into())
-    }
-}
-
-impl Write for Digests {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.update(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+fn sums(d: Digesting<std::io::Sink>) -> Sums {
+    let s = d.finish().1;
+    (s.md5.unwrap_or_default(), s.sha256.unwrap_or_default())
 }
 
 /// `.MTREE` as makepkg writes it with bsdtar (`--format=mtree` with
@@ -104,9 +84,9 @@ pub(super) fn mtree(
     let mut names: Vec<&(&str, Vec<u8>)> = meta.iter().collect();
     names.sort_by_key(|(n, _)| *n);
     for (name, data) in names {
-        let mut d = Digests::default();
-        d.update(data);
-        file_line(&mut s, name, 0o644, data.len() as u64, &d.finish());
+        let mut d = digest::sink(Want::MD5_SHA256);
+        d.write_all(data)?;
+        file_line(&mut s, name, 0o644, data.len() as u64, &sums(d));
     }
     for (e, d) in tree.iter().zip(digests) {
         let path = &e.path[1..];

@@ -5,6 +5,7 @@
 use crate::archive::{
     compress::Encoder,
     cpio::{CpioOut, Head},
+    digest::{Digesting, Want},
     Compression, Tap,
 };
 use crate::error::{Error, IoContext, Result};
@@ -14,38 +15,6 @@ use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
-
-/// Counts and hashes the bytes written through it.
-struct Hashing<W> {
-    inner: W,
-    sha: Sha256,
-    count: u64,
-}
-
-impl<W: Write> Hashing<W> {
-    fn new(inner: W) -> Self {
-        Hashing {
-            inner,
-            sha: Sha256::new(),
-            count: 0,
-        }
-    }
-    fn finish(self) -> (W, String, u64) {
-        (self.inner, hex::encode(self.sha.finalize()), self.count)
-    }
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.sha.update(&buf[..n]);
-        self.count += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
 
 /// The header's parallel file arrays, one element per payload entry.
 #[derive(Default)]
@@ -107,9 +76,9 @@ pub(super) fn write(
     report: &dyn Report,
 ) -> Result<Payload> {
     let spool = tempfile::tempfile_in(spool_dir).at(spool_dir)?;
-    let packed = Hashing::new(BufWriter::new(spool));
+    let packed = Digesting::new(BufWriter::new(spool), Want::SHA256);
     let enc = Encoder::new(comp, Some(level), packed).at(spool_dir)?;
-    let mut cpio = CpioOut::new(Hashing::new(enc));
+    let mut cpio = CpioOut::new(Digesting::new(enc, Want::SHA256));
     let mut f = Files::default();
     let mut dir_index = std::collections::HashMap::new();
     let total: u64 = tree.iter().map(|e| e.size()).sum();
@@ -136,8 +105,10 @@ pub(super) fn write(
             report.progress("rpm", done, total);
         }
     }
-    let (enc, raw_sha, _) = cpio.finish().at(spool_dir)?.finish();
-    let (buf, packed_sha, payload_len) = enc.finish().at(spool_dir)?.finish();
+    let (enc, raw) = cpio.finish().at(spool_dir)?.finish();
+    let (buf, packed) = enc.finish().at(spool_dir)?.finish();
+    let sha = |s: crate::archive::digest::Sums| hex::encode(s.sha256.unwrap_or_default());
+    let (raw_sha, packed_sha, payload_len) = (sha(raw), sha(packed), packed.size);
     let spool = buf
         .into_inner()
         .map_err(|e| Error::io(spool_dir, e.into_error()))?;

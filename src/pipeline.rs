@@ -2,12 +2,15 @@
 //! format, prepare all of them (every check a writer makes), and only then
 //! write artifacts. Bad input therefore never leaves anything under dist/.
 
+use crate::archive::compress::{threads, THREADS_VAR};
 use crate::error::{Error, Result};
 use crate::format::{Format, Keys, Prepared};
 use crate::manifest::{self, Locator, Manifest};
 use crate::plan::{self, Package};
 use crate::report::Report;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Sender};
+use std::sync::Mutex;
 
 pub struct Request {
     pub manifest: PathBuf,
@@ -60,6 +63,7 @@ fn locate(loc: &Locator, e: Error) -> Error {
 pub fn load(req: &Request) -> Result<Loaded> {
     let (manifest, loc) = manifest::load(&req.manifest, &env)?;
     let sde = source_date_epoch()?;
+    check_threads()?;
     let formats: Vec<Format> = match &req.formats {
         None => Format::ALL.to_vec(),
         Some(names) => names
@@ -115,16 +119,101 @@ pub fn build(req: &Request, out: &Path, report: &dyn Report) -> Result<Built> {
     for w in &warnings {
         report.warn(w);
     }
-    let mut artifacts = Vec::new();
-    for p in prepared {
-        let format = p.format;
-        let path = p.write(out, report)?;
-        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        report.note(&format!("wrote {}", path.display()));
-        artifacts.push(Artifact { format, path, size });
-    }
+    let artifacts = write_all(prepared, out, report)?;
     Ok(Built {
         artifacts,
         warnings,
     })
+}
+
+/// A `PACKWRIGHT_THREADS` that is set must be a positive number.
+fn check_threads() -> Result<()> {
+    crate::archive::compress::threads_setting()
+        .map(drop)
+        .map_err(|s| Error::Manifest {
+            file: THREADS_VAR.into(),
+            line: 0,
+            col: 0,
+            key: THREADS_VAR.into(),
+            msg: format!("`{s}` is not a positive number of threads"),
+        })
+}
+
+/// What a writer thread tells the thread that owns the report.
+enum Event {
+    Note(String),
+    Progress(usize, u64, u64),
+    Done(usize, Result<PathBuf>),
+}
+
+/// A writer's report, forwarded to the reporting thread.
+struct Forward {
+    slot: usize,
+    tx: Sender<Event>,
+}
+
+impl Report for Forward {
+    fn note(&self, msg: &str) {
+        let _ = self.tx.send(Event::Note(msg.to_string()));
+    }
+    fn progress(&self, _what: &str, done: u64, total: u64) {
+        let _ = self.tx.send(Event::Progress(self.slot, done, total));
+    }
+}
+
+/// Write every prepared artifact, up to `threads()` at once. Each writer
+/// owns its artifact and reads only the plan, so no artifact's bytes depend
+/// on which others are built beside it or on scheduling. Notes and results
+/// come back in format order; the first error (in format order) wins.
+fn write_all(
+    prepared: Vec<Prepared<'_>>,
+    out: &Path,
+    report: &dyn Report,
+) -> Result<Vec<Artifact>> {
+    let formats: Vec<Format> = prepared.iter().map(|p| p.format).collect();
+    let what = formats
+        .iter()
+        .map(|f| f.key())
+        .collect::<Vec<_>>()
+        .join(",");
+    let n = formats.len();
+    let queue = Mutex::new(prepared.into_iter().enumerate());
+    let mut results: Vec<Option<Result<PathBuf>>> = (0..n).map(|_| None).collect();
+    let (tx, rx) = mpsc::channel();
+    std::thread::scope(|s| {
+        for _ in 0..threads().min(n) {
+            let (tx, queue) = (tx.clone(), &queue);
+            s.spawn(move || loop {
+                let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
+                let Some((slot, p)) = next else { return };
+                let fwd = Forward {
+                    slot,
+                    tx: tx.clone(),
+                };
+                let _ = tx.send(Event::Done(slot, p.write(out, &fwd)));
+            });
+        }
+        drop(tx);
+        let mut progress = vec![(0u64, 0u64); n];
+        for ev in rx {
+            match ev {
+                Event::Note(m) => report.note(&m),
+                Event::Progress(slot, done, total) => {
+                    progress[slot] = (done, total);
+                    let (d, t) = progress.iter().fold((0, 0), |(d, t), p| (d + p.0, t + p.1));
+                    report.progress(&what, d, t);
+                }
+                Event::Done(slot, r) => results[slot] = Some(r),
+            }
+        }
+    });
+    let mut artifacts = Vec::new();
+    for (format, r) in formats.into_iter().zip(results) {
+        // A writer that panicked has already re-panicked out of the scope.
+        let path = r.expect("every writer reports its result")?;
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        report.note(&format!("wrote {}", path.display()));
+        artifacts.push(Artifact { format, path, size });
+    }
+    Ok(artifacts)
 }

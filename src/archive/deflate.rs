@@ -1,0 +1,267 @@
+//! Raw deflate pieces that splice into one stream, pigz's way, made by
+//! libdeflate (which has no streaming API): each piece is compressed alone,
+//! and all but the last are turned into non-final blocks ending on a byte
+//! boundary by clearing the final block's BFINAL bit and appending an empty
+//! stored block (the bytes zlib's sync flush writes). Finding that bit takes
+//! a walk over the piece's blocks, skipping Huffman symbols without
+//! producing output: a small fraction of the compression time.
+
+use std::io;
+
+fn bad(what: &str) -> io::Error {
+    io::Error::other(format!(
+        "libdeflate produced a deflate stream packwright cannot splice: {what}"
+    ))
+}
+
+/// `input` as raw deflate at `level`: a whole stream when `last`, else
+/// blocks without BFINAL that end on a byte boundary, to be followed by more.
+pub fn piece(level: u32, input: &[u8], last: bool) -> io::Result<Vec<u8>> {
+    let lvl = libdeflater::CompressionLvl::new(level.min(12) as i32)
+        .map_err(|e| io::Error::other(format!("{e:?}")))?;
+    let mut c = libdeflater::Compressor::new(lvl);
+    let mut out = vec![0; c.deflate_compress_bound(input.len()) + 8];
+    let n = c
+        .deflate_compress(input, &mut out)
+        .map_err(|e| io::Error::other(format!("{e:?}")))?;
+    out.truncate(n);
+    if last {
+        return Ok(out);
+    }
+    let (final_at, end) = last_block(&out)?;
+    out[final_at / 8] &= !(1 << (final_at % 8));
+    // An empty stored block: header bits 000 at `end`, then to the byte
+    // boundary, then LEN 0 and NLEN 0xffff.
+    // The stream ends at bit `end` of its last byte; the stored header's
+    // three zero bits and the padding after them go from there.
+    out.resize((end + 3).div_ceil(8), 0);
+    out[end / 8] &= (1u8 << (end % 8)).wrapping_sub(1);
+    out.extend_from_slice(&[0, 0, 0xff, 0xff]);
+    Ok(out)
+}
+
+struct Bits<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl Bits<'_> {
+    fn peek(&self, n: u32) -> u32 {
+        let i = self.pos / 8;
+        let mut w = [0u8; 8];
+        let avail = self.data.len().saturating_sub(i).min(8);
+        w[..avail].copy_from_slice(&self.data[i..i + avail]);
+        let v = u64::from_le_bytes(w) >> (self.pos % 8);
+        (v & ((1u64 << n) - 1)) as u32
+    }
+    fn take(&mut self, n: u32) -> io::Result<u32> {
+        let v = self.peek(n);
+        self.pos += n as usize;
+        if self.pos > self.data.len() * 8 {
+            return Err(bad("it ends inside a block"));
+        }
+        Ok(v)
+    }
+}
+
+/// A canonical Huffman code as a lookup table indexed by the next
+/// `max` input bits (LSB first): (symbol, code length).
+struct Table {
+    max: u32,
+    entries: Vec<(u16, u8)>,
+}
+
+impl Table {
+    fn new(lengths: &[u8]) -> io::Result<Table> {
+        let max = u32::from(*lengths.iter().max().unwrap_or(&0));
+        if max == 0 {
+            // No codes: only legal for an unused distance tree.
+            return Ok(Table {
+                max: 0,
+                entries: vec![],
+            });
+        }
+        let mut count = [0u32; 16];
+        for &l in lengths {
+            count[l as usize] += 1;
+        }
+        count[0] = 0;
+        let mut next = [0u32; 16];
+        let mut code = 0;
+        for bits in 1..16 {
+            code = (code + count[bits - 1]) << 1;
+            next[bits] = code;
+        }
+        let mut entries = vec![(u16::MAX, 0u8); 1 << max];
+        for (sym, &l) in lengths.iter().enumerate() {
+            if l == 0 {
+                continue;
+            }
+            let c = next[l as usize];
+            next[l as usize] += 1;
+            // Deflate sends codes MSB first: index by the reversed code.
+            let rev = (c.reverse_bits() >> (32 - u32::from(l))) as usize;
+            let mut i = rev;
+            while i < entries.len() {
+                entries[i] = (sym as u16, l);
+                i += 1 << l;
+            }
+        }
+        Ok(Table { max, entries })
+    }
+
+    fn decode(&self, b: &mut Bits) -> io::Result<u16> {
+        if self.max == 0 {
+            return Err(bad("a symbol from an empty code"));
+        }
+        let (sym, len) = self.entries[b.peek(self.max) as usize];
+        if len == 0 {
+            return Err(bad("an unassigned code"));
+        }
+        b.take(u32::from(len))?;
+        Ok(sym)
+    }
+}
+
+const LEN_EXTRA: [u8; 29] = [
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+];
+const DIST_EXTRA: [u8; 30] = [
+    0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13,
+    13,
+];
+
+/// Bit positions of the final block's header and of the stream's end.
+fn last_block(data: &[u8]) -> io::Result<(usize, usize)> {
+    let mut b = Bits { data, pos: 0 };
+    loop {
+        let start = b.pos;
+        let last = b.take(1)? == 1;
+        match b.take(2)? {
+            0 => {
+                b.pos = b.pos.div_ceil(8) * 8;
+                let len = b.take(16)? as usize;
+                b.take(16)?;
+                b.pos += len * 8;
+                if b.pos > data.len() * 8 {
+                    return Err(bad("a stored block runs past the end"));
+                }
+            }
+            1 => {
+                let mut l = [8u8; 288];
+                l[144..256].fill(9);
+                l[256..280].fill(7);
+                codes(&mut b, &Table::new(&l)?, &Table::new(&[5; 30])?)?;
+            }
+            2 => {
+                let (lit, dist) = dynamic_tables(&mut b)?;
+                codes(&mut b, &lit, &dist)?;
+            }
+            _ => return Err(bad("a reserved block type")),
+        }
+        if last {
+            return Ok((start, b.pos));
+        }
+    }
+}
+
+fn dynamic_tables(b: &mut Bits) -> io::Result<(Table, Table)> {
+    const ORDER: [usize; 19] = [
+        16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+    ];
+    let hlit = b.take(5)? as usize + 257;
+    let hdist = b.take(5)? as usize + 1;
+    let hclen = b.take(4)? as usize + 4;
+    let mut cl = [0u8; 19];
+    for &i in &ORDER[..hclen] {
+        cl[i] = b.take(3)? as u8;
+    }
+    let clt = Table::new(&cl)?;
+    let mut lengths = Vec::with_capacity(hlit + hdist);
+    while lengths.len() < hlit + hdist {
+        let sym = clt.decode(b)?;
+        let (value, repeat) = match sym {
+            0..=15 => (sym as u8, 1),
+            16 => (
+                *lengths
+                    .last()
+                    .ok_or_else(|| bad("a repeat with nothing before"))?,
+                3 + b.take(2)? as usize,
+            ),
+            17 => (0, 3 + b.take(3)? as usize),
+            _ => (0, 11 + b.take(7)? as usize),
+        };
+        lengths.extend(std::iter::repeat_n(value, repeat));
+    }
+    if lengths.len() != hlit + hdist {
+        return Err(bad("code lengths overrun"));
+    }
+    Ok((Table::new(&lengths[..hlit])?, Table::new(&lengths[hlit..])?))
+}
+
+/// Skip one block's symbols up to and including end-of-block.
+fn codes(b: &mut Bits, lit: &Table, dist: &Table) -> io::Result<()> {
+    loop {
+        let sym = lit.decode(b)?;
+        match sym {
+            0..=255 => {}
+            256 => return Ok(()),
+            257..=285 => {
+                b.take(u32::from(LEN_EXTRA[sym as usize - 257]))?;
+                let d = dist.decode(b)? as usize;
+                let extra = DIST_EXTRA
+                    .get(d)
+                    .ok_or_else(|| bad("a distance code past 29"))?;
+                b.take(u32::from(*extra))?;
+            }
+            _ => return Err(bad("a length code past 285")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn data(n: usize, seed: u64) -> Vec<u8> {
+        let mut v = Vec::new();
+        let mut x = seed;
+        while v.len() < n {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            match (v.len() / 50_000) % 3 {
+                0 => v.extend_from_slice(format!("line {} of text\n", x % 1000).as_bytes()),
+                1 => v.extend_from_slice(&x.to_le_bytes()),
+                _ => v.push((x >> 60) as u8),
+            }
+        }
+        v.truncate(n);
+        v
+    }
+
+    #[test]
+    fn pieces_splice_into_one_stream() {
+        for level in [0, 1, 6, 9, 12] {
+            for sizes in [
+                vec![0],
+                vec![1, 0],
+                vec![300_000, 1 << 20, 5],
+                vec![1 << 20, 0],
+                vec![7, 8, 9, 0, 200_000],
+            ] {
+                let mut all = Vec::new();
+                let mut z = Vec::new();
+                for (i, &n) in sizes.iter().enumerate() {
+                    let d = data(n, i as u64 + 3);
+                    z.extend(piece(level, &d, i + 1 == sizes.len()).unwrap());
+                    all.extend(d);
+                }
+                let mut back = Vec::new();
+                flate2::read::DeflateDecoder::new(&z[..])
+                    .read_to_end(&mut back)
+                    .unwrap();
+                assert!(back == all, "level {level} sizes {sizes:?}");
+            }
+        }
+    }
+}

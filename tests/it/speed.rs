@@ -1,0 +1,120 @@
+//! The performance work must not change what is built: an artifact's bytes
+//! do not depend on which other formats are written in the same run (they
+//! are written in parallel) nor on the number of worker threads
+//! (`PACKWRIGHT_THREADS`), which parallel gzip, zstd and the format writers
+//! all use.
+
+use crate::common::{demo, run, Project};
+use packwright::format::Format;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A project whose payload spans several compression blocks and jobs
+/// (gzip 1 MiB blocks, zstd 2 MiB jobs), in a large file and many small ones.
+fn project() -> Project {
+    let p = demo(
+        "1.0.0",
+        "[[files]]\nsrc = \"share\"\ndst = \"/usr/share/demo\"\n",
+    );
+    let mut x: u64 = 14;
+    let mut big = Vec::with_capacity(3 << 20);
+    while big.len() < 3 << 20 {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        // Compressible but not trivially: short words from a small alphabet.
+        big.extend_from_slice(&(x >> 40).to_le_bytes()[..(x % 5) as usize]);
+        big.extend_from_slice(b"\0\x48\x8b");
+    }
+    std::fs::create_dir_all(p.path().join("share/many")).unwrap();
+    std::fs::write(p.path().join("share/big.bin"), &big).unwrap();
+    for i in 0..60 {
+        let text = format!("file {i}\n").repeat(i * 7 + 1);
+        p.file(&format!("share/many/f{i:03}.txt"), &text);
+    }
+    p
+}
+
+/// Build `formats` (all when None) into `out` with `threads` workers, and
+/// return each artifact's bytes by file name.
+fn build(
+    p: &Project,
+    formats: Option<&str>,
+    threads: &str,
+    out: &Path,
+) -> BTreeMap<String, Vec<u8>> {
+    let mut args = vec!["build", "--out", out.to_str().unwrap()];
+    if let Some(f) = formats {
+        args.extend(["--format", f]);
+    }
+    run(p.cmd(&args).env("PACKWRIGHT_THREADS", threads));
+    std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect()
+}
+
+fn names(m: &BTreeMap<String, Vec<u8>>) -> Vec<&String> {
+    m.keys().collect()
+}
+
+#[test]
+fn each_format_alone_has_the_bytes_it_has_beside_all_others() {
+    let p = project();
+    let all = build(&p, None, "4", &p.path().join("all"));
+    assert_eq!(
+        all.len(),
+        Format::ALL.len(),
+        "every format builds: {:?}",
+        names(&all)
+    );
+    for f in Format::ALL {
+        let alone = build(&p, Some(f.key()), "4", &p.path().join(f.key()));
+        assert_eq!(alone.len(), 1, "{}: {:?}", f.key(), names(&alone));
+        let (name, bytes) = alone.into_iter().next().unwrap();
+        let together = all
+            .get(&name)
+            .unwrap_or_else(|| panic!("{name} in {:?}", names(&all)));
+        assert!(
+            *together == bytes,
+            "{name}: built alone differs from built with the other five"
+        );
+    }
+}
+
+#[test]
+fn one_thread_and_many_threads_build_the_same_bytes() {
+    let p = project();
+    let one = build(&p, None, "1", &p.path().join("one"));
+    assert_eq!(one.len(), Format::ALL.len(), "{:?}", names(&one));
+    for threads in ["2", "5"] {
+        let many = build(&p, None, threads, &p.path().join(format!("t{threads}")));
+        assert_eq!(names(&one), names(&many));
+        for (name, bytes) in &one {
+            assert!(
+                many[name] == *bytes,
+                "{name}: {threads} threads built other bytes than 1 thread"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_thread_count_that_is_not_a_positive_number_is_refused() {
+    let p = project();
+    for bad in ["0", "many", "-2"] {
+        let out = p
+            .cmd(&["build", "--format", "deb", "--out", "dist"])
+            .env("PACKWRIGHT_THREADS", bad)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains("PACKWRIGHT_THREADS"), "{bad}: {err}");
+        assert!(!p.path().join("dist").exists(), "{bad}: nothing built");
+    }
+}
