@@ -62,11 +62,11 @@ complete -c packwright -n "__fish_packwright_using_subcommand release" -l json -
 complete -c packwright -n "__fish_packwright_using_subcommand release" -s h -l help -d 'Print help'
 complete -c packwright -n "__fish_packwright_using_subcommand publish" -l repo -d 'Repository root (apt/, rpm/<arch>/, pacman/<arch>/, apk/<arch>/, keys/)' -r -F
 complete -c packwright -n "__fish_packwright_using_subcommand publish" -l from -d 'Where the built packages are' -r -F
-complete -c packwright -n "__fish_packwright_using_subcommand publish" -l keep -d 'Keep the newest N versions (stops and, with semver-major, each major\'s newest stay)' -r
-complete -c packwright -n "__fish_packwright_using_subcommand publish" -l name -d 'Repository and key name [default: the package\'s name]' -r
-complete -c packwright -n "__fish_packwright_using_subcommand publish" -l suite -d 'apt suite' -r
-complete -c packwright -n "__fish_packwright_using_subcommand publish" -l component -d 'apt component' -r
-complete -c packwright -n "__fish_packwright_using_subcommand publish" -l url -d 'Public URL of --repo, for the pages\' lines [default: file://<repo>]' -r
+complete -c packwright -n "__fish_packwright_using_subcommand publish" -l keep -d 'Keep the newest N versions (stops and, with semver-major, each major\'s newest stay) [default: `[publish] keep`, else all]' -r
+complete -c packwright -n "__fish_packwright_using_subcommand publish" -l name -d 'Repository and key name [default: `[publish] name`, else the package\'s name]' -r
+complete -c packwright -n "__fish_packwright_using_subcommand publish" -l suite -d 'apt suite [default: `[publish] suite`, else stable]' -r
+complete -c packwright -n "__fish_packwright_using_subcommand publish" -l component -d 'apt component [default: `[publish] component`, else main]' -r
+complete -c packwright -n "__fish_packwright_using_subcommand publish" -l url -d 'Public URL of --repo, for the pages\' lines [default: `[publish] url`, else file://<repo>]' -r
 complete -c packwright -n "__fish_packwright_using_subcommand publish" -l pgp-key -d 'OpenPGP secret key (armored): signs rpm packages, repositories and SHA256SUMS' -r -F
 complete -c packwright -n "__fish_packwright_using_subcommand publish" -l pgp-passphrase -d 'Passphrase of --pgp-key' -r
 complete -c packwright -n "__fish_packwright_using_subcommand publish" -l rsa-key -d 'RSA private key (PEM): signs apk packages and APKINDEX' -r -F
