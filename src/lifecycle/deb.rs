@@ -3,12 +3,12 @@
 //! The old package's prerm/postrm run with `upgrade` during an upgrade:
 //! they do nothing then.
 
-use super::steps::{self, Manager};
+use super::steps::{self, ManagerProfile};
 use super::{library, new_version, script, user_call};
 use crate::plan::{Event, Package};
 use packwright_hook::contract::state::INSTALLING;
 
-const MANAGER: Manager = Manager {
+const MANAGER: ManagerProfile = ManagerProfile {
     name: "deb",
     pre_note: "Nothing was changed.",
     block_note: "",

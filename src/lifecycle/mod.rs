@@ -97,7 +97,7 @@ pub fn select(lib: &str, body: &str) -> String {
 }
 
 /// packwright's step functions for `pkg`, or "" when it has no steps.
-pub fn library(pkg: &Package, mgr: &steps::Manager) -> String {
+pub fn library(pkg: &Package, mgr: &steps::ManagerProfile) -> String {
     if steps::any(pkg) {
         steps::library(pkg, mgr)
     } else {

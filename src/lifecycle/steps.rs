@@ -15,7 +15,7 @@ const VERSION_SH: &str = include_str!("../../scripts/version.sh");
 const ACCOUNT_SH: &str = include_str!("../../scripts/account.sh");
 
 /// How one manager's scripts talk about a refused upgrade.
-pub struct Manager {
+pub struct ManagerProfile {
     /// Passed to the hook (`--manager`) so its messages name the right retry.
     pub name: &'static str,
     /// After a refusal in the pre-step (shell text; `$1` old, `$2` new).
@@ -187,7 +187,7 @@ fn state_steps(pkg: &Package) -> String {
 }
 
 /// The shell functions for `pkg`.
-pub fn library(pkg: &Package, mgr: &Manager) -> String {
+pub fn library(pkg: &Package, mgr: &ManagerProfile) -> String {
     let l = &pkg.lifecycle;
     let name = &pkg.meta.name;
     let st = state(pkg);
@@ -442,7 +442,7 @@ fn units(pkg: &Package, cmd: &UnitCmds) -> String {
 /// the manager's view (install enables units; upgrade restarts them), OLD
 /// the version the config and data belong to. Returns 2 when the gate
 /// refused (nothing changed), 1 on a failure.
-fn post(pkg: &Package, mgr: &Manager) -> String {
+fn post(pkg: &Package, mgr: &ManagerProfile) -> String {
     let l = &pkg.lifecycle;
     let name = &pkg.meta.name;
     let st = state(pkg);
