@@ -3,10 +3,12 @@
 //! the user's snippet, with one normalised call for every format:
 //! `<event> <old-version> <new-version>` (empty when not known).
 
+mod account;
 pub mod apk;
 pub mod deb;
 pub mod pacman;
 pub mod rpm;
+mod statedir;
 pub mod steps;
 
 use crate::plan::{Event, Package};
