@@ -65,7 +65,7 @@ def strip(line, state):
 
 
 def functions(path):
-    lines = open(path, encoding="utf-8").read().split("\n")
+    lines = open(path, encoding="utf-8").read().splitlines()
     state = {"block": False, "str": False, "hashes": 0}
     clean = [strip(l, state) for l in lines]
     found = []

@@ -2,11 +2,19 @@
 //!
 //! The pipeline runs one way. `manifest` parses and expands the user's file,
 //! `plan` checks and normalises it into the one intermediate representation,
-//! and each writer in `format` reads only the plan; `lifecycle` renders the
-//! plan's lifecycle intent as each manager's scripts, and `inspect` reads
-//! packages back. What runs on the target machine is the separate crate
-//! `packwright-hook` (hook/), which this crate uses for version order and
-//! config syntax checks at build time, never the other way round.
+//! `lifecycle` renders the plan's lifecycle intent as each manager's
+//! scripts, and each writer in `format` reads only the plan (and those
+//! scripts); `build` runs the stages for the CLI (every format is prepared
+//! before any is written) and `release` publishes what it made. `archive`
+//! (tar, ar, cpio, compression), `identity` (which formats exist), `error`
+//! and `report` are leaves any stage may use; `inspect` reads packages back.
+//! tests/it/layout.rs fails when a module imports from a later stage.
+//!
+//! What runs on the target machine is the separate crate `packwright-hook`
+//! (hook/), which this crate uses for version order, config syntax checks at
+//! build time and the on-target contract (`packwright_hook::contract`: the
+//! paths and names the generated scripts and the hook share), never the
+//! other way round.
 
 pub mod archive;
 pub mod error;

@@ -4,14 +4,14 @@
 // `check` does (the version key) and what `update` does (the three-way
 // merge), with the input limits in place: the engine must return (Ok or
 // Err), never panic, and stay within libFuzzer's -rss_limit_mb/-timeout.
-use packwright_hook::merge::{limit, Format, Src};
+use packwright_hook::merge::{limit, ConfigSyntax, Src};
 use std::path::Path;
 
 fn text(part: &[u8]) -> String {
     limit::decode(part.to_vec()).unwrap_or_else(|_| String::from_utf8_lossy(part).into_owned())
 }
 
-pub fn run(format: Format, data: &[u8]) {
+pub fn run(format: ConfigSyntax, data: &[u8]) {
     let mut parts = data.splitn(3, |b| *b == 0xff).map(text);
     let base = parts.next().unwrap_or_default();
     let ours = parts.next().unwrap_or_default();

@@ -1,7 +1,7 @@
 //! Timing of the merge engines in-process on 5,000-line files:
 //! `cargo bench --bench hook_merge` (bench/hook.sh runs it).
 
-use packwright_hook::merge::{Format, Src};
+use packwright_hook::merge::{ConfigSyntax, Src};
 use std::path::Path;
 use std::time::Instant;
 
@@ -9,7 +9,7 @@ const SECTIONS: usize = 250;
 const KEYS: usize = 9;
 
 fn gen(
-    f: Format,
+    f: ConfigSyntax,
     version: u32,
     changed: &dyn Fn(usize, usize) -> Option<String>,
     drop: &dyn Fn(usize, usize) -> bool,
@@ -17,12 +17,12 @@ fn gen(
 ) -> String {
     let mut out = String::new();
     match f {
-        Format::Yaml => out += &format!("# generated benchmark config\nversion: {version}\n"),
+        ConfigSyntax::Yaml => out += &format!("# generated benchmark config\nversion: {version}\n"),
         _ => out += &format!("# generated benchmark config\nversion = {version}\n"),
     }
     for s in 0..SECTIONS {
         match f {
-            Format::Yaml => out += &format!("# section {s}\nsection{s}:\n"),
+            ConfigSyntax::Yaml => out += &format!("# section {s}\nsection{s}:\n"),
             _ => out += &format!("\n[section{s}]\n"),
         }
         for k in 0..KEYS {
@@ -31,13 +31,15 @@ fn gen(
             }
             let v = changed(s, k).unwrap_or_else(|| format!("value{s}x{k}"));
             match f {
-                Format::Yaml => out += &format!("  # key {k} of section {s}\n  key{k}: {v}\n"),
+                ConfigSyntax::Yaml => {
+                    out += &format!("  # key {k} of section {s}\n  key{k}: {v}\n")
+                }
                 _ => out += &format!("# key {k} of section {s}\nkey{k} = \"{v}\"\n"),
             }
         }
         if let Some((k, v)) = add(s) {
             match f {
-                Format::Yaml => out += &format!("  {k}: {v}\n"),
+                ConfigSyntax::Yaml => out += &format!("  {k}: {v}\n"),
                 _ => out += &format!("{k} = \"{v}\"\n"),
             }
         }
@@ -46,7 +48,7 @@ fn gen(
 }
 
 fn main() {
-    for f in [Format::Yaml, Format::Toml] {
+    for f in [ConfigSyntax::Yaml, ConfigSyntax::Toml] {
         let none = |_: usize, _: usize| None;
         let keep = |_: usize, _: usize| false;
         let no_add = |_: usize| None;
@@ -81,7 +83,7 @@ fn main() {
         let t = Instant::now();
         e.validate(src(&ours)).unwrap();
         let parse = t.elapsed().as_secs_f64() * 1000.0;
-        if f == Format::Yaml {
+        if f == ConfigSyntax::Yaml {
             let t = Instant::now();
             let _ = yaml_rust2::YamlLoader::load_from_str(&ours).unwrap();
             println!(

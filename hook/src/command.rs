@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::{HookError, Result};
 use super::fsio::{self, Meta};
-use super::merge::{Conflict, Format, Merged, Moved, Opts, Removed, Src};
+use super::merge::{ConfigSyntax, Conflict, Merged, Moved, Opts, Removed, Src};
 use super::template;
 
 pub use super::contract::{NEW_SUFFIX, OLD_SUFFIX};
@@ -23,7 +23,7 @@ pub fn env_lookup(env_file: Option<&Path>) -> Result<impl Fn(&str) -> Option<Str
     let vars = match env_file {
         Some(p) => {
             let text = fsio::read(p)?.ok_or_else(|| HookError::invalid(p, "env file not found"))?;
-            Format::Env.engine().validate(Src {
+            ConfigSyntax::Env.engine().validate(Src {
                 path: p,
                 text: &text,
             })?;
@@ -41,7 +41,7 @@ pub fn env_lookup(env_file: Option<&Path>) -> Result<impl Fn(&str) -> Option<Str
 pub struct InitArgs {
     pub template: PathBuf,
     pub live: PathBuf,
-    pub format: Format,
+    pub format: ConfigSyntax,
     pub force: bool,
     /// Mode and owner for a new live file (default 0644, the caller's owner).
     pub meta: Option<Meta>,
@@ -111,7 +111,7 @@ pub struct UpdateArgs {
     pub base: Option<PathBuf>,
     pub default: PathBuf,
     pub live: PathBuf,
-    pub format: Format,
+    pub format: ConfigSyntax,
     pub version_key: Option<String>,
     pub dry_run: bool,
     /// Mode and owner if the live file has to be created.
@@ -377,7 +377,7 @@ fn refuse_live(
 }
 
 /// The live file's version key against `expect`; `Ok(found)` when equal.
-pub fn check(live: &Path, expect: &str, key: &str, format: Format) -> Result<String> {
+pub fn check(live: &Path, expect: &str, key: &str, format: ConfigSyntax) -> Result<String> {
     let text = read_required(live)?;
     let found = format.engine().value(
         Src {

@@ -115,4 +115,11 @@ mod tests {
             Path::new("/r/var/lib/packwright/p")
         );
     }
+
+    #[test]
+    fn every_manager_name_the_scripts_pass_is_understood() {
+        for m in MANAGERS {
+            assert!(crate::upgrade::Manager::parse(m).is_some(), "{m}");
+        }
+    }
 }

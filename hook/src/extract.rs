@@ -9,7 +9,7 @@
 use std::ffi::{CStr, CString, OsStr};
 use std::fs::File;
 use std::io::{self, ErrorKind, Read, Seek, SeekFrom, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::{At, HookError, Result};
 use super::fsio;
+use super::sys;
 
 /// Owner, mode, mtime and xattrs of one archive entry.
 #[derive(Clone, Default)]
@@ -43,11 +44,9 @@ fn check(r: libc::c_int) -> io::Result<()> {
 /// A directory below `dir`, never through a symlink.
 fn open_dir(dir: RawFd, name: &CStr) -> io::Result<OwnedFd> {
     let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-    // SAFETY: a valid descriptor and C string; the result is owned here.
-    let fd = unsafe { libc::openat(dir, name.as_ptr(), flags) };
-    check(fd)?;
-    // SAFETY: `fd` was just opened and is not owned elsewhere.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    // SAFETY: every caller passes a descriptor it holds open for the call.
+    let dir = unsafe { BorrowedFd::borrow_raw(dir) };
+    sys::openat(Some(dir), name, flags, 0)
 }
 
 /// A temp dir being filled: its parent's and its own descriptor.
@@ -76,12 +75,10 @@ impl Temp {
         );
         let path = parent_path.join(&name);
         let name = cstr(name.as_bytes()).at(&path)?;
-        // SAFETY: valid descriptor and C string.
-        check(unsafe { libc::mkdirat(parent.as_raw_fd(), name.as_ptr(), 0o700) }).at(&path)?;
+        sys::mkdirat(parent.as_fd(), &name, 0o700).at(&path)?;
         let fd = open_dir(parent.as_raw_fd(), &name).at(&path)?;
         let m = File::from(fd.try_clone().at(&path)?).metadata().at(&path)?;
-        // SAFETY: geteuid has no preconditions.
-        let me = unsafe { libc::geteuid() };
+        let me = sys::euid();
         use std::os::unix::fs::MetadataExt;
         if m.uid() != me {
             return Err(HookError::invalid(
@@ -89,8 +86,7 @@ impl Temp {
                 "the temp dir is not ours: refusing to use it",
             ));
         }
-        // SAFETY: a valid descriptor.
-        check(unsafe { libc::fchmod(fd.as_raw_fd(), 0o700) }).at(&path)?;
+        sys::fchmod(fd.as_fd(), 0o700).at(&path)?;
         Ok(Temp {
             parent,
             parent_path,
@@ -143,10 +139,7 @@ impl Temp {
         let (dir, leaf) = self.parent_of(rel).map_err(|e| damaged(archive, rel, e))?;
         let flags =
             libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-        // SAFETY: valid descriptor and C string; the new fd is owned by `f`.
-        let fd = unsafe { libc::openat(dir.as_raw_fd(), leaf.as_ptr(), flags, 0o600) };
-        check(fd).at(&shown)?;
-        let mut f = unsafe { File::from_raw_fd(fd) };
+        let mut f = File::from(sys::openat(Some(dir.as_fd()), &leaf, flags, 0o600).at(&shown)?);
         let mut hash = Sha256::new();
         let mut buf = vec![0u8; 64 << 10];
         let mut len = 0u64;
@@ -213,10 +206,12 @@ impl Temp {
         check(unsafe { libc::fchownat(d, leaf.as_ptr(), a.uid, a.gid, nf) }).at(&shown)?;
         if kind != 0 {
             // Our own node in a private dir: chmod cannot reach elsewhere.
+            // SAFETY: a descriptor held open by the caller and NUL-terminated names/values that outlive the call.
             check(unsafe { libc::fchmodat(d, leaf.as_ptr(), a.mode as libc::mode_t, 0) })
                 .at(&shown)?;
         }
         let t = times(a.mtime);
+        // SAFETY: a descriptor held open by the caller, a NUL-terminated name and two timespecs that outlive the call.
         check(unsafe { libc::utimensat(d, leaf.as_ptr(), t.as_ptr(), nf) }).at(&shown)
     }
 
@@ -233,7 +228,7 @@ impl Temp {
         if let Some(a) = top {
             finish_fd(self.fd.as_raw_fd(), a).at(self.path())?;
         }
-        check(unsafe { libc::fsync(self.fd.as_raw_fd()) }).at(self.path())
+        sys::fsync(self.fd.as_fd()).at(self.path())
     }
 
     /// Put the tree in place of `target` in one step; the old tree is removed.
@@ -277,7 +272,7 @@ impl Temp {
             let old = self.path();
             std::fs::remove_dir_all(&old).at(&old)?;
         }
-        check(unsafe { libc::fsync(p) }).at(&self.parent_path)
+        sys::fsync(self.parent.as_fd()).at(&self.parent_path)
     }
 
     /// Remove the temp tree (a refused snapshot).
@@ -298,14 +293,17 @@ fn times(mtime: i64) -> [libc::timespec; 2] {
 fn finish_fd(fd: RawFd, a: &Attrs) -> io::Result<()> {
     // SAFETY: a valid descriptor throughout.
     check(unsafe { libc::fchown(fd, a.uid, a.gid) })?;
+    // SAFETY: a descriptor held open by the caller and NUL-terminated names/values that outlive the call.
     check(unsafe { libc::fchmod(fd, a.mode as libc::mode_t) })?;
     for (k, v) in &a.xattrs {
         if let Ok(k) = cstr(k) {
             // Best effort: trusted.* needs root, some filesystems have none.
+            // SAFETY: a descriptor held open by the caller; `k` is NUL-terminated and `v.len()` bytes of `v` are readable.
             unsafe { libc::fsetxattr(fd, k.as_ptr(), v.as_ptr().cast(), v.len(), 0) };
         }
     }
     let t = times(a.mtime);
+    // SAFETY: a descriptor held open by the caller, a NUL-terminated name and two timespecs that outlive the call.
     check(unsafe { libc::futimens(fd, t.as_ptr()) })
 }
 

@@ -8,7 +8,7 @@
 use std::ffi::CString;
 use std::fs::File;
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -54,15 +54,9 @@ pub fn valid_version(v: &str) -> bool {
 /// Open `name` below the directory `dir` without following a symlink.
 fn open_at(dir: Option<&File>, name: &Path, flags: i32) -> std::io::Result<File> {
     let c = CString::new(name.as_os_str().as_bytes())?;
-    let base = dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
     let flags = flags | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK;
-    // SAFETY: a valid C string and descriptor; the result is checked.
-    let fd = unsafe { libc::openat(base, c.as_ptr(), flags) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: fd is a fresh descriptor we own.
-    Ok(unsafe { File::from_raw_fd(fd) })
+    let fd = super::sys::openat(dir.map(|d| d.as_fd()), &c, flags, 0)?;
+    Ok(File::from(fd))
 }
 
 /// Why an entry of the old dir could not be opened.

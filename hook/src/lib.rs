@@ -1,7 +1,9 @@
 //! packwright-hook: merge engines, version gate, backups, migrations — the
 //! half of packwright that runs on the target machine. It depends on nothing
 //! of the builder; the builder uses it for version order, config syntax
-//! checks at build time and the paths both sides agree on.
+//! checks at build time and the paths both sides agree on (`contract`).
+//! The libc calls go through `sys` (safe wrappers, one SAFETY note each),
+//! except those listed there.
 //!
 //! Nothing here prints: every command returns a report and the binary decides
 //! how to show it (plain lines or `--json`).
@@ -26,6 +28,8 @@ pub mod restore;
 pub mod site;
 pub mod snapshot;
 pub mod statedir;
+#[cfg(unix)]
+pub mod sys;
 pub mod template;
 pub mod upgrade;
 pub mod vars;

@@ -22,6 +22,7 @@ use super::fsio;
 use super::package::PRIVATE;
 use super::site::Site;
 use super::snapshot::clean;
+use super::sys;
 use super::version::compare;
 
 pub const DEFAULT_TIMEOUT: u64 = 3600;
@@ -263,8 +264,8 @@ fn spawn_and_wait(
         if start.elapsed() >= Duration::from_secs(limit) {
             // The whole group: a shell script's children go too. TERM first
             // so a database tool can stop cleanly, KILL after 5 s.
-            // SAFETY: signals to the group this hook created.
-            unsafe { libc::kill(-pgid, libc::SIGTERM) };
+            // Signals to the group this hook created; it may be gone already.
+            let _ = sys::kill(-pgid, libc::SIGTERM);
             let grace = Instant::now();
             while grace.elapsed() < Duration::from_secs(5) {
                 if let Ok(Some(_)) = child.try_wait() {
@@ -272,7 +273,7 @@ fn spawn_and_wait(
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
-            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+            let _ = sys::kill(-pgid, libc::SIGKILL);
             let _ = child.wait();
             return Err(format!("killed after the {limit} s timeout"));
         }

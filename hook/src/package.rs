@@ -14,7 +14,7 @@ use super::contract::state;
 use super::desc::{ConfigDesc, PackageDesc};
 use super::error::{HookError, Result};
 use super::fsio::{self, Meta};
-use super::merge::{Conflict, Format, Src};
+use super::merge::{ConfigSyntax, Conflict, Src};
 use super::site::Site;
 use super::{account, template};
 
@@ -71,11 +71,11 @@ fn conflicts_path(site: &Site) -> PathBuf {
     site.state.join(state::CONFLICTS)
 }
 
-fn format_of(c: &ConfigDesc) -> Result<Format> {
+fn format_of(c: &ConfigDesc) -> Result<ConfigSyntax> {
     match &c.format {
-        Some(f) => Format::parse(f)
+        Some(f) => ConfigSyntax::parse(f)
             .ok_or_else(|| HookError::invalid(&c.live, format!("unknown format {f:?}"))),
-        None => Ok(Format::from_path(Path::new(&c.live))),
+        None => Ok(ConfigSyntax::from_path(Path::new(&c.live))),
     }
 }
 

@@ -171,9 +171,8 @@ impl Site {
 /// archive) is checked: to `/` for root, whose writes there a service user
 /// must not redirect; only the dir itself for anyone else.
 fn given_top(state: &Path) -> PathBuf {
-    // SAFETY: geteuid has no preconditions.
     #[cfg(unix)]
-    if unsafe { libc::geteuid() } == 0 {
+    if super::sys::euid() == 0 {
         return PathBuf::from("/");
     }
     state.into()

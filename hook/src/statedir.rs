@@ -28,8 +28,7 @@ pub fn legacy(root: &Path, pkg: &str) -> PathBuf {
 
 #[cfg(unix)]
 fn trusted_uid(uid: u32) -> bool {
-    // SAFETY: geteuid has no preconditions.
-    uid == 0 || uid == unsafe { libc::geteuid() }
+    uid == 0 || uid == super::sys::euid()
 }
 
 fn refuse(state: &Path, at: &Path, why: String) -> HookError {

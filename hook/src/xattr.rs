@@ -20,6 +20,7 @@ pub fn list(p: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
         return vec![];
     }
     let mut names = vec![0u8; n as usize];
+    // SAFETY: NUL-terminated path and name; the buffer is `len` writable bytes (or null with size 0 to ask for the size).
     let n = unsafe { libc::llistxattr(c.as_ptr(), names.as_mut_ptr().cast(), names.len()) };
     if n <= 0 {
         return vec![];
@@ -28,11 +29,13 @@ pub fn list(p: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut out = Vec::new();
     for name in names.split(|b| *b == 0).filter(|n| !n.is_empty()) {
         let Some(cn) = cstr(name) else { continue };
+        // SAFETY: NUL-terminated path and name; the buffer is `len` writable bytes (or null with size 0 to ask for the size).
         let m = unsafe { libc::lgetxattr(c.as_ptr(), cn.as_ptr(), std::ptr::null_mut(), 0) };
         if m < 0 {
             continue;
         }
         let mut v = vec![0u8; m as usize];
+        // SAFETY: NUL-terminated path and name; the buffer is `len` writable bytes (or null with size 0 to ask for the size).
         let m = unsafe { libc::lgetxattr(c.as_ptr(), cn.as_ptr(), v.as_mut_ptr().cast(), v.len()) };
         if m < 0 {
             continue;

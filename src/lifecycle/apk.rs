@@ -11,11 +11,11 @@
 //! the `purge` snippet (which typically deletes data) is not run on apk —
 //! running it on every removal would destroy what a deb admin would keep.
 
-use super::steps::{self, Manager};
+use super::steps::{self, ManagerProfile};
 use super::{library, new_version, script, user_call};
 use crate::plan::{Event, Package};
 
-const MANAGER: Manager = Manager {
+const MANAGER: ManagerProfile = ManagerProfile {
     name: "apk",
     pre_note: "apk installs the new files anyway; packwright will leave the config, data and service as they are.",
     block_note: "The files of $2 are installed but not set up: the config is unchanged, no migration ran, and the service will not start (packwright-hook check fails). Install the release named above next (apk add the package at that version), or go back to $1 (apk add the package at $1, from your repository or /var/cache/apk).",

@@ -3,12 +3,12 @@
 //! The old package's prerm/postrm run with `upgrade` during an upgrade:
 //! they do nothing then.
 
-use super::steps::{self, Manager};
+use super::steps::{self, ManagerProfile};
 use super::{library, new_version, script, user_call};
 use crate::plan::{Event, Package};
 use packwright_hook::contract::state::INSTALLING;
 
-const MANAGER: Manager = Manager {
+const MANAGER: ManagerProfile = ManagerProfile {
     name: "deb",
     pre_note: "Nothing was changed.",
     block_note: "",
@@ -25,7 +25,6 @@ pub fn scripts(pkg: &Package, full_version: &str) -> Vec<(&'static str, String)>
     let call = |ev, old: &str| user_call(pkg, ev, old, &new);
     // Removal: the version going away is "old"; there is no new one.
     let gone = |ev| user_call(pkg, ev, &new, "''");
-    let state = steps::state(pkg);
     let mut out = Vec::new();
     let mut add = |name, body: String| {
         if let Some(s) = script(&lib, &body) {
@@ -37,21 +36,7 @@ pub fn scripts(pkg: &Package, full_version: &str) -> Vec<(&'static str, String)>
         call(Event::PreInstall, "''"),
         call(Event::PreUpgrade, "\"$2\""),
     );
-    let (gate, fresh) = if ours {
-        (
-            format!("\tpw_pre \"$(pw_old \"$2\")\" {up} || exit 1\n"),
-            // postinst cannot tell a fresh install from a reinstall over
-            // config-files state (both give OLD): preinst can.
-            if pkg.lifecycle.has_state() {
-                // pw_state: the dir is root's alone before anything is written.
-                format!("\tpw_state || exit 1\n\t: >{state}/{INSTALLING}\n")
-            } else {
-                String::new()
-            },
-        )
-    } else {
-        (String::new(), String::new())
-    };
+    let (gate, fresh) = pre_steps(pkg, &up, ours);
     if !(pi.is_empty() && pu.is_empty() && gate.is_empty()) {
         add(
             "preinst",
@@ -64,24 +49,7 @@ pub fn scripts(pkg: &Package, full_version: &str) -> Vec<(&'static str, String)>
         call(Event::PostInstall, "''"),
         call(Event::PostUpgrade, "\"$2\""),
     );
-    let post = if ours {
-        let fresh_test = if pkg.lifecycle.has_state() {
-            format!(" || [ -f {state}/{INSTALLING} ]")
-        } else {
-            String::new()
-        };
-        let clear = if pkg.lifecycle.has_state() {
-            format!("\trm -f {state}/{INSTALLING}\n")
-        } else {
-            String::new()
-        };
-        format!(
-            "\tpw_mode=upgrade\n\tif [ -z \"$2\" ]{fresh_test}; then\n\t\tpw_mode=install\n\tfi\n\
-             \tpw_post \"$pw_mode\" \"$(pw_old \"$2\")\" {up} || exit 1\n{clear}"
-        )
-    } else {
-        String::new()
-    };
+    let post = post_step(pkg, &up, ours);
     if !(ci.is_empty() && cu.is_empty() && post.is_empty()) {
         // `configure` with an empty $2 is a fresh install; with a version, an
         // upgrade (or a reinstall over config-files state).
@@ -109,4 +77,47 @@ pub fn scripts(pkg: &Package, full_version: &str) -> Vec<(&'static str, String)>
         );
     }
     out
+}
+
+/// preinst's gate and, on a fresh install, the `installing` mark.
+fn pre_steps(pkg: &Package, up: &str, ours: bool) -> (String, String) {
+    let state = steps::state(pkg);
+    if ours {
+        (
+            format!("\tpw_pre \"$(pw_old \"$2\")\" {up} || exit 1\n"),
+            // postinst cannot tell a fresh install from a reinstall over
+            // config-files state (both give OLD): preinst can.
+            if pkg.lifecycle.has_state() {
+                // pw_state: the dir is root's alone before anything is written.
+                format!("\tpw_state || exit 1\n\t: >{state}/{INSTALLING}\n")
+            } else {
+                String::new()
+            },
+        )
+    } else {
+        (String::new(), String::new())
+    }
+}
+
+/// postinst's call of `pw_post`, which tells install from upgrade.
+fn post_step(pkg: &Package, up: &str, ours: bool) -> String {
+    let state = steps::state(pkg);
+    if ours {
+        let fresh_test = if pkg.lifecycle.has_state() {
+            format!(" || [ -f {state}/{INSTALLING} ]")
+        } else {
+            String::new()
+        };
+        let clear = if pkg.lifecycle.has_state() {
+            format!("\trm -f {state}/{INSTALLING}\n")
+        } else {
+            String::new()
+        };
+        format!(
+            "\tpw_mode=upgrade\n\tif [ -z \"$2\" ]{fresh_test}; then\n\t\tpw_mode=install\n\tfi\n\
+             \tpw_post \"$pw_mode\" \"$(pw_old \"$2\")\" {up} || exit 1\n{clear}"
+        )
+    } else {
+        String::new()
+    }
 }

@@ -3,10 +3,12 @@
 //! the user's snippet, with one normalised call for every format:
 //! `<event> <old-version> <new-version>` (empty when not known).
 
+mod account;
 pub mod apk;
 pub mod deb;
 pub mod pacman;
 pub mod rpm;
+mod statedir;
 pub mod steps;
 
 use crate::plan::{Event, Package};
@@ -97,7 +99,7 @@ pub fn select(lib: &str, body: &str) -> String {
 }
 
 /// packwright's step functions for `pkg`, or "" when it has no steps.
-pub fn library(pkg: &Package, mgr: &steps::Manager) -> String {
+pub fn library(pkg: &Package, mgr: &steps::ManagerProfile) -> String {
     if steps::any(pkg) {
         steps::library(pkg, mgr)
     } else {

@@ -8,11 +8,11 @@
 //! post_upgrade re-checks the gate and, when refused, changes nothing and
 //! leaves the note that keeps the service from starting.
 
-use super::steps::{self, Manager};
+use super::steps::{self, ManagerProfile};
 use super::{library, new_version, user_call};
 use crate::plan::{Event, Package};
 
-const MANAGER: Manager = Manager {
+const MANAGER: ManagerProfile = ManagerProfile {
     name: "pacman",
     pre_note: "pacman installs the new files anyway; packwright will leave the config, data and service as they are.",
     block_note: "The files of $2 are installed but not set up: the config is unchanged, no migration ran, and the service will not start (packwright-hook check fails). Install the release named above next (pacman -U its package file), or go back to $1: pacman -U /var/cache/pacman/pkg/<name>-$1-*.pkg.tar.*",

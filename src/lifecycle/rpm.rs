@@ -14,7 +14,7 @@
 //! itself, packwright then leaves the data the package did not ship in
 //! place, so the `purge` snippet is not run.
 
-use super::steps::{self, Manager};
+use super::steps::{self, ManagerProfile};
 use super::{library, new_version, script, user_call};
 use crate::plan::{Event, Package};
 
@@ -45,7 +45,7 @@ impl Slot {
 /// transaction's scriptlets (Fedora's `%{_localstatedir}/lib/rpm-state`).
 const STATE: &str = "/var/lib/rpm-state/packwright";
 
-const MANAGER: Manager = Manager {
+const MANAGER: ManagerProfile = ManagerProfile {
     name: "rpm",
     pre_note: "Nothing was changed.",
     block_note: "",

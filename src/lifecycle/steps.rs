@@ -7,15 +7,15 @@
 //! Each step returns non-zero on failure instead of relying on `set -e`,
 //! which shells ignore inside a function called from `||` or `if`.
 
-use crate::plan::{Entry, Package};
+use super::{account, statedir};
+use crate::plan::Package;
 use packwright_hook::contract::state::{BLOCKED, STOPPED, VERSION};
 use packwright_hook::contract::{self, NEW_SUFFIX, OLD_SUFFIX, STATE_PARENT};
 
 const VERSION_SH: &str = include_str!("../../scripts/version.sh");
-const ACCOUNT_SH: &str = include_str!("../../scripts/account.sh");
 
 /// How one manager's scripts talk about a refused upgrade.
-pub struct Manager {
+pub struct ManagerProfile {
     /// Passed to the hook (`--manager`) so its messages name the right retry.
     pub name: &'static str,
     /// After a refusal in the pre-step (shell text; `$1` old, `$2` new).
@@ -64,24 +64,6 @@ pub const DEBIAN_HELPERS: UnitCmds = UnitCmds {
     try_restart: "deb-systemd-invoke try-restart",
 };
 
-/// `text` without the `elif pw_cmd <tool>; then` branch (up to the next
-/// `else` at the same depth).
-fn without_branch(text: &str, tool: &str) -> String {
-    let start = format!("\telif pw_cmd {tool}; then\n");
-    match text.find(&start) {
-        Some(a) => {
-            // The `else` of the same if: one tab, at the start of a line.
-            let b = a
-                + 1
-                + text[a..]
-                    .find("\n\telse\n")
-                    .expect("an else after the branch");
-            format!("{}{}", &text[..a], &text[b..])
-        }
-        None => text.to_string(),
-    }
-}
-
 /// Single-quoted for the shell.
 pub fn sq(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
@@ -94,19 +76,7 @@ pub fn any(pkg: &Package) -> bool {
         || l.gate.is_some()
         || !l.users.is_empty()
         || !l.units.is_empty()
-        || !owned(pkg).is_empty()
-}
-
-/// Package paths owned by someone other than root: the manager may unpack
-/// them before the user exists, so the post-step sets owner and mode.
-fn owned(pkg: &Package) -> Vec<&Entry> {
-    pkg.tree
-        .iter()
-        .filter(|e| {
-            (e.owner != "root" || e.group != "root")
-                && !matches!(e.kind, crate::plan::Kind::Symlink(_))
-        })
-        .collect()
+        || !account::owned(pkg).is_empty()
 }
 
 /// packwright's state dir on the target: root's alone, never inside a
@@ -115,167 +85,54 @@ pub fn state(pkg: &Package) -> String {
     contract::state_dir(&pkg.meta.name)
 }
 
-/// Where packwright kept its state before, inside `/var/lib/<name>`, which
-/// the service user may own: read once, as hostile, for the version.
-fn old_state(pkg: &Package) -> String {
-    contract::legacy_state_dir(&pkg.meta.name)
-}
-
-/// `pw_state` makes and checks the state dir; `pw_trusted` checks one
-/// directory; `pw_is_version` validates what is read back.
-fn state_steps(pkg: &Package) -> String {
-    let name = &pkg.meta.name;
-    let st = state(pkg);
-    let old = old_state(pkg);
-    // An older release's hook lacks `recorded-version` and fails: then the
-    // shell's reading below applies.
-    let hook = match &pkg.lifecycle.hook {
-        Some(h) => format!(
-            "\tif [ -x {h} ] && _pw_o=$({h} recorded-version --package {} 2>&-); then\n\t\tprintf '%s\\n' \"$_pw_o\"\n\t\treturn 0\n\tfi\n",
-            sq(name)
-        ),
-        None => String::new(),
-    };
-    format!(
-        "# packwright's state dir, root's alone: what is missing is made with explicit\n\
-         # modes (whatever the umask), and a directory on the way that anyone but\n\
-         # root could change is refused, so no write below it can be redirected.\n\
-         pw_state() {{\n\
-         \tfor _pw_d in /var /var/lib {STATE_PARENT} {st}; do\n\
-         \t\tif [ ! -e \"$_pw_d\" ] && [ ! -h \"$_pw_d\" ]; then\n\
-         \t\t\t_pw_m=0755\n\
-         \t\t\tif [ \"$_pw_d\" = {st} ]; then _pw_m=0700; fi\n\
-         \t\t\tmkdir -m \"$_pw_m\" \"$_pw_d\" || return 1\n\
-         \t\tfi\n\
-         \tdone\n\
-         \tfor _pw_d in / /var /var/lib {STATE_PARENT} {st}; do\n\
-         \t\tpw_trusted \"$_pw_d\" || return 1\n\
-         \tdone\n\
-         }}\n\n\
-         # Whether $1 is a directory (not a symlink) owned by root and writable by\n\
-         # neither its group nor others; says why not.\n\
-         pw_trusted() {{\n\
-         \t# shellcheck disable=SC2012\n\
-         \t_pw_l=$(ls -ldn \"$1\") || return 1\n\
-         \t# shellcheck disable=SC2086\n\
-         \tset -- \"$1\" $_pw_l\n\
-         \tcase $2 in\n\
-         \td????[!w]??[!w]*)\n\
-         \t\tif [ \"$4\" = 0 ]; then return 0; fi\n\
-         \t\t;;\n\
-         \tesac\n\
-         \techo \"{name}: refusing to use packwright's state dir {st}: $1 must be a directory owned by root and writable by no one else (it is $2, owner uid $4)\" >&2\n\
-         \treturn 1\n\
-         }}\n\n\
-         # Whether $1 looks like a version packwright records.\n\
-         pw_is_version() {{\n\
-         \tcase $1 in\n\
-         \t'' | [!0-9A-Za-z]* | *[!0-9A-Za-z.+_~-]*) return 1 ;;\n\
-         \tesac\n\
-         \t[ ${{#1}} -le 64 ]\n\
-         }}\n\n\
-         # The version an older packwright recorded in {old}, a\n\
-         # directory the service user may control (a fifo planted there would block\n\
-         # a reader; a symlink would aim it elsewhere): read by this release's hook,\n\
-         # which never follows a link or blocks. Without it (a pre-step runs before\n\
-         # the new files are on disk), only a directory chain nobody else can change\n\
-         # is read; else nothing is, and the manager's version stands.\n\
-         pw_old_layout() {{\n\
-         {hook}\
-         \tfor _pw_d in / /var /var/lib /var/lib/{name} {old}; do\n\
-         \t\tpw_trusted \"$_pw_d\" 2>&- || return 0\n\
-         \tdone\n\
-         \tif [ -f {old}/{VERSION} ]; then\n\
-         \t\tIFS= read -r _pw_o <{old}/{VERSION} || :\n\
-         \t\tprintf '%s\\n' \"$_pw_o\"\n\
-         \tfi\n\
-         }}\n\n"
-    )
-}
-
-/// The shell functions for `pkg`.
-pub fn library(pkg: &Package, mgr: &Manager) -> String {
+pub fn library(pkg: &Package, mgr: &ManagerProfile) -> String {
     let l = &pkg.lifecycle;
+    let mut s = String::new();
+    s.push_str(VERSION_SH);
+    s.push_str(&statedir::old_steps(pkg));
+    if let Some(g) = &l.gate {
+        s.push_str(&block_steps(pkg, g, mgr));
+    }
+    if !l.users.is_empty() {
+        s.push_str(&account::users_steps(pkg, mgr));
+    }
+    s.push_str(&pre_step(pkg, mgr));
+    s.push_str(&account::own_step(pkg));
+    if !l.units.is_empty() {
+        s.push_str(&units(pkg, &mgr.units));
+    }
+    s.push_str(&post(pkg, mgr));
+    s.push_str(&removal(pkg));
+    s
+}
+
+/// The gate and `pw_block`, for a refused path the manager took anyway.
+fn block_steps(pkg: &Package, g: &crate::plan::Gate, mgr: &ManagerProfile) -> String {
     let name = &pkg.meta.name;
     let st = state(pkg);
     let mut s = String::new();
-    s.push_str(VERSION_SH);
-    if l.has_state() {
-        s.push('\n');
-        s.push_str(&state_steps(pkg));
-        s.push_str(&format!(
-            "# The version this machine's config and data belong to: the last one\n\
-             # packwright set up (it survives removal), else the manager's.\n\
-             pw_old() {{\n\
-             \t_pw_v=\n\
-             \tif [ -f {st}/{VERSION} ] && pw_state 2>&-; then\n\
-             \t\tIFS= read -r _pw_v <{st}/{VERSION} || :\n\
-             \telif [ ! -e {st}/{VERSION} ]; then\n\
-             \t\t_pw_v=$(pw_old_layout)\n\
-             \tfi\n\
-             \tif pw_is_version \"$_pw_v\"; then\n\
-             \t\tprintf '%s\\n' \"$_pw_v\"\n\
-             \telif [ -n \"$1\" ]; then\n\
-             \t\tpw_upstream \"$1\"\n\
-             \tfi\n\
-             }}\n\n"
-        ));
-    } else {
-        s.push_str(
-            "\n# The version this machine's config and data belong to: the manager's.\n\
-             pw_old() {\n\
-             \tif [ -n \"$1\" ]; then pw_upstream \"$1\"; fi\n\
-             }\n\n",
-        );
-    }
-    if let Some(g) = &l.gate {
-        let hint = mgr
-            .stop_from_repo
-            .replace("<name>", name)
-            .replace("<release>", &pkg.meta.release);
-        s.push_str(&gate(name, g, &hint));
-        s.push_str(&format!(
-            "# A refused path that the manager installed anyway: change nothing,\n\
-             # and leave a note that makes `packwright-hook check` refuse to start.\n\
-             pw_block() {{\n\
-             \tprintf '%s\\n%s\\n' \"$pw_why\" \"{}\" >{st}/{BLOCKED} || return 1\n\
-             \tprintf '%s\\n%s\\n' \"$pw_why\" \"{}\" >&2\n\
-             }}\n\n",
-            mgr.block_note.replace("<name>", name),
-            mgr.block_note.replace("<name>", name)
-        ));
-    }
-    if !l.users.is_empty() {
-        if mgr.busybox_accounts {
-            s.push_str(ACCOUNT_SH);
-        } else {
-            s.push_str(&without_branch(
-                &without_branch(ACCOUNT_SH, "addgroup"),
-                "adduser",
-            ));
-        }
-        s.push_str("\npw_users() {\n");
-        s.push_str(&format!(
-            "\tif pw_cmd systemd-sysusers; then\n\
-             \t\t# Inline: in a pre-step the package's sysusers.d file is not on disk yet.\n\
-             \t\tsystemd-sysusers --replace=/usr/lib/sysusers.d/{name}.conf - <<'PACKWRIGHT_SYSUSERS' || return 1\n{}PACKWRIGHT_SYSUSERS\n\tfi\n",
-            crate::plan::sysusers(&l.users, name)
-        ));
-        for u in &l.users {
-            let sys = if u.system { 1 } else { 0 };
-            s.push_str(&format!(
-                "\tpw_group {} {sys} || return 1\n\tpw_user {} {} {} {} {sys} || return 1\n",
-                sq(&u.group),
-                sq(&u.name),
-                sq(&u.group),
-                sq(&u.home),
-                sq(u.shell.as_deref().unwrap_or(""))
-            ));
-        }
-        s.push_str("}\n\n");
-    }
-    // The pre-step: the gate (dpkg and rpm abort when it fails), then the
-    // users, so the manager can give their files the right owner at unpack.
+    let hint = mgr
+        .stop_from_repo
+        .replace("<name>", name)
+        .replace("<release>", &pkg.meta.release);
+    s.push_str(&gate(name, g, &hint));
+    s.push_str(&format!(
+        "# A refused path that the manager installed anyway: change nothing,\n\
+         # and leave a note that makes `packwright-hook check` refuse to start.\n\
+         pw_block() {{\n\
+         \tprintf '%s\\n%s\\n' \"$pw_why\" \"{}\" >{st}/{BLOCKED} || return 1\n\
+         \tprintf '%s\\n%s\\n' \"$pw_why\" \"{}\" >&2\n\
+         }}\n\n",
+        mgr.block_note.replace("<name>", name),
+        mgr.block_note.replace("<name>", name)
+    ));
+    s
+}
+
+/// `pw_pre`: the gate (dpkg and rpm abort when it fails), then the users, so
+/// the manager can give their files the right owner at unpack.
+fn pre_step(pkg: &Package, mgr: &ManagerProfile) -> String {
+    let l = &pkg.lifecycle;
     let mut pre = String::new();
     if l.gate.is_some() {
         pre.push_str(&format!(
@@ -290,73 +147,7 @@ pub fn library(pkg: &Package, mgr: &Manager) -> String {
     if !l.users.is_empty() {
         pre.push_str("\tpw_users || return 1\n");
     }
-    s.push_str(&format!("pw_pre() {{\n{pre}\t:\n}}\n\n"));
-    let own = owned(pkg);
-    if !own.is_empty() {
-        s.push_str(&own_steps(name, &own, l.hook.as_deref()));
-    }
-    if !l.units.is_empty() {
-        s.push_str(&units(pkg, &mgr.units));
-    }
-    s.push_str(&post(pkg, mgr));
-    s.push_str(&removal(pkg));
-    s
-}
-
-/// `pw_own`: owners (and setuid/setgid modes, which chown cleared) of the
-/// paths the package gives to someone else. Their directories may be the
-/// service user's, who can swap any component for a symlink between a
-/// check and a use: the hook walks each path without following one. A
-/// package without the hook does it in the shell only below directories
-/// nobody but root can change, and says what it left.
-fn own_steps(name: &str, own: &[&Entry], hook: Option<&str>) -> String {
-    let mut s = String::from("pw_own() {\n");
-    if hook.is_none() {
-        s.insert_str(
-            0,
-            "# Whether every directory above $1 is root's and writable by no one else.\n\
-             pw_parents_safe() {\n\t_pw_p=$1\n\twhile _pw_p=${_pw_p%/*}; [ -n \"$_pw_p\" ]; do\n\
-             \t\t# shellcheck disable=SC2012\n\t\t_pw_l=$(ls -ldn \"$_pw_p\") || return 1\n\
-             \t\t# shellcheck disable=SC2086\n\t\tset -- $_pw_l\n\
-             \t\tcase $1 in d????[!w]??[!w]*) [ \"$3\" = 0 ] || return 1 ;; *) return 1 ;; esac\n\
-             \tdone\n}\n\n",
-        );
-    }
-    for e in own {
-        let who = sq(&format!("{}:{}", e.owner, e.group));
-        let p = sq(&e.path);
-        // The manager unpacked the mode already; chown clears only the
-        // setuid/setgid bits, so only then is the mode set again.
-        let special = e.mode & 0o7000 != 0;
-        match hook {
-            Some(h) => {
-                let mode = if special {
-                    format!(" --mode {:04o}", e.mode)
-                } else {
-                    String::new()
-                };
-                s.push_str(&format!(
-                    "\t{h} own --path {p} --owner {who}{mode} || return 1\n"
-                ));
-            }
-            None => {
-                let chmod = if special {
-                    format!(
-                        "\t\tif [ ! -h {p} ]; then chmod {:04o} {p} || return 1; fi\n",
-                        e.mode
-                    )
-                } else {
-                    String::new()
-                };
-                s.push_str(&format!(
-                    "\tif pw_parents_safe {p}; then\n\t\tchown -h {who} {p} || return 1\n{chmod}\telse\n\
-                     \t\techo \"{name}: left {p} as unpacked: a directory above it is not root's alone\" >&2\n\tfi\n"
-                ));
-            }
-        }
-    }
-    s.push_str("}\n\n");
-    s
+    format!("pw_pre() {{\n{pre}\t:\n}}\n\n")
 }
 
 fn gate(name: &str, g: &crate::plan::Gate, hint: &str) -> String {
@@ -486,7 +277,7 @@ fn units(pkg: &Package, cmd: &UnitCmds) -> String {
 /// the manager's view (install enables units; upgrade restarts them), OLD
 /// the version the config and data belong to. Returns 2 when the gate
 /// refused (nothing changed), 1 on a failure.
-fn post(pkg: &Package, mgr: &Manager) -> String {
+fn post(pkg: &Package, mgr: &ManagerProfile) -> String {
     let l = &pkg.lifecycle;
     let name = &pkg.meta.name;
     let st = state(pkg);
@@ -501,7 +292,7 @@ fn post(pkg: &Package, mgr: &Manager) -> String {
     if !l.users.is_empty() {
         b.push_str("\tpw_users || return 1\n");
     }
-    if !owned(pkg).is_empty() {
+    if !account::owned(pkg).is_empty() {
         b.push_str("\tpw_own || return 1\n");
     }
     // Data migrations must not run under a live service: the units that

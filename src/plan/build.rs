@@ -1,7 +1,7 @@
 //! Manifest → Package for one format.
 
 use super::tree::{self, Ctx};
-use super::{Arch, Event, Meta, Options, Package, Relations, Script};
+use super::{Arch, Event, Options, Package, PackageMeta, Relations, Script};
 use crate::archive::Compression;
 use crate::error::Result;
 use crate::identity::{Format, Layout};
@@ -67,7 +67,7 @@ fn read_text(loc: &Locator, key: &str, project: &Path, rel: &str) -> Result<Stri
         .map_err(|e| loc.error(key, format!("`{rel}` cannot be read: {e}")))
 }
 
-fn meta(inp: &Inputs) -> Result<Meta> {
+fn meta(inp: &Inputs) -> Result<PackageMeta> {
     let p = &inp.manifest.package;
     let loc = inp.loc;
     let fmt_opts = format_options(inp.manifest, inp.format);
@@ -92,7 +92,7 @@ fn meta(inp: &Inputs) -> Result<Meta> {
         None => None,
     };
     let target = target(inp, arch)?;
-    Ok(Meta {
+    Ok(PackageMeta {
         name: p.name.clone(),
         version: p.version.clone(),
         release,

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
 pub struct Package {
-    pub meta: Meta,
+    pub meta: PackageMeta,
     pub relations: Relations,
     /// Sorted by path; every parent directory is present.
     pub tree: Vec<Entry>,
@@ -34,7 +34,7 @@ pub struct Package {
 }
 
 #[derive(Debug, Clone)]
-pub struct Meta {
+pub struct PackageMeta {
     pub name: String,
     /// Upstream version, as written.
     pub version: String,
@@ -68,7 +68,7 @@ pub struct Meta {
     pub target: String,
 }
 
-impl Meta {
+impl PackageMeta {
     /// `<name>-<version>-<target>`: the portable archives' file stem.
     pub fn portable_stem(&self) -> String {
         format!("{}-{}-{}", self.name, self.version, self.target)

@@ -308,6 +308,38 @@ fn every_generated_script_is_pinned() {
     }
 }
 
+/// The scripts and the hook agree on the target's paths because both take
+/// them from packwright_hook::contract: the deb's scripts name the state dir
+/// and state files, the hook path and the suffixes the contract gives, and
+/// the description sits where the hook looks for it.
+#[test]
+fn scripts_use_the_on_target_contract() {
+    use packwright_hook::contract::{self, state};
+    if !tool("dpkg-deb") {
+        return;
+    }
+    let p = fixture("stops = [\"3.4.0\", \"3.5.0\"]\n");
+    let deb = p.build("deb").remove(0);
+    let all: String = scripts(&deb).into_iter().map(|(_, t)| t).collect();
+    let st = contract::state_dir("pwgate");
+    for needle in [
+        format!("{st}/{}", state::VERSION),
+        format!("{st}/{}", state::BLOCKED),
+        format!("{st}/{}", state::INSTALLING),
+        format!("{} {st}", contract::STATE_PARENT),
+        contract::hook_path("pwgate"),
+        format!("--manager {}", contract::MANAGERS[0]),
+    ] {
+        assert!(all.contains(&needle), "the deb's scripts lack {needle:?}");
+    }
+    let out = run(Command::new("dpkg-deb").arg("-c").arg(&deb));
+    let listing = stdout(&out);
+    assert!(
+        listing.contains(&format!(".{}", contract::desc_path("pwgate"))),
+        "{listing}"
+    );
+}
+
 /// `packwright check` says what the scripts will do on the target.
 #[test]
 fn check_lists_the_lifecycle() {

@@ -127,7 +127,7 @@ pub trait Doc: Sized {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Format {
+pub enum ConfigSyntax {
     Yaml,
     Toml,
     Json,
@@ -136,37 +136,37 @@ pub enum Format {
     Text,
 }
 
-impl Format {
-    pub fn parse(name: &str) -> Option<Format> {
+impl ConfigSyntax {
+    pub fn parse(name: &str) -> Option<ConfigSyntax> {
         Some(match name.to_ascii_lowercase().as_str() {
-            "yaml" | "yml" => Format::Yaml,
-            "toml" => Format::Toml,
-            "json" => Format::Json,
-            "env" | "dotenv" => Format::Env,
-            "ini" | "cfg" | "conf" | "cnf" => Format::Ini,
-            "text" | "txt" | "plain" => Format::Text,
+            "yaml" | "yml" => ConfigSyntax::Yaml,
+            "toml" => ConfigSyntax::Toml,
+            "json" => ConfigSyntax::Json,
+            "env" | "dotenv" => ConfigSyntax::Env,
+            "ini" | "cfg" | "conf" | "cnf" => ConfigSyntax::Ini,
+            "text" | "txt" | "plain" => ConfigSyntax::Text,
             _ => return None,
         })
     }
 
     /// From the file name: `config.yaml`, `.env`, `app.env`, `my.cnf`; else text.
-    pub fn from_path(path: &Path) -> Format {
+    pub fn from_path(path: &Path) -> ConfigSyntax {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if name == ".env" || name.starts_with(".env.") {
-            return Format::Env;
+            return ConfigSyntax::Env;
         }
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        Format::parse(ext).unwrap_or(Format::Text)
+        ConfigSyntax::parse(ext).unwrap_or(ConfigSyntax::Text)
     }
 
     pub fn engine(self) -> &'static dyn Engine {
         match self {
-            Format::Yaml => &Structural::<yaml::YamlDoc>::NEW,
-            Format::Toml => &Structural::<toml::TomlDoc>::NEW,
-            Format::Json => &Structural::<json::JsonDoc>::NEW,
-            Format::Env => &Structural::<env::EnvDoc>::NEW,
-            Format::Ini => &Structural::<ini::IniDoc>::NEW,
-            Format::Text => &text::TextEngine,
+            ConfigSyntax::Yaml => &Structural::<yaml::YamlDoc>::NEW,
+            ConfigSyntax::Toml => &Structural::<toml::TomlDoc>::NEW,
+            ConfigSyntax::Json => &Structural::<json::JsonDoc>::NEW,
+            ConfigSyntax::Env => &Structural::<env::EnvDoc>::NEW,
+            ConfigSyntax::Ini => &Structural::<ini::IniDoc>::NEW,
+            ConfigSyntax::Text => &text::TextEngine,
         }
     }
 }

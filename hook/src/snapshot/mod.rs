@@ -33,7 +33,7 @@ const SLACK: u64 = 16 << 20;
 pub const FREE_BYTES_ENV: &str = "PACKWRIGHT_HOOK_FREE_BYTES";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Meta {
+pub struct SnapshotMeta {
     pub id: String,
     pub package: String,
     pub old: String,
@@ -69,7 +69,7 @@ pub struct ConfigCopy {
 pub struct Snapshot {
     pub id: String,
     pub dir: PathBuf,
-    pub meta: Meta,
+    pub meta: SnapshotMeta,
 }
 
 pub fn backups_dir(site: &Site) -> PathBuf {
@@ -104,7 +104,7 @@ pub fn create(site: &Site, label: &str, old: &str, new: &str, data: bool) -> Res
     Ok(Snapshot { id, dir, meta })
 }
 
-fn fill(site: &Site, tmp: &Path, id: &str, old: &str, new: &str, data: bool) -> Result<Meta> {
+fn fill(site: &Site, tmp: &Path, id: &str, old: &str, new: &str, data: bool) -> Result<SnapshotMeta> {
     let mut data_dirs = Vec::new();
     let mut sums = Vec::new();
     if data {
@@ -164,7 +164,7 @@ fn fill(site: &Site, tmp: &Path, id: &str, old: &str, new: &str, data: bool) -> 
             gid: copy.1.gid.unwrap_or(0),
         });
     }
-    let meta = Meta {
+    let meta = SnapshotMeta {
         id: id.into(),
         package: site.pkg.clone(),
         old: old.into(),
@@ -255,7 +255,7 @@ pub fn open(site: &Site, id: &str) -> Result<Snapshot> {
             "no such snapshot (see `packwright-hook backup --list`)",
         )
     })?;
-    let meta: Meta = serde_json::from_str(&text).map_err(|e| HookError::Syntax {
+    let meta: SnapshotMeta = serde_json::from_str(&text).map_err(|e| HookError::Syntax {
         path: path.clone(),
         line: e.line(),
         col: e.column(),

@@ -3,7 +3,7 @@
 
 use packwright_hook::command::{self, Ctx, UpdateArgs, UpdateReport};
 use packwright_hook::error::HookError;
-use packwright_hook::merge::Format;
+use packwright_hook::merge::ConfigSyntax;
 use std::path::PathBuf;
 
 pub struct Outcome {
@@ -60,7 +60,7 @@ pub fn update_opts(
         base: Some(p("base")),
         default: p("default"),
         live: live.clone(),
-        format: Format::from_path(&live),
+        format: ConfigSyntax::from_path(&live),
         version_key: Some("version".into()),
         dry_run: false,
         meta: None,

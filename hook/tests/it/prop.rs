@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use packwright_hook::merge::{self, Doc, Format, Src};
+use packwright_hook::merge::{self, ConfigSyntax, Doc, Src};
 use proptest::prelude::*;
 
 type Model = BTreeMap<(String, String), String>;
@@ -142,11 +142,11 @@ fn sections<'a>(c: &'a Cfg, sep: &str) -> BTreeMap<String, Vec<Item<'a>>> {
     out
 }
 
-fn render(f: Format, c: &Cfg, version: u32) -> String {
+fn render(f: ConfigSyntax, c: &Cfg, version: u32) -> String {
     let mut t = String::new();
     let nested = |items: &[Item]| items.iter().any(|i| i.key.starts_with('z'));
     match f {
-        Format::Yaml => {
+        ConfigSyntax::Yaml => {
             t += &format!("# config\nversion: {version}\n");
             for (s, items) in sections(c, ".") {
                 t += &format!("# section {s}\n{s}:\n");
@@ -162,7 +162,7 @@ fn render(f: Format, c: &Cfg, version: u32) -> String {
                 }
             }
         }
-        Format::Toml => {
+        ConfigSyntax::Toml => {
             t += &format!("# config\nversion = {version}\n");
             for (s, items) in sections(c, ".") {
                 t += &format!("\n# section {s}\n[{s}]\n");
@@ -177,7 +177,7 @@ fn render(f: Format, c: &Cfg, version: u32) -> String {
                 }
             }
         }
-        Format::Json => {
+        ConfigSyntax::Json => {
             let mut root = serde_json::Map::new();
             root.insert("version".into(), version.into());
             for (s, items) in sections(c, ".") {
@@ -198,7 +198,7 @@ fn render(f: Format, c: &Cfg, version: u32) -> String {
             }
             t = serde_json::to_string_pretty(&root).unwrap() + "\n";
         }
-        Format::Env => {
+        ConfigSyntax::Env => {
             t += &format!("# config\nversion={version}\n\n");
             for (s, items) in sections(c, "_") {
                 for i in &items {
@@ -207,7 +207,7 @@ fn render(f: Format, c: &Cfg, version: u32) -> String {
                 }
             }
         }
-        Format::Ini => {
+        ConfigSyntax::Ini => {
             t += &format!("; config\nversion = {version}\n");
             for (s, items) in sections(c, ".") {
                 t += &format!("\n; section {s}\n[{s}]\n");
@@ -217,7 +217,7 @@ fn render(f: Format, c: &Cfg, version: u32) -> String {
                 }
             }
         }
-        Format::Text => unreachable!(),
+        ConfigSyntax::Text => unreachable!(),
     }
     t
 }
@@ -239,11 +239,11 @@ fn nested_keys<'a>(
 }
 
 /// Read the merged text back: (model, version).
-fn read_back(f: Format, text: &str) -> (Model, String) {
+fn read_back(f: ConfigSyntax, text: &str) -> (Model, String) {
     let mut m = Model::new();
     let mut version = String::new();
     match f {
-        Format::Yaml => {
+        ConfigSyntax::Yaml => {
             use yaml_rust2::Yaml;
             let docs = yaml_rust2::YamlLoader::load_from_str(text).unwrap();
             for (k, v) in docs[0].as_hash().unwrap() {
@@ -266,7 +266,7 @@ fn read_back(f: Format, text: &str) -> (Model, String) {
                 }
             }
         }
-        Format::Toml => {
+        ConfigSyntax::Toml => {
             let t: toml::Table = toml::from_str(text).unwrap();
             for (k, v) in &t {
                 match v {
@@ -286,7 +286,7 @@ fn read_back(f: Format, text: &str) -> (Model, String) {
                 }
             }
         }
-        Format::Json => {
+        ConfigSyntax::Json => {
             let v: serde_json::Value = serde_json::from_str(text).unwrap();
             for (k, v) in v.as_object().unwrap() {
                 match v {
@@ -305,7 +305,7 @@ fn read_back(f: Format, text: &str) -> (Model, String) {
                 }
             }
         }
-        Format::Env => {
+        ConfigSyntax::Env => {
             for (k, v) in merge::env::EnvDoc::parse(text).ok().unwrap().leaves() {
                 match k[0].split_once('_') {
                     Some((s, key)) => m.insert((s.into(), key.into()), v),
@@ -316,7 +316,7 @@ fn read_back(f: Format, text: &str) -> (Model, String) {
                 };
             }
         }
-        Format::Ini => {
+        ConfigSyntax::Ini => {
             for (k, v) in merge::ini::IniDoc::parse(text).ok().unwrap().leaves() {
                 if k[0].is_empty() {
                     version = v;
@@ -325,12 +325,12 @@ fn read_back(f: Format, text: &str) -> (Model, String) {
                 }
             }
         }
-        Format::Text => unreachable!(),
+        ConfigSyntax::Text => unreachable!(),
     }
     (m, version)
 }
 
-fn merged(f: Format, b: &str, o: &str, t: &str) -> merge::Merged {
+fn merged(f: ConfigSyntax, b: &str, o: &str, t: &str) -> merge::Merged {
     let p = Path::new("config");
     let src = |text| Src { path: p, text };
     f.engine()
@@ -351,7 +351,7 @@ fn count(text: &str, line: &str) -> usize {
 /// neither lost nor repeated, and the comments of the old default that the
 /// new one dropped do not come back.
 fn layout(
-    f: Format,
+    f: ConfigSyntax,
     m: &merge::Merged,
     c: [&Cfg; 3],
     text: [&str; 3],
@@ -359,7 +359,7 @@ fn layout(
     let [base, ours, theirs] = c;
     let [bt, ot, tt] = text;
     let (result, _) = read_back(f, &m.text);
-    let sep = if f == Format::Env { "_" } else { "." };
+    let sep = if f == ConfigSyntax::Env { "_" } else { "." };
     for l in tt.lines().filter(|l| is_comment(l)) {
         let n = count(&m.text, l);
         let t = l.trim();
@@ -369,7 +369,7 @@ fn layout(
             t.starts_with(&format!("# about {s}{sep}{k}")) || t.starts_with(&format!("; about {s}{sep}{k}"))
         } && !result.contains_key(&(s.clone(), k.clone())) && base.on.contains_key(&(s.clone(), k.clone())));
         let enabled = theirs.off.keys().any(|(s, k)| {
-            let name = if f == Format::Env {
+            let name = if f == ConfigSyntax::Env {
                 format!("{s}_{k}")
             } else {
                 k.clone()
@@ -436,7 +436,7 @@ fn layout(
         .keys()
         .filter(|k| !theirs.on.contains_key(*k))
         .count();
-    let added = 2 * added + if f == Format::Toml { new_keys } else { 0 };
+    let added = 2 * added + if f == ConfigSyntax::Toml { new_keys } else { 0 };
     let (r, t) = (blanks(&m.text), blanks(tt));
     prop_assert!(
         r >= t && r <= t + added,
@@ -449,10 +449,10 @@ fn layout(
     Ok(())
 }
 
-fn check(f: Format, base: &Cfg, user: &[Op], upstream: &[Op]) -> Result<(), TestCaseError> {
+fn check(f: ConfigSyntax, base: &Cfg, user: &[Op], upstream: &[Op]) -> Result<(), TestCaseError> {
     let ours = apply(base, user);
     let mut theirs = apply(base, upstream);
-    if f == Format::Json {
+    if f == ConfigSyntax::Json {
         theirs.reworded.clear();
     }
     let (bt, ot, tt) = (
@@ -465,8 +465,8 @@ fn check(f: Format, base: &Cfg, user: &[Op], upstream: &[Op]) -> Result<(), Test
     let (result, version) = read_back(f, &m.text);
     prop_assert_eq!(version, "2");
     let key = |(s, k): &(String, String)| match f {
-        Format::Env => format!("{s}_{k}"),
-        Format::Ini => format!("{s}.{k}"),
+        ConfigSyntax::Env => format!("{s}_{k}"),
+        ConfigSyntax::Ini => format!("{s}.{k}"),
         _ if k.starts_with('z') => format!("{s}.sub.{k}"),
         _ => format!("{s}.{k}"),
     };
@@ -535,15 +535,15 @@ proptest! {
     #![proptest_config(cases(300))]
 
     #[test]
-    fn every_edit_survives_yaml(b in cfg(), u in ops(true), t in ops(false)) { check(Format::Yaml, &b, &u, &t)?; }
+    fn every_edit_survives_yaml(b in cfg(), u in ops(true), t in ops(false)) { check(ConfigSyntax::Yaml, &b, &u, &t)?; }
     #[test]
-    fn every_edit_survives_toml(b in cfg(), u in ops(true), t in ops(false)) { check(Format::Toml, &b, &u, &t)?; }
+    fn every_edit_survives_toml(b in cfg(), u in ops(true), t in ops(false)) { check(ConfigSyntax::Toml, &b, &u, &t)?; }
     #[test]
-    fn every_edit_survives_json(b in cfg(), u in ops(true), t in ops(false)) { check(Format::Json, &b, &u, &t)?; }
+    fn every_edit_survives_json(b in cfg(), u in ops(true), t in ops(false)) { check(ConfigSyntax::Json, &b, &u, &t)?; }
     #[test]
-    fn every_edit_survives_env(b in cfg(), u in ops(true), t in ops(false)) { check(Format::Env, &b, &u, &t)?; }
+    fn every_edit_survives_env(b in cfg(), u in ops(true), t in ops(false)) { check(ConfigSyntax::Env, &b, &u, &t)?; }
     #[test]
-    fn every_edit_survives_ini(b in cfg(), u in ops(true), t in ops(false)) { check(Format::Ini, &b, &u, &t)?; }
+    fn every_edit_survives_ini(b in cfg(), u in ops(true), t in ops(false)) { check(ConfigSyntax::Ini, &b, &u, &t)?; }
 }
 
 /// Bytes that look like config syntax, and arbitrary text.
@@ -561,7 +561,7 @@ proptest! {
     #[test]
     fn no_engine_panics_on_any_input(b in junk(), o in junk(), t in junk()) {
         let p = Path::new("f");
-        for f in [Format::Yaml, Format::Toml, Format::Json, Format::Env, Format::Ini, Format::Text] {
+        for f in [ConfigSyntax::Yaml, ConfigSyntax::Toml, ConfigSyntax::Json, ConfigSyntax::Env, ConfigSyntax::Ini, ConfigSyntax::Text] {
             let e = f.engine();
             let _ = e.merge(Src { path: p, text: &b }, Src { path: p, text: &o }, Src { path: p, text: &t }, Some("version"));
             let _ = e.value(Src { path: p, text: &o }, "a.b");

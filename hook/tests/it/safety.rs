@@ -228,7 +228,7 @@ fn a_symlink_as_the_backup_or_conflict_file_is_refused() {
 fn a_symlink_as_the_temp_file_is_refused() {
     use packwright_hook::command::{update, Ctx, UpdateArgs};
     use packwright_hook::error::HookError;
-    use packwright_hook::merge::Format;
+    use packwright_hook::merge::ConfigSyntax;
     let fx = Fx::new();
     let v = victim(&fx);
     // The temp name is derived from the process id: plant a link there.
@@ -241,7 +241,7 @@ fn a_symlink_as_the_temp_file_is_refused() {
         base: Some(fx.p("base.yaml")),
         default: fx.p("default.yaml"),
         live: fx.live.clone(),
-        format: Format::Yaml,
+        format: ConfigSyntax::Yaml,
         version_key: Some("version".into()),
         dry_run: false,
         meta: None,

@@ -8,7 +8,7 @@ use crate::manifest::schema;
 use crate::plan::Entry;
 use packwright_hook::contract;
 use packwright_hook::desc::ConfigDesc;
-use packwright_hook::merge::{Format as ConfigFormat, Src};
+use packwright_hook::merge::{ConfigSyntax, Src};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -28,13 +28,13 @@ pub(super) fn configs(
         let key = format!("config[{i}]");
         super::super::tree::check_dst(loc, &format!("{key}.dst"), &c.dst)?;
         let format = match &c.format {
-            Some(f) => ConfigFormat::parse(f).ok_or_else(|| {
+            Some(f) => ConfigSyntax::parse(f).ok_or_else(|| {
                 loc.error(
                     &format!("{key}.format"),
                     format!("unknown config format `{f}`; use yaml, toml, json, env, ini or text"),
                 )
             })?,
-            None => ConfigFormat::from_path(Path::new(&c.dst)),
+            None => ConfigSyntax::from_path(Path::new(&c.dst)),
         };
         let mode = c
             .mode
@@ -43,7 +43,7 @@ pub(super) fn configs(
             .transpose()?;
         let src = check_default(ctx, &key, c, format)?;
         let mut name = base_name(&c.dst);
-        if portable && format == ConfigFormat::Env {
+        if portable && format == ConfigSyntax::Env {
             name.push_str(".example");
         }
         if let Some(prev) = names.insert(name.clone(), key.clone()) {
@@ -91,7 +91,7 @@ fn check_default(
     ctx: &Ctx,
     key: &str,
     c: &schema::Config,
-    format: ConfigFormat,
+    format: ConfigSyntax,
 ) -> Result<PathBuf> {
     let loc = ctx.loc;
     let src = ctx.project.join(&c.src);

@@ -8,12 +8,12 @@ mod upgrade;
 
 use super::hookbin;
 use super::tree::Ctx;
-use super::{Entry, Kind, Layout, Meta, Source};
+use super::{Entry, Kind, Layout, PackageMeta, Source};
 use crate::error::Result;
 use crate::manifest::{schema, Locator};
 use packwright_hook::contract;
 use packwright_hook::desc::PackageDesc;
-use packwright_hook::merge::Format as ConfigFormat;
+use packwright_hook::merge::ConfigSyntax;
 use std::path::Path;
 
 /// What the generated scripts do on the target, in format-neutral terms.
@@ -113,7 +113,7 @@ fn file_entry(path: String, src: &Path, mode: u32, from: &str) -> std::io::Resul
 pub(super) fn collect(
     ctx: &Ctx,
     m: &schema::Manifest,
-    meta: &Meta,
+    meta: &PackageMeta,
     layout: Layout,
     fmt_hook: Option<&str>,
 ) -> Result<(Lifecycle, Vec<Entry>)> {
@@ -246,7 +246,7 @@ fn units(
 fn hook(
     ctx: &Ctx,
     m: &schema::Manifest,
-    meta: &Meta,
+    meta: &PackageMeta,
     portable: bool,
     fmt_hook: Option<&str>,
     life: &mut Lifecycle,
@@ -321,9 +321,9 @@ fn unit_files(
         .filter(|c| {
             c.format
                 .as_deref()
-                .and_then(ConfigFormat::parse)
-                .unwrap_or_else(|| ConfigFormat::from_path(Path::new(&c.dst)))
-                == ConfigFormat::Env
+                .and_then(ConfigSyntax::parse)
+                .unwrap_or_else(|| ConfigSyntax::from_path(Path::new(&c.dst)))
+                == ConfigSyntax::Env
         })
         .map(|c| c.dst.as_str())
         .collect();

@@ -12,7 +12,7 @@ use packwright_hook::command::{self, Ctx, InitArgs, UpdateArgs};
 use packwright_hook::contract::state;
 use packwright_hook::error::HookError;
 use packwright_hook::fsio::{self, Meta};
-use packwright_hook::merge::Format;
+use packwright_hook::merge::ConfigSyntax;
 use packwright_hook::package::{self, Event};
 use packwright_hook::site::Site;
 use packwright_hook::upgrade::{self, Manager, Request};
@@ -35,11 +35,11 @@ fn rooted(root: &Path, p: &Path) -> PathBuf {
     }
 }
 
-fn format_for(name: Option<&str>, path: &Path) -> Result<Format, HookError> {
+fn format_for(name: Option<&str>, path: &Path) -> Result<ConfigSyntax, HookError> {
     match name {
-        Some(n) => Format::parse(n)
+        Some(n) => ConfigSyntax::parse(n)
             .ok_or_else(|| HookError::invalid(path, format!("unknown format {n:?}"))),
-        None => Ok(Format::from_path(path)),
+        None => Ok(ConfigSyntax::from_path(path)),
     }
 }
 
