@@ -168,26 +168,18 @@ fn run(m: Matches) -> Result<(), HookError> {
         "update" => {
             let live = rooted(&root, &need("live")?);
             let env = command::env_lookup(env_file.as_deref())?;
-            let renames = m
-                .all("rename")
-                .into_iter()
-                .map(|r| match r.split_once('=') {
+            // `--rename OLD=NEW`, `--list-key LIST=KEY`: repeatable pairs.
+            let pairs = |name: &str, form: &str| {
+                let each = m.all(name).into_iter().map(|r| match r.split_once('=') {
                     Some((a, b)) if !a.is_empty() && !b.is_empty() => {
                         Ok((a.to_string(), b.to_string()))
                     }
-                    _ => Err(usage(format!("update: --rename {r:?}: give OLD=NEW"))),
+                    _ => Err(usage(format!("update: --{name} {r:?}: give {form}"))),
                 });
-            let renames = renames.collect::<Result<Vec<_>, _>>()?;
-            let list_keys = m
-                .all("list-key")
-                .into_iter()
-                .map(|r| match r.split_once('=') {
-                    Some((a, b)) if !a.is_empty() && !b.is_empty() => {
-                        Ok((a.to_string(), b.to_string()))
-                    }
-                    _ => Err(usage(format!("update: --list-key {r:?}: give LIST=KEY"))),
-                });
-            let list_keys = list_keys.collect::<Result<Vec<_>, _>>()?;
+                each.collect::<Result<Vec<_>, _>>()
+            };
+            let renames = pairs("rename", "OLD=NEW")?;
+            let list_keys = pairs("list-key", "LIST=KEY")?;
             let _lock = lock_dir(&live)?;
             let args = UpdateArgs {
                 renames,
