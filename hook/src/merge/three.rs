@@ -15,6 +15,8 @@ use super::{dotted, Conflict, Doc, Edit, KeyPath, Known, Merged, Moved, ParseFai
 type Leaves = [(KeyPath, String)];
 type Comments<'a> = &'a dyn Fn(&[String]) -> Vec<String>;
 type Test<'a> = &'a dyn Fn(&[String]) -> bool;
+/// A keyed list and the entries of the result (`None`: as in the new default).
+type ListEdit = (KeyPath, Option<Vec<Pick>>);
 /// `Doc::entries` of one of the three files (one copy of the list rules).
 type Entries<'a> = &'a dyn Fn(&[String], &str) -> Option<Vec<(String, String)>>;
 
@@ -268,7 +270,7 @@ fn keyed_lists(
     ol: &Leaves,
     tl: &Leaves,
     declared: &[(KeyPath, String)],
-) -> (Merged, Vec<(KeyPath, Option<Vec<Pick>>)>) {
+) -> (Merged, Vec<ListEdit>) {
     let mut m = Merged::default();
     let mut out = Vec::new();
     let in_ours: HashSet<&KeyPath> = ol.iter().map(|(k, _)| k).collect();
