@@ -58,3 +58,59 @@ fn dpkg_upgrade_moves_a_renamed_key_or_reports_the_loss() {
         st.text
     );
 }
+
+/// Issue #12, keyed lists under dpkg: a TOML config whose `[[upstreams]]`
+/// entries are identified by `host` (`[[config]] list-keys`). The admin
+/// changed one entry and added one; 3.5.0 adds an entry: all three are in
+/// the merged file, with no conflict.
+#[test]
+fn dpkg_upgrade_merges_a_keyed_list_entry_by_entry() {
+    use crate::common::imsrv;
+    use crate::common::lifecycle::{self as lc, clean};
+    let m = crate::common::root::Manager::Dpkg;
+    if !lc::ready(m) {
+        return;
+    }
+    const LIVE: &str = "/etc/imsrv/upstreams.toml";
+    let entry = |host: &str, weight: u32| {
+        format!("\n[[upstreams]]\nhost = \"{host}\"\nweight = {weight}\n")
+    };
+    let default = |version: &str| {
+        let mut s = format!("# upstream servers\nversion = \"{version}\"\n");
+        s += &entry("a.example.org", 1);
+        s += &entry("b.example.org", 1);
+        if version == "3.5.0" {
+            s += &entry("c.example.org", 2);
+        }
+        s
+    };
+    let build = |version: &str| {
+        let p = imsrv::project(version);
+        let hook = crate::common::root::static_hook();
+        let manifest = imsrv::manifest(version, hook.to_str().unwrap()).replace(
+            "[[users]]",
+            "[[config]]\nsrc = \"config/upstreams.toml\"\ndst = \"/etc/imsrv/upstreams.toml\"\n\
+             version-key = \"version\"\nlist-keys = { \"upstreams\" = \"host\" }\n\n[[users]]",
+        );
+        p.file("packaging/packwright.toml", &manifest);
+        p.file("config/upstreams.toml", &default(version));
+        let deb = p.build("deb").remove(0);
+        (p, deb) // the project holds the package file
+    };
+    let ((_p34, v34), (_p35, v35)) = (build("3.4.0"), build("3.5.0"));
+    let r = lc::root(m);
+    clean(m, r.install(&v34));
+    assert_eq!(r.read(LIVE), default("3.4.0"));
+    let edited = default("3.4.0").replace(
+        "host = \"b.example.org\"\nweight = 1",
+        "host = \"b.example.org\"\nweight = 5",
+    ) + &entry("mine.example.org", 3);
+    r.write(LIVE, &edited);
+    let out = clean(m, r.install(&v35));
+    let want = default("3.5.0").replace(
+        "host = \"b.example.org\"\nweight = 1",
+        "host = \"b.example.org\"\nweight = 5",
+    ) + &entry("mine.example.org", 3);
+    assert_eq!(r.read(LIVE), want, "{}", out.text);
+    assert!(!out.text.contains("conflict"), "{}", out.text);
+}

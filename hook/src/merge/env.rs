@@ -138,7 +138,7 @@ impl Doc for EnvDoc {
         };
         let end = self.entries.last().map(|e| e.2).unwrap_or(self.lines.len());
         let mut unplaced = Vec::new();
-        let mut used = std::collections::HashSet::new();
+        let mut used: Vec<usize> = Vec::new();
         for e in edits {
             match e {
                 Edit::Take(k) | Edit::Move(_, k) => {

@@ -139,7 +139,7 @@ impl Doc for IniDoc {
         // Keys for sections the new default lacks are gathered and appended once per section.
         let mut new_sections: Vec<(String, Vec<String>)> = Vec::new();
         let mut new_at: HashMap<String, usize> = HashMap::new();
-        let mut used = std::collections::HashSet::new();
+        let mut used: Vec<usize> = Vec::new();
         for e in edits {
             match e {
                 Edit::Take(k) | Edit::Move(_, k) => {

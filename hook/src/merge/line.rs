@@ -139,7 +139,14 @@ pub fn plain(lines: &[String]) -> String {
         .join("\n")
 }
 
-/// True the first time `n` is given.
-pub fn first_use(used: &mut std::collections::HashSet<usize>, n: usize) -> bool {
-    used.insert(n)
+/// True the first time `n` is given (`used` kept sorted: no hashing code
+/// in the hook for this, and no quadratic scan).
+pub fn first_use(used: &mut Vec<usize>, n: usize) -> bool {
+    match used.binary_search(&n) {
+        Ok(_) => false,
+        Err(at) => {
+            used.insert(at, n);
+            true
+        }
+    }
 }

@@ -15,6 +15,10 @@ use super::{dotted, Conflict, Doc, Edit, KeyPath, Known, Merged, Moved, ParseFai
 type Leaves = [(KeyPath, String)];
 type Comments<'a> = &'a dyn Fn(&[String]) -> Vec<String>;
 type Test<'a> = &'a dyn Fn(&[String]) -> bool;
+/// A keyed list and the entries of the result (`None`: as in the new default).
+type ListEdit = (KeyPath, Option<Vec<Pick>>);
+/// `Doc::entries` of one of the three files (one copy of the list rules).
+type Entries<'a> = &'a dyn Fn(&[String], &str) -> Option<Vec<(String, String)>>;
 
 pub fn merge<D: Doc>(
     base: &D,
@@ -25,7 +29,12 @@ pub fn merge<D: Doc>(
     list_keys: &[(KeyPath, String)],
 ) -> Result<Merged, String> {
     let (bl, ol, tl) = (base.leaves(), ours.leaves(), theirs.leaves());
-    let (lm, list_edits) = keyed_lists([base, ours, &theirs], &ol, &tl, list_keys);
+    let (eb, eo, et) = (
+        |k: &[String], id: &str| base.entries(k, id),
+        |k: &[String], id: &str| ours.entries(k, id),
+        |k: &[String], id: &str| theirs.entries(k, id),
+    );
+    let (lm, list_edits) = keyed_lists([&eb, &eo, &et], &ol, &tl, list_keys);
     // The keyed lists are merged entry by entry, not as one value.
     let listed: HashSet<&KeyPath> = list_edits.iter().map(|(k, _)| k).collect();
     // Consumed, not copied: the leaves are the largest part of a merge.
@@ -98,10 +107,6 @@ fn sections(l: &Leaves) -> HashSet<KeyPath> {
         .collect()
 }
 
-fn map(l: &Leaves) -> HashMap<&KeyPath, &String> {
-    l.iter().map(|(k, v)| (k, v)).collect()
-}
-
 /// The value edits and the report.
 fn plan(
     bl: &Leaves,
@@ -111,7 +116,7 @@ fn plan(
     renames: &[(KeyPath, KeyPath)],
     [reworded, documented]: [Test; 2],
 ) -> (Merged, Vec<Edit>) {
-    // References, not copies: the leaves are the largest part of a merge.
+    let map = |l: &'_ Leaves| -> HashMap<KeyPath, String> { l.iter().cloned().collect() };
     let (b, o, t) = (map(bl), map(ol), map(tl));
     let shown = |v: Option<&String>| v.cloned();
     let mut m = Merged::default();
@@ -127,14 +132,14 @@ fn plan(
             continue; // not renamed in this release, or the admin uses the new name already
         }
         skip.insert(k.clone());
-        if b.get(k).copied() == Some(ov) {
+        if b.get(k) == Some(ov) {
             continue; // untouched: the new default stands under the new name
         }
-        let tv = t.get(&to).copied();
-        if tv.is_some_and(|tv| Some(tv) != b.get(k).copied() && tv != ov) {
+        let tv = t.get(&to);
+        if tv.is_some_and(|tv| Some(tv) != b.get(k) && tv != ov) {
             m.conflicts.push(Conflict {
                 key: dotted(&to),
-                base: shown(b.get(k).copied()),
+                base: shown(b.get(k)),
                 yours: Some(ov.clone()),
                 new_default: shown(tv),
             });
@@ -158,7 +163,7 @@ fn plan(
         if version_key == Some(k.as_slice()) {
             continue; // always the new schema version
         }
-        let (bv, ov, tv) = (b.get(k).copied(), o.get(k).copied(), t.get(k).copied());
+        let (bv, ov, tv) = (b.get(k), o.get(k), t.get(k));
         let emptied = ov.is_some_and(|v| v == "null") && bs.contains(k) && ts.contains(k);
         if (ov.is_none() && os.contains(k)) || emptied {
             continue; // its keys are carried one by one
@@ -260,13 +265,12 @@ fn comments(
 /// Lists of mappings whose entries carry an identifying key: the declared
 /// one, else `name`, else `id` (every entry, unique). Each comes back with
 /// the entries of the result (`None`: the new default's list as it is).
-#[allow(clippy::type_complexity)]
-fn keyed_lists<D: Doc>(
-    [b, o, t]: [&D; 3],
+fn keyed_lists(
+    [b, o, t]: [Entries; 3],
     ol: &Leaves,
     tl: &Leaves,
     declared: &[(KeyPath, String)],
-) -> (Merged, Vec<(KeyPath, Option<Vec<Pick>>)>) {
+) -> (Merged, Vec<ListEdit>) {
     let mut m = Merged::default();
     let mut out = Vec::new();
     let in_ours: HashSet<&KeyPath> = ol.iter().map(|(k, _)| k).collect();
@@ -280,8 +284,8 @@ fn keyed_lists<D: Doc>(
             e.iter().all(|(id, _)| seen.insert(id.clone()))
         };
         let found = ids.into_iter().find_map(|id| {
-            let (te, oe) = (t.entries(k, id)?, o.entries(k, id)?);
-            let be = b.entries(k, id).unwrap_or_default();
+            let (te, oe) = (t(k, id)?, o(k, id)?);
+            let be = b(k, id).unwrap_or_default();
             (unique(&te) && unique(&oe) && unique(&be)).then_some((be, oe, te))
         });
         if let Some((be, oe, te)) = found {

@@ -143,7 +143,7 @@ impl YamlDoc {
             key(a).cmp(&key(b))
         });
         let mut made: HashSet<KeyPath> = HashSet::new();
-        let mut used = std::collections::HashSet::new();
+        let mut used: Vec<usize> = Vec::new();
         for ins in inserts {
             let (at, end) = match self.commented(&ins.anc, ins.ci, &ins.name) {
                 Some((n, e)) if line::first_use(&mut used, n) => (n, e),

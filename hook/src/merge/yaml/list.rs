@@ -52,17 +52,17 @@ impl YamlDoc {
                 let Some(Yaml::Array(a)) = doc.first() else {
                     return None;
                 };
-                let [Yaml::Hash(h)] = a.as_slice() else {
+                let [item @ Yaml::Hash(h)] = a.as_slice() else {
                     return None;
                 };
-                let v = h.get(&Yaml::String(id.to_string()))?;
+                let (_, v) = h.iter().find(|(k, _)| k.as_str() == Some(id))?;
                 let v = match v {
                     Yaml::String(_) | Yaml::Integer(_) | Yaml::Real(_) | Yaml::Boolean(_) => {
                         canon(v)
                     }
                     _ => return None,
                 };
-                Some((v, canon(&Yaml::Hash(h.clone()))))
+                Some((v, canon(item)))
             })
             .collect()
     }
