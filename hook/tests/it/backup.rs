@@ -638,12 +638,17 @@ fn the_old_layouts_state_dir_is_neither_snapshotted_nor_restored() {
     fs::write(data.join("users/alice.mysql"), "changed\n").unwrap();
     fs::write(old.join("version"), "9.9.9\n").unwrap();
     fs::write(old.join("note"), "written later\n").unwrap();
+    let ino = |p: &Path| fs::symlink_metadata(p).unwrap().ino();
+    let (data_ino, old_ino) = (ino(&data), ino(&old));
     let o = hook(r.path(), &["restore", "--package", PKG, "--snapshot", &id]);
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(
         fs::read_to_string(data.join("users/alice.mysql")).unwrap(),
         "alice\t1\n"
     );
+    // Still one atomic exchange of the data dir; the old dir rode along.
+    assert_ne!(ino(&data), data_ino, "the data dir was not swapped whole");
+    assert_eq!(ino(&old), old_ino);
     assert_eq!(fs::read_to_string(old.join("version")).unwrap(), "9.9.9\n");
     assert_eq!(
         fs::read_to_string(old.join("note")).unwrap(),
