@@ -49,6 +49,49 @@ fn open_dir(dir: RawFd, name: &CStr) -> io::Result<OwnedFd> {
     sys::openat(Some(dir), name, flags, 0)
 }
 
+/// Open the directory `dir` one component at a time: a symlink on the way
+/// is followed only when root owns it (an admin's), never one that another
+/// user made (the service user's, inside its own data dir), which would
+/// aim the restore's writes and exchange anywhere.
+fn open_path(dir: &Path) -> io::Result<OwnedFd> {
+    let start = if dir.is_absolute() { "/" } else { "." };
+    let mut fd = open_dir(libc::AT_FDCWD, &cstr(start.as_bytes())?)?;
+    for c in dir.components() {
+        let name = match c {
+            Component::Normal(n) => cstr(n.as_bytes())?,
+            Component::RootDir | Component::CurDir => continue,
+            _ => return Err(io::Error::new(ErrorKind::InvalidInput, "not a plain path")),
+        };
+        fd = match open_dir(fd.as_raw_fd(), &name) {
+            // O_DIRECTORY makes a symlink ENOTDIR rather than ELOOP.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
+                // SAFETY: zeroed is a valid stat; valid descriptor and C string.
+                let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                let flags = libc::AT_SYMLINK_NOFOLLOW;
+                check(unsafe { libc::fstatat(fd.as_raw_fd(), name.as_ptr(), &mut st, flags) })?;
+                if st.st_mode & libc::S_IFMT != libc::S_IFLNK {
+                    return Err(e);
+                }
+                if st.st_uid != 0 {
+                    return Err(io::Error::other(format!(
+                        "{} is a symlink owned by uid {}: refusing to restore through it",
+                        name.to_string_lossy(),
+                        st.st_uid
+                    )));
+                }
+                let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
+                // SAFETY: as above; the result is checked and owned here.
+                let f = unsafe { libc::openat(fd.as_raw_fd(), name.as_ptr(), flags) };
+                check(f)?;
+                // SAFETY: `f` was just opened and is not owned elsewhere.
+                unsafe { OwnedFd::from_raw_fd(f) }
+            }
+            other => other?,
+        };
+    }
+    Ok(fd)
+}
+
 /// A temp dir being filled: its parent's and its own descriptor.
 pub struct Temp {
     pub parent: OwnedFd,
@@ -66,8 +109,7 @@ impl Temp {
         let parent_path = target.parent().unwrap_or(Path::new("/")).to_path_buf();
         let leaf = target.file_name().unwrap_or(OsStr::new("data"));
         sweep(&parent_path, leaf);
-        let pfd = File::open(&parent_path).at(&parent_path)?;
-        let parent = OwnedFd::from(pfd);
+        let parent = open_path(&parent_path).at(&parent_path)?;
         let name = format!(
             ".{}.packwright-restore-{}",
             leaf.to_string_lossy(),

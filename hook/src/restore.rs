@@ -383,11 +383,23 @@ fn locate(stages: &[Stage], name: &[u8]) -> Option<(usize, PathBuf)> {
 }
 
 /// The verified tree in place of the data dir: one atomic exchange, unless
-/// the state dir lives inside the data dir (it must stay where it is): then
-/// the data dir's other contents are replaced entry by entry.
+/// the state dir (given with `--state`) lives inside the data dir (it must
+/// stay where it is): then the data dir's other contents are replaced entry
+/// by entry.
 fn swap(s: Stage, skip: &Skip) -> Result<()> {
-    let inside = fs::canonicalize(&s.target).is_ok_and(|t| skip.holds(&t));
-    if !inside {
+    let inside = fs::canonicalize(&s.target).is_ok_and(|t| skip.holds_state(&t));
+    // The old layout's state dir, a direct entry of the data dir, rides
+    // along into the new tree: the swap stays one atomic exchange.
+    let direct = s.keep.iter().all(|k| k.components().count() == 1);
+    if !inside && direct {
+        let temp = s.temp.path();
+        for k in &s.keep {
+            match fs::rename(s.target.join(k), temp.join(k)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(HookError::io(s.target.join(k), e)),
+            }
+        }
         return s.temp.swap_into(&s.target);
     }
     let temp = s.temp.path();

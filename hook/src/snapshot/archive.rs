@@ -31,17 +31,21 @@ impl Skip {
         dirs.push((state, id));
         let old = statedir::legacy(&site.root, &site.pkg);
         // Its last component is the service user's to change: never followed.
-        let id = fs::symlink_metadata(&old)
-            .ok()
-            .filter(|m| m.is_dir())
-            .map(|m| (m.dev(), m.ino()));
-        if let (Some(parent), Some(name)) = (old.parent(), old.file_name()) {
-            if let Ok(p) = fs::canonicalize(parent) {
-                dirs.push((p.join(name), id));
+        if let Ok(m) = fs::symlink_metadata(&old) {
+            let id = m.is_dir().then(|| (m.dev(), m.ino()));
+            if let (Some(parent), Some(name)) = (old.parent(), old.file_name()) {
+                if let Ok(p) = fs::canonicalize(parent) {
+                    dirs.push((p.join(name), id));
+                }
             }
+            dirs.push((old, id));
         }
-        dirs.push((old, id));
         Skip { dirs }
+    }
+
+    /// Whether `p` is the state dir itself or one of its ancestors.
+    pub fn holds_state(&self, p: &Path) -> bool {
+        self.dirs[0].0.starts_with(p)
     }
 
     pub fn is(&self, p: &Path, m: &fs::Metadata) -> bool {

@@ -638,12 +638,17 @@ fn the_old_layouts_state_dir_is_neither_snapshotted_nor_restored() {
     fs::write(data.join("users/alice.mysql"), "changed\n").unwrap();
     fs::write(old.join("version"), "9.9.9\n").unwrap();
     fs::write(old.join("note"), "written later\n").unwrap();
+    let ino = |p: &Path| fs::symlink_metadata(p).unwrap().ino();
+    let (data_ino, old_ino) = (ino(&data), ino(&old));
     let o = hook(r.path(), &["restore", "--package", PKG, "--snapshot", &id]);
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(
         fs::read_to_string(data.join("users/alice.mysql")).unwrap(),
         "alice\t1\n"
     );
+    // Still one atomic exchange of the data dir; the old dir rode along.
+    assert_ne!(ino(&data), data_ino, "the data dir was not swapped whole");
+    assert_eq!(ino(&old), old_ino);
     assert_eq!(fs::read_to_string(old.join("version")).unwrap(), "9.9.9\n");
     assert_eq!(
         fs::read_to_string(old.join("note")).unwrap(),
@@ -671,4 +676,39 @@ fn the_old_layouts_state_dir_is_neither_snapshotted_nor_restored() {
         fs::read_to_string(old.join("note")).unwrap(),
         "written later\n"
     );
+}
+
+#[test]
+fn a_restore_never_goes_through_a_link_the_service_user_made() {
+    // A data dir two levels below a directory the service user owns: it
+    // swaps that directory for a link to a root-only place holding the same
+    // names (a link as the data dir's parent itself is refused already).
+    let r = Root::new();
+    r.release("3.4.0", CONFIG_V1, &[]);
+    let desc = r.at("usr/share/imsrv/packwright/package.json");
+    let text = fs::read_to_string(&desc)
+        .unwrap()
+        .replace("/var/lib/imsrv", "/srv/own/sub/imsrv");
+    fs::write(&desc, text).unwrap();
+    r.install();
+    let d = r.at("srv/own/sub/imsrv");
+    fs::create_dir_all(&d).unwrap();
+    fs::write(d.join("a.db"), "a\n").unwrap();
+    let (_snap, id) = take_backup(&r);
+    let victim = r.at("etc/secret/sub/imsrv");
+    fs::create_dir_all(&victim).unwrap();
+    fs::write(victim.join("keep"), "root's\n").unwrap();
+    fs::rename(r.at("srv/own"), r.at("srv/own-moved")).unwrap();
+    std::os::unix::fs::symlink(r.at("etc/secret"), r.at("srv/own")).unwrap();
+    std::os::unix::fs::lchown(r.at("srv/own"), Some(999), Some(999)).unwrap();
+    let o = hook(r.path(), &["restore", "--package", PKG, "--snapshot", &id]);
+    assert!(!o.status.success(), "{}", out(&o));
+    assert!(err(&o).contains("symlink owned by uid 999"), "{}", err(&o));
+    assert_eq!(fs::read_to_string(victim.join("keep")).unwrap(), "root's\n");
+    assert!(!victim.join("a.db").exists());
+    let names: Vec<_> = fs::read_dir(r.at("etc/secret/sub"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["imsrv"], "nothing was made beside the victim");
 }
