@@ -80,11 +80,7 @@ fn open_path(dir: &Path) -> io::Result<OwnedFd> {
                     )));
                 }
                 let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
-                // SAFETY: as above; the result is checked and owned here.
-                let f = unsafe { libc::openat(fd.as_raw_fd(), name.as_ptr(), flags) };
-                check(f)?;
-                // SAFETY: `f` was just opened and is not owned elsewhere.
-                unsafe { OwnedFd::from_raw_fd(f) }
+                sys::openat(Some(fd.as_fd()), &name, flags, 0)?
             }
             other => other?,
         };
