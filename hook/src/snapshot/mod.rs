@@ -104,7 +104,14 @@ pub fn create(site: &Site, label: &str, old: &str, new: &str, data: bool) -> Res
     Ok(Snapshot { id, dir, meta })
 }
 
-fn fill(site: &Site, tmp: &Path, id: &str, old: &str, new: &str, data: bool) -> Result<SnapshotMeta> {
+fn fill(
+    site: &Site,
+    tmp: &Path,
+    id: &str,
+    old: &str,
+    new: &str,
+    data: bool,
+) -> Result<SnapshotMeta> {
     let mut data_dirs = Vec::new();
     let mut sums = Vec::new();
     if data {
