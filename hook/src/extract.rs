@@ -9,7 +9,7 @@
 use std::ffi::{CStr, CString, OsStr};
 use std::fs::File;
 use std::io::{self, ErrorKind, Read, Seek, SeekFrom, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -33,20 +33,11 @@ fn cstr(b: &[u8]) -> io::Result<CString> {
     CString::new(b).map_err(|_| io::Error::new(ErrorKind::InvalidInput, "a NUL byte in a name"))
 }
 
-fn check(r: libc::c_int) -> io::Result<()> {
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
-
-/// A directory below `dir`, never through a symlink.
-fn open_dir(dir: RawFd, name: &CStr) -> io::Result<OwnedFd> {
-    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
-    // SAFETY: every caller passes a descriptor it holds open for the call.
-    let dir = unsafe { BorrowedFd::borrow_raw(dir) };
-    sys::openat(Some(dir), name, flags, 0)
+/// A directory below `dir` (`None`: the working directory), never
+/// through a symlink.
+fn open_dir(dir: Option<BorrowedFd>, name: &CStr) -> io::Result<OwnedFd> {
+    let flags = sys::O_RDONLY | sys::O_DIRECTORY | sys::O_NOFOLLOW | sys::O_CLOEXEC;
+    sys::openat(dir, name, flags, 0)
 }
 
 /// Open the directory `dir` one component at a time: a symlink on the way
@@ -55,31 +46,28 @@ fn open_dir(dir: RawFd, name: &CStr) -> io::Result<OwnedFd> {
 /// aim the restore's writes and exchange anywhere.
 fn open_path(dir: &Path) -> io::Result<OwnedFd> {
     let start = if dir.is_absolute() { "/" } else { "." };
-    let mut fd = open_dir(libc::AT_FDCWD, &cstr(start.as_bytes())?)?;
+    let mut fd = open_dir(None, &cstr(start.as_bytes())?)?;
     for c in dir.components() {
         let name = match c {
             Component::Normal(n) => cstr(n.as_bytes())?,
             Component::RootDir | Component::CurDir => continue,
             _ => return Err(io::Error::new(ErrorKind::InvalidInput, "not a plain path")),
         };
-        fd = match open_dir(fd.as_raw_fd(), &name) {
+        fd = match open_dir(Some(fd.as_fd()), &name) {
             // O_DIRECTORY makes a symlink ENOTDIR rather than ELOOP.
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
-                // SAFETY: zeroed is a valid stat; valid descriptor and C string.
-                let mut st: libc::stat = unsafe { std::mem::zeroed() };
-                let flags = libc::AT_SYMLINK_NOFOLLOW;
-                check(unsafe { libc::fstatat(fd.as_raw_fd(), name.as_ptr(), &mut st, flags) })?;
-                if st.st_mode & libc::S_IFMT != libc::S_IFLNK {
+            Err(e) if matches!(e.raw_os_error(), Some(sys::ELOOP | sys::ENOTDIR)) => {
+                let st = sys::lstatat(fd.as_fd(), &name)?;
+                if !st.is_symlink() {
                     return Err(e);
                 }
-                if st.st_uid != 0 {
+                if st.uid != 0 {
                     return Err(io::Error::other(format!(
                         "{} is a symlink owned by uid {}: refusing to restore through it",
                         name.to_string_lossy(),
-                        st.st_uid
+                        st.uid
                     )));
                 }
-                let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
+                let flags = sys::O_RDONLY | sys::O_DIRECTORY | sys::O_CLOEXEC;
                 sys::openat(Some(fd.as_fd()), &name, flags, 0)?
             }
             other => other?,
@@ -114,7 +102,7 @@ impl Temp {
         let path = parent_path.join(&name);
         let name = cstr(name.as_bytes()).at(&path)?;
         sys::mkdirat(parent.as_fd(), &name, 0o700).at(&path)?;
-        let fd = open_dir(parent.as_raw_fd(), &name).at(&path)?;
+        let fd = open_dir(Some(parent.as_fd()), &name).at(&path)?;
         let m = File::from(fd.try_clone().at(&path)?).metadata().at(&path)?;
         let me = sys::euid();
         use std::os::unix::fs::MetadataExt;
@@ -159,8 +147,8 @@ impl Temp {
             .ok_or_else(|| io::Error::new(ErrorKind::InvalidInput, "an empty name"))?;
         let mut fd = self.fd.try_clone()?;
         for p in parts {
-            fd = open_dir(fd.as_raw_fd(), &cstr(p.as_bytes())?).map_err(|e| match e.raw_os_error() {
-                Some(libc::ELOOP) | Some(libc::ENOTDIR) => io::Error::new(
+            fd = open_dir(Some(fd.as_fd()), &cstr(p.as_bytes())?).map_err(|e| match e.raw_os_error() {
+                Some(sys::ELOOP) | Some(sys::ENOTDIR) => io::Error::new(
                     ErrorKind::InvalidData,
                     format!("{} is not a directory of the archive (a symlink or file is in the way)", p.to_string_lossy()),
                 ),
@@ -175,8 +163,7 @@ impl Temp {
     pub fn file(&self, rel: &Path, r: &mut impl Read, a: &Attrs, archive: &Path) -> Result<String> {
         let shown = self.path().join(rel);
         let (dir, leaf) = self.parent_of(rel).map_err(|e| damaged(archive, rel, e))?;
-        let flags =
-            libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        let flags = sys::O_WRONLY | sys::O_CREAT | sys::O_EXCL | sys::O_NOFOLLOW | sys::O_CLOEXEC;
         let mut f = File::from(sys::openat(Some(dir.as_fd()), &leaf, flags, 0o600).at(&shown)?);
         let mut hash = Sha256::new();
         let mut buf = vec![0u8; 64 << 10];
@@ -203,7 +190,7 @@ impl Temp {
             len += n as u64;
         }
         f.set_len(len).at(&shown)?;
-        finish_fd(f.as_raw_fd(), a).at(&shown)?;
+        finish_fd(f.as_fd(), a).at(&shown)?;
         Ok(hex::encode(hash.finalize()))
     }
 
@@ -211,8 +198,7 @@ impl Temp {
     pub fn dir(&mut self, rel: &Path, a: Attrs, archive: &Path) -> Result<()> {
         let shown = self.path().join(rel);
         let (dir, leaf) = self.parent_of(rel).map_err(|e| damaged(archive, rel, e))?;
-        // SAFETY: valid descriptor and C string.
-        check(unsafe { libc::mkdirat(dir.as_raw_fd(), leaf.as_ptr(), 0o700) }).at(&shown)?;
+        sys::mkdirat(dir.as_fd(), &leaf, 0o700).at(&shown)?;
         self.dirs.push((rel.to_path_buf(), a));
         Ok(())
     }
@@ -229,28 +215,19 @@ impl Temp {
     ) -> Result<()> {
         let shown = self.path().join(rel);
         let (dir, leaf) = self.parent_of(rel).map_err(|e| damaged(archive, rel, e))?;
-        let d = dir.as_raw_fd();
+        let d = dir.as_fd();
         if kind == 0 {
             let t = cstr(link).at(&shown)?;
-            // SAFETY: valid C strings and descriptor.
-            check(unsafe { libc::symlinkat(t.as_ptr(), d, leaf.as_ptr()) }).at(&shown)?;
+            sys::symlinkat(&t, d, &leaf).at(&shown)?;
         } else {
-            // SAFETY: valid descriptor and C string; creates one node.
-            check(unsafe { libc::mknodat(d, leaf.as_ptr(), kind | 0o600, rdev as libc::dev_t) })
-                .at(&shown)?;
+            sys::mknodat(d, &leaf, kind | 0o600, rdev).at(&shown)?;
         }
-        let nf = libc::AT_SYMLINK_NOFOLLOW;
-        // SAFETY: valid descriptor and C string, not following a symlink.
-        check(unsafe { libc::fchownat(d, leaf.as_ptr(), a.uid, a.gid, nf) }).at(&shown)?;
+        sys::lchownat(d, &leaf, a.uid, a.gid).at(&shown)?;
         if kind != 0 {
             // Our own node in a private dir: chmod cannot reach elsewhere.
-            // SAFETY: a descriptor held open by the caller and NUL-terminated names/values that outlive the call.
-            check(unsafe { libc::fchmodat(d, leaf.as_ptr(), a.mode as libc::mode_t, 0) })
-                .at(&shown)?;
+            sys::fchmodat_following(d, &leaf, a.mode).at(&shown)?;
         }
-        let t = times(a.mtime);
-        // SAFETY: a descriptor held open by the caller, a NUL-terminated name and two timespecs that outlive the call.
-        check(unsafe { libc::utimensat(d, leaf.as_ptr(), t.as_ptr(), nf) }).at(&shown)
+        sys::lutimensat(d, &leaf, a.mtime).at(&shown)
     }
 
     /// Owner, mode, xattrs and mtime of the dirs, children first (creating
@@ -260,11 +237,11 @@ impl Temp {
         for (rel, a) in dirs.iter().rev() {
             let shown = self.path().join(rel);
             let (p, leaf) = self.parent_of(rel).at(&shown)?;
-            let fd = open_dir(p.as_raw_fd(), &leaf).at(&shown)?;
-            finish_fd(fd.as_raw_fd(), a).at(&shown)?;
+            let fd = open_dir(Some(p.as_fd()), &leaf).at(&shown)?;
+            finish_fd(fd.as_fd(), a).at(&shown)?;
         }
         if let Some(a) = top {
-            finish_fd(self.fd.as_raw_fd(), a).at(self.path())?;
+            finish_fd(self.fd.as_fd(), a).at(self.path())?;
         }
         sys::fsync(self.fd.as_fd()).at(self.path())
     }
@@ -273,27 +250,15 @@ impl Temp {
     pub fn swap_into(self, target: &Path) -> Result<()> {
         let leaf = target.file_name().unwrap_or(OsStr::new("data"));
         let tname = cstr(leaf.as_bytes()).at(target)?;
-        let p = self.parent.as_raw_fd();
+        let p = self.parent.as_fd();
         let exists = std::fs::symlink_metadata(target).is_ok();
-        let flags = if exists {
-            libc::RENAME_EXCHANGE
+        let how = if exists {
+            sys::Rename::Exchange
         } else {
-            libc::RENAME_NOREPLACE
+            sys::Rename::NoReplace
         };
-        // SAFETY: valid descriptors and C strings.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_renameat2,
-                p,
-                self.name.as_ptr(),
-                p,
-                tname.as_ptr(),
-                flags,
-            )
-        };
-        if r != 0 {
-            let e = io::Error::last_os_error();
-            if !(exists && e.raw_os_error() == Some(libc::EINVAL)) {
+        if let Err(e) = sys::renameat2(p, &self.name, p, &tname, how) {
+            if !(exists && e.raw_os_error() == Some(sys::EINVAL)) {
                 return Err(HookError::io(target, e));
             }
             // No exchange on this filesystem: two renames, the old tree kept until the new is in.
@@ -319,30 +284,17 @@ impl Temp {
     }
 }
 
-fn times(mtime: i64) -> [libc::timespec; 2] {
-    let t = libc::timespec {
-        tv_sec: mtime as libc::time_t,
-        tv_nsec: 0,
-    };
-    [t, t]
-}
-
 /// Owner before mode (chown clears setuid), xattrs, then mtime.
-fn finish_fd(fd: RawFd, a: &Attrs) -> io::Result<()> {
-    // SAFETY: a valid descriptor throughout.
-    check(unsafe { libc::fchown(fd, a.uid, a.gid) })?;
-    // SAFETY: a descriptor held open by the caller and NUL-terminated names/values that outlive the call.
-    check(unsafe { libc::fchmod(fd, a.mode as libc::mode_t) })?;
+fn finish_fd(fd: BorrowedFd, a: &Attrs) -> io::Result<()> {
+    sys::fchown(fd, a.uid, a.gid)?;
+    sys::fchmod(fd, a.mode)?;
     for (k, v) in &a.xattrs {
         if let Ok(k) = cstr(k) {
             // Best effort: trusted.* needs root, some filesystems have none.
-            // SAFETY: a descriptor held open by the caller; `k` is NUL-terminated and `v.len()` bytes of `v` are readable.
-            unsafe { libc::fsetxattr(fd, k.as_ptr(), v.as_ptr().cast(), v.len(), 0) };
+            let _ = sys::fsetxattr(fd, &k, v);
         }
     }
-    let t = times(a.mtime);
-    // SAFETY: a descriptor held open by the caller, a NUL-terminated name and two timespecs that outlive the call.
-    check(unsafe { libc::futimens(fd, t.as_ptr()) })
+    sys::futimens(fd, a.mtime)
 }
 
 fn damaged(archive: &Path, shown: &Path, e: io::Error) -> HookError {

@@ -10,6 +10,8 @@ use super::error::{At, HookError, Result};
 use super::merge::{self, limit};
 
 #[cfg(unix)]
+use super::sys;
+#[cfg(unix)]
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 
 /// Owner and permission bits to give a file.
@@ -38,12 +40,12 @@ pub fn open(path: &Path) -> Result<Option<(File, Meta)>> {
     let mut opts = OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]
-    opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
+    opts.custom_flags(sys::O_NOFOLLOW | sys::O_NONBLOCK | sys::O_CLOEXEC);
     let f = match opts.open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         #[cfg(unix)]
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+        Err(e) if e.raw_os_error() == Some(sys::ELOOP) => {
             return Err(HookError::NotRegular { path: path.into() })
         }
         Err(e) => return Err(HookError::io(path, e)),
@@ -139,9 +141,8 @@ pub fn dead(pid: u32) -> bool {
         if pid == std::process::id() {
             return true; // an earlier run that had our id
         }
-        // SAFETY: signal 0 only checks that the process exists.
-        let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
-        r != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+        // Signal 0 only checks that the process exists.
+        matches!(sys::kill(pid as sys::pid_t, 0), Err(e) if e.raw_os_error() == Some(sys::ESRCH))
     }
     #[cfg(not(unix))]
     {
@@ -211,7 +212,7 @@ fn write_tmp(tmp: &Path, data: &[u8], meta: Meta) -> Result<()> {
     opts.write(true).create_new(true);
     // Created with no access for others; the final mode is set before data goes in.
     #[cfg(unix)]
-    opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    opts.mode(0o600).custom_flags(sys::O_NOFOLLOW);
     let mut f: File = opts.open(tmp).at(tmp)?;
     #[cfg(unix)]
     {
@@ -312,15 +313,13 @@ pub fn lock(path: &Path) -> Result<Lock> {
         let mut o = OpenOptions::new();
         o.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
-        o.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        o.mode(0o600).custom_flags(sys::O_NOFOLLOW);
         o.open(path).at(path)?
     };
     #[cfg(unix)]
     {
-        use std::os::fd::AsRawFd;
-        // SAFETY: flock on a valid open descriptor.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-            let e = std::io::Error::last_os_error();
+        use std::os::fd::AsFd;
+        if let Err(e) = sys::lock_exclusive_now(file.as_fd()) {
             return Err(if e.kind() == ErrorKind::WouldBlock {
                 // `.` says nothing to whoever reads the message.
                 let path = fs::canonicalize(path).unwrap_or_else(|_| path.into());

@@ -17,6 +17,7 @@ use super::contract::state;
 use super::error::Result;
 use super::fsio;
 use super::site::{escape, Site};
+use super::sys;
 
 /// Written in the state dir once the old dir was looked at: what was taken
 /// over and what was refused.
@@ -54,16 +55,16 @@ pub fn valid_version(v: &str) -> bool {
 /// Open `name` below the directory `dir` without following a symlink.
 fn open_at(dir: Option<&File>, name: &Path, flags: i32) -> std::io::Result<File> {
     let c = CString::new(name.as_os_str().as_bytes())?;
-    let flags = flags | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK;
-    let fd = super::sys::openat(dir.map(|d| d.as_fd()), &c, flags, 0)?;
+    let flags = flags | sys::O_NOFOLLOW | sys::O_CLOEXEC | sys::O_NONBLOCK;
+    let fd = sys::openat(dir.map(|d| d.as_fd()), &c, flags, 0)?;
     Ok(File::from(fd))
 }
 
 /// Why an entry of the old dir could not be opened.
 fn why(e: &std::io::Error) -> String {
     match e.raw_os_error() {
-        Some(libc::ELOOP) => "a symlink".to_string(),
-        Some(libc::ENOTDIR) => "not a directory".to_string(),
+        Some(sys::ELOOP) => "a symlink".to_string(),
+        Some(sys::ENOTDIR) => "not a directory".to_string(),
         _ => e.to_string(),
     }
 }
@@ -76,7 +77,7 @@ fn take(
     max: u64,
     kind: Kind,
 ) -> std::result::Result<Option<Vec<u8>>, String> {
-    let f = match open_at(Some(dir), Path::new(name), libc::O_RDONLY) {
+    let f = match open_at(Some(dir), Path::new(name), sys::O_RDONLY) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(why(&e)),
@@ -127,14 +128,14 @@ pub fn recorded(root: &Path, pkg: &str) -> std::result::Result<Option<String>, S
     let state = super::statedir::path(root, pkg);
     let text = |data: Vec<u8>| String::from_utf8_lossy(&data).trim_end().to_string();
     if super::statedir::check(&state, root).is_ok() {
-        if let Ok(dir) = open_at(None, &state, libc::O_RDONLY | libc::O_DIRECTORY) {
+        if let Ok(dir) = open_at(None, &state, sys::O_RDONLY | sys::O_DIRECTORY) {
             if let Ok(Some(v)) = take(&dir, "version", 64, Kind::Version) {
                 return Ok(Some(text(v)));
             }
         }
     }
     let old = super::statedir::legacy(root, pkg);
-    let dir = match open_at(None, &old, libc::O_RDONLY | libc::O_DIRECTORY) {
+    let dir = match open_at(None, &old, sys::O_RDONLY | sys::O_DIRECTORY) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("{} ({})", old.display(), why(&e))),
@@ -157,7 +158,7 @@ pub fn migrate(site: &Site) -> Result<()> {
     }
     let mut taken = Vec::new();
     let mut refused = Vec::new();
-    match open_at(None, &old, libc::O_RDONLY | libc::O_DIRECTORY) {
+    match open_at(None, &old, sys::O_RDONLY | sys::O_DIRECTORY) {
         Err(e) => refused.push(format!("{} ({})", old.display(), why(&e))),
         Ok(dir) => copy_all(site, &dir, &mut taken, &mut refused)?,
     }
@@ -207,7 +208,7 @@ fn copy_all(
     let pristine = match open_at(
         Some(dir),
         Path::new(state::PRISTINE),
-        libc::O_RDONLY | libc::O_DIRECTORY,
+        sys::O_RDONLY | sys::O_DIRECTORY,
     ) {
         Ok(p) => p,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),

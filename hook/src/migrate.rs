@@ -12,7 +12,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::contract::state;
@@ -154,7 +154,7 @@ pub fn run(site: &Site, m: &MigrationDesc, env: &Env) -> Result<Outcome> {
         .create(true)
         .truncate(true)
         .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(sys::O_NOFOLLOW)
         .open(&log)
         .at(&log)?;
     file.set_permissions(fs::Permissions::from_mode(0o600))
@@ -178,13 +178,35 @@ fn spawn_and_wait(
     program: &Path,
     log: fs::File,
 ) -> std::result::Result<(), String> {
-    match fs::metadata(program) {
-        Ok(md) if md.is_file() && md.permissions().mode() & 0o111 != 0 => {}
-        Ok(_) => return Err(format!("{} is not an executable file", program.display())),
-        Err(e) => return Err(format!("{}: {e}", program.display())),
-    }
+    check_executable(program)?;
     let chroot = site.root != Path::new("/");
-    // Paths as the migration sees them: inside the root when chrooted.
+    let mut cmd = command(site, m, env, program, chroot);
+    confine(&mut cmd, site, chroot, log)?;
+    let child = cmd.spawn().map_err(|e| {
+        if chroot && e.raw_os_error() == Some(sys::EPERM) {
+            format!(
+                "cannot chroot into {} to run it ({e}): running migrations under --root needs root privileges",
+                site.root.display()
+            )
+        } else {
+            format!("cannot start {}: {e}", program.display())
+        }
+    })?;
+    wait_or_kill(child, m.timeout.unwrap_or(DEFAULT_TIMEOUT))
+}
+
+/// A missing or non-executable program is refused before anything starts.
+fn check_executable(program: &Path) -> std::result::Result<(), String> {
+    match fs::metadata(program) {
+        Ok(md) if md.is_file() && md.permissions().mode() & 0o111 != 0 => Ok(()),
+        Ok(_) => Err(format!("{} is not an executable file", program.display())),
+        Err(e) => Err(format!("{}: {e}", program.display())),
+    }
+}
+
+/// The migration's command line and what it sees of the upgrade in its
+/// environment, paths as seen from inside the root when `chroot`.
+fn command(site: &Site, m: &MigrationDesc, env: &Env, program: &Path, chroot: bool) -> Command {
     let seen = |p: &Path| -> String {
         let p = if chroot {
             site.in_root(p)
@@ -212,6 +234,17 @@ fn spawn_and_wait(
     if std::env::var_os("PATH").is_none() {
         cmd.env("PATH", DEFAULT_PATH);
     }
+    cmd
+}
+
+/// Output to the log, no stdin (closed where the root has no `/dev/null`),
+/// cwd `/`, chrooted into the root when `chroot`.
+fn confine(
+    cmd: &mut Command,
+    site: &Site,
+    chroot: bool,
+    log: fs::File,
+) -> std::result::Result<(), String> {
     let err_log = log.try_clone().map_err(|e| e.to_string())?;
     cmd.stdout(Stdio::from(log)).stderr(Stdio::from(err_log));
     let no_stdin = !Path::new("/dev/null").exists();
@@ -222,37 +255,19 @@ fn spawn_and_wait(
     });
     let root = CString::new(site.root.as_os_str().as_bytes()).map_err(|e| e.to_string())?;
     if chroot || no_stdin {
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                if chroot && libc::chroot(root.as_ptr()) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                if libc::chdir(c"/".as_ptr()) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                if no_stdin {
-                    libc::close(0);
-                }
-                Ok(())
-            });
-        }
+        sys::enter_root_on_exec(cmd, chroot.then_some(root), no_stdin);
     } else {
         cmd.current_dir("/");
     }
-    let mut child = cmd.spawn().map_err(|e| {
-        if chroot && e.raw_os_error() == Some(libc::EPERM) {
-            format!(
-                "cannot chroot into {} to run it ({e}): running migrations under --root needs root privileges",
-                site.root.display()
-            )
-        } else {
-            format!("cannot start {}: {e}", program.display())
-        }
-    })?;
-    let limit = m.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    Ok(())
+}
+
+/// Wait for the migration; after `limit` seconds its whole process group
+/// (a shell script's children too) gets TERM, so a database tool can stop
+/// cleanly, and KILL 5 s later.
+fn wait_or_kill(mut child: Child, limit: u64) -> std::result::Result<(), String> {
     let start = Instant::now();
-    let pgid = child.id() as libc::pid_t;
+    let pgid = child.id() as sys::pid_t;
     let mut pause = Duration::from_millis(10);
     loop {
         match child.try_wait() {
@@ -262,10 +277,8 @@ fn spawn_and_wait(
             Err(e) => return Err(e.to_string()),
         }
         if start.elapsed() >= Duration::from_secs(limit) {
-            // The whole group: a shell script's children go too. TERM first
-            // so a database tool can stop cleanly, KILL after 5 s.
             // Signals to the group this hook created; it may be gone already.
-            let _ = sys::kill(-pgid, libc::SIGTERM);
+            let _ = sys::kill(-pgid, sys::SIGTERM);
             let grace = Instant::now();
             while grace.elapsed() < Duration::from_secs(5) {
                 if let Ok(Some(_)) = child.try_wait() {
@@ -273,7 +286,7 @@ fn spawn_and_wait(
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
-            let _ = sys::kill(-pgid, libc::SIGKILL);
+            let _ = sys::kill(-pgid, sys::SIGKILL);
             let _ = child.wait();
             return Err(format!("killed after the {limit} s timeout"));
         }

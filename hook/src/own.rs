@@ -11,11 +11,12 @@
 use std::ffi::CString;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path};
 
 use super::error::{HookError, Result};
+use super::sys;
 
 /// What `own` did.
 #[derive(Debug, PartialEq, Eq)]
@@ -30,21 +31,8 @@ pub enum Owned {
 
 fn open_at(dir: &File, name: &[u8], flags: i32) -> io::Result<File> {
     let c = CString::new(name)?;
-    let flags = flags | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY;
-    // SAFETY: a valid C string and descriptor; the result is checked.
-    let fd = unsafe { libc::openat(dir.as_raw_fd(), c.as_ptr(), flags) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fd is a fresh descriptor we own.
-    Ok(unsafe { File::from_raw_fd(fd) })
-}
-
-fn check(r: libc::c_int, path: &Path) -> Result<()> {
-    if r != 0 {
-        return Err(HookError::io(path, io::Error::last_os_error()));
-    }
-    Ok(())
+    let flags = flags | sys::O_NOFOLLOW | sys::O_CLOEXEC | sys::O_NONBLOCK | sys::O_NOCTTY;
+    Ok(File::from(sys::openat(Some(dir.as_fd()), &c, flags, 0)?))
 }
 
 /// Give `path` (absolute, below `root`) the owner `uid:gid` and, for a
@@ -65,7 +53,7 @@ pub fn own(root: &Path, path: &str, uid: u32, gid: u32, mode: Option<u32>) -> Re
     };
     let mut dir = File::open(root).map_err(|e| HookError::io(root, e))?;
     for (i, name) in dirs.iter().enumerate() {
-        dir = match open_at(&dir, name, libc::O_RDONLY | libc::O_DIRECTORY) {
+        dir = match open_at(&dir, name, sys::O_RDONLY | sys::O_DIRECTORY) {
             Ok(d) => d,
             Err(e) => {
                 let at: std::path::PathBuf = std::iter::once(&b"/"[..])
@@ -73,7 +61,7 @@ pub fn own(root: &Path, path: &str, uid: u32, gid: u32, mode: Option<u32>) -> Re
                     .map(std::ffi::OsStr::from_bytes)
                     .collect();
                 return Ok(Owned::Skipped(match e.raw_os_error() {
-                    Some(libc::ELOOP) | Some(libc::ENOTDIR) => {
+                    Some(sys::ELOOP) | Some(sys::ENOTDIR) => {
                         format!("{} is not a directory (a symlink?)", at.display())
                     }
                     _ => format!("{}: {e}", at.display()),
@@ -81,24 +69,14 @@ pub fn own(root: &Path, path: &str, uid: u32, gid: u32, mode: Option<u32>) -> Re
             }
         };
     }
-    let f = match open_at(&dir, last, libc::O_RDONLY) {
+    let f = match open_at(&dir, last, sys::O_RDONLY) {
         Ok(f) => f,
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+        Err(e) if e.raw_os_error() == Some(sys::ELOOP) => {
             let c = CString::new(*last).expect("no NUL in a path component");
-            // SAFETY: valid descriptor and C string.
-            let r = unsafe {
-                libc::fchownat(
-                    dir.as_raw_fd(),
-                    c.as_ptr(),
-                    uid,
-                    gid,
-                    libc::AT_SYMLINK_NOFOLLOW,
-                )
-            };
-            check(r, shown)?;
+            sys::lchownat(dir.as_fd(), &c, uid, gid).map_err(|e| HookError::io(shown, e))?;
             return Ok(Owned::Link);
         }
-        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+        Err(e) if e.raw_os_error() == Some(sys::ENXIO) => {
             return Ok(Owned::Skipped("a socket".into()))
         }
         Err(e) => return Ok(Owned::Skipped(e.to_string())),
@@ -107,12 +85,11 @@ pub fn own(root: &Path, path: &str, uid: u32, gid: u32, mode: Option<u32>) -> Re
     if !(m.is_file() || m.is_dir()) {
         return Ok(Owned::Skipped("not a regular file or directory".into()));
     }
-    // SAFETY: a valid descriptor we own.
-    check(unsafe { libc::fchown(f.as_raw_fd(), uid, gid) }, shown)?;
+    let at = |e| HookError::io(shown, e);
+    sys::fchown(f.as_fd(), uid, gid).map_err(at)?;
     if let Some(mode) = mode {
         // After the chown, which clears setuid/setgid bits.
-        // SAFETY: as above.
-        check(unsafe { libc::fchmod(f.as_raw_fd(), mode & 0o7777) }, shown)?;
+        sys::fchmod(f.as_fd(), mode & 0o7777).map_err(at)?;
     }
     Ok(Owned::Done)
 }
@@ -131,7 +108,7 @@ mod tests {
         fs::write(r.join("srv/x/tool"), "t").unwrap();
         fs::write(r.join("victim"), "v").unwrap();
         fs::set_permissions(r.join("victim"), fs::Permissions::from_mode(0o600)).unwrap();
-        let (u, g) = (unsafe { libc::geteuid() }, unsafe { libc::getegid() });
+        let (u, g) = (sys::euid(), sys::egid());
         assert_eq!(
             own(r, "/srv/x/tool", u, g, Some(0o2750)).unwrap(),
             Owned::Done

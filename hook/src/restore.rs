@@ -19,8 +19,10 @@ use super::error::{At, HookError, Result};
 use super::extract::{Attrs, Temp};
 use super::fsio;
 use super::migrate;
+use super::pax;
 use super::site::{escape, Site};
 use super::snapshot::{self, xattr, Skip, Snapshot, DATA, SUMS};
+use super::sys;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RestoreReport {
@@ -268,6 +270,8 @@ fn plain_name(name: &str) -> bool {
             .all(|c| matches!(c, Component::Normal(_)))
 }
 
+/// Every entry of the archive into its data dir's temp tree, each regular
+/// file checked against SHA256SUMS, and every file SHA256SUMS lists found.
 fn extract(archive: &Path, stages: &mut [Stage], sums: &BTreeMap<Vec<u8>, String>) -> Result<()> {
     let bad = |msg: String| damaged(archive, msg);
     let f = fs::File::open(archive).map_err(|e| bad(e.to_string()))?;
@@ -286,64 +290,14 @@ fn extract(archive: &Path, stages: &mut [Stage], sums: &BTreeMap<Vec<u8>, String
             seen.insert(name);
             continue;
         }
-        let h = e.header();
-        let num = |r: io::Result<u64>| r.map_err(|x| bad(format!("{shown}: {x}")));
-        let mut attrs = Attrs {
-            mode: num(h.mode().map(u64::from))? as u32 & 0o7777,
-            uid: num(h.uid())? as u32,
-            gid: num(h.gid())? as u32,
-            mtime: num(h.mtime())? as i64,
-            xattrs: vec![],
+        let attrs = entry_attrs(&mut e, archive, &shown)?;
+        let entry = Entry {
+            rel: &rel,
+            shown: &shown,
+            archive,
         };
-        let kind = h.entry_type();
-        let dev = (
-            h.device_major().ok().flatten(),
-            h.device_minor().ok().flatten(),
-        );
-        if let Some(pax) = e.pax_extensions().map_err(|x| bad(archive_err(&x)))? {
-            for x in pax.flatten() {
-                if let Some(k) = x.key_bytes().strip_prefix(b"SCHILY.xattr.") {
-                    attrs.xattrs.push((k.to_vec(), x.value_bytes().to_vec()));
-                }
-            }
-        }
-        let st = &mut stages[i];
-        use tar::EntryType as T;
-        match kind {
-            T::Regular | T::Continuous | T::GNUSparse => {
-                let want = sums
-                    .get(&name)
-                    .ok_or_else(|| bad(format!("{shown} is not listed in {SUMS}")))?;
-                let got = st.temp.file(&rel, &mut e, &attrs, archive)?;
-                if &got != want {
-                    return Err(bad(format!(
-                        "{shown}: sha256 {got} does not match {SUMS} ({want})"
-                    )));
-                }
-                seen.insert(name);
-            }
-            T::Directory if rel.as_os_str().is_empty() => st.top = Some(attrs),
-            T::Directory => st.temp.dir(&rel, attrs, archive)?,
-            T::Symlink => {
-                let t = e
-                    .link_name_bytes()
-                    .ok_or_else(|| bad(format!("{shown}: symlink without a target")))?;
-                st.temp.node(&rel, 0, &t, 0, &attrs, archive)?;
-            }
-            T::Fifo | T::Char | T::Block => {
-                let fmt = match kind {
-                    T::Fifo => libc::S_IFIFO,
-                    T::Char => libc::S_IFCHR,
-                    _ => libc::S_IFBLK,
-                };
-                let (ma, mi) = (u64::from(dev.0.unwrap_or(0)), u64::from(dev.1.unwrap_or(0)));
-                let rdev = ((ma & 0xfff) << 8)
-                    | ((ma & !0xfff) << 32)
-                    | (mi & 0xff)
-                    | ((mi & !0xff) << 12);
-                st.temp.node(&rel, fmt, b"", rdev, &attrs, archive)?;
-            }
-            other => return Err(bad(format!("{shown}: unexpected entry type {other:?}"))),
+        if place(&mut stages[i], &mut e, &entry, attrs, sums.get(&name))? {
+            seen.insert(name);
         }
     }
     if let Some(missing) = sums.keys().find(|k| !seen.contains(*k)) {
@@ -357,6 +311,90 @@ fn extract(archive: &Path, stages: &mut [Stage], sums: &BTreeMap<Vec<u8>, String
         s.temp.finish(top.as_ref())?;
     }
     Ok(())
+}
+
+/// Where an archive entry goes and how errors name it.
+struct Entry<'a> {
+    /// Below its data dir.
+    rel: &'a Path,
+    /// Its name in the archive.
+    shown: &'a str,
+    archive: &'a Path,
+}
+
+/// Owner, mode, mtime and `SCHILY.xattr.*` records of one entry.
+fn entry_attrs<R: io::Read>(e: &mut tar::Entry<R>, archive: &Path, shown: &str) -> Result<Attrs> {
+    let bad = |msg: String| damaged(archive, msg);
+    let h = e.header();
+    let num = |r: io::Result<u64>| r.map_err(|x| bad(format!("{shown}: {x}")));
+    let mut attrs = Attrs {
+        mode: num(h.mode().map(u64::from))? as u32 & 0o7777,
+        uid: num(h.uid())? as u32,
+        gid: num(h.gid())? as u32,
+        mtime: num(h.mtime())? as i64,
+        xattrs: vec![],
+    };
+    if let Some(pax) = e.pax_extensions().map_err(|x| bad(archive_err(&x)))? {
+        for x in pax.flatten() {
+            if let Some(k) = x.key_bytes().strip_prefix(pax::XATTR.as_bytes()) {
+                attrs.xattrs.push((k.to_vec(), x.value_bytes().to_vec()));
+            }
+        }
+    }
+    Ok(attrs)
+}
+
+/// One entry into the stage's temp tree; `true` for a regular file, whose
+/// sha256 matched `want` (its SHA256SUMS line).
+fn place<R: io::Read>(
+    st: &mut Stage,
+    e: &mut tar::Entry<R>,
+    at: &Entry,
+    attrs: Attrs,
+    want: Option<&String>,
+) -> Result<bool> {
+    let (rel, shown, archive) = (at.rel, at.shown, at.archive);
+    let bad = |msg: String| damaged(archive, msg);
+    use tar::EntryType as T;
+    let kind = e.header().entry_type();
+    match kind {
+        T::Regular | T::Continuous | T::GNUSparse => {
+            let want = want.ok_or_else(|| bad(format!("{shown} is not listed in {SUMS}")))?;
+            let got = st.temp.file(rel, e, &attrs, archive)?;
+            if &got != want {
+                return Err(bad(format!(
+                    "{shown}: sha256 {got} does not match {SUMS} ({want})"
+                )));
+            }
+            return Ok(true);
+        }
+        T::Directory if rel.as_os_str().is_empty() => st.top = Some(attrs),
+        T::Directory => st.temp.dir(rel, attrs, archive)?,
+        T::Symlink => {
+            let t = e
+                .link_name_bytes()
+                .ok_or_else(|| bad(format!("{shown}: symlink without a target")))?;
+            st.temp.node(rel, 0, &t, 0, &attrs, archive)?;
+        }
+        T::Fifo | T::Char | T::Block => {
+            let fmt = match kind {
+                T::Fifo => sys::S_IFIFO,
+                T::Char => sys::S_IFCHR,
+                _ => sys::S_IFBLK,
+            };
+            st.temp
+                .node(rel, fmt, b"", rdev(e.header()), &attrs, archive)?;
+        }
+        other => return Err(bad(format!("{shown}: unexpected entry type {other:?}"))),
+    }
+    Ok(false)
+}
+
+/// A device entry's major and minor as Linux's `dev_t`.
+fn rdev(h: &tar::Header) -> u64 {
+    let ma = u64::from(h.device_major().ok().flatten().unwrap_or(0));
+    let mi = u64::from(h.device_minor().ok().flatten().unwrap_or(0));
+    ((ma & 0xfff) << 8) | ((ma & !0xfff) << 32) | (mi & 0xff) | ((mi & !0xff) << 12)
 }
 
 /// Which data dir an entry belongs to, and its path below it (plain names only).

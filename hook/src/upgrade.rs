@@ -8,10 +8,11 @@ use serde::Serialize;
 use std::fmt;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::command::{Ctx, NEW_SUFFIX, OLD_SUFFIX};
 use super::contract::state;
+use super::desc::MigrationDesc;
 use super::error::{HookError, Result};
 use super::fsio::{self, Meta};
 use super::migrate::{self, Env, Record};
@@ -177,90 +178,123 @@ pub fn upgrade(site: &Site, req: &Request, ctx: &Ctx) -> Result<Report> {
     let before = migrate::load(site)?;
     let pending = migrate::pending(site, req.old, req.new, &before);
     let saved = Saved::take(site)?;
+    // A refusal for space or a snapshot that cannot be written changes nothing.
+    let snap = snapshot_before(site, req, !pending.is_empty())?;
+    let run = Attempt {
+        site,
+        req,
+        snap: snap.as_ref(),
+        saved: &saved,
+    };
     let mut report = Report {
         package: site.pkg.clone(),
         event: Event::Upgrade,
         old: req.old.into(),
         new: req.new.into(),
-        snapshot: None,
-        migrations: vec![],
+        snapshot: snap.as_ref().map(|s| s.dir.clone()),
+        migrations: run.migrations(pending, before)?,
         configs: vec![],
         pruned: vec![],
         prune_error: None,
     };
-    // A refusal for space or a snapshot that cannot be written changes nothing.
-    let snap = if pending.is_empty() {
-        None
-    } else {
-        let label = format!(
-            "{}-to-{}",
-            snapshot::clean(req.old),
-            snapshot::clean(req.new)
-        );
-        Some(snapshot::create(site, &label, req.old, req.new, true)?)
-    };
-    report.snapshot = snap.as_ref().map(|s| s.dir.clone());
-    let id = snap
-        .as_ref()
-        .map_or_else(|| snapshot::utc_stamp(snapshot::now()), |s| s.id.clone());
-    let fail = |step: String, error: String, out: Option<&migrate::Outcome>| {
-        let rollback_error = rollback(site, snap.as_ref(), &saved).err();
-        HookError::Failed(Box::new(failure(
-            site,
-            req,
-            snap.as_ref(),
-            step,
-            error,
-            out,
-            rollback_error,
-        )))
-    };
-    let mut done = before.clone();
-    for m in pending {
-        let env = Env {
-            old: req.old,
-            new: req.new,
-            id: &id,
-        };
-        let step = |p: &std::path::Path| format!("migration {} ({})", m.version, p.display());
-        match migrate::run(site, m, &env) {
-            Ok(out) => match &out.result {
-                Ok(()) => {
-                    let r = Record {
-                        version: m.version.clone(),
-                        run: m.run.clone(),
-                        finished_at: snapshot::now(),
-                        snapshot: snap.as_ref().map(|s| s.id.clone()),
-                    };
-                    done.push(r.clone());
-                    if let Err(e) = migrate::save(site, &done) {
-                        return Err(fail(step(&out.program), e.to_string(), None));
-                    }
-                    report.migrations.push(r);
-                }
-                Err(e) => return Err(fail(step(&out.program), e.clone(), Some(&out))),
-            },
-            Err(e) => return Err(fail(step(&site.path(&m.run)), e.to_string(), None)),
-        }
-    }
     if req.merge {
-        let mut current = None;
-        match package::configs_at(site, Event::Upgrade, ctx, &mut current) {
-            Ok(c) => report.configs = c,
-            Err(e) => {
-                let step = match current {
-                    Some(p) => format!("config merge of {}", p.display()),
-                    None => "config merge".into(),
-                };
-                return Err(fail(step, e.to_string(), None));
-            }
-        }
+        report.configs = run.merge(ctx)?;
     }
     match snapshot::prune(site, site.backup_keep()) {
         Ok(p) => report.pruned = p,
         Err(e) => report.prune_error = Some(e.to_string()),
     }
     Ok(report)
+}
+
+/// The snapshot the migrations may be undone with, when any will run.
+fn snapshot_before(site: &Site, req: &Request, migrating: bool) -> Result<Option<Snapshot>> {
+    if !migrating {
+        return Ok(None);
+    }
+    let label = format!(
+        "{}-to-{}",
+        snapshot::clean(req.old),
+        snapshot::clean(req.new)
+    );
+    snapshot::create(site, &label, req.old, req.new, true).map(Some)
+}
+
+/// The steps after the snapshot; a failing one rolls everything back.
+struct Attempt<'a> {
+    site: &'a Site,
+    req: &'a Request<'a>,
+    snap: Option<&'a Snapshot>,
+    saved: &'a Saved,
+}
+
+impl Attempt<'_> {
+    /// Roll back, then the error that says what failed and what to do.
+    fn fail(&self, step: String, error: String, out: Option<&migrate::Outcome>) -> HookError {
+        let rollback_error = rollback(self.site, self.snap, self.saved).err();
+        HookError::Failed(Box::new(failure(
+            self.site,
+            self.req,
+            self.snap,
+            step,
+            error,
+            out,
+            rollback_error,
+        )))
+    }
+
+    /// Run the pending migrations in order, recording each as it succeeds
+    /// (after the `done` ones); the records of those that ran.
+    fn migrations(
+        &self,
+        pending: Vec<&MigrationDesc>,
+        mut done: Vec<Record>,
+    ) -> Result<Vec<Record>> {
+        let (site, req) = (self.site, self.req);
+        let id = self
+            .snap
+            .map_or_else(|| snapshot::utc_stamp(snapshot::now()), |s| s.id.clone());
+        let mut ran = Vec::new();
+        for m in pending {
+            let env = Env {
+                old: req.old,
+                new: req.new,
+                id: &id,
+            };
+            let step = |p: &Path| format!("migration {} ({})", m.version, p.display());
+            let out = match migrate::run(site, m, &env) {
+                Ok(out) => out,
+                Err(e) => return Err(self.fail(step(&site.path(&m.run)), e.to_string(), None)),
+            };
+            if let Err(e) = &out.result {
+                return Err(self.fail(step(&out.program), e.clone(), Some(&out)));
+            }
+            let r = Record {
+                version: m.version.clone(),
+                run: m.run.clone(),
+                finished_at: snapshot::now(),
+                snapshot: self.snap.map(|s| s.id.clone()),
+            };
+            done.push(r.clone());
+            if let Err(e) = migrate::save(site, &done) {
+                return Err(self.fail(step(&out.program), e.to_string(), None));
+            }
+            ran.push(r);
+        }
+        Ok(ran)
+    }
+
+    /// The config merge of an upgrade.
+    fn merge(&self, ctx: &Ctx) -> Result<Vec<ConfigReport>> {
+        let mut current = None;
+        package::configs_at(self.site, Event::Upgrade, ctx, &mut current).map_err(|e| {
+            let step = match current {
+                Some(p) => format!("config merge of {}", p.display()),
+                None => "config merge".into(),
+            };
+            self.fail(step, e.to_string(), None)
+        })
+    }
 }
 
 fn rollback(site: &Site, snap: Option<&Snapshot>, saved: &Saved) -> Result<(), String> {

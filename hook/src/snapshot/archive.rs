@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use super::sums::sums_line;
 use super::xattr;
 use crate::error::{At, HookError, Result};
+use crate::pax;
 use crate::site::Site;
 use crate::statedir;
 
@@ -123,7 +124,10 @@ pub(super) fn archive_dir<W: Write>(
         let xattrs = xattr::list(p);
         if !xattrs.is_empty() {
             let mut h = tar::Header::new_ustar();
-            let body: Vec<u8> = xattrs.iter().flat_map(|(k, v)| pax_record(k, v)).collect();
+            let body: Vec<u8> = xattrs
+                .iter()
+                .flat_map(|(k, v)| pax::xattr_record(k, v))
+                .collect();
             h.set_entry_type(tar::EntryType::XHeader);
             h.set_path("././@PaxHeader").at(p)?;
             h.set_mode(0o644);
@@ -183,33 +187,5 @@ impl<R: Read> Read for Hashing<R> {
         self.hash.update(&buf[..n]);
         self.n += n as u64;
         Ok(n)
-    }
-}
-
-/// One PAX record: `<len> <key>=<value>\n`, the length counting itself.
-fn pax_record(name: &[u8], value: &[u8]) -> Vec<u8> {
-    let key = [b"SCHILY.xattr.".as_slice(), name].concat();
-    let rest = 1 + key.len() + 1 + value.len() + 1;
-    let mut len = rest + 1;
-    while len != rest + len.to_string().len() {
-        len = rest + len.to_string().len();
-    }
-    let mut out = format!("{len} ").into_bytes();
-    out.extend_from_slice(&key);
-    out.push(b'=');
-    out.extend_from_slice(value);
-    out.push(b'\n');
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pax_records_count_their_own_length() {
-        let r = pax_record(b"user.a", b"xyz");
-        assert_eq!(r, b"27 SCHILY.xattr.user.a=xyz\n");
-        assert_eq!(r.len(), 27);
     }
 }

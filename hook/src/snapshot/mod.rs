@@ -210,7 +210,7 @@ fn private_file(path: &Path) -> Result<File> {
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(crate::sys::O_NOFOLLOW)
         .open(path)
         .at(path)
 }

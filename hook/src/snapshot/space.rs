@@ -1,6 +1,5 @@
 //! Room for a snapshot, checked before anything is written.
 
-use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -49,14 +48,8 @@ pub fn check_space(site: &Site) -> Result<()> {
     Ok(())
 }
 
-#[allow(clippy::unnecessary_cast)] // the field types differ between targets
 fn free_bytes(p: &Path) -> Result<u64> {
     let c = std::ffi::CString::new(p.as_os_str().as_bytes())
         .map_err(|_| HookError::invalid(p, "path holds a NUL byte"))?;
-    // SAFETY: statvfs fills the zeroed struct; `c` is a valid C string.
-    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
-        return Err(HookError::io(p, io::Error::last_os_error()));
-    }
-    Ok(s.f_bavail as u64 * s.f_frsize as u64)
+    crate::sys::free_bytes(&c).map_err(|e| HookError::io(p, e))
 }
