@@ -182,11 +182,9 @@ fn init_cmd(c: &Cli) -> Result<(), HookError> {
             confirm: c.confirm,
         },
     )?;
-    if c.json {
-        print_json(&r);
-    } else {
-        println!("{}: {}", r.live.display(), init_words(r.action));
-    }
+    emit(c.json, &r, &|| {
+        println!("{}: {}", r.live.display(), init_words(r.action))
+    });
     Ok(())
 }
 
@@ -226,11 +224,7 @@ fn update_cmd(c: &Cli) -> Result<(), HookError> {
             confirm: None,
         },
     )?;
-    if c.json {
-        print_json(&r);
-    } else {
-        print_update(&r);
-    }
+    emit(c.json, &r, &|| print_update(&r));
     Ok(())
 }
 
@@ -250,9 +244,8 @@ fn check_cmd(c: &Cli) -> Result<(), HookError> {
         let f = format_for(c.m.get("format").as_deref(), &live)?;
         vec![command::check(&live, &expect, &key, f)?]
     };
-    if c.json {
-        print_json(&serde_json::json!({ "ok": true, "versions": found }));
-    }
+    let r = serde_json::json!({ "ok": true, "versions": found });
+    emit(c.json, &r, &|| {});
     Ok(())
 }
 
@@ -263,11 +256,7 @@ fn status_cmd(c: &Cli) -> Result<(), HookError> {
     } else {
         package::status(&c.root, c.m.get("package").as_deref())?
     };
-    if c.json {
-        print_json(&s);
-    } else {
-        print_status(&s);
-    }
+    emit(c.json, &s, &|| print_status(&s));
     Ok(())
 }
 
@@ -276,18 +265,12 @@ fn backup_cmd(c: &Cli) -> Result<(), HookError> {
     let site = site(&c.root, c.m)?;
     if c.m.flag("list") {
         let all = snapshot::list(&site)?;
-        if c.json {
-            print_json(&all);
-        }
-        for s in all.iter().filter(|_| !c.json) {
-            println!(
-                "{} ({} to {}, {})",
-                s.id,
-                s.meta.old,
-                s.meta.new,
-                s.dir.display()
-            );
-        }
+        emit(c.json, &all, &|| {
+            for s in &all {
+                let (old, new, dir) = (&s.meta.old, &s.meta.new, s.dir.display());
+                println!("{} ({old} to {new}, {dir})", s.id);
+            }
+        });
         return Ok(());
     }
     let _lock = package::lock(&site)?;
@@ -300,14 +283,13 @@ fn backup_cmd(c: &Cli) -> Result<(), HookError> {
         true,
     )?;
     let pruned = snapshot::prune(&site, site.backup_keep().max(1))?;
-    if c.json {
-        print_json(&serde_json::json!({ "snapshot": s, "pruned": pruned }));
-    } else {
+    let r = serde_json::json!({ "snapshot": s, "pruned": pruned });
+    emit(c.json, &r, &|| {
         println!("{}: snapshot {} in {}", site.pkg, s.id, s.dir.display());
-        for p in pruned {
+        for p in &pruned {
             println!("  removed the older snapshot {p}");
         }
-    }
+    });
     Ok(())
 }
 
@@ -316,9 +298,7 @@ fn restore_cmd(c: &Cli) -> Result<(), HookError> {
     let site = site(&c.root, c.m)?;
     let _lock = package::lock(&site)?;
     let r = restore::restore(&site, c.m.get("snapshot").as_deref())?;
-    if c.json {
-        print_json(&r);
-    } else {
+    emit(c.json, &r, &|| {
         println!("{}: restored snapshot {}", site.pkg, r.id);
         for p in r.data_dirs.iter().chain(&r.configs) {
             println!("  {}", p.display());
@@ -326,7 +306,7 @@ fn restore_cmd(c: &Cli) -> Result<(), HookError> {
         for v in &r.pending_again {
             println!("  migration {v} is pending again (its effect was undone)");
         }
-    }
+    });
     Ok(())
 }
 
@@ -336,17 +316,16 @@ fn migrate_cmd(c: &Cli) -> Result<(), HookError> {
     if c.m.flag("status") {
         c.m.exclusive("status", "old").map_err(usage)?;
         let st = migrate::status(&site)?;
-        if c.json {
-            print_json(&st);
-        }
-        for s in st.iter().filter(|_| !c.json) {
-            let when = s
-                .finished_at
-                .map(|t| format!(" at {}", snapshot::utc_stamp(t)))
-                .unwrap_or_default();
-            let state = if s.done { "done" } else { "pending" };
-            println!("{} {}: {state}{when}", s.version, s.run);
-        }
+        emit(c.json, &st, &|| {
+            for s in &st {
+                let when = s
+                    .finished_at
+                    .map(|t| format!(" at {}", snapshot::utc_stamp(t)))
+                    .unwrap_or_default();
+                let state = if s.done { "done" } else { "pending" };
+                println!("{} {}: {state}{when}", s.version, s.run);
+            }
+        });
         return Ok(());
     }
     let old = c.m.need("old").map_err(usage)?;
@@ -366,11 +345,7 @@ fn migrate_cmd(c: &Cli) -> Result<(), HookError> {
             confirm: None,
         },
     )?;
-    if c.json {
-        print_json(&r);
-    } else {
-        print_upgrade(&r);
-    }
+    emit(c.json, &r, &|| print_upgrade(&r));
     Ok(())
 }
 
@@ -436,12 +411,10 @@ fn package_event(root: &Path, event: Event, m: &Matches) -> Result<(), HookError
         };
         let r = upgrade::upgrade(&site, &req, &ctx)?;
         record_unpacked_version(&site, &new)?;
-        if m.json {
-            println!("{}", erased::Json::json(&r));
-        } else {
+        emit(m.json, &r, &|| {
             println!("{}: upgrade from {old} to {new}", r.package);
             print_upgrade(&r);
-        }
+        });
         return Ok(());
     }
     let r = package::run_site(&site, event, &ctx)?;
@@ -449,10 +422,12 @@ fn package_event(root: &Path, event: Event, m: &Matches) -> Result<(), HookError
         let new = m.get("new").unwrap_or_else(|| site.desc.version.clone());
         record_unpacked_version(&site, &new)?;
     }
-    if m.json {
-        println!("{}", erased::Json::json(&r));
-        return Ok(());
-    }
+    emit(m.json, &r, &|| print_event(&r, m));
+    Ok(())
+}
+
+/// The plain lines of `install`, `remove` and `purge`.
+fn print_event(r: &package::EventReport, m: &Matches) {
     let from = m
         .get("old")
         .map(|o| format!(" from {o}"))
@@ -468,14 +443,11 @@ fn package_event(root: &Path, event: Event, m: &Matches) -> Result<(), HookError
     for c in &r.configs {
         print_config(c);
     }
-    Ok(())
 }
 
 mod print;
 
-use print::{
-    erased, init_words, print_config, print_json, print_status, print_update, print_upgrade,
-};
+use print::{emit, init_words, print_config, print_status, print_update, print_upgrade};
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();

@@ -134,3 +134,13 @@ pub(crate) mod erased {
 pub(crate) fn print_json(v: &dyn erased::Json) {
     println!("{}", v.json());
 }
+
+/// A command's result: `v` as JSON under `--json`, else `words` prints
+/// its plain lines (`dyn`: one copy in the static hook, not one per type).
+pub(crate) fn emit(json: bool, v: &dyn erased::Json, words: &dyn Fn()) {
+    if json {
+        print_json(v);
+    } else {
+        words();
+    }
+}
