@@ -2,6 +2,7 @@
 //! stream (GNU long names, PAX records, optional end-of-archive blocks, which
 //! apk's concatenated streams must omit) is ours.
 
+use packwright_hook::pax;
 use std::io::{self, Read, Write};
 use tar::{EntryType, Header};
 
@@ -45,7 +46,7 @@ impl<W: Write> TarOut<W> {
         if !pax.is_empty() {
             let mut body = Vec::new();
             for (k, v) in pax {
-                body.extend_from_slice(&pax_record(k, v));
+                body.extend_from_slice(&pax::record(k, v));
             }
             let name = format!("PaxHeaders/{}", tail(item.path, 80));
             self.raw(
@@ -179,32 +180,9 @@ fn fill(h: &mut Header, owner: &str, group: &str, mtime: u64, size: u64) -> io::
     Ok(())
 }
 
-/// One PAX record: "<len> <key>=<value>\n", where len counts itself.
-pub fn pax_record(key: &str, value: &[u8]) -> Vec<u8> {
-    let rest = key.len() + value.len() + 3;
-    let mut len = rest + 1;
-    while len != rest + len.to_string().len() {
-        len = rest + len.to_string().len();
-    }
-    let mut out = format!("{len} {key}=").into_bytes();
-    out.extend_from_slice(value);
-    out.push(b'\n');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pax_lengths_count_themselves() {
-        for v in ["", "a", &"x".repeat(90), &"y".repeat(995)] {
-            let r = pax_record("path", v.as_bytes());
-            let text = String::from_utf8(r.clone()).unwrap();
-            let n: usize = text.split(' ').next().unwrap().parse().unwrap();
-            assert_eq!(n, r.len(), "{text:?}");
-        }
-    }
 
     #[test]
     fn long_names_and_links_round_trip_through_the_tar_crate() {
