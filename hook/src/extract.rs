@@ -6,7 +6,7 @@
 //! The swap is one `renameat2(RENAME_EXCHANGE)`: a killed restore leaves the
 //! data dir either as it was or complete, never half-written.
 
-use std::ffi::{CStr, CString, OsStr};
+use std::ffi::{CString, OsStr};
 use std::fs::File;
 use std::io::{self, ErrorKind, Read, Seek, SeekFrom, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -16,7 +16,7 @@ use std::path::{Component, Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::error::{At, HookError, Result};
-use super::fsio;
+use super::fsio::{self, open_dir, open_dir_path};
 use super::sys;
 
 /// Owner, mode, mtime and xattrs of one archive entry.
@@ -31,49 +31,6 @@ pub struct Attrs {
 
 fn cstr(b: &[u8]) -> io::Result<CString> {
     CString::new(b).map_err(|_| io::Error::new(ErrorKind::InvalidInput, "a NUL byte in a name"))
-}
-
-/// A directory below `dir` (`None`: the working directory), never
-/// through a symlink.
-fn open_dir(dir: Option<BorrowedFd>, name: &CStr) -> io::Result<OwnedFd> {
-    let flags = sys::O_RDONLY | sys::O_DIRECTORY | sys::O_NOFOLLOW | sys::O_CLOEXEC;
-    sys::openat(dir, name, flags, 0)
-}
-
-/// Open the directory `dir` one component at a time: a symlink on the way
-/// is followed only when root owns it (an admin's), never one that another
-/// user made (the service user's, inside its own data dir), which would
-/// aim the restore's writes and exchange anywhere.
-fn open_path(dir: &Path) -> io::Result<OwnedFd> {
-    let start = if dir.is_absolute() { "/" } else { "." };
-    let mut fd = open_dir(None, &cstr(start.as_bytes())?)?;
-    for c in dir.components() {
-        let name = match c {
-            Component::Normal(n) => cstr(n.as_bytes())?,
-            Component::RootDir | Component::CurDir => continue,
-            _ => return Err(io::Error::new(ErrorKind::InvalidInput, "not a plain path")),
-        };
-        fd = match open_dir(Some(fd.as_fd()), &name) {
-            // O_DIRECTORY makes a symlink ENOTDIR rather than ELOOP.
-            Err(e) if matches!(e.raw_os_error(), Some(sys::ELOOP | sys::ENOTDIR)) => {
-                let st = sys::lstatat(fd.as_fd(), &name)?;
-                if !st.is_symlink() {
-                    return Err(e);
-                }
-                if st.uid != 0 {
-                    return Err(io::Error::other(format!(
-                        "{} is a symlink owned by uid {}: refusing to restore through it",
-                        name.to_string_lossy(),
-                        st.uid
-                    )));
-                }
-                let flags = sys::O_RDONLY | sys::O_DIRECTORY | sys::O_CLOEXEC;
-                sys::openat(Some(fd.as_fd()), &name, flags, 0)?
-            }
-            other => other?,
-        };
-    }
-    Ok(fd)
 }
 
 /// A temp dir being filled: its parent's and its own descriptor.
@@ -93,7 +50,7 @@ impl Temp {
         let parent_path = target.parent().unwrap_or(Path::new("/")).to_path_buf();
         let leaf = target.file_name().unwrap_or(OsStr::new("data"));
         sweep(&parent_path, leaf);
-        let parent = open_path(&parent_path).at(&parent_path)?;
+        let parent = open_dir_path(&parent_path).at(&parent_path)?;
         let name = format!(
             ".{}.packwright-restore-{}",
             leaf.to_string_lossy(),

@@ -12,6 +12,12 @@ use super::merge::{self, limit};
 #[cfg(unix)]
 use super::sys;
 #[cfg(unix)]
+use std::ffi::{CStr, CString};
+#[cfg(unix)]
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+#[cfg(unix)]
+use std::os::unix::ffi::OsStrExt;
+#[cfg(unix)]
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 
 /// Owner and permission bits to give a file.
@@ -330,6 +336,56 @@ pub fn lock(path: &Path) -> Result<Lock> {
         }
     }
     Ok(Lock { _file: file })
+}
+
+/// A directory below `dir` (`None`: the working directory), never
+/// through a symlink.
+#[cfg(unix)]
+pub fn open_dir(dir: Option<BorrowedFd>, name: &CStr) -> std::io::Result<OwnedFd> {
+    let flags = sys::O_RDONLY | sys::O_DIRECTORY | sys::O_NOFOLLOW | sys::O_CLOEXEC;
+    sys::openat(dir, name, flags, 0)
+}
+
+/// Open the directory `dir` one component at a time: a symlink on the way
+/// is followed only when root owns it (an admin's), never one that another
+/// user made (the service user's, inside its own data dir), which would
+/// aim a restore's writes or a backup's reads anywhere.
+#[cfg(unix)]
+pub fn open_dir_path(dir: &Path) -> std::io::Result<OwnedFd> {
+    use std::io::Error;
+    use std::path::Component;
+    let cstr = |b: &[u8]| {
+        CString::new(b).map_err(|_| Error::new(ErrorKind::InvalidInput, "a NUL byte in a name"))
+    };
+    let start = if dir.is_absolute() { "/" } else { "." };
+    let mut fd = open_dir(None, &cstr(start.as_bytes())?)?;
+    for c in dir.components() {
+        let name = match c {
+            Component::Normal(n) => cstr(n.as_bytes())?,
+            Component::RootDir | Component::CurDir => continue,
+            _ => return Err(Error::new(ErrorKind::InvalidInput, "not a plain path")),
+        };
+        fd = match open_dir(Some(fd.as_fd()), &name) {
+            // O_DIRECTORY makes a symlink ENOTDIR rather than ELOOP.
+            Err(e) if matches!(e.raw_os_error(), Some(sys::ELOOP | sys::ENOTDIR)) => {
+                let st = sys::lstatat(fd.as_fd(), &name)?;
+                if !st.is_symlink() {
+                    return Err(e);
+                }
+                if st.uid != 0 {
+                    return Err(Error::other(format!(
+                        "{} is a symlink owned by uid {}: refusing to go through it",
+                        name.to_string_lossy(),
+                        st.uid
+                    )));
+                }
+                let flags = sys::O_RDONLY | sys::O_DIRECTORY | sys::O_CLOEXEC;
+                sys::openat(Some(fd.as_fd()), &name, flags, 0)?
+            }
+            other => other?,
+        };
+    }
+    Ok(fd)
 }
 
 /// `root` joined with an absolute path from a package description.

@@ -2,10 +2,10 @@
 //! following a symlink, with packwright's state dirs left out.
 
 use sha2::{Digest, Sha256};
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::sums::sums_line;
@@ -14,6 +14,7 @@ use crate::error::{At, HookError, Result};
 use crate::pax;
 use crate::site::Site;
 use crate::statedir;
+use crate::sys;
 
 /// packwright's state dirs, by path and by (device, inode), so they are
 /// skipped whatever way a data dir reaches them: the state dir, and the old
@@ -81,22 +82,40 @@ impl Skip {
     }
 }
 
+/// Where a data dir is read: `open` (its descriptor's `/proc/self/fd`
+/// path, or the path itself) and `dir`, the path that names it.
+#[derive(Clone, Copy)]
+pub(super) struct Tree<'a> {
+    pub open: &'a Path,
+    pub dir: &'a Path,
+}
+
+impl Tree<'_> {
+    /// What `p`, a path below `open`, is called below `dir`.
+    pub fn shown(&self, p: &Path) -> PathBuf {
+        match p.strip_prefix(self.open) {
+            Ok(rel) if !rel.as_os_str().is_empty() => self.dir.join(rel),
+            _ => self.dir.to_path_buf(),
+        }
+    }
+}
+
 pub(super) fn walk<'a>(
-    dir: &Path,
+    tree: Tree<'a>,
     skip: &'a Skip,
 ) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> + 'a {
-    walkdir::WalkDir::new(dir)
+    walkdir::WalkDir::new(tree.open)
         .follow_links(false)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(move |e| match e.metadata() {
-            Ok(m) => !skip.is(e.path(), &m),
+            Ok(m) => !skip.is(&tree.shown(e.path()), &m),
             Err(_) => true,
         })
 }
 
-pub(super) fn walk_err(dir: &Path, e: walkdir::Error) -> HookError {
-    let path = e.path().unwrap_or(dir).to_path_buf();
+pub(super) fn walk_err(tree: Tree, e: walkdir::Error) -> HookError {
+    let path = e.path().map_or_else(|| tree.dir.into(), |p| tree.shown(p));
     HookError::io(
         path,
         e.into_io_error()
@@ -106,16 +125,18 @@ pub(super) fn walk_err(dir: &Path, e: walkdir::Error) -> HookError {
 
 pub(super) fn archive_dir<W: Write>(
     tar: &mut tar::Builder<W>,
-    dir: &Path,
+    tree: Tree,
     name: &str,
     skip: &Skip,
     sums: &mut Vec<u8>,
 ) -> Result<()> {
-    for e in walk(dir, skip) {
-        let e = e.map_err(|e| walk_err(dir, e))?;
-        let p = e.path();
-        let md = fs::symlink_metadata(p).at(p)?;
-        let rel = p.strip_prefix(dir).expect("walk stays below its root");
+    for e in walk(tree, skip) {
+        let e = e.map_err(|e| walk_err(tree, e))?;
+        let (p, shown) = (e.path(), tree.shown(e.path()));
+        let md = fs::symlink_metadata(p).at(&shown)?;
+        let rel = p
+            .strip_prefix(tree.open)
+            .expect("walk stays below its root");
         let ename = Path::new(name).join(rel);
         let ft = md.file_type();
         if ft.is_socket() {
@@ -129,25 +150,30 @@ pub(super) fn archive_dir<W: Write>(
                 .flat_map(|(k, v)| pax::xattr_record(k, v))
                 .collect();
             h.set_entry_type(tar::EntryType::XHeader);
-            h.set_path("././@PaxHeader").at(p)?;
+            h.set_path("././@PaxHeader").at(&shown)?;
             h.set_mode(0o644);
             h.set_size(body.len() as u64);
             h.set_cksum();
-            tar.append(&h, &body[..]).at(p)?;
+            tar.append(&h, &body[..]).at(&shown)?;
         }
         let mut h = tar::Header::new_gnu();
         h.set_metadata_in_mode(&md, tar::HeaderMode::Complete);
         if ft.is_file() {
-            let f = File::open(p).at(p)?;
+            // Never through a symlink swapped in since the walk saw a file.
+            let f = fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(sys::O_NOFOLLOW | sys::O_NONBLOCK | sys::O_CLOEXEC)
+                .open(p)
+                .at(&shown)?;
             let mut r = Hashing {
                 inner: f.take(md.len()),
                 hash: Sha256::new(),
                 n: 0,
             };
-            tar.append_data(&mut h, &ename, &mut r).at(p)?;
+            tar.append_data(&mut h, &ename, &mut r).at(&shown)?;
             if r.n != md.len() {
                 return Err(HookError::invalid(
-                    p,
+                    &shown,
                     "changed while it was archived: stop the service and try again",
                 ));
             }
@@ -157,19 +183,19 @@ pub(super) fn archive_dir<W: Write>(
                 ename.as_os_str().as_bytes(),
             );
         } else if ft.is_symlink() {
-            let target = fs::read_link(p).at(p)?;
+            let target = fs::read_link(p).at(&shown)?;
             h.set_size(0);
-            tar.append_link(&mut h, &ename, &target).at(p)?;
+            tar.append_link(&mut h, &ename, &target).at(&shown)?;
         } else {
             if ft.is_char_device() || ft.is_block_device() {
                 let d = md.rdev();
                 h.set_device_major(((d >> 8) & 0xfff) as u32 | ((d >> 32) & !0xfff) as u32)
-                    .at(p)?;
+                    .at(&shown)?;
                 h.set_device_minor((d & 0xff) as u32 | ((d >> 12) & !0xff) as u32)
-                    .at(p)?;
+                    .at(&shown)?;
             }
             h.set_size(0);
-            tar.append_data(&mut h, &ename, io::empty()).at(p)?;
+            tar.append_data(&mut h, &ename, io::empty()).at(&shown)?;
         }
     }
     Ok(())

@@ -15,14 +15,18 @@
 //! the data dir (see `restore.rs`).
 
 use serde::{Deserialize, Serialize};
+use std::ffi::CString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::error::{At, HookError, Result};
 use super::fsio;
 use super::site::{escape, Site};
+use super::sys;
 
 pub const DATA: &str = "data.tar.zst";
 pub const SUMS: &str = "SHA256SUMS";
@@ -112,46 +116,74 @@ fn fill(
     new: &str,
     data: bool,
 ) -> Result<SnapshotMeta> {
-    let mut data_dirs = Vec::new();
     let mut sums = Vec::new();
-    if data {
-        let dirs = site.desc.upgrade.iter().flat_map(|u| &u.data_dirs);
-        let dirs: Vec<(String, PathBuf)> = dirs.map(|d| (d.clone(), site.path(d))).collect();
-        if !dirs.is_empty() {
-            let path = tmp.join(DATA);
-            let file = private_file(&path)?;
-            let enc = zstd::stream::write::Encoder::new(file, 3).at(&path)?;
-            let mut tar = tar::Builder::new(enc);
-            let skip = Skip::new(site);
-            for (desc_path, host) in dirs {
-                let name = archive_name(site, &host);
-                let present = match fs::symlink_metadata(&host) {
-                    Ok(m) if m.is_dir() => true,
-                    Ok(_) => return Err(HookError::invalid(&host, "data dir is not a directory")),
-                    Err(e) if e.kind() == ErrorKind::NotFound => false,
-                    Err(e) => return Err(HookError::io(&host, e)),
-                };
-                if present {
-                    archive_dir(&mut tar, &host, &name, &skip, &mut sums)?;
-                }
-                data_dirs.push(DataDir {
-                    path: desc_path,
-                    name,
-                    present,
-                });
-            }
-            let enc = tar.into_inner().at(&path)?;
-            enc.finish().and_then(|f| f.sync_all()).at(&path)?;
-        }
-    }
+    let data_dirs = if data {
+        archive_data(site, tmp, &mut sums)?
+    } else {
+        vec![]
+    };
     write_new(&tmp.join(SUMS), &sums)?;
+    let configs = copy_configs(site, tmp)?;
+    let meta = SnapshotMeta {
+        id: id.into(),
+        package: site.pkg.clone(),
+        old: old.into(),
+        new: new.into(),
+        created: now(),
+        data_dirs,
+        configs,
+    };
+    let json = serde_json::to_vec_pretty(&meta).expect("meta serializes");
+    write_new(&tmp.join(META), &json)?;
+    Ok(meta)
+}
+
+/// Every data dir of the description into `data.tar.zst` (none: no
+/// archive), each regular file's line into `sums`.
+fn archive_data(site: &Site, tmp: &Path, sums: &mut Vec<u8>) -> Result<Vec<DataDir>> {
+    let dirs = site.desc.upgrade.iter().flat_map(|u| &u.data_dirs);
+    let dirs: Vec<(String, PathBuf)> = dirs.map(|d| (d.clone(), site.path(d))).collect();
+    if dirs.is_empty() {
+        return Ok(vec![]);
+    }
+    let path = tmp.join(DATA);
+    let file = private_file(&path)?;
+    let enc = zstd::stream::write::Encoder::new(file, 3).at(&path)?;
+    let mut tar = tar::Builder::new(enc);
+    let skip = Skip::new(site);
+    let mut data_dirs = Vec::new();
+    for (desc_path, host) in dirs {
+        let name = archive_name(site, &host);
+        let fd = open_data_dir(&host)?;
+        if let Some(fd) = &fd {
+            // Read through the descriptor, so a parent swapped for a link
+            // since is not followed; `/.` is the dir, not the magic link.
+            // Without /proc, the path that was checked.
+            let proc = PathBuf::from(format!("/proc/self/fd/{}/.", fd.as_raw_fd()));
+            let open = if proc.is_dir() { &proc } else { &host };
+            let tree = Tree { open, dir: &host };
+            archive_dir(&mut tar, tree, &name, &skip, sums)?;
+        }
+        data_dirs.push(DataDir {
+            path: desc_path,
+            name,
+            present: fd.is_some(),
+        });
+    }
+    let enc = tar.into_inner().at(&path)?;
+    enc.finish().and_then(|f| f.sync_all()).at(&path)?;
+    Ok(data_dirs)
+}
+
+/// Copies of the live configs into `config/`: content, owner and mode from
+/// one no-follow descriptor each.
+fn copy_configs(site: &Site, tmp: &Path) -> Result<Vec<ConfigCopy>> {
     let cdir = tmp.join("config");
     fsio::create_private_dir(&cdir)?;
     let mut configs = Vec::new();
     for c in &site.desc.configs {
         let live = site.path(&c.live);
         let name = escape(&c.live);
-        // Content, owner and mode from one no-follow descriptor.
         let copy = match fsio::backup(&live, &cdir.join(&name))? {
             Some(m) => (Some(name), m),
             None => (
@@ -171,18 +203,7 @@ fn fill(
             gid: copy.1.gid.unwrap_or(0),
         });
     }
-    let meta = SnapshotMeta {
-        id: id.into(),
-        package: site.pkg.clone(),
-        old: old.into(),
-        new: new.into(),
-        created: now(),
-        data_dirs,
-        configs,
-    };
-    let json = serde_json::to_vec_pretty(&meta).expect("meta serializes");
-    write_new(&tmp.join(META), &json)?;
-    Ok(meta)
+    Ok(configs)
 }
 
 /// A snapshot being built is `.<ID>.partial`; under the package lock any
@@ -205,12 +226,35 @@ fn sweep_partial(backups: &Path) {
     }
 }
 
+/// A data dir opened as a restore opens it: its parents one component at a
+/// time (a symlink on the way only when root owns it), the dir itself never
+/// through a symlink; `None` when it does not exist.
+fn open_data_dir(host: &Path) -> Result<Option<OwnedFd>> {
+    let parent = host.parent().unwrap_or(Path::new("/"));
+    let leaf = host.file_name().unwrap_or(host.as_os_str());
+    let pfd = match fsio::open_dir_path(parent) {
+        Ok(fd) => fd,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(HookError::io(parent, e)),
+    };
+    let leaf = CString::new(leaf.as_bytes())
+        .map_err(|_| HookError::invalid(host, "path holds a NUL byte"))?;
+    match fsio::open_dir(Some(pfd.as_fd()), &leaf) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) if matches!(e.raw_os_error(), Some(sys::ELOOP | sys::ENOTDIR)) => {
+            Err(HookError::invalid(host, "data dir is not a directory"))
+        }
+        Err(e) => Err(HookError::io(host, e)),
+    }
+}
+
 fn private_file(path: &Path) -> Result<File> {
     OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .custom_flags(crate::sys::O_NOFOLLOW)
+        .custom_flags(sys::O_NOFOLLOW)
         .open(path)
         .at(path)
 }
@@ -294,8 +338,8 @@ mod id;
 mod space;
 mod sums;
 
-use archive::archive_dir;
 pub use archive::Skip;
+use archive::{archive_dir, Tree};
 use id::new_id;
 pub use id::{clean, now, utc_stamp};
 pub use space::check_space;

@@ -4,7 +4,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use super::archive::{walk, walk_err, Skip};
+use super::archive::{walk, walk_err, Skip, Tree};
 use super::{backups_dir, FREE_BYTES_ENV, SLACK};
 use crate::error::{HookError, Result};
 use crate::site::Site;
@@ -19,9 +19,10 @@ pub fn check_space(site: &Site) -> Result<()> {
     let skip = Skip::new(site);
     let mut data = 0u64;
     for d in dirs.iter().filter(|d| d.is_dir()) {
-        for e in walk(d, &skip) {
-            let e = e.map_err(|e| walk_err(d, e))?;
-            data += e.metadata().map_err(|e| walk_err(d, e))?.blocks() * 512;
+        let tree = Tree { open: d, dir: d };
+        for e in walk(tree, &skip) {
+            let e = e.map_err(|e| walk_err(tree, e))?;
+            data += e.metadata().map_err(|e| walk_err(tree, e))?.blocks() * 512;
         }
     }
     let backups = backups_dir(site);

@@ -712,3 +712,41 @@ fn a_restore_never_goes_through_a_link_the_service_user_made() {
         .collect();
     assert_eq!(names, ["imsrv"], "nothing was made beside the victim");
 }
+
+#[test]
+fn a_backup_never_reads_through_a_link_the_service_user_made() {
+    // The same data dir below a directory the service user owns, swapped
+    // for a link to a root-only place with the same names: root must not
+    // copy that place into a snapshot (which a restore would later put in
+    // the service user's data dir).
+    let r = Root::new();
+    r.release("3.4.0", CONFIG_V1, &[]);
+    let desc = r.at("usr/share/imsrv/packwright/package.json");
+    let text = fs::read_to_string(&desc)
+        .unwrap()
+        .replace("/var/lib/imsrv", "/srv/own/sub/imsrv");
+    fs::write(&desc, text).unwrap();
+    r.install();
+    let d = r.at("srv/own/sub/imsrv");
+    fs::create_dir_all(&d).unwrap();
+    fs::write(d.join("a.db"), "a\n").unwrap();
+    let victim = r.at("etc/secret/sub/imsrv");
+    fs::create_dir_all(&victim).unwrap();
+    fs::write(victim.join("key"), "root's\n").unwrap();
+    fs::rename(r.at("srv/own"), r.at("srv/own-moved")).unwrap();
+    std::os::unix::fs::symlink(r.at("etc/secret"), r.at("srv/own")).unwrap();
+    std::os::unix::fs::lchown(r.at("srv/own"), Some(999), Some(999)).unwrap();
+    let before = snapshots(&r.state());
+    let o = hook(r.path(), &["backup", "--package", PKG]);
+    assert!(!o.status.success(), "{}", out(&o));
+    assert!(err(&o).contains("symlink owned by uid 999"), "{}", err(&o));
+    assert_eq!(snapshots(&r.state()), before, "no snapshot was kept");
+    // A link root made is the admin's layout: followed, as a restore does.
+    std::os::unix::fs::lchown(r.at("srv/own"), Some(0), Some(0)).unwrap();
+    let (snap, _) = take_backup(&r);
+    let names = archive_names(&snap);
+    assert!(
+        names.contains(&"srv/own/sub/imsrv/key".to_string()),
+        "{names:?}"
+    );
+}
