@@ -121,7 +121,7 @@ impl<'a> Ctx<'a> {
 /// state (`/var/lib/packwright/<pkg>/version`).
 pub fn scripts(pkg: &Package, evr: &str) -> Vec<(Slot, String)> {
     let cx = Ctx::new(pkg, evr);
-    let lib = library(pkg, &MANAGER);
+    let lib = library(pkg, &MANAGER) + &rpm_steps(pkg);
     // Only a real removal ($1 = 0), never the old package during an upgrade.
     let preun = removal(cx.gone(Event::PreRemove), cx.step("pw_remove\n"));
     let postun = removal(cx.gone(Event::PostRemove), cx.step("pw_removed\n"));
@@ -146,13 +146,13 @@ fn pre(cx: &Ctx) -> Option<String> {
     } else {
         let from = &cx.from;
         cx.step(&format!(
-        "{}pw_from=$(pw_old '')\n\
+            "{}pw_rpm_clear {from} || exit 1\n\
+         pw_from=$(pw_old '')\n\
          if [ -z \"$pw_from\" ] && [ \"$1\" -ge 2 ]; then pw_from=$(pw_described); fi\n\
          pw_pre \"$pw_from\" NEW || exit 1\n\
-         rm -f {from}\n\
-         if [ \"$1\" -ge 2 ] && [ -n \"$pw_from\" ]; then\n{}printf '%s\\n' \"$pw_from\" >{from}\nfi\n",
+         if [ \"$1\" -ge 2 ] && [ -n \"$pw_from\" ]; then\n\
+         pw_rpm_state || exit 1\nprintf '%s\\n' \"$pw_from\" >{from}\nfi\n",
             described(cx.pkg),
-            state_dirs()
         ))
     };
     if pi.is_empty() && pu.is_empty() && gate.is_empty() {
@@ -176,8 +176,8 @@ fn post(cx: &Ctx) -> Option<String> {
     // must not turn a later fresh install into an upgrade.
     let (clear, up_mark) = if upgrade_work {
         (
-            format!("rm -f {marker}\n"),
-            format!("{}: > {marker}\n", state_dirs()),
+            format!("pw_rpm_clear {marker} || exit 1\n"),
+            format!("pw_rpm_state || exit 1\n: > {marker}\n"),
         )
     } else {
         (String::new(), ":\n".to_string())
@@ -206,7 +206,7 @@ fn posttrans(cx: &Ctx) -> Option<String> {
     ));
     let cu = cx.call(Event::PostUpgrade);
     Some(format!(
-        "if [ -e {marker} ]; then\nrm -f {marker}\nrmdir {STATE} 2>&- || :\n{post}{cu}fi\n"
+        "if [ -e {marker} ]; then\npw_rpm_state || exit 1\nrm -f {marker}\nrmdir {STATE} 2>&- || :\n{post}{cu}fi\n"
     ))
 }
 
@@ -219,12 +219,49 @@ fn removal(user: String, ours: String) -> Option<String> {
     Some(format!("if [ \"$1\" -eq 0 ]; then\n{ours}{user}fi\n"))
 }
 
-/// Explicit modes whatever the umask: a world-writable marker dir would
-/// let anyone aim a redirect into it at another file.
-fn state_dirs() -> String {
+/// `pw_rpm_state` makes and checks the marker dir, `pw_rpm_clear` removes
+/// a stale marker from it. Root writes the markers there, so the dir gets
+/// explicit modes whatever the umask and, like packwright's state dir
+/// (statedir.rs), is refused when anyone but root could have made or
+/// changed it or a directory above it: a link or a dir of the service
+/// user's there would aim root's redirects at another file.
+fn rpm_steps(pkg: &Package) -> String {
+    let name = &pkg.meta.name;
     format!(
-        "if [ ! -d /var/lib/rpm-state ]; then mkdir -m 0755 /var/lib/rpm-state; fi\n\
-         if [ ! -d {STATE} ]; then mkdir -m 0700 {STATE}; fi\n"
+        "# rpm's marker dir {STATE}, root's alone:\n\
+         # what is missing is made with explicit modes, and a directory on the way\n\
+         # that anyone but root could change is refused, so no marker written there\n\
+         # can be redirected.\n\
+         pw_rpm_state() {{\n\
+         \tfor _pw_d in /var/lib/rpm-state {STATE}; do\n\
+         \t\tif [ ! -e \"$_pw_d\" ] && [ ! -h \"$_pw_d\" ]; then\n\
+         \t\t\t_pw_m=0755\n\
+         \t\t\tif [ \"$_pw_d\" = {STATE} ]; then _pw_m=0700; fi\n\
+         \t\t\tmkdir -m \"$_pw_m\" \"$_pw_d\" || return 1\n\
+         \t\tfi\n\
+         \tdone\n\
+         \tfor _pw_d in / /var /var/lib /var/lib/rpm-state {STATE}; do\n\
+         \t\t# shellcheck disable=SC2012\n\
+         \t\t_pw_l=$(ls -ldn \"$_pw_d\") || return 1\n\
+         \t\t# shellcheck disable=SC2086\n\
+         \t\tset -- $_pw_l\n\
+         \t\tcase $1 in\n\
+         \t\td????[!w]??[!w]*)\n\
+         \t\t\tif [ \"$3\" = 0 ]; then continue; fi\n\
+         \t\t\t;;\n\
+         \t\tesac\n\
+         \t\techo \"{name}: refusing to use rpm's state dir {STATE}: $_pw_d must be a directory owned by root and writable by no one else (it is $1, owner uid $3)\" >&2\n\
+         \t\treturn 1\n\
+         \tdone\n\
+         }}\n\n\
+         # Removes $1, a marker an earlier transaction may have left, from a\n\
+         # marker dir that is checked first (and not made) when it exists.\n\
+         pw_rpm_clear() {{\n\
+         \tif [ -e {STATE} ] || [ -h {STATE} ]; then\n\
+         \t\tpw_rpm_state || return 1\n\
+         \t\trm -f \"$1\"\n\
+         \tfi\n\
+         }}\n\n"
     )
 }
 

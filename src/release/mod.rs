@@ -261,12 +261,8 @@ fn retain(rule: &retention::Rule, dir: &Path, all: &mut Vec<Pkg>, sum: &mut Summ
     for path in &gone {
         fsx::remove(path)?;
         fsx::remove(&PathBuf::from(format!("{}.sig", path.display())))?;
-        sum.removed.push(
-            path.strip_prefix(dir)
-                .unwrap_or(path)
-                .display()
-                .to_string(),
-        );
+        sum.removed
+            .push(path.strip_prefix(dir).unwrap_or(path).display().to_string());
     }
     all.retain(|p| !gone.contains(&p.path));
     Ok(())
