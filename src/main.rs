@@ -291,39 +291,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let out = packwright::import::cli::run(c, &req.project, &req.manifest, &console)?;
             print!("{}", out.unwrap_or_default());
         }
-        Cmd::Build { b } => {
-            let mut req = request(&cli, b.format.clone());
-            req.keys = b.keys.keys();
-            let console = console(cli.json);
-            let built = pipeline::build(&req, &b.out, &console)?;
-            if let Some(b) = &console.bar {
-                b.finish_and_clear();
-            }
-            if cli.json {
-                let list: Vec<_> = built
-                    .artifacts
-                    .iter()
-                    .map(|a| serde_json::json!({"format": a.format.key(), "path": a.path, "size": a.size}))
-                    .collect();
-                let out = serde_json::json!({"artifacts": list, "warnings": built.warnings});
-                println!("{}", serde_json::to_string_pretty(&out)?);
-            }
-        }
-        Cmd::Release { b } => {
-            let mut req = request(&cli, b.format.clone());
-            req.keys = b.keys.keys();
-            let console = console(cli.json);
-            let done = packwright::release::artifact::release(&req, &b.out, &console)?;
-            if let Some(b) = &console.bar {
-                b.finish_and_clear();
-            }
-            if cli.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&serde_json::json!({"artifacts": done.entries}))?
-                );
-            }
-        }
+        Cmd::Build { b } => build(&cli, b)?,
+        Cmd::Release { b } => release(&cli, b)?,
         Cmd::Publish { .. } => publish(&cli)?,
         Cmd::Ci { keep, .. } => print!("{}", packwright::release::github_workflow(*keep)),
         Cmd::Check { format } => {
@@ -347,16 +316,59 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 &mut std::io::stdout(),
             );
         }
-        Cmd::Manpage { program } => {
-            if program == "packwright-hook" {
-                print!(
-                    "{}",
-                    packwright_hook::man::render(env!("CARGO_PKG_VERSION"))
-                );
-            } else {
-                clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
-            }
-        }
+        Cmd::Manpage { program } => manpage(program)?,
+    }
+    Ok(())
+}
+
+/// `packwright build`: the artifacts, listed with the warnings under `--json`.
+fn build(cli: &Cli, b: &BuildArgs) -> anyhow::Result<()> {
+    let mut req = request(cli, b.format.clone());
+    req.keys = b.keys.keys();
+    let console = console(cli.json);
+    let built = pipeline::build(&req, &b.out, &console)?;
+    if let Some(b) = &console.bar {
+        b.finish_and_clear();
+    }
+    if cli.json {
+        let list: Vec<_> = built
+            .artifacts
+            .iter()
+            .map(|a| serde_json::json!({"format": a.format.key(), "path": a.path, "size": a.size}))
+            .collect();
+        let out = serde_json::json!({"artifacts": list, "warnings": built.warnings});
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    Ok(())
+}
+
+/// `packwright release`: the artifacts with their checksums, SBOM and signatures.
+fn release(cli: &Cli, b: &BuildArgs) -> anyhow::Result<()> {
+    let mut req = request(cli, b.format.clone());
+    req.keys = b.keys.keys();
+    let console = console(cli.json);
+    let done = packwright::release::artifact::release(&req, &b.out, &console)?;
+    if let Some(b) = &console.bar {
+        b.finish_and_clear();
+    }
+    if cli.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"artifacts": done.entries}))?
+        );
+    }
+    Ok(())
+}
+
+/// `packwright manpage [packwright|packwright-hook]`.
+fn manpage(program: &str) -> anyhow::Result<()> {
+    if program == packwright_hook::contract::HOOK_NAME {
+        print!(
+            "{}",
+            packwright_hook::man::render(env!("CARGO_PKG_VERSION"))
+        );
+    } else {
+        clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
     }
     Ok(())
 }

@@ -181,6 +181,7 @@ fn first_str(v: Option<Value>) -> Option<String> {
     }
 }
 
+/// `[package]`, its keys in the order a reader looks for them.
 fn package(cx: &mut Cx, field: &dyn Fn(&str) -> Option<Value>, deb: &Table) {
     let deb_name = deb.get("name").and_then(Value::as_str).map(String::from);
     if let Some(n) = &deb_name {
@@ -188,6 +189,28 @@ fn package(cx: &mut Cx, field: &dyn Fn(&str) -> Option<Value>, deb: &Table) {
     }
     let t = cx.doc.table("package");
     set(t, "name", cx.name.as_str(), None);
+    version(cx, field);
+    descriptions(cx, field, deb);
+    people(cx, field, deb);
+    license(cx, field, deb);
+    set(
+        cx.doc.table("package"),
+        "arch",
+        "x86_64",
+        Some("the architecture of target/release/ (cargo build --release on this machine)"),
+    );
+    if let Some(c) = deb.get("changelog").and_then(Value::as_str) {
+        set(
+            cx.doc.table("package"),
+            "changelog",
+            c,
+            Some("cargo-deb's changelog; packwright reads this version's notes from it"),
+        );
+    }
+}
+
+/// `package.version`: the crate's, spelled as cargo-deb spells it.
+fn version(cx: &mut Cx, field: &dyn Fn(&str) -> Option<Value>) {
     let version = field("version")
         .and_then(|v| v.as_str().map(String::from))
         .unwrap_or_else(|| "0.0.0".into());
@@ -206,6 +229,11 @@ fn package(cx: &mut Cx, field: &dyn Fn(&str) -> Option<Value>, deb: &Table) {
     if pw.contains('~') {
         cx.w.add("package.version", 0, format!("`{pw}` is not an apk version: packwright has one version for every format, so build the others with `--format deb,rpm,pacman,targz,zip`"));
     }
+}
+
+/// `package.summary` (the description's first line) and cargo-deb's
+/// extended description.
+fn descriptions(cx: &mut Cx, field: &dyn Fn(&str) -> Option<Value>, deb: &Table) {
     let desc = field("description").and_then(|v| v.as_str().map(String::from));
     let summary = match &desc {
         Some(d) => d.lines().next().unwrap_or("").trim().to_string(),
@@ -238,6 +266,10 @@ fn package(cx: &mut Cx, field: &dyn Fn(&str) -> Option<Value>, deb: &Table) {
             Some("cargo-deb's extended-description"),
         );
     }
+}
+
+/// Who makes it: maintainer, vendor, homepage.
+fn people(cx: &mut Cx, field: &dyn Fn(&str) -> Option<Value>, deb: &Table) {
     let maintainer = deb
         .get("maintainer")
         .and_then(Value::as_str)
@@ -272,21 +304,6 @@ fn package(cx: &mut Cx, field: &dyn Fn(&str) -> Option<Value>, deb: &Table) {
         .and_then(|v| v.as_str().map(String::from))
     {
         set(cx.doc.table("package"), "homepage", h.as_str(), None);
-    }
-    license(cx, field, deb);
-    set(
-        cx.doc.table("package"),
-        "arch",
-        "x86_64",
-        Some("the architecture of target/release/ (cargo build --release on this machine)"),
-    );
-    if let Some(c) = deb.get("changelog").and_then(Value::as_str) {
-        set(
-            cx.doc.table("package"),
-            "changelog",
-            c,
-            Some("cargo-deb's changelog; packwright reads this version's notes from it"),
-        );
     }
 }
 

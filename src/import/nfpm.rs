@@ -175,6 +175,46 @@ fn version(cx: &mut Cx, root: &Node) {
         .and_then(Node::str)
         .unwrap_or("semver")
         == "semver";
+    let Parts {
+        base,
+        mut pre,
+        mut meta,
+        mut note,
+    } = parts(cx, raw, semver);
+    if let Some(p) = root.get("prerelease").and_then(Node::str) {
+        pre = Some(env(p));
+    }
+    if let Some(m) = root.get("version_metadata").and_then(Node::str) {
+        meta = Some(env(m));
+    }
+    let mut v = base;
+    if let Some(p) = pre.filter(|p| !p.is_empty()) {
+        v = format!("{v}~{p}");
+        note.get_or_insert_with(|| {
+            "nfpm's prerelease is appended with `~` (sorts before the release)".into()
+        });
+    }
+    if let Some(m) = meta.filter(|m| !m.is_empty()) {
+        v = format!("{v}+{m}");
+    }
+    if v.contains(['~', '+', '-']) && !v.contains('$') {
+        cx.apk_blocked = Some(format!("version `{v}` is not an apk version"));
+    }
+    set(cx.doc.table("package"), "version", v, note.as_deref());
+    release(cx, root);
+    epoch(cx, root);
+}
+
+/// nfpm's version taken apart, before `prerelease` and `version_metadata`
+/// override the parts; `note` says how packwright's spelling differs.
+struct Parts {
+    base: String,
+    pre: Option<String>,
+    meta: Option<String>,
+    note: Option<String>,
+}
+
+fn parts(cx: &mut Cx, raw: &str, semver: bool) -> Parts {
     let mut note = None;
     let (mut base, mut pre, mut meta) = (env(raw), None, None);
     if raw.is_empty() {
@@ -201,26 +241,17 @@ fn version(cx: &mut Cx, root: &Node) {
     } else if semver {
         note = Some("nfpm strips a leading `v` and writes `-pre` as `~pre`; packwright uses the version as written".to_string());
     }
-    if let Some(p) = root.get("prerelease").and_then(Node::str) {
-        pre = Some(env(p));
+    Parts {
+        base,
+        pre,
+        meta,
+        note,
     }
-    if let Some(m) = root.get("version_metadata").and_then(Node::str) {
-        meta = Some(env(m));
-    }
-    let mut v = base;
-    if let Some(p) = pre.filter(|p| !p.is_empty()) {
-        v = format!("{v}~{p}");
-        note.get_or_insert_with(|| {
-            "nfpm's prerelease is appended with `~` (sorts before the release)".into()
-        });
-    }
-    if let Some(m) = meta.filter(|m| !m.is_empty()) {
-        v = format!("{v}+{m}");
-    }
-    if v.contains(['~', '+', '-']) && !v.contains('$') {
-        cx.apk_blocked = Some(format!("version `{v}` is not an apk version"));
-    }
-    set(cx.doc.table("package"), "version", v, note.as_deref());
+}
+
+/// `package.release`, with release 1 for pacman and apk when nfpm's is not
+/// the number they need.
+fn release(cx: &mut Cx, root: &Node) {
     if let Some(r) = root.get("release").and_then(Node::str) {
         set(cx.doc.table("package"), "release", env(r), None);
         let numeric = |s: &str| {
@@ -246,6 +277,10 @@ fn version(cx: &mut Cx, root: &Node) {
             }
         }
     }
+}
+
+/// `package.epoch`; apk has none.
+fn epoch(cx: &mut Cx, root: &Node) {
     if let Some(e) = root.get("epoch") {
         match e.str().map(str::trim).and_then(|s| s.parse::<i64>().ok()) {
             Some(0) => {}

@@ -39,8 +39,28 @@ fn check_header_sizes(path: &Path) -> Result<()> {
 
 pub fn inspect(path: &Path, r: &mut dyn BufRead) -> Result<Inspection> {
     check_header_sizes(path)?;
-    let bad = |e: rpm::Error| Error::package(path, format!("bad .rpm: {e}"));
-    let meta = PackageMetadata::parse(&mut BufReadRef(r)).map_err(bad)?;
+    let meta = PackageMetadata::parse(&mut BufReadRef(r)).map_err(bad(path))?;
+    let fields = fields(path, &meta)?;
+    let files = files(path, &meta)?;
+    let mut warnings = Vec::new();
+    let scripts = scripts(&meta, &mut warnings);
+    Ok(Inspection {
+        format: "rpm",
+        fields,
+        files,
+        scripts,
+        warnings,
+    })
+}
+
+/// A header the rpm crate could not read, as an error naming the file.
+fn bad(path: &Path) -> impl Fn(rpm::Error) -> Error + '_ {
+    move |e| Error::package(path, format!("bad .rpm: {e}"))
+}
+
+/// The header's fields as `rpm -qi` names them, then its relations,
+/// changelog and signatures; empty ones left out.
+fn fields(path: &Path, meta: &PackageMetadata) -> Result<Map<String, Value>> {
     let mut fields = Map::new();
     let mut put = |k: &str, v: Option<String>| {
         if let Some(v) = v.filter(|v| !v.is_empty()) {
@@ -78,7 +98,7 @@ pub fn inspect(path: &Path, r: &mut dyn BufRead) -> Result<Inspection> {
         ("Recommends", meta.get_recommends()),
         ("Suggests", meta.get_suggests()),
     ] {
-        let list = deps.map_err(bad)?;
+        let list = deps.map_err(bad(path))?;
         put(k, Some(list.iter().map(dep).collect::<Vec<_>>().join(", ")));
     }
     if let Ok(log) = meta.get_changelog_entries() {
@@ -88,8 +108,13 @@ pub fn inspect(path: &Path, r: &mut dyn BufRead) -> Result<Inspection> {
             .collect();
         put("Changelog", Some(text.join("\n\n")));
     }
-    let keys: Vec<String> = meta
-        .signatures()
+    put("Signature", Some(signers(meta).join(", ")));
+    Ok(fields)
+}
+
+/// Who signed it, by fingerprint where the signature names one.
+fn signers(meta: &PackageMetadata) -> Vec<String> {
+    meta.signatures()
         .unwrap_or_default()
         .iter()
         .map(|i| match (i.fingerprint(), i.key_id()) {
@@ -97,12 +122,14 @@ pub fn inspect(path: &Path, r: &mut dyn BufRead) -> Result<Inspection> {
             (None, Some(k)) => format!("key id {k}"),
             (None, None) => "unknown key".to_string(),
         })
-        .collect();
-    put("Signature", Some(keys.join(", ")));
+        .collect()
+}
 
-    let files = meta
+/// The file list, from the header alone.
+fn files(path: &Path, meta: &PackageMetadata) -> Result<Vec<FileInfo>> {
+    Ok(meta
         .get_file_entries()
-        .map_err(bad)?
+        .map_err(bad(path))?
         .iter()
         .map(|f| FileInfo {
             path: f.path().to_string_lossy().into_owned(),
@@ -118,10 +145,13 @@ pub fn inspect(path: &Path, r: &mut dyn BufRead) -> Result<Inspection> {
             size: f.size() as u64,
             link: f.linkto().filter(|l| !l.is_empty()).map(str::to_string),
         })
-        .collect();
+        .collect())
+}
 
+/// Every scriptlet the header holds, in transaction order, with its
+/// interpreter when not /bin/sh; each cut at `MEMBER_LIMIT`.
+fn scripts(meta: &PackageMetadata, warnings: &mut Vec<String>) -> Vec<ScriptInfo> {
     let mut scripts = Vec::new();
-    let mut warnings = Vec::new();
     for (name, got) in [
         ("%pretrans", meta.get_pre_trans_script()),
         ("%pre", meta.get_pre_install_script()),
@@ -140,17 +170,11 @@ pub fn inspect(path: &Path, r: &mut dyn BufRead) -> Result<Inspection> {
             } else {
                 format!("{name} -p {prog}")
             };
-            let text = super::bound_text(sc.script, &name, &mut warnings);
+            let text = super::bound_text(sc.script, &name, warnings);
             scripts.push(ScriptInfo { name, text });
         }
     }
-    Ok(Inspection {
-        format: "rpm",
-        fields,
-        files,
-        scripts,
-        warnings,
-    })
+    scripts
 }
 
 /// `name >= version` as rpm prints it.

@@ -169,17 +169,60 @@ fn check_conflicts(o: &Publish, r: &Repo, incoming: &[Pkg]) -> Result<()> {
 
 pub fn publish(o: &Publish, report: &dyn Report) -> Result<Summary> {
     let time = now()?;
+    let incoming = incoming(&o.from)?;
+    let keys = signers(&o.keys, &incoming, time)?;
+    let (dir, r) = repo(o, &incoming, time)?;
+    check_conflicts(o, &r, &incoming)?;
+    let mut sum = Summary::default();
+    for f in FORMATS {
+        let new: Vec<&Pkg> = incoming.iter().filter(|p| p.format == f).collect();
+        if new.is_empty() {
+            continue;
+        }
+        for p in &new {
+            let dest = dir.join(pool_path(&r, p));
+            if !dest.exists() {
+                fsx::copy(&p.path, &dest)?;
+                sum.added.push(pool_path(&r, p));
+            }
+        }
+        let mut all = pool(&dir, f)?;
+        if let Some(rule) = &o.rule {
+            retain(rule, &dir, &mut all, &mut sum)?;
+        }
+        report.note(&format!(
+            "publishing {} {} package(s) to {}",
+            all.len(),
+            f.key(),
+            dir.join(kind(f)).display()
+        ));
+        write_indexes(&dir, &r, f, all, &keys)?;
+        sum.formats.push(kind(f));
+    }
+    write_keys(&dir, &r, &keys)?;
+    write_pages(&dir, &r)?;
+    Ok(sum)
+}
+
+/// Every package in `from`, of every format a repository is written for.
+fn incoming(from: &Path) -> Result<Vec<Pkg>> {
     let mut incoming = Vec::new();
     for f in FORMATS {
-        incoming.extend(meta::scan(&o.from, f)?);
+        incoming.extend(meta::scan(from, f)?);
     }
     if incoming.is_empty() {
         return Err(Error::package(
-            &o.from,
+            from,
             "no .deb, .rpm, pacman or .apk packages to publish",
         ));
     }
-    let keys = signers(&o.keys, &incoming, time)?;
+    Ok(incoming)
+}
+
+/// The repository's absolute directory and its description. The name
+/// becomes key file names and a `[section]` of the .repo and pacman.conf
+/// lines the page prints, so it is kept to characters safe in both.
+fn repo(o: &Publish, incoming: &[Pkg], time: u64) -> Result<(PathBuf, Repo)> {
     let name = o.name.clone().unwrap_or_else(|| incoming[0].name.clone());
     if name.is_empty()
         || !name
@@ -205,50 +248,24 @@ pub fn publish(o: &Publish, report: &dyn Report) -> Result<Summary> {
         url: url.trim_end_matches('/').to_string(),
         time,
     };
-    check_conflicts(o, &r, &incoming)?;
-    let mut sum = Summary::default();
-    for f in FORMATS {
-        let new: Vec<&Pkg> = incoming.iter().filter(|p| p.format == f).collect();
-        if new.is_empty() {
-            continue;
-        }
-        for p in &new {
-            let dest = dir.join(pool_path(&r, p));
-            if !dest.exists() {
-                fsx::copy(&p.path, &dest)?;
-                sum.added.push(pool_path(&r, p));
-            }
-        }
-        let mut all = pool(&dir, f)?;
-        if let Some(rule) = &o.rule {
-            let gone: Vec<PathBuf> = retention::removed(rule, &all)
-                .iter()
-                .map(|p| p.path.clone())
-                .collect();
-            for path in &gone {
-                fsx::remove(path)?;
-                fsx::remove(&PathBuf::from(format!("{}.sig", path.display())))?;
-                sum.removed.push(
-                    path.strip_prefix(&dir)
-                        .unwrap_or(path)
-                        .display()
-                        .to_string(),
-                );
-            }
-            all.retain(|p| !gone.contains(&p.path));
-        }
-        report.note(&format!(
-            "publishing {} {} package(s) to {}",
-            all.len(),
-            f.key(),
-            dir.join(kind(f)).display()
-        ));
-        write_indexes(&dir, &r, f, all, &keys)?;
-        sum.formats.push(kind(f));
+    Ok((dir, r))
+}
+
+/// Delete what the retention rule drops from one format's pool (with its
+/// detached signature), recording it in `sum`.
+fn retain(rule: &retention::Rule, dir: &Path, all: &mut Vec<Pkg>, sum: &mut Summary) -> Result<()> {
+    let gone: Vec<PathBuf> = retention::removed(rule, all)
+        .iter()
+        .map(|p| p.path.clone())
+        .collect();
+    for path in &gone {
+        fsx::remove(path)?;
+        fsx::remove(&PathBuf::from(format!("{}.sig", path.display())))?;
+        sum.removed
+            .push(path.strip_prefix(dir).unwrap_or(path).display().to_string());
     }
-    write_keys(&dir, &r, &keys)?;
-    write_pages(&dir, &r)?;
-    Ok(sum)
+    all.retain(|p| !gone.contains(&p.path));
+    Ok(())
 }
 
 fn write_indexes(dir: &Path, r: &Repo, f: Format, all: Vec<Pkg>, k: &Signers) -> Result<()> {
