@@ -65,7 +65,7 @@ pub fn find(arch: Arch) -> Result<PathBuf, String> {
         .ok()
         .and_then(|e| e.parent().map(Path::to_path_buf))
     {
-        if let Some(p) = consider(dir.join("packwright-hook"), &mut tried) {
+        if let Some(p) = consider(dir.join(packwright_hook::contract::HOOK_NAME), &mut tried) {
             return Ok(p);
         }
     }

@@ -4,6 +4,7 @@
 use super::{Entry, Kind, Layout, Source};
 use crate::error::{IoContext, Result};
 use crate::manifest::{schema, Locator};
+use packwright_hook::contract;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -384,7 +385,7 @@ pub(super) fn portable_path(path: &str, pkg: &str) -> String {
         ("/sbin/".into(), "bin/"),
         (format!("/usr/share/doc/{pkg}/"), "doc/"),
         ("/usr/share/man/".into(), "man/"),
-        (format!("/usr/share/{pkg}/"), "share/"),
+        (format!("{}/", contract::share_dir(pkg)), "share/"),
         (format!("/etc/{pkg}/"), "config/"),
     ];
     for (from, to) in &rules {

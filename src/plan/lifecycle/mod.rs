@@ -33,7 +33,8 @@ pub struct Lifecycle {
 }
 
 impl Lifecycle {
-    /// Whether packwright keeps state on the target (`/var/lib/<pkg>/packwright`).
+    /// Whether packwright keeps state on the target (`contract::state_dir`:
+    /// `/var/lib/packwright/<pkg>`).
     pub fn has_state(&self) -> bool {
         self.hook.is_some() || self.gate.is_some() || !self.units.is_empty()
     }
