@@ -200,6 +200,17 @@ impl<W: Write + Seek> ZipOut<W> {
         self.count += 1;
     }
 
+    /// Names are counted in 16 bits; the plan's paths stay far below.
+    fn check_name(name: &str) -> io::Result<()> {
+        if name.len() > usize::from(u16::MAX) {
+            return Err(io::Error::other(format!(
+                "a zip entry name is at most 65535 bytes; this one has {}",
+                name.len()
+            )));
+        }
+        Ok(())
+    }
+
     fn emit(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.out.write_all(bytes)?;
         self.pos += bytes.len() as u64;
@@ -208,6 +219,7 @@ impl<W: Write + Seek> ZipOut<W> {
 
     /// A directory; `name` ends with `/`.
     pub fn dir(&mut self, name: &str, mode: u32) -> io::Result<()> {
+        Self::check_name(name)?;
         let h = Head {
             name,
             external: ((S_IFDIR | mode) << 16) | 0x10,
@@ -233,6 +245,7 @@ impl<W: Write + Seek> ZipOut<W> {
         size: u64,
         data: &mut dyn Read,
     ) -> io::Result<()> {
+        Self::check_name(name)?;
         let mut h = Head {
             name,
             external: (S_IFREG | mode) << 16,
