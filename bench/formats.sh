@@ -122,22 +122,22 @@ report() { # payload
     set -- "$(median "$r/res.pw-$f" 1)" "$(median "$r/res.pw-$f" 2)" "$(median "$r/res.pw-$f" 3)" \
       "$(median "$r/res.nf-$n" 1)" "$(median "$r/res.nf-$n" 2)" "$(median "$r/res.nf-$n" 3)"
     awk -v f="$f" -v a="$1" -v b="$2" -v c="$3" -v d="$4" -v e="$5" -v g="$6" 'BEGIN {
-      printf "| %s | %.2f s / %d MiB / %d | %.2f s / %d MiB / %d | %.2f× | %.3f× |\n", f, a, b, c, d, e, g, a / d, c / g }'
+      printf "| %s | %.2f s / %d MiB / %.0f | %.2f s / %d MiB / %.0f | %.2f× | %.3f× |\n", f, a, b, c, d, e, g, a / d, c / g }'
   done
   nf4=$(sum_median 1 "$r/res.nf-deb" "$r/res.nf-rpm" "$r/res.nf-archlinux" "$r/res.nf-apk")
   for c in four:deb,rpm,pacman,apk six:deb,rpm,pacman,apk,targz,zip; do
     f=${c#*:}
     awk -v f="${c%%:*} in one run" -v a="$(median "$r/res.pw-$f" 1)" -v b="$(median "$r/res.pw-$f" 2)" \
       -v c="$(median "$r/res.pw-$f" 3)" -v d="$nf4" 'BEGIN {
-      printf "| %s | %.2f s / %d MiB / %d | %.2f s (its four, one run each) | %.2f× | |\n", f, a, b, c, d, a / d }'
+      printf "| %s | %.2f s / %d MiB / %.0f | %.2f s (its four, one run each) | %.2f× | |\n", f, a, b, c, d, a / d }'
   done
   if [ -n "${PW_BASE:-}" ]; then
     printf '\n| case (packwright) | before wall / CPU / bytes | after wall / CPU / bytes | wall ratio | CPU ratio |\n|---|---|---|---|---|\n'
-    for f in deb rpm pacman apk deb,rpm,pacman,apk deb,rpm,pacman,apk,targz,zip; do
+    for f in deb rpm pacman apk targz zip deb,rpm,pacman,apk deb,rpm,pacman,apk,targz,zip; do
       awk -v f="$f" -v a="$(median "$r/res.base-$f" 1)" -v b="$(median "$r/res.base-$f" 4)" \
         -v c="$(median "$r/res.base-$f" 3)" -v d="$(median "$r/res.pw-$f" 1)" \
         -v e="$(median "$r/res.pw-$f" 4)" -v g="$(median "$r/res.pw-$f" 3)" 'BEGIN {
-        printf "| %s | %.2f s / %.2f s / %d | %.2f s / %.2f s / %d | %.2f× | %.2f× |\n", f, a, b, c, d, e, g, d / a, e / b }'
+        printf "| %s | %.2f s / %.2f s / %.0f | %.2f s / %.2f s / %.0f | %.2f× | %.2f× |\n", f, a, b, c, d, e, g, d / a, e / b }'
     done
     printf '\n'
   fi
@@ -169,7 +169,7 @@ for payload in $PAYLOADS; do
     else
       nf deb; pw deb; nf rpm; pw rpm; nf archlinux; pw pacman; nf apk; pw apk
     fi
-    pw deb,rpm,pacman,apk; pw deb,rpm,pacman,apk,targz,zip; floors
+    pw targz; pw zip; pw deb,rpm,pacman,apk; pw deb,rpm,pacman,apk,targz,zip; floors
     i=$((i + 1))
   done
   report "$payload ($(du -sm "$P/payload" | cut -f1) MiB, $(find "$P/payload" -type f | wc -l) files)"

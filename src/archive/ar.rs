@@ -14,8 +14,10 @@ impl<W: Write> ArWriter<W> {
         Ok(ArWriter { w, mtime })
     }
 
-    /// Append a member of exactly `size` bytes read from `data`.
-    pub fn append(&mut self, name: &str, size: u64, data: &mut dyn Read) -> io::Result<()> {
+    /// Append a member of exactly `size` bytes read from `data`. Generic,
+    /// not `dyn`: a `&mut File` into a `BufWriter<&mut File>` then copies
+    /// in the kernel (std's `io::copy` uses copy_file_range for them).
+    pub fn append(&mut self, name: &str, size: u64, data: impl Read) -> io::Result<()> {
         assert!(
             name.len() <= 16 && name.is_ascii(),
             "ar member names are short ASCII"

@@ -7,6 +7,7 @@ pub mod cpio;
 pub mod deflate;
 pub mod digest;
 pub mod pgzip;
+pub mod pkzip;
 pub mod tar;
 
 pub use compress::Compression;

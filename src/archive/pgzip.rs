@@ -9,6 +9,8 @@
 //!   For apk, which treats a member boundary as the end of a stream. Without
 //!   pigz's 32 KiB dictionary a block loses a few hundred bytes of matches,
 //!   and libdeflate's better parsing wins more than that back.
+//! - `Mode::Raw`: the same spliced blocks as one raw deflate stream, with no
+//!   gzip header or trailer: a zip entry's data (`finish_crc` gives its CRC).
 //!
 //! Either way the bytes depend only on the input, level and block size —
 //! never on the number of threads — so builds are byte-identical on any
@@ -27,6 +29,7 @@ const BLOCK: usize = 1 << 20;
 pub enum Mode {
     Members,
     OneMember,
+    Raw,
 }
 
 struct Job {
@@ -62,7 +65,7 @@ fn member(level: u32, input: &[u8]) -> io::Result<Vec<u8>> {
 fn compress(level: u32, job: &Job) -> io::Result<Vec<u8>> {
     match job.mode {
         Mode::Members => member(level, &job.input),
-        Mode::OneMember => super::deflate::piece(level, &job.input, job.last),
+        Mode::OneMember | Mode::Raw => super::deflate::piece(level, &job.input, job.last),
     }
 }
 
@@ -141,7 +144,12 @@ impl<W: Write> ParGzip<W> {
         Ok(())
     }
 
-    pub fn finish(mut self) -> io::Result<W> {
+    pub fn finish(self) -> io::Result<W> {
+        self.finish_crc().map(|(w, _)| w)
+    }
+
+    /// Ends the stream; also returns the input's CRC-32.
+    pub fn finish_crc(mut self) -> io::Result<(W, u32)> {
         self.submit(true)?;
         while !self.pending.is_empty() {
             self.drain_one()?;
@@ -155,7 +163,7 @@ impl<W: Write> ParGzip<W> {
         for w in self.workers.drain(..) {
             let _ = w.join();
         }
-        Ok(self.out)
+        Ok((self.out, self.crc.sum()))
     }
 }
 

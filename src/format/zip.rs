@@ -1,13 +1,14 @@
 //! .zip for Windows and anyone without tar: checked against Windows' naming
 //! rules first, so an archive Explorer would mangle is never written.
 
+use crate::archive::compress::threads;
+use crate::archive::pkzip::{DosTime, ZipOut};
 use crate::error::{Error, IoContext, Result};
 use crate::plan::{Entry, Kind, Package};
 use crate::report::Report;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::Read;
-use zip::write::SimpleFileOptions;
+use std::io::{BufWriter, Read};
 
 const RESERVED: &[&str] = &[
     "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
@@ -112,48 +113,25 @@ pub fn check(pkg: &Package) -> Result<()> {
 /// Writes what `check` accepted (the pipeline checks before any write).
 pub fn write(pkg: &Package, out: &mut File, report: &dyn Report) -> Result<()> {
     let name = pkg.meta.portable_stem();
-    let when = time::OffsetDateTime::from_unix_timestamp(pkg.meta.mtime as i64)
-        .ok()
-        .and_then(|t| {
-            zip::DateTime::from_date_and_time(
-                t.year() as u16,
-                t.month() as u8,
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second(),
-            )
-            .ok()
-        })
-        .unwrap_or_default();
-    let level = pkg.options.level.unwrap_or(6) as i64;
-    let mut zip = zip::ZipWriter::new(&mut *out);
+    let when = DosTime::from_unix(pkg.meta.mtime as i64);
+    let level = pkg.options.level.unwrap_or(6).clamp(0, 9) as u32;
+    let buf = BufWriter::with_capacity(1 << 20, &mut *out);
+    let mut zip = ZipOut::new(buf, when, level, threads()).at(&name)?;
     let total: u64 = pkg.tree.iter().map(|e| e.size()).sum();
     let mut done = 0;
     for e in &pkg.tree {
-        let opts = SimpleFileOptions::default()
-            .last_modified_time(when)
-            .unix_permissions(e.mode)
-            .compression_method(zip::CompressionMethod::Deflated)
-            .compression_level(Some(level))
-            .large_file(e.size() >= u32::MAX as u64);
-        let res = match &e.kind {
-            Kind::Dir => zip.add_directory(format!("{}/", e.path), opts),
-            Kind::File(src) => zip.start_file(e.path.as_str(), opts).and_then(|_| {
-                let mut r = src
-                    .open()
-                    .map_err(|x| zip::result::ZipError::Io(std::io::Error::other(x.to_string())))?;
-                std::io::copy(&mut r, &mut zip)?;
-                Ok(())
-            }),
+        match &e.kind {
+            Kind::Dir => zip.dir(&format!("{}/", e.path), e.mode).at(&e.path)?,
+            Kind::File(src) => {
+                let mut r = src.open()?;
+                zip.file(&e.path, e.mode, src.size(), &mut r).at(&e.path)?;
+            }
             // `check` refused symlinks; nothing reaches here.
-            Kind::Symlink(_) => Ok(()),
-        };
-        res.map_err(|x| Error::io(&e.path, std::io::Error::other(x)))?;
+            Kind::Symlink(_) => {}
+        }
         done += e.size();
         report.progress("zip", done, total);
     }
-    zip.finish()
-        .map_err(|x| Error::io(&name, std::io::Error::other(x)))?;
+    zip.finish().at(&name)?;
     Ok(())
 }
