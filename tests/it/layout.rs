@@ -1,5 +1,5 @@
 //! The pipeline runs one way: manifest → plan → lifecycle → format writers →
-//! pipeline (build) → release, with archive, identity, error and report as
+//! pipeline → release, with archive, identity, error and report as
 //! leaves every stage may use. This reads every `crate::` path in src/ and
 //! fails when a top-level module imports one it may not, so an upward import
 //! (plan using a writer, archive using the plan) is caught when it is made.
@@ -23,8 +23,6 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
         stage("plan", &["manifest"]),
         stage("lifecycle", &["manifest", "plan"]),
         stage("format", &["manifest", "plan", "lifecycle"]),
-        // build.rs, which the speed branch renames pipeline.rs.
-        stage("build", &["manifest", "plan", "lifecycle", "format"]),
         stage("pipeline", &["manifest", "plan", "lifecycle", "format"]),
         // Beside the pipeline: reading packages back, and writing manifests.
         stage("inspect", &[]),
@@ -36,7 +34,6 @@ fn allowed() -> BTreeMap<&'static str, Vec<&'static str>> {
                 "plan",
                 "lifecycle",
                 "format",
-                "build",
                 "pipeline",
                 "inspect",
             ],
