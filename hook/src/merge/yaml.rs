@@ -10,7 +10,7 @@
 //! does not follow (several documents, flow-style root, complex keys) is
 //! "unsupported" and the file is merged line by line instead.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use yaml_rust2::Yaml;
 
@@ -22,13 +22,15 @@ mod load;
 mod scan;
 use scan::{
     at_the_opening, inline_value, is_comment, is_content, scan, split_key, unsupported, Entry,
+    Index,
 };
 
 pub struct YamlDoc {
     lines: Vec<String>,
     entries: Vec<Entry>,
-    index: HashMap<KeyPath, usize>,
-    leaves: Vec<(KeyPath, String)>,
+    index: Index,
+    /// Each leaf's entry and comparable value.
+    leaves: Vec<(usize, String)>,
     step: usize,
 }
 
@@ -73,16 +75,16 @@ fn quoted(v: &Yaml) -> String {
 /// does not follow this layout.
 fn tree_leaves(
     h: &yaml_rust2::yaml::Hash,
-    (index, entries): (&HashMap<KeyPath, usize>, &[Entry]),
+    (index, entries): (&Index, &[Entry]),
     path: &mut KeyPath,
     seen: &mut usize,
-    out: &mut Vec<(KeyPath, String)>,
+    out: &mut Vec<(usize, String)>,
 ) -> Result<(), ParseFail> {
     let disagree = || unsupported("the line scan does not match the parsed keys");
     for (k, v) in h {
         path.push(key_str(k));
         *seen += 1;
-        let n = *index.get(path.as_slice()).ok_or_else(disagree)?;
+        let n = index.get(entries, path).ok_or_else(disagree)?;
         if entries[n].child.is_some() {
             let Yaml::Hash(sub) = v else {
                 return Err(unsupported(format!(
@@ -92,7 +94,7 @@ fn tree_leaves(
             };
             tree_leaves(sub, (index, entries), path, seen, out)?;
         } else {
-            out.push((path.clone(), canon(v)));
+            out.push((n, canon(v)));
         }
         path.pop();
     }
@@ -142,7 +144,7 @@ fn rekey(l: &mut String, ind: usize, name: &str) {
 
 impl YamlDoc {
     fn get(&self, k: &[String]) -> Option<&Entry> {
-        self.index.get(k).map(|&n| &self.entries[n])
+        self.index.get(&self.entries, k).map(|n| &self.entries[n])
     }
 
     /// The end of the top-level mapping (past its last key's lines) and its
@@ -325,12 +327,9 @@ impl Doc for YamlDoc {
         }
         let lines = line::split(text);
         let entries = scan(&lines)?;
-        let mut index = HashMap::new();
-        for (n, e) in entries.iter().enumerate() {
-            if index.insert(e.path.clone(), n).is_some() {
-                return Err(unsupported(format!("duplicate key {}", e.path.join("."))));
-            }
-        }
+        let index = Index::new(&entries).map_err(|n| {
+            unsupported(format!("duplicate key {}", entries[n].path.join(".")))
+        })?;
         let mut leaves = Vec::new();
         let mut seen = 0;
         match docs.first() {
@@ -359,7 +358,8 @@ impl Doc for YamlDoc {
     }
 
     fn leaves(&self) -> Vec<(KeyPath, String)> {
-        self.leaves.clone()
+        let leaf = |(n, v): &(usize, String)| (self.entries[*n].path.clone(), v.clone());
+        self.leaves.iter().map(leaf).collect()
     }
 
     fn check_depth(&self) -> Result<(), String> {
