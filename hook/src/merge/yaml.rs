@@ -327,9 +327,8 @@ impl Doc for YamlDoc {
         }
         let lines = line::split(text);
         let entries = scan(&lines)?;
-        let index = Index::new(&entries).map_err(|n| {
-            unsupported(format!("duplicate key {}", entries[n].path.join(".")))
-        })?;
+        let index = Index::new(&entries)
+            .map_err(|n| unsupported(format!("duplicate key {}", entries[n].path.join("."))))?;
         let mut leaves = Vec::new();
         let mut seen = 0;
         match docs.first() {
