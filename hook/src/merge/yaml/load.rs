@@ -164,3 +164,55 @@ fn parse_f64(v: &str) -> Option<f64> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yaml_rust2::YamlLoader;
+
+    #[test]
+    fn builds_what_yaml_loader_builds() {
+        let text = "a: 1\nb: !!str 2\nc: !!int 3\nd: !!float 1.5\ne: !!bool true\nf: ~\n\
+                    g: &x {h: [1, 'two', \"3\"]}\ni: *x\nj: !custom k\nl: !!null null\n\
+                    m: !!int nope\n";
+        assert_eq!(
+            load(text).unwrap(),
+            YamlLoader::load_from_str(text).unwrap()
+        );
+        let docs = "a: 1\n---\nb: 2\n";
+        assert_eq!(
+            load(docs).unwrap(),
+            YamlLoader::load_from_str(docs).unwrap()
+        );
+        assert_eq!(load("").unwrap(), YamlLoader::load_from_str("").unwrap());
+    }
+
+    #[test]
+    fn errors_are_yaml_loaders_at_the_same_place() {
+        let same = |text: &str| {
+            let e = YamlLoader::load_from_str(text).unwrap_err();
+            let want = (
+                e.marker().line(),
+                e.marker().col() + 1,
+                e.info().to_string(),
+            );
+            let got = load(text).unwrap_err();
+            assert_eq!((got.line, got.col, got.msg), want, "{text:?}");
+        };
+        same("a: 1\nb: 2\na: 3\n"); // duplicated key
+        same("a: &x 1\n---\nb: *x\n"); // anchors do not cross documents
+        same("a: [1, 2\n");
+    }
+
+    #[test]
+    fn limits_come_before_a_duplicated_key_and_stop_the_build() {
+        let deep = format!("a: 1\na: 2\nb: {}\n", "[".repeat(200));
+        assert!(load(&deep).unwrap_err().msg.contains("levels deep"));
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for n in 1..12 {
+            let refs = vec![format!("*a{}", n - 1); 10].join(", ");
+            bomb.push_str(&format!("a{n}: &a{n} [{refs}]\n"));
+        }
+        assert!(load(&bomb).unwrap_err().msg.contains("aliases expand"));
+    }
+}
