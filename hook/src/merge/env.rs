@@ -110,19 +110,12 @@ impl Doc for EnvDoc {
     }
 
     fn raw(&self, key: &[String]) -> Option<String> {
-        let e = key
-            .first()
-            .and_then(|k| self.index.get(k))
-            .map(|&n| &self.entries[n])?;
+        let e = self.entry(key)?;
         Some(line::plain(&self.lines[e.1..e.2]))
     }
 
     fn comment(&self, key: &[String]) -> Vec<String> {
-        let Some(e) = key
-            .first()
-            .and_then(|k| self.index.get(k))
-            .map(|&n| &self.entries[n])
-        else {
+        let Some(e) = self.entry(key) else {
             return Vec::new();
         };
         line::comment_above(&self.lines, e.1, is_comment)
@@ -131,12 +124,6 @@ impl Doc for EnvDoc {
     fn apply(&mut self, edits: &[Edit], ours: &Self, known: &Known) -> Vec<KeyPath> {
         let eol = line::eol(&self.lines);
         let mut sp = Vec::new();
-        let find = |d: &EnvDoc, k: &[String]| {
-            k.first()
-                .and_then(|k| d.index.get(k))
-                .map(|&n| d.entries[n].clone())
-        };
-        let end = self.entries.last().map(|e| e.2).unwrap_or(self.lines.len());
         let mut unplaced = Vec::new();
         let mut used: Vec<usize> = Vec::new();
         for e in edits {
@@ -146,66 +133,14 @@ impl Doc for EnvDoc {
                         Edit::Move(f, _) => f,
                         _ => k,
                     };
-                    let Some((name, s, t, _)) = find(ours, from) else {
-                        unplaced.push(k.clone());
-                        continue;
-                    };
-                    let mut with = ours.lines[s..t].to_vec();
-                    if let Some(p) = with[0].find(&name).filter(|_| name != k[0]) {
-                        with[0].replace_range(p..p + name.len(), &k[0]);
-                    }
-                    if let Some((_, a, b, _)) = find(self, k) {
-                        sp.push(Splice {
-                            at: a,
-                            end: b,
-                            with,
-                        });
-                        continue;
-                    }
-                    // A key only the admin has comes with the admin's comment
-                    // lines (upstream's documentation is not the admin's), in
-                    // the place of upstream's commented-out `#KEY=` if there is one.
-                    let cs = line::comment_start(&ours.lines, s, is_comment);
-                    let mut block: Vec<String> = ours.lines[cs..s]
-                        .iter()
-                        .filter(|l| !known.contains(line::body(l).trim()))
-                        .cloned()
-                        .collect();
-                    block.extend(with);
-                    let (at, to) = match self
-                        .commented(&k[0])
-                        .filter(|n| line::first_use(&mut used, *n))
-                    {
-                        Some(n) => (n, n + 1),
-                        None => (end, end),
-                    };
-                    sp.push(Splice {
-                        at,
-                        end: to,
-                        with: block,
-                    });
-                }
-                Edit::Remove(k) => {
-                    if let Some((_, a, b, _)) = find(self, k) {
-                        let s = line::comment_start(&self.lines, a, is_comment);
-                        sp.push(Splice {
-                            at: s,
-                            end: b,
-                            with: vec![],
-                        });
+                    match self.take(k, from, ours, known, &mut used) {
+                        Some(s) => sp.push(s),
+                        None => unplaced.push(k.clone()),
                     }
                 }
+                Edit::Remove(k) => sp.extend(self.remove(k)),
                 Edit::List(..) => {} // flat formats have no lists of tables
-                Edit::Comment(k, c) => {
-                    if let Some((_, a, _, _)) = find(self, k) {
-                        let s = line::comment_start(&self.lines, a, is_comment);
-                        sp.push(Splice {
-                            at: s,
-                            end: a,
-                            with: c.clone(),
-                        });
-                    }
-                }
+                Edit::Comment(k, c) => sp.extend(self.recomment(k, c)),
             }
         }
         line::apply(&mut self.lines, sp, eol);
@@ -222,6 +157,79 @@ impl Doc for EnvDoc {
 }
 
 impl EnvDoc {
+    /// The entry of a one-part key: (name, first line, end, value).
+    fn entry(&self, k: &[String]) -> Option<&(String, usize, usize, String)> {
+        k.first()
+            .and_then(|k| self.index.get(k))
+            .map(|&n| &self.entries[n])
+    }
+
+    /// The admin's line(s) for `k` (taken from `from` in ours): in place of
+    /// the new default's, else where upstream has it commented out, else at
+    /// the end; `None` when ours has no such key.
+    fn take(
+        &self,
+        k: &[String],
+        from: &[String],
+        ours: &Self,
+        known: &Known,
+        used: &mut Vec<usize>,
+    ) -> Option<Splice> {
+        let (name, s, t, _) = ours.entry(from)?;
+        let (s, t) = (*s, *t);
+        let mut with = ours.lines[s..t].to_vec();
+        if let Some(p) = with[0].find(name.as_str()).filter(|_| *name != k[0]) {
+            with[0].replace_range(p..p + name.len(), &k[0]);
+        }
+        if let Some((_, a, b, _)) = self.entry(k) {
+            return Some(Splice {
+                at: *a,
+                end: *b,
+                with,
+            });
+        }
+        // A key only the admin has comes with the admin's comment
+        // lines (upstream's documentation is not the admin's), in
+        // the place of upstream's commented-out `#KEY=` if there is one.
+        let cs = line::comment_start(&ours.lines, s, is_comment);
+        let mut block: Vec<String> = ours.lines[cs..s]
+            .iter()
+            .filter(|l| !known.contains(line::body(l).trim()))
+            .cloned()
+            .collect();
+        block.extend(with);
+        let end = self.entries.last().map(|e| e.2).unwrap_or(self.lines.len());
+        let (at, to) = match self.commented(&k[0]).filter(|n| line::first_use(used, *n)) {
+            Some(n) => (n, n + 1),
+            None => (end, end),
+        };
+        Some(Splice {
+            at,
+            end: to,
+            with: block,
+        })
+    }
+
+    /// Drop the key with its comment block.
+    fn remove(&self, k: &[String]) -> Option<Splice> {
+        let (_, a, b, _) = self.entry(k)?;
+        Some(Splice {
+            at: line::comment_start(&self.lines, *a, is_comment),
+            end: *b,
+            with: vec![],
+        })
+    }
+
+    /// Replace the comment block directly above the key.
+    fn recomment(&self, k: &[String], c: &[String]) -> Option<Splice> {
+        let (_, a, _, _) = self.entry(k)?;
+        Some(Splice {
+            at: line::comment_start(&self.lines, *a, is_comment),
+            end: *a,
+            with: c.to_vec(),
+        })
+    }
+
     /// A commented-out `#KEY=value` line: where the admin's enabled KEY goes.
     fn commented(&self, key: &str) -> Option<usize> {
         self.lines.iter().position(|l| {

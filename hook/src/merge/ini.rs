@@ -134,12 +134,7 @@ impl Doc for IniDoc {
 
     fn apply(&mut self, edits: &[Edit], ours: &Self, known: &Known) -> Vec<KeyPath> {
         let eol = line::eol(&self.lines);
-        let mut sp = Vec::new();
-        let mut unplaced = Vec::new();
-        // Keys for sections the new default lacks are gathered and appended once per section.
-        let mut new_sections: Vec<(String, Vec<String>)> = Vec::new();
-        let mut new_at: HashMap<String, usize> = HashMap::new();
-        let mut used: Vec<usize> = Vec::new();
+        let mut out = Pending::default();
         for e in edits {
             match e {
                 Edit::Take(k) | Edit::Move(_, k) => {
@@ -147,53 +142,14 @@ impl Doc for IniDoc {
                         Edit::Move(f, _) => f,
                         _ => k,
                     };
-                    let Some(src) = ours.get(from) else {
-                        unplaced.push(k.clone());
-                        continue;
-                    };
-                    let mut with = ours.lines[src.start..src.end].to_vec();
-                    rekey(&mut with[0], &src.key, &k[1]);
-                    if let Some(dst) = self.get(k) {
-                        sp.push(Splice {
-                            at: dst.start,
-                            end: dst.end,
-                            with,
-                        });
-                        continue;
-                    }
-                    // A key only the admin has comes with the admin's comment
-                    // lines (upstream's documentation is not the admin's).
-                    let cs = line::comment_start(&ours.lines, src.start, is_comment);
-                    let mut block: Vec<String> = ours.lines[cs..src.start]
-                        .iter()
-                        .filter(|l| !known.contains(line::body(l).trim()))
-                        .cloned()
-                        .collect();
-                    block.extend(with);
-                    let with = block;
-                    if let Some(n) = self
-                        .commented(&k[0], &k[1])
-                        .filter(|n| line::first_use(&mut used, *n))
-                    {
-                        // Where the new default has it commented out: in that line's place.
-                        sp.push(Splice {
-                            at: n,
-                            end: n + 1,
-                            with,
-                        });
-                    } else if let Some(&at) = self.section_end.get(&k[0]) {
-                        sp.push(Splice { at, end: at, with });
-                    } else if let Some(&n) = new_at.get(&k[0]) {
-                        new_sections[n].1.extend(with);
-                    } else {
-                        new_at.insert(k[0].clone(), new_sections.len());
-                        new_sections.push((k[0].clone(), with));
+                    if !self.take(k, from, ours, known, &mut out) {
+                        out.unplaced.push(k.clone());
                     }
                 }
                 Edit::Remove(k) => {
                     if let Some(dst) = self.get(k) {
                         let s = line::comment_start(&self.lines, dst.start, is_comment);
-                        sp.push(Splice {
+                        out.sp.push(Splice {
                             at: s,
                             end: dst.end,
                             with: vec![],
@@ -204,7 +160,7 @@ impl Doc for IniDoc {
                 Edit::Comment(k, c) => {
                     if let Some(at) = self.line_of(k) {
                         let s = line::comment_start(&self.lines, at, is_comment);
-                        sp.push(Splice {
+                        out.sp.push(Splice {
                             at: s,
                             end: at,
                             with: c.clone(),
@@ -213,18 +169,9 @@ impl Doc for IniDoc {
                 }
             }
         }
-        let end = self.lines.len();
-        for (name, body) in new_sections {
-            let mut with = Vec::new();
-            if end > 0 && !line::is_blank(&self.lines[end - 1]) {
-                with.push(String::new());
-            }
-            with.push(format!("[{name}]"));
-            with.extend(body);
-            sp.push(Splice { at: end, end, with });
-        }
-        line::apply(&mut self.lines, sp, eol);
-        unplaced
+        self.append_sections(&mut out.sp, out.new_sections);
+        line::apply(&mut self.lines, out.sp, eol);
+        out.unplaced
     }
 
     fn render(&self) -> String {
@@ -239,6 +186,18 @@ impl Doc for IniDoc {
     }
 }
 
+/// What `apply` gathers before the one splicing pass.
+#[derive(Default)]
+struct Pending {
+    sp: Vec<Splice>,
+    unplaced: Vec<KeyPath>,
+    /// Commented-out lines already given to a key.
+    used: Vec<usize>,
+    /// Keys for sections the new default lacks, appended once per section.
+    new_sections: Vec<(String, Vec<String>)>,
+    new_at: HashMap<String, usize>,
+}
+
 /// Give a key line the key `to` (a rename), keeping its layout.
 fn rekey(l: &mut String, from: &str, to: &str) {
     if from != to {
@@ -249,11 +208,81 @@ fn rekey(l: &mut String, from: &str, to: &str) {
 }
 
 impl IniDoc {
-    fn get(&self, key: &[String]) -> Option<Entry> {
+    fn get(&self, key: &[String]) -> Option<&Entry> {
         let [s, k] = key else { return None };
         self.index
             .get(&(s.clone(), k.clone()))
-            .map(|&n| self.entries[n].clone())
+            .map(|&n| &self.entries[n])
+    }
+
+    /// Set `k` to the admin's line(s) at `from`: in place of the new
+    /// default's, else where upstream has it commented out, else at the end
+    /// of its section (or of a section the new default lacks); false when
+    /// ours has no such key.
+    fn take(
+        &self,
+        k: &[String],
+        from: &[String],
+        ours: &Self,
+        known: &Known,
+        out: &mut Pending,
+    ) -> bool {
+        let Some(src) = ours.get(from) else {
+            return false;
+        };
+        let mut with = ours.lines[src.start..src.end].to_vec();
+        rekey(&mut with[0], &src.key, &k[1]);
+        if let Some(dst) = self.get(k) {
+            out.sp.push(Splice {
+                at: dst.start,
+                end: dst.end,
+                with,
+            });
+            return true;
+        }
+        // A key only the admin has comes with the admin's comment
+        // lines (upstream's documentation is not the admin's).
+        let cs = line::comment_start(&ours.lines, src.start, is_comment);
+        let mut block: Vec<String> = ours.lines[cs..src.start]
+            .iter()
+            .filter(|l| !known.contains(line::body(l).trim()))
+            .cloned()
+            .collect();
+        block.extend(with);
+        let with = block;
+        if let Some(n) = self
+            .commented(&k[0], &k[1])
+            .filter(|n| line::first_use(&mut out.used, *n))
+        {
+            // Where the new default has it commented out: in that line's place.
+            out.sp.push(Splice {
+                at: n,
+                end: n + 1,
+                with,
+            });
+        } else if let Some(&at) = self.section_end.get(&k[0]) {
+            out.sp.push(Splice { at, end: at, with });
+        } else if let Some(&n) = out.new_at.get(&k[0]) {
+            out.new_sections[n].1.extend(with);
+        } else {
+            out.new_at.insert(k[0].clone(), out.new_sections.len());
+            out.new_sections.push((k[0].clone(), with));
+        }
+        true
+    }
+
+    /// The sections only the admin's keys need, at the end of the file.
+    fn append_sections(&self, sp: &mut Vec<Splice>, new_sections: Vec<(String, Vec<String>)>) {
+        let end = self.lines.len();
+        for (name, body) in new_sections {
+            let mut with = Vec::new();
+            if end > 0 && !line::is_blank(&self.lines[end - 1]) {
+                with.push(String::new());
+            }
+            with.push(format!("[{name}]"));
+            with.extend(body);
+            sp.push(Splice { at: end, end, with });
+        }
     }
 
     /// The key's first line, or a section's header line (`[section]` as a one-part path).

@@ -227,6 +227,135 @@ impl JsonDoc {
     }
 }
 
+/// What `apply` gathers before splicing: value replacements (byte span and
+/// text), members to drop (parent, key) and to add (per object).
+#[derive(Default)]
+struct Pending<'e> {
+    unplaced: Vec<KeyPath>,
+    sp: Vec<(usize, usize, String)>,
+    removed: Vec<(&'e [String], &'e str)>,
+    added: Vec<(KeyPath, Vec<(String, Node)>)>,
+}
+
+/// Replace the spans (given against `text`, not overlapping) in one pass.
+fn splice(text: &str, mut sp: Vec<(usize, usize, String)>) -> String {
+    sp.sort_by_key(|s| (s.0, s.1 > s.0));
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    for (at, end, with) in sp {
+        let at = at.clamp(pos, text.len());
+        out.push_str(&text[pos..at]);
+        out.push_str(&with);
+        pos = end.clamp(at, text.len());
+    }
+    out.push_str(&text[pos..]);
+    out
+}
+
+impl JsonDoc {
+    /// The admin's value at `from` for `k`: spliced over the new default's
+    /// value, else added as a member (with any missing objects) of the
+    /// deepest object the new default has.
+    fn take(&self, k: &[String], from: &[String], ours: &Self, p: &mut Pending) {
+        let Some(src) = ours.member(from) else {
+            p.unplaced.push(k.to_vec());
+            return;
+        };
+        let src_ind = indent_at(&ours.text, src.start);
+        let v = &ours.text[src.vstart..src.vend];
+        if let Some(dst) = self.member(k) {
+            let to = indent_at(&self.text, dst.start);
+            p.sp.push((dst.vstart, dst.vend, reindent(v, src_ind, to, self.eol)));
+            return;
+        }
+        let d = (0..k.len())
+            .rev()
+            .find(|&d| self.object(&k[..d]).is_some())
+            .unwrap_or(0);
+        if self.member(&k[..d + 1]).is_some() || self.object(&k[..d]).is_none() {
+            p.unplaced.push(k.to_vec()); // a value is in the way
+            return;
+        }
+        let obj = self.object(&k[..d]).expect("found above");
+        let ind = match obj.members.first() {
+            Some(m) => indent_at(&self.text, m.start).to_string(),
+            None => format!("{}{}", indent_at(&self.text, obj.open), self.unit),
+        };
+        let depth = k.len() - 1 - d;
+        let to = format!("{ind}{}", self.unit.repeat(depth));
+        let leaf = reindent(v, src_ind, &to, self.eol);
+        match p.added.iter_mut().find(|(a, _)| a[..] == k[..d]) {
+            Some((_, nodes)) => add(nodes, &k[d..], leaf),
+            None => {
+                let mut nodes = Vec::new();
+                add(&mut nodes, &k[d..], leaf);
+                p.added.push((k[..d].to_vec(), nodes));
+            }
+        }
+    }
+
+    /// The splices of one object that loses members or gains `new` ones,
+    /// written in its style (one member a line, or all on one line).
+    fn rewrite_object(
+        &self,
+        path: &KeyPath,
+        obj: &Object,
+        removed: &[(&[String], &str)],
+        new: Option<&Vec<(String, Node)>>,
+        sp: &mut Vec<(usize, usize, String)>,
+    ) {
+        let is_gone = |m: &Member| removed.iter().any(|(p, k)| p == path && *k == m.key);
+        if new.is_none() && !obj.members.iter().any(is_gone) {
+            return;
+        }
+        let kept: Vec<usize> = (0..obj.members.len())
+            .filter(|&i| !is_gone(&obj.members[i]))
+            .collect();
+        let multiline = self.text[obj.open..obj.close].contains('\n');
+        let ind = match obj.members.first() {
+            Some(m) if multiline => indent_at(&self.text, m.start).to_string(),
+            Some(_) => String::new(),
+            None => format!("{}{}", indent_at(&self.text, obj.open), self.unit),
+        };
+        let (sep, first_sep) = if multiline || obj.members.is_empty() {
+            (format!(",{}", self.eol), self.eol.to_string())
+        } else {
+            (", ".to_string(), String::new())
+        };
+        let Some(&last_kept) = kept.last() else {
+            // Every member goes: the object keeps only the new ones.
+            let body = new.map(|n| self.members(n, &ind, &sep)).unwrap_or_default();
+            let text = match body.strip_prefix(sep.as_str()) {
+                Some(b) => format!(
+                    "{first_sep}{b}{first_sep}{}",
+                    indent_at(&self.text, obj.open)
+                ),
+                None => String::new(),
+            };
+            sp.push((obj.open + 1, obj.close, text));
+            return;
+        };
+        for i in 0..last_kept {
+            if is_gone(&obj.members[i]) {
+                sp.push((
+                    obj.members[i].start,
+                    obj.members[i + 1].start,
+                    String::new(),
+                ));
+            }
+        }
+        let last = obj.members.len() - 1;
+        let end = obj.members[last].vend;
+        if last_kept < last {
+            sp.push((obj.members[last_kept].vend, end, String::new()));
+        }
+        if let Some(n) = new {
+            let ind = if multiline { ind } else { String::new() };
+            sp.push((end, end, self.members(n, &ind, &sep)));
+        }
+    }
+}
+
 impl Doc for JsonDoc {
     fn parse(text: &str) -> Result<Self, ParseFail> {
         let value = if text.trim().is_empty() {
@@ -280,17 +409,14 @@ impl Doc for JsonDoc {
     }
 
     fn apply(&mut self, edits: &[Edit], ours: &Self, _known: &Known) -> Vec<KeyPath> {
-        let mut unplaced = Vec::new();
-        let mut sp: Vec<(usize, usize, String)> = Vec::new();
-        let mut removed: Vec<(&[String], &str)> = Vec::new();
-        let mut added: Vec<(KeyPath, Vec<(String, Node)>)> = Vec::new();
+        let mut p = Pending::default();
         for e in edits {
             let (from, k) = match e {
                 Edit::Take(k) => (k, k),
                 Edit::Move(f, k) => (f, k),
                 Edit::Remove(k) => {
                     if let Some((last, parent)) = k.split_last() {
-                        removed.push((parent, last));
+                        p.removed.push((parent, last));
                     }
                     continue;
                 }
@@ -298,113 +424,21 @@ impl Doc for JsonDoc {
             };
             if k.is_empty() || from.is_empty() {
                 self.text = ours.text.clone(); // the whole file is one value
-                return unplaced;
+                return p.unplaced;
             }
-            let Some(src) = ours.member(from) else {
-                unplaced.push(k.clone());
-                continue;
-            };
-            let src_ind = indent_at(&ours.text, src.start);
-            let v = &ours.text[src.vstart..src.vend];
-            if let Some(dst) = self.member(k) {
-                let to = indent_at(&self.text, dst.start);
-                sp.push((dst.vstart, dst.vend, reindent(v, src_ind, to, self.eol)));
-                continue;
-            }
-            let d = (0..k.len())
-                .rev()
-                .find(|&d| self.object(&k[..d]).is_some())
-                .unwrap_or(0);
-            if self.member(&k[..d + 1]).is_some() || self.object(&k[..d]).is_none() {
-                unplaced.push(k.clone()); // a value is in the way
-                continue;
-            }
-            let obj = self.object(&k[..d]).expect("found above");
-            let ind = match obj.members.first() {
-                Some(m) => indent_at(&self.text, m.start).to_string(),
-                None => format!("{}{}", indent_at(&self.text, obj.open), self.unit),
-            };
-            let depth = k.len() - 1 - d;
-            let to = format!("{ind}{}", self.unit.repeat(depth));
-            let leaf = reindent(v, src_ind, &to, self.eol);
-            match added.iter_mut().find(|(p, _)| p[..] == k[..d]) {
-                Some((_, nodes)) => add(nodes, &k[d..], leaf),
-                None => {
-                    let mut nodes = Vec::new();
-                    add(&mut nodes, &k[d..], leaf);
-                    added.push((k[..d].to_vec(), nodes));
-                }
-            }
+            self.take(k, from, ours, &mut p);
         }
         for (path, obj) in &self.objects {
-            let is_gone = |m: &Member| removed.iter().any(|(p, k)| p == path && *k == m.key);
-            let new = added.iter().find(|(p, _)| p == path).map(|(_, n)| n);
-            if new.is_none() && !obj.members.iter().any(is_gone) {
-                continue;
-            }
-            let kept: Vec<usize> = (0..obj.members.len())
-                .filter(|&i| !is_gone(&obj.members[i]))
-                .collect();
-            let multiline = self.text[obj.open..obj.close].contains('\n');
-            let ind = match obj.members.first() {
-                Some(m) if multiline => indent_at(&self.text, m.start).to_string(),
-                Some(_) => String::new(),
-                None => format!("{}{}", indent_at(&self.text, obj.open), self.unit),
-            };
-            let (sep, first_sep) = if multiline || obj.members.is_empty() {
-                (format!(",{}", self.eol), self.eol.to_string())
-            } else {
-                (", ".to_string(), String::new())
-            };
-            let Some(&last_kept) = kept.last() else {
-                // Every member goes: the object keeps only the new ones.
-                let body = new.map(|n| self.members(n, &ind, &sep)).unwrap_or_default();
-                let text = match body.strip_prefix(sep.as_str()) {
-                    Some(b) => format!(
-                        "{first_sep}{b}{first_sep}{}",
-                        indent_at(&self.text, obj.open)
-                    ),
-                    None => String::new(),
-                };
-                sp.push((obj.open + 1, obj.close, text));
-                continue;
-            };
-            for i in 0..last_kept {
-                if is_gone(&obj.members[i]) {
-                    sp.push((
-                        obj.members[i].start,
-                        obj.members[i + 1].start,
-                        String::new(),
-                    ));
-                }
-            }
-            let last = obj.members.len() - 1;
-            let end = obj.members[last].vend;
-            if last_kept < last {
-                sp.push((obj.members[last_kept].vend, end, String::new()));
-            }
-            if let Some(n) = new {
-                let ind = if multiline { ind } else { String::new() };
-                sp.push((end, end, self.members(n, &ind, &sep)));
-            }
+            let new = p.added.iter().find(|(a, _)| a == path).map(|(_, n)| n);
+            self.rewrite_object(path, obj, &p.removed, new, &mut p.sp);
         }
-        for (path, _) in &added {
+        for (path, _) in &p.added {
             if self.object(path).is_none() {
-                unplaced.push(path.clone());
+                p.unplaced.push(path.clone());
             }
         }
-        sp.sort_by_key(|s| (s.0, s.1 > s.0));
-        let mut out = String::with_capacity(self.text.len());
-        let mut pos = 0;
-        for (at, end, with) in sp {
-            let at = at.clamp(pos, self.text.len());
-            out.push_str(&self.text[pos..at]);
-            out.push_str(&with);
-            pos = end.clamp(at, self.text.len());
-        }
-        out.push_str(&self.text[pos..]);
-        self.text = out;
-        unplaced
+        self.text = splice(&self.text, p.sp);
+        p.unplaced
     }
 
     fn render(&self) -> String {

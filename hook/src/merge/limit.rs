@@ -85,40 +85,64 @@ fn too_deep(line: usize, col: usize) -> SyntaxErr {
 /// YAML, streamed through the event parser before any document is built:
 /// nesting depth, and the nodes and bytes each alias would copy (an alias
 /// costs what its anchor holds, aliases inside included: "billion laughs").
+/// The YAML engine runs the same [`YamlBudget`] in its one parsing pass.
 pub fn yaml(text: &str) -> Result<(), SyntaxErr> {
-    use std::collections::HashMap;
     use yaml_rust2::parser::{Event, Parser};
     let mut parser = Parser::new_from_str(text);
-    // Open collections: (anchor id, nodes, bytes) of what is inside so far.
-    let mut open: Vec<(usize, u64, u64)> = Vec::new();
-    let mut anchors: HashMap<usize, (u64, u64)> = HashMap::new();
-    let (mut alias_nodes, mut alias_bytes) = (0u64, 0u64);
+    let mut budget = YamlBudget::default();
     loop {
-        let (ev, mark) = parser.next_token().map_err(|e| {
-            let (line, col) = (e.marker().line(), e.marker().col() + 1);
-            // The scanner's own bound on flow nesting, in the same words.
-            match e.info() {
-                "recursion limit exceeded" => too_deep(line, col),
-                info => err(line, col, info.to_string()),
-            }
-        })?;
+        let (ev, mark) = parser.next_token().map_err(|e| scan_error(&e))?;
+        if ev == Event::StreamEnd {
+            return Ok(());
+        }
+        budget.event(&ev, mark)?;
+    }
+}
+
+/// A scanner error at its line and column; the scanner's own bound on flow
+/// nesting in the words of [`MAX_DEPTH`].
+pub fn scan_error(e: &yaml_rust2::ScanError) -> SyntaxErr {
+    let (line, col) = (e.marker().line(), e.marker().col() + 1);
+    match e.info() {
+        "recursion limit exceeded" => too_deep(line, col),
+        info => err(line, col, info.to_string()),
+    }
+}
+
+/// What the YAML events so far cost: open collections (anchor id, nodes,
+/// bytes inside so far), each anchor's size, and what aliases added.
+#[derive(Default)]
+pub struct YamlBudget {
+    open: Vec<(usize, u64, u64)>,
+    anchors: std::collections::HashMap<usize, (u64, u64)>,
+    alias_nodes: u64,
+    alias_bytes: u64,
+}
+
+impl YamlBudget {
+    /// Account for one event; an error once the file goes past a bound.
+    pub fn event(
+        &mut self,
+        ev: &yaml_rust2::Event,
+        mark: yaml_rust2::scanner::Marker,
+    ) -> Result<(), SyntaxErr> {
+        use yaml_rust2::Event;
         let (line, col) = (mark.line(), mark.col() + 1);
-        let done = match ev {
-            Event::StreamEnd => return Ok(()),
+        let done = match *ev {
             Event::SequenceStart(aid, _) | Event::MappingStart(aid, _) => {
-                if open.len() >= MAX_DEPTH {
+                if self.open.len() >= MAX_DEPTH {
                     return Err(too_deep(line, col));
                 }
-                open.push((aid, 1, 0));
+                self.open.push((aid, 1, 0));
                 None
             }
-            Event::SequenceEnd | Event::MappingEnd => open.pop(),
-            Event::Scalar(v, _, aid, _) => Some((aid, 1, v.len() as u64)),
+            Event::SequenceEnd | Event::MappingEnd => self.open.pop(),
+            Event::Scalar(ref v, _, aid, _) => Some((aid, 1, v.len() as u64)),
             Event::Alias(id) => {
-                let (n, b) = anchors.get(&id).copied().unwrap_or((1, 0));
-                alias_nodes = alias_nodes.saturating_add(n);
-                alias_bytes = alias_bytes.saturating_add(b);
-                if alias_nodes > MAX_ALIAS_NODES || alias_bytes > MAX_ALIAS_BYTES {
+                let (n, b) = self.anchors.get(&id).copied().unwrap_or((1, 0));
+                self.alias_nodes = self.alias_nodes.saturating_add(n);
+                self.alias_bytes = self.alias_bytes.saturating_add(b);
+                if self.alias_nodes > MAX_ALIAS_NODES || self.alias_bytes > MAX_ALIAS_BYTES {
                     return Err(err(
                         line,
                         col,
@@ -134,13 +158,14 @@ pub fn yaml(text: &str) -> Result<(), SyntaxErr> {
         };
         if let Some((aid, n, b)) = done {
             if aid > 0 {
-                anchors.insert(aid, (n, b));
+                self.anchors.insert(aid, (n, b));
             }
-            if let Some(p) = open.last_mut() {
+            if let Some(p) = self.open.last_mut() {
                 p.1 = p.1.saturating_add(n);
                 p.2 = p.2.saturating_add(b);
             }
         }
+        Ok(())
     }
 }
 

@@ -109,7 +109,8 @@ pub trait Doc: Sized {
     }
     /// A list of mappings at `key` (YAML sequence, TOML array of tables):
     /// each entry's `id` value and comparable text, in order; `None` when it
-    /// is not such a list or an entry has no scalar `id`.
+    /// is not such a list or an entry has no scalar `id`. Asked only of
+    /// leaves whose comparable value is a list (`[...]`).
     fn entries(&self, _key: &[String], _id: &str) -> Option<Vec<(String, String)>> {
         None
     }
@@ -119,6 +120,11 @@ pub trait Doc: Sized {
     /// admin's. Afterwards only `render` is meaningful.
     fn apply(&mut self, edits: &[Edit], ours: &Self, known: &Known) -> Vec<KeyPath>;
     fn render(&self) -> String;
+    /// Refuse keys nested deeper than [`limit::MAX_DEPTH`] (TOML's dotted
+    /// keys are not bounded by bracket nesting).
+    fn check_depth(&self) -> std::result::Result<(), String> {
+        limit::key_depth(&self.leaves())
+    }
     /// The path a dotted key names (INI puts keys before any section in "").
     fn key_path(key: &str) -> KeyPath {
         parse_key(key)
@@ -290,7 +296,7 @@ fn internal(ours: Src, theirs: Src, msg: String) -> HookError {
 fn load<D: Doc>(src: Src) -> Result<Option<D>> {
     match D::parse(limit::strip_bom(src.text).0) {
         Ok(d) => {
-            limit::key_depth(&d.leaves()).map_err(|msg| {
+            d.check_depth().map_err(|msg| {
                 syntax(
                     src.path,
                     SyntaxErr {

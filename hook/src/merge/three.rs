@@ -39,19 +39,16 @@ pub fn merge<D: Doc>(
     let listed: HashSet<&KeyPath> = list_edits.iter().map(|(k, _)| k).collect();
     // Consumed, not copied: the leaves are the largest part of a merge.
     let drop = |l: Vec<(KeyPath, String)>| -> Vec<(KeyPath, String)> {
+        if listed.is_empty() {
+            return l;
+        }
         l.into_iter().filter(|(k, _)| !listed.contains(k)).collect()
     };
     let (bl, ol, tl) = (drop(bl), drop(ol), drop(tl));
     let reworded = |k: &[String]| ours.raw(k) != base.raw(k);
     let documented = |k: &[String]| theirs.documented(k);
-    let (mut m, mut edits) = plan(
-        &bl,
-        &ol,
-        &tl,
-        version_key,
-        renames,
-        [&reworded, &documented],
-    );
+    let keys = Keys::new(&bl, &ol, &tl);
+    let (mut m, mut edits) = plan(&keys, &ol, version_key, renames, [&reworded, &documented]);
     let known = known(&base.render());
     let (cb, co, ct) = (
         |k: &[String]| base.comment(k),
@@ -67,7 +64,7 @@ pub fn merge<D: Doc>(
     edits.extend(lists);
     let c: [Comments; 3] = [&cb, &co, &ct];
     let secs = (ours.sections(), theirs.sections());
-    comments(&tl, &ol, &mut edits, secs, &known, c);
+    comments(&keys, &mut edits, secs, &known, c);
     let mut result = theirs;
     let unplaced = result.apply(&edits, ours, &known);
     m.unplaced = unplaced.iter().map(|k| dotted(k)).collect();
@@ -100,46 +97,110 @@ fn renamed(renames: &[(KeyPath, KeyPath)], k: &[String]) -> Option<KeyPath> {
     Some(to.iter().chain(&k[from.len()..]).cloned().collect())
 }
 
-/// Every proper prefix of the leaves: the sections.
-fn sections(l: &Leaves) -> HashSet<KeyPath> {
-    l.iter()
-        .flat_map(|(k, _)| (1..k.len()).map(move |n| k[..n].to_vec()))
-        .collect()
+/// Which file a value or section flag is from.
+const B: usize = 0;
+const O: usize = 1;
+const T: usize = 2;
+
+/// One key of the three files: its value and whether it is a section
+/// (a proper prefix of a leaf) in each of base, ours, theirs.
+struct Slot<'a> {
+    key: &'a [String],
+    v: [Option<&'a str>; 3],
+    sec: [bool; 3],
+    leaf: bool,
+}
+
+/// Every key of the three files once, borrowed from their leaves: one hash
+/// lookup per key and file, instead of one per question the rules ask.
+struct Keys<'a> {
+    at: HashMap<&'a [String], usize>,
+    slots: Vec<Slot<'a>>,
+    /// Leaves in the new layout's order, then the user's, then the old default's.
+    order: Vec<usize>,
+}
+
+impl<'a> Keys<'a> {
+    fn new(bl: &'a Leaves, ol: &'a Leaves, tl: &'a Leaves) -> Self {
+        let mut keys = Keys {
+            at: HashMap::with_capacity(tl.len() + tl.len() / 4),
+            slots: Vec::with_capacity(tl.len() + tl.len() / 4),
+            order: Vec::with_capacity(tl.len()),
+        };
+        for (f, leaves) in [(T, tl), (O, ol), (B, bl)] {
+            // Leaves of one section follow each other: its prefixes once.
+            let mut parent: Option<&[String]> = None;
+            for (k, v) in leaves {
+                let n = keys.slot(k);
+                let s = &mut keys.slots[n];
+                s.v[f] = Some(v);
+                if !s.leaf {
+                    s.leaf = true;
+                    keys.order.push(n);
+                }
+                let p = &k[..k.len().saturating_sub(1)];
+                if parent != Some(p) {
+                    for m in 1..k.len() {
+                        let n = keys.slot(&k[..m]);
+                        keys.slots[n].sec[f] = true;
+                    }
+                    parent = Some(p);
+                }
+            }
+        }
+        keys
+    }
+
+    fn slot(&mut self, key: &'a [String]) -> usize {
+        let slots = &mut self.slots;
+        *self.at.entry(key).or_insert_with(|| {
+            slots.push(Slot {
+                key,
+                v: [None; 3],
+                sec: [false; 3],
+                leaf: false,
+            });
+            slots.len() - 1
+        })
+    }
+
+    /// The value `key` has in file `f`.
+    fn value(&self, key: &[String], f: usize) -> Option<&'a str> {
+        self.at.get(key).and_then(|&n| self.slots[n].v[f])
+    }
 }
 
 /// The value edits and the report.
 fn plan(
-    bl: &Leaves,
+    keys: &Keys,
     ol: &Leaves,
-    tl: &Leaves,
     version_key: Option<&[String]>,
     renames: &[(KeyPath, KeyPath)],
     [reworded, documented]: [Test; 2],
 ) -> (Merged, Vec<Edit>) {
-    let map = |l: &'_ Leaves| -> HashMap<KeyPath, String> { l.iter().cloned().collect() };
-    let (b, o, t) = (map(bl), map(ol), map(tl));
-    let shown = |v: Option<&String>| v.cloned();
+    let shown = |v: Option<&str>| v.map(str::to_string);
     let mut m = Merged::default();
     let mut edits = Vec::new();
 
     // Keys renamed upstream: the admin's value moves to the new name.
     let mut skip: HashSet<KeyPath> = HashSet::new();
-    for (k, ov) in ol {
+    for (k, ov) in ol.iter().filter(|_| !renames.is_empty()) {
         let Some(to) = renamed(renames, k) else {
             continue;
         };
-        if t.contains_key(k) || o.contains_key(&to) {
+        if keys.value(k, T).is_some() || keys.value(&to, O).is_some() {
             continue; // not renamed in this release, or the admin uses the new name already
         }
         skip.insert(k.clone());
-        if b.get(k) == Some(ov) {
+        let bv = keys.value(k, B);
+        if bv == Some(ov.as_str()) {
             continue; // untouched: the new default stands under the new name
         }
-        let tv = t.get(&to);
-        if tv.is_some_and(|tv| Some(tv) != b.get(k) && tv != ov) {
+        let tv = keys.value(&to, T);
+        if tv.is_some_and(|tv| Some(tv) != bv && tv != ov) {
             m.conflicts.push(Conflict {
                 key: dotted(&to),
-                base: shown(b.get(k)),
+                base: shown(bv),
                 yours: Some(ov.clone()),
                 new_default: shown(tv),
             });
@@ -155,17 +216,17 @@ fn plan(
 
     // Sections: an empty section the admin filled is not deleted, and one
     // the admin emptied (YAML `key:` alone reads as null) is not a value.
-    let (bs, os, ts) = (sections(bl), sections(ol), sections(tl));
-    // Visit keys in the new layout's order, then the user's, then the old default's.
-    let mut seen = HashSet::new();
-    let order = tl.iter().chain(ol).chain(bl).map(|(k, _)| k);
-    for k in order.filter(|k| seen.insert(*k) && !skip.contains(*k)) {
-        if version_key == Some(k.as_slice()) {
+    for s in keys.order.iter().map(|&n| &keys.slots[n]) {
+        let k = s.key;
+        if !skip.is_empty() && skip.contains(k) {
+            continue;
+        }
+        if version_key == Some(k) {
             continue; // always the new schema version
         }
-        let (bv, ov, tv) = (b.get(k), o.get(k), t.get(k));
-        let emptied = ov.is_some_and(|v| v == "null") && bs.contains(k) && ts.contains(k);
-        if (ov.is_none() && os.contains(k)) || emptied {
+        let [bv, ov, tv] = s.v;
+        let emptied = ov == Some("null") && s.sec[B] && s.sec[T];
+        if (ov.is_none() && s.sec[O]) || emptied {
             continue; // its keys are carried one by one
         }
         if ov.is_none() && bv == tv && documented(k) {
@@ -178,14 +239,14 @@ fn plan(
             // Same value, but the admin reworded the line (an inline comment,
             // quoting) and upstream left the key alone: keep the admin's line.
             if ov.is_some() && tv == bv && reworded(k) {
-                edits.push(Edit::Take(k.clone()));
+                edits.push(Edit::Take(k.to_vec()));
             }
             continue; // untouched by the user: the new default stands
         }
         if tv == bv || tv != ov {
             edits.push(match ov {
-                Some(_) => Edit::Take(k.clone()),
-                None => Edit::Remove(k.clone()),
+                Some(_) => Edit::Take(k.to_vec()),
+                None => Edit::Remove(k.to_vec()),
             });
         }
         if tv == bv {
@@ -220,36 +281,36 @@ fn plan(
 /// also has (`c` = base, ours, theirs); a key only the admin has brings its
 /// comment along with it (Take).
 fn comments(
-    tl: &Leaves,
-    ol: &Leaves,
+    keys: &Keys,
     edits: &mut Vec<Edit>,
     (osec, tsec): (Vec<KeyPath>, Vec<KeyPath>),
     known: &Known,
     c: [Comments; 3],
 ) {
-    let removed: HashSet<&KeyPath> = edits
+    let removed: HashSet<&[String]> = edits
         .iter()
         .filter_map(|e| match e {
-            Edit::Remove(k) => Some(k),
+            Edit::Remove(k) => Some(k.as_slice()),
             _ => None,
         })
         .collect();
-    let o: HashSet<&KeyPath> = ol.iter().map(|(k, _)| k).collect();
-    let leaves = tl
+    // The new default's leaves come first in `order`, in its order.
+    let leaves = keys
+        .order
         .iter()
-        .map(|(k, _)| k)
-        .filter(|k| o.contains(k) && !removed.contains(k));
+        .map(|&n| &keys.slots[n])
+        .take_while(|s| s.v[T].is_some())
+        .filter(|s| s.v[O].is_some() && (removed.is_empty() || !removed.contains(s.key)))
+        .map(|s| s.key);
     let osec: HashSet<KeyPath> = osec.into_iter().collect();
-    let targets: Vec<KeyPath> = leaves
-        .cloned()
-        .chain(tsec.into_iter().filter(|k| osec.contains(k)))
-        .collect();
-    for k in targets {
-        let mine = c[1](&k);
-        if mine.is_empty() || mine == c[0](&k) {
+    let secs = tsec.iter().filter(|k| osec.contains(*k)).map(Vec::as_slice);
+    let mut added_edits = Vec::new();
+    for k in leaves.chain(secs) {
+        let mine = c[1](k);
+        if mine.is_empty() || mine == c[0](k) {
             continue; // the common case: the admin left the comment alone
         }
-        let now = c[2](&k);
+        let now = c[2](k);
         let added: Vec<String> = mine
             .into_iter()
             .filter(|l| !known.contains(l) && !now.contains(l))
@@ -257,9 +318,10 @@ fn comments(
         if !added.is_empty() {
             let mut lines = now;
             lines.extend(added);
-            edits.push(Edit::Comment(k, lines));
+            added_edits.push(Edit::Comment(k.to_vec(), lines));
         }
     }
+    edits.extend(added_edits);
 }
 
 /// Lists of mappings whose entries carry an identifying key: the declared
@@ -273,8 +335,10 @@ fn keyed_lists(
 ) -> (Merged, Vec<ListEdit>) {
     let mut m = Merged::default();
     let mut out = Vec::new();
-    let in_ours: HashSet<&KeyPath> = ol.iter().map(|(k, _)| k).collect();
-    for (k, _) in tl.iter().filter(|(k, _)| in_ours.contains(k)) {
+    // A list's comparable value is `[...]`: only those can be keyed lists.
+    let list = |(_, v): &&(KeyPath, String)| v.starts_with('[');
+    let in_ours: HashSet<&KeyPath> = ol.iter().filter(list).map(|(k, _)| k).collect();
+    for (k, _) in tl.iter().filter(list).filter(|(k, _)| in_ours.contains(k)) {
         let ids: Vec<&str> = match declared.iter().find(|(l, _)| l == k) {
             Some((_, id)) => vec![id.as_str()],
             None => vec!["name", "id"],

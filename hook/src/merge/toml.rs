@@ -408,6 +408,28 @@ impl Doc for TomlDoc {
         out
     }
 
+    fn check_depth(&self) -> Result<(), String> {
+        // The keys only, without writing every value out as `leaves` does.
+        fn deepest(t: &Table, path: &mut KeyPath) -> Option<KeyPath> {
+            for (k, item) in t.iter() {
+                path.push(k.to_string());
+                let deep = match item {
+                    Item::Table(sub) => deepest(sub, path),
+                    _ => (path.len() > super::limit::MAX_DEPTH).then(|| path.clone()),
+                };
+                path.pop();
+                if deep.is_some() {
+                    return deep;
+                }
+            }
+            None
+        }
+        match deepest(self.doc.as_table(), &mut Vec::new()) {
+            Some(k) => super::limit::key_depth(&[(k, String::new())]),
+            None => Ok(()),
+        }
+    }
+
     fn raw(&self, k: &[String]) -> Option<String> {
         // The value with its decor: `"x"  # note` differs from `"x"`.
         self.item(k).map(|i| i.to_string().trim().to_string())

@@ -10,24 +10,27 @@
 //! does not follow (several documents, flow-style root, complex keys) is
 //! "unsupported" and the file is merged line by line instead.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 use super::line::{self, Splice};
-use super::{Doc, Edit, KeyPath, Known, ParseFail, SyntaxErr};
+use super::{Doc, Edit, KeyPath, Known, ParseFail};
 
 mod list;
+mod load;
 mod scan;
 use scan::{
     at_the_opening, inline_value, is_comment, is_content, scan, split_key, unsupported, Entry,
+    Index,
 };
 
 pub struct YamlDoc {
     lines: Vec<String>,
     entries: Vec<Entry>,
-    index: HashMap<KeyPath, usize>,
-    leaves: Vec<(KeyPath, String)>,
+    index: Index,
+    /// Each leaf's entry and comparable value.
+    leaves: Vec<(usize, String)>,
     step: usize,
 }
 
@@ -67,27 +70,31 @@ fn quoted(v: &Yaml) -> String {
     }
 }
 
-/// Leaves from the strict parse, descending only where the scan saw a block mapping.
+/// Leaves from the strict parse, descending only where the scan saw a block
+/// mapping; every key must be one the scan found (`index`), else the scan
+/// does not follow this layout.
 fn tree_leaves(
     h: &yaml_rust2::yaml::Hash,
-    maps: &HashSet<&KeyPath>,
+    (index, entries): (&Index, &[Entry]),
     path: &mut KeyPath,
     seen: &mut usize,
-    out: &mut Vec<(KeyPath, String)>,
+    out: &mut Vec<(usize, String)>,
 ) -> Result<(), ParseFail> {
+    let disagree = || unsupported("the line scan does not match the parsed keys");
     for (k, v) in h {
         path.push(key_str(k));
         *seen += 1;
-        if maps.contains(path) {
+        let n = index.get(entries, path).ok_or_else(disagree)?;
+        if entries[n].child.is_some() {
             let Yaml::Hash(sub) = v else {
                 return Err(unsupported(format!(
                     "{}: scan and parser disagree",
                     path.join(".")
                 )));
             };
-            tree_leaves(sub, maps, path, seen, out)?;
+            tree_leaves(sub, (index, entries), path, seen, out)?;
         } else {
-            out.push((path.clone(), canon(v)));
+            out.push((n, canon(v)));
         }
         path.pop();
     }
@@ -118,6 +125,14 @@ struct Ins {
     body: Vec<String>,
 }
 
+/// Where the admin's lines for a key go.
+enum Taken {
+    /// Over the new default's lines for the key.
+    Replace(Splice),
+    /// A key the new default lacks: placed with the others by `place`.
+    Insert(Ins),
+}
+
 /// Give a key line (indentation `ind`, no line ending) the key `name`.
 fn rekey(l: &mut String, ind: usize, name: &str) {
     if let Some((old, rest)) = l.get(ind..).and_then(split_key) {
@@ -129,7 +144,84 @@ fn rekey(l: &mut String, ind: usize, name: &str) {
 
 impl YamlDoc {
     fn get(&self, k: &[String]) -> Option<&Entry> {
-        self.index.get(k).map(|&n| &self.entries[n])
+        self.index.get(&self.entries, k).map(|n| &self.entries[n])
+    }
+
+    /// The end of the top-level mapping (past its last key's lines) and its
+    /// indentation.
+    fn root(&self) -> (usize, usize) {
+        let end = self.entries.iter().map(|e| e.end).max();
+        let indent = self.entries.first().map(|e| e.indent).unwrap_or(0);
+        (end.unwrap_or(self.lines.len()), indent)
+    }
+
+    /// The admin's lines for `k` (from `from` in ours, renamed to `k`);
+    /// `None` when ours lacks it or a value of the new default is in the way.
+    fn take(
+        &self,
+        k: &[String],
+        from: &[String],
+        ours: &Self,
+        known: &Known,
+        root: (usize, usize),
+    ) -> Option<Taken> {
+        let name = &k[k.len() - 1];
+        let src = ours.get(from)?;
+        let src_lines = &ours.lines[src.line..src.end];
+        if let Some(dst) = self.get(k) {
+            let delta = dst.indent as isize - src.indent as isize;
+            let mut with = line::reindent(src_lines, delta);
+            rekey(&mut with[0], dst.indent, name);
+            return Some(Taken::Replace(Splice {
+                at: dst.line,
+                end: dst.end,
+                with,
+            }));
+        }
+        let (d, at, ci) = self.insert_point(k, root)?;
+        let missing = k[d..k.len() - 1].to_vec();
+        let ki = ci + self.step * missing.len();
+        // A key only the admin has comes with the admin's comment
+        // lines (upstream's documentation is not the admin's).
+        let cs = line::comment_start(&ours.lines, src.line, is_comment);
+        let mut block: Vec<String> = ours.lines[cs..src.line]
+            .iter()
+            .filter(|l| !known.contains(line::body(l).trim()))
+            .cloned()
+            .collect();
+        let head = block.len();
+        block.extend_from_slice(src_lines);
+        let mut body = line::reindent(&block, ki as isize - src.indent as isize);
+        rekey(&mut body[head], ki, name);
+        Some(Taken::Insert(Ins {
+            at,
+            name: missing.first().unwrap_or(name).clone(),
+            missing,
+            ci,
+            anc: k[..d].to_vec(),
+            body,
+        }))
+    }
+
+    /// For a key the new default lacks: how many of its sections it has
+    /// (`d`), the line to add at (after the deepest one's lines) and the
+    /// indentation there; `None` when that ancestor holds a value.
+    fn insert_point(&self, k: &[String], root: (usize, usize)) -> Option<(usize, usize, usize)> {
+        let mut d = k.len() - 1;
+        while d > 0 && self.get(&k[..d]).is_none() {
+            d -= 1;
+        }
+        if d == 0 {
+            let (root_end, root_indent) = root;
+            return Some((0, self.past_comments(root_end, root_indent), root_indent));
+        }
+        let a = self.get(&k[..d]).expect("found above");
+        let end = self.past_comments(a.end, a.indent);
+        match (a.child, a.empty) {
+            (Some(c), _) => Some((d, end, c)),
+            (None, true) => Some((d, end, a.indent + self.step)),
+            (None, false) => None,
+        }
     }
 
     /// Write the added keys: where the new default has the key commented
@@ -228,43 +320,26 @@ impl YamlDoc {
 
 impl Doc for YamlDoc {
     fn parse(text: &str) -> Result<Self, ParseFail> {
-        // Depth and alias expansion first, before building anything.
-        super::limit::yaml(text).map_err(|e| at_the_opening(text, e))?;
-        let docs = YamlLoader::load_from_str(text).map_err(|e| {
-            let (line, col) = (e.marker().line(), e.marker().col() + 1);
-            at_the_opening(
-                text,
-                SyntaxErr {
-                    line,
-                    col,
-                    msg: e.info().to_string(),
-                },
-            )
-        })?;
+        // Depth and alias expansion checked on each event, before it is built.
+        let docs = load::load(text).map_err(|e| at_the_opening(text, e))?;
         if docs.len() > 1 {
             return Err(unsupported("several YAML documents"));
         }
         let lines = line::split(text);
         let entries = scan(&lines)?;
-        let mut index = HashMap::new();
-        for (n, e) in entries.iter().enumerate() {
-            if index.insert(e.path.clone(), n).is_some() {
-                return Err(unsupported(format!("duplicate key {}", e.path.join("."))));
-            }
-        }
-        let maps: HashSet<&KeyPath> = entries
-            .iter()
-            .filter(|e| e.child.is_some())
-            .map(|e| &e.path)
-            .collect();
+        let index = Index::new(&entries)
+            .map_err(|n| unsupported(format!("duplicate key {}", entries[n].path.join("."))))?;
         let mut leaves = Vec::new();
         let mut seen = 0;
         match docs.first() {
             None | Some(Yaml::Null) => {}
-            Some(Yaml::Hash(h)) => tree_leaves(h, &maps, &mut Vec::new(), &mut seen, &mut leaves)?,
+            Some(Yaml::Hash(h)) => {
+                let scanned = (&index, entries.as_slice());
+                tree_leaves(h, scanned, &mut Vec::new(), &mut seen, &mut leaves)?
+            }
             Some(_) => return Err(unsupported("the top level is not a mapping")),
         }
-        if seen != entries.len() || leaves.iter().any(|(k, _)| !index.contains_key(k)) {
+        if seen != entries.len() {
             return Err(unsupported("the line scan does not match the parsed keys"));
         }
         let step = entries
@@ -282,7 +357,14 @@ impl Doc for YamlDoc {
     }
 
     fn leaves(&self) -> Vec<(KeyPath, String)> {
-        self.leaves.clone()
+        let leaf = |(n, v): &(usize, String)| (self.entries[*n].path.clone(), v.clone());
+        self.leaves.iter().map(leaf).collect()
+    }
+
+    fn check_depth(&self) -> Result<(), String> {
+        // A key is one block mapping deeper than its parent, and the event
+        // pass already refused nesting past MAX_DEPTH.
+        Ok(())
     }
 
     fn raw(&self, k: &[String]) -> Option<String> {
@@ -315,13 +397,7 @@ impl Doc for YamlDoc {
         let mut sp = Vec::new();
         let mut unplaced = Vec::new();
         let mut inserts: Vec<Ins> = Vec::new();
-        let root_end = self
-            .entries
-            .iter()
-            .map(|e| e.end)
-            .max()
-            .unwrap_or(self.lines.len());
-        let root_indent = self.entries.first().map(|e| e.indent).unwrap_or(0);
+        let root = self.root();
         for e in edits {
             match e {
                 Edit::Take(k) | Edit::Move(_, k) => {
@@ -329,64 +405,11 @@ impl Doc for YamlDoc {
                         Edit::Move(f, _) => f,
                         _ => k,
                     };
-                    let name = &k[k.len() - 1];
-                    let Some(src) = ours.get(from) else {
-                        unplaced.push(k.clone());
-                        continue;
-                    };
-                    let src_lines = &ours.lines[src.line..src.end];
-                    if let Some(dst) = self.get(k) {
-                        let delta = dst.indent as isize - src.indent as isize;
-                        let mut with = line::reindent(src_lines, delta);
-                        rekey(&mut with[0], dst.indent, name);
-                        sp.push(Splice {
-                            at: dst.line,
-                            end: dst.end,
-                            with,
-                        });
-                        continue;
+                    match self.take(k, from, ours, known, root) {
+                        Some(Taken::Replace(s)) => sp.push(s),
+                        Some(Taken::Insert(i)) => inserts.push(i),
+                        None => unplaced.push(k.clone()),
                     }
-                    // The deepest ancestor the new default has.
-                    let mut d = k.len() - 1;
-                    while d > 0 && self.get(&k[..d]).is_none() {
-                        d -= 1;
-                    }
-                    let (at, ci) = if d == 0 {
-                        (self.past_comments(root_end, root_indent), root_indent)
-                    } else {
-                        let a = self.get(&k[..d]).expect("found above");
-                        let end = self.past_comments(a.end, a.indent);
-                        match (a.child, a.empty) {
-                            (Some(c), _) => (end, c),
-                            (None, true) => (end, a.indent + self.step),
-                            (None, false) => {
-                                unplaced.push(k.clone());
-                                continue;
-                            }
-                        }
-                    };
-                    let missing = k[d..k.len() - 1].to_vec();
-                    let ki = ci + self.step * missing.len();
-                    // A key only the admin has comes with the admin's comment
-                    // lines (upstream's documentation is not the admin's).
-                    let cs = line::comment_start(&ours.lines, src.line, is_comment);
-                    let mut block: Vec<String> = ours.lines[cs..src.line]
-                        .iter()
-                        .filter(|l| !known.contains(line::body(l).trim()))
-                        .cloned()
-                        .collect();
-                    let head = block.len();
-                    block.extend_from_slice(src_lines);
-                    let mut body = line::reindent(&block, ki as isize - src.indent as isize);
-                    rekey(&mut body[head], ki, name);
-                    inserts.push(Ins {
-                        at,
-                        name: missing.first().unwrap_or(name).clone(),
-                        missing,
-                        ci,
-                        anc: k[..d].to_vec(),
-                        body,
-                    });
                 }
                 Edit::Remove(k) => {
                     if let Some(dst) = self.get(k) {

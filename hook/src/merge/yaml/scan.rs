@@ -261,3 +261,45 @@ pub(super) fn at_the_opening(text: &str, e: SyntaxErr) -> SyntaxErr {
         None => e,
     }
 }
+
+/// The entries by key path, without a second copy of every path: the
+/// path's hash (randomly keyed SipHash, as `HashMap`'s) leads to the first
+/// entry with that hash, and `next` chains the others.
+pub(super) struct Index {
+    hasher: std::hash::RandomState,
+    first: std::collections::HashMap<u64, usize>,
+    next: Vec<usize>,
+}
+
+impl Index {
+    /// `Err(n)` when entry `n` has the path of an entry before it.
+    pub(super) fn new(entries: &[Entry]) -> Result<Index, usize> {
+        let mut index = Index {
+            hasher: std::hash::RandomState::new(),
+            first: std::collections::HashMap::with_capacity(entries.len()),
+            next: vec![usize::MAX; entries.len()],
+        };
+        for (n, e) in entries.iter().enumerate() {
+            if index.get(entries, &e.path).is_some() {
+                return Err(n);
+            }
+            let h = std::hash::BuildHasher::hash_one(&index.hasher, e.path.as_slice());
+            if let Some(old) = index.first.insert(h, n) {
+                index.next[n] = old;
+            }
+        }
+        Ok(index)
+    }
+
+    pub(super) fn get(&self, entries: &[Entry], k: &[String]) -> Option<usize> {
+        let h = std::hash::BuildHasher::hash_one(&self.hasher, k);
+        let mut n = *self.first.get(&h)?;
+        while n != usize::MAX {
+            if entries[n].path == k {
+                return Some(n);
+            }
+            n = self.next[n];
+        }
+        None
+    }
+}
