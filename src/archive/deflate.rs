@@ -40,48 +40,103 @@ pub fn piece(level: u32, input: &[u8], last: bool) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// An LSB-first bit reader over a whole stream: a 64-bit buffer refilled a
+/// word at a time, so the walk costs little beside the compression.
 struct Bits<'a> {
     data: &'a [u8],
+    /// Bits consumed so far: the position the caller sees.
     pos: usize,
+    /// The next byte of `data` not yet in `buf`.
+    next: usize,
+    buf: u64,
+    cnt: u32,
 }
 
-impl Bits<'_> {
-    fn peek(&self, n: u32) -> u32 {
-        let i = self.pos / 8;
-        let mut w = [0u8; 8];
-        let avail = self.data.len().saturating_sub(i).min(8);
-        w[..avail].copy_from_slice(&self.data[i..i + avail]);
-        let v = u64::from_le_bytes(w) >> (self.pos % 8);
-        (v & ((1u64 << n) - 1)) as u32
+impl<'a> Bits<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Bits {
+            data,
+            pos: 0,
+            next: 0,
+            buf: 0,
+            cnt: 0,
+        }
     }
+
+    /// At least 56 bits in `buf` (zeros past the end, caught by `take`).
+    fn refill(&mut self) {
+        if let Some(w) = self.data.get(self.next..self.next + 8) {
+            let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+            self.buf |= w << self.cnt;
+            self.next += ((63 - self.cnt) / 8) as usize;
+            self.cnt |= 56;
+        } else {
+            while self.cnt <= 56 {
+                let byte = self.data.get(self.next).copied().unwrap_or(0);
+                self.buf |= u64::from(byte) << self.cnt;
+                self.next += 1;
+                self.cnt += 8;
+            }
+        }
+    }
+
+    #[inline]
+    fn peek(&mut self, n: u32) -> u32 {
+        if self.cnt < n {
+            self.refill();
+        }
+        (self.buf & ((1u64 << n) - 1)) as u32
+    }
+
+    #[inline]
     fn take(&mut self, n: u32) -> io::Result<u32> {
         let v = self.peek(n);
+        self.buf >>= n;
+        self.cnt -= n;
         self.pos += n as usize;
         if self.pos > self.data.len() * 8 {
             return Err(bad("it ends inside a block"));
         }
         Ok(v)
     }
+
+    /// Continue reading at bit `pos` (past a stored block's bytes).
+    fn seek(&mut self, pos: usize) -> io::Result<()> {
+        if pos > self.data.len() * 8 {
+            return Err(bad("a stored block runs past the end"));
+        }
+        self.pos = pos - pos % 8;
+        self.next = pos / 8;
+        self.buf = 0;
+        self.cnt = 0;
+        self.take((pos % 8) as u32).map(drop)
+    }
 }
 
-/// A canonical Huffman code as a lookup table indexed by the next
-/// `max` input bits (LSB first): (symbol, code length).
+/// Codes up to this many bits decode with one lookup in a table small
+/// enough for the L1 cache; longer (rare) codes take the canonical walk.
+const FAST_BITS: u32 = 10;
+
+/// A canonical Huffman code: a lookup table indexed by the next
+/// `FAST_BITS` input bits (LSB first) giving (symbol, code length), and
+/// the counts and sorted symbols the canonical walk needs for longer codes.
 struct Table {
     max: u32,
+    fast: u32,
     entries: Vec<(u16, u8)>,
+    count: [u16; 16],
+    sorted: Vec<u16>,
 }
 
 impl Table {
     fn new(lengths: &[u8]) -> io::Result<Table> {
+        Table::with_fast(lengths, FAST_BITS)
+    }
+
+    fn with_fast(lengths: &[u8], fast_bits: u32) -> io::Result<Table> {
         let max = u32::from(*lengths.iter().max().unwrap_or(&0));
-        if max == 0 {
-            // No codes: only legal for an unused distance tree.
-            return Ok(Table {
-                max: 0,
-                entries: vec![],
-            });
-        }
-        let mut count = [0u32; 16];
+        let fast = max.min(fast_bits);
+        let mut count = [0u16; 16];
         for &l in lengths {
             count[l as usize] += 1;
         }
@@ -89,16 +144,24 @@ impl Table {
         let mut next = [0u32; 16];
         let mut code = 0;
         for bits in 1..16 {
-            code = (code + count[bits - 1]) << 1;
+            code = (code + u32::from(count[bits - 1])) << 1;
             next[bits] = code;
         }
-        let mut entries = vec![(u16::MAX, 0u8); 1 << max];
+        let mut entries = vec![(u16::MAX, 0u8); 1 << fast];
+        let mut sorted = Vec::with_capacity(lengths.len());
+        for l in 1..16u8 {
+            let syms = lengths.iter().enumerate().filter(|&(_, &x)| x == l);
+            sorted.extend(syms.map(|(sym, _)| sym as u16));
+        }
         for (sym, &l) in lengths.iter().enumerate() {
             if l == 0 {
                 continue;
             }
             let c = next[l as usize];
             next[l as usize] += 1;
+            if u32::from(l) > fast {
+                continue;
+            }
             // Deflate sends codes MSB first: index by the reversed code.
             let rev = (c.reverse_bits() >> (32 - u32::from(l))) as usize;
             let mut i = rev;
@@ -107,19 +170,44 @@ impl Table {
                 i += 1 << l;
             }
         }
-        Ok(Table { max, entries })
+        Ok(Table {
+            max,
+            fast,
+            entries,
+            count,
+            sorted,
+        })
     }
 
+    #[inline]
     fn decode(&self, b: &mut Bits) -> io::Result<u16> {
         if self.max == 0 {
             return Err(bad("a symbol from an empty code"));
         }
-        let (sym, len) = self.entries[b.peek(self.max) as usize];
-        if len == 0 {
-            return Err(bad("an unassigned code"));
+        let (sym, len) = self.entries[b.peek(self.fast) as usize];
+        if len != 0 {
+            b.take(u32::from(len))?;
+            return Ok(sym);
         }
-        b.take(u32::from(len))?;
-        Ok(sym)
+        self.decode_long(b)
+    }
+
+    /// The canonical walk (as zlib's puff does it), one code bit at a time.
+    fn decode_long(&self, b: &mut Bits) -> io::Result<u16> {
+        let bits = b.peek(self.max);
+        let (mut code, mut first, mut index) = (0u32, 0u32, 0u32);
+        for len in 1..=self.max {
+            code |= (bits >> (len - 1)) & 1;
+            let n = u32::from(self.count[len as usize]);
+            if code < first + n {
+                b.take(len)?;
+                return Ok(self.sorted[(index + code - first) as usize]);
+            }
+            index += n;
+            first = (first + n) << 1;
+            code <<= 1;
+        }
+        Err(bad("an unassigned code"))
     }
 }
 
@@ -133,19 +221,16 @@ const DIST_EXTRA: [u8; 30] = [
 
 /// Bit positions of the final block's header and of the stream's end.
 fn last_block(data: &[u8]) -> io::Result<(usize, usize)> {
-    let mut b = Bits { data, pos: 0 };
+    let mut b = Bits::new(data);
     loop {
         let start = b.pos;
         let last = b.take(1)? == 1;
         match b.take(2)? {
             0 => {
-                b.pos = b.pos.div_ceil(8) * 8;
+                b.take(((8 - b.pos % 8) % 8) as u32)?;
                 let len = b.take(16)? as usize;
                 b.take(16)?;
-                b.pos += len * 8;
-                if b.pos > data.len() * 8 {
-                    return Err(bad("a stored block runs past the end"));
-                }
+                b.seek(b.pos + len * 8)?;
             }
             1 => {
                 let mut l = [8u8; 288];
@@ -262,6 +347,43 @@ mod tests {
                     .unwrap();
                 assert!(back == all, "level {level} sizes {sizes:?}");
             }
+        }
+    }
+    #[test]
+    fn long_codes_decode_as_short_ones_do() {
+        // A code with lengths 1..=15 (and two of 15 to complete it): the
+        // canonical walk must give what the one-lookup table gives.
+        let mut lengths: Vec<u8> = (1..=15).collect();
+        lengths.push(15);
+        // Canonical codes, sent MSB first into an LSB-first stream.
+        let (mut bits, mut n, mut code) = (0u128, 0u32, 0u32);
+        let mut next = [0u32; 16];
+        for l in 1..16 {
+            code = (code + u32::from(l > 1)) << 1;
+            next[l] = code;
+        }
+        next[1] = 0;
+        let mut codes = vec![];
+        for &l in &lengths {
+            codes.push((next[l as usize], l));
+            next[l as usize] += 1;
+        }
+        let order = [15usize, 0, 7, 14, 3, 12, 1, 13];
+        for &sym in &order {
+            let (c, l) = codes[sym];
+            for i in (0..l).rev() {
+                bits |= u128::from((c >> i) & 1) << n;
+                n += 1;
+            }
+        }
+        let data = bits.to_le_bytes();
+        for fast in [1, 4, 10, 15] {
+            let t = Table::with_fast(&lengths, fast).unwrap();
+            let mut b = Bits::new(&data);
+            let got: Vec<u16> = order.iter().map(|_| t.decode(&mut b).unwrap()).collect();
+            let want: Vec<u16> = order.iter().map(|&s| s as u16).collect();
+            assert_eq!(got, want, "fast bits {fast}");
+            assert_eq!(b.pos, n as usize);
         }
     }
 }

@@ -16,7 +16,7 @@
 //! never on the number of threads — so builds are byte-identical on any
 //! machine. Memory is bounded by the blocks in flight (2 per thread).
 
-use flate2::Crc;
+use libdeflater::Crc;
 use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -44,6 +44,8 @@ pub struct ParGzip<W: Write> {
     out: W,
     buf: Vec<u8>,
     crc: Crc,
+    /// Input bytes so far (gzip's ISIZE is this modulo 2^32).
+    len: u64,
     jobs: Option<Sender<Job>>,
     workers: Vec<JoinHandle<()>>,
     pending: VecDeque<Receiver<io::Result<Vec<u8>>>>,
@@ -101,6 +103,7 @@ impl<W: Write> ParGzip<W> {
             out,
             buf: Vec::with_capacity(BLOCK),
             crc: Crc::new(),
+            len: 0,
             jobs: Some(tx),
             workers,
             pending: VecDeque::new(),
@@ -110,12 +113,16 @@ impl<W: Write> ParGzip<W> {
 
     fn submit(&mut self, last: bool) -> io::Result<()> {
         let input = std::mem::replace(&mut self.buf, Vec::with_capacity(BLOCK));
-        if self.mode == Mode::Members && input.is_empty() && self.crc.amount() > 0 {
+        if self.mode == Mode::Members && input.is_empty() && self.len > 0 {
             // A trailing empty member would only add bytes; an empty input
             // still gets one member so the file is valid gzip.
             return Ok(());
         }
-        self.crc.update(&input);
+        self.len += input.len() as u64;
+        if self.mode != Mode::Members {
+            // A member carries its own CRC (libdeflate's gzip writes it).
+            self.crc.update(&input);
+        }
         let (done, rx) = channel();
         let job = Job {
             mode: self.mode,
@@ -155,7 +162,7 @@ impl<W: Write> ParGzip<W> {
             self.drain_one()?;
         }
         if self.mode == Mode::OneMember {
-            let (crc, len) = (self.crc.sum(), self.crc.amount());
+            let (crc, len) = (self.crc.sum(), self.len as u32);
             self.out.write_all(&crc.to_le_bytes())?;
             self.out.write_all(&len.to_le_bytes())?;
         }

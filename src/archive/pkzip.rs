@@ -261,9 +261,7 @@ impl<W: Write + Seek> ZipOut<W> {
             data.take(size + 1).read_to_end(&mut buf)?;
             check_size(name, size, buf.len() as u64)?;
             let z = deflate::piece(self.level, &buf, true)?;
-            let mut crc = flate2::Crc::new();
-            crc.update(&buf);
-            (h.crc, h.csize) = (crc.sum(), z.len() as u64);
+            (h.crc, h.csize) = (libdeflater::crc32(&buf), z.len() as u64);
             let local = self.local(&h);
             self.emit(&local)?;
             self.emit(&z)?;

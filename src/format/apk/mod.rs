@@ -286,16 +286,19 @@ fn append_data_entry<W: Write>(tar: &mut TarOut<W>, e: &Entry, mtime: u64) -> Re
         Kind::File(src) => {
             // Pass 1: the checksum, which must precede the bytes.
             let mut first = digest::sink(Want::SHA1);
-            let mut crc = flate2::Crc::new();
+            let (mut crc, mut len) = (libdeflater::Crc::new(), 0u64);
             let mut tap = crate::archive::Tap {
                 inner: src.open()?,
-                f: |b: &[u8]| crc.update(b),
+                f: |b: &[u8]| {
+                    crc.update(b);
+                    len += b.len() as u64;
+                },
             };
             io::copy(&mut tap, &mut first).at(&e.path)?;
             let sum = first.finish().1.sha1.unwrap_or_default();
             // Pass 2: the bytes, with a CRC-32 (a tenth of SHA-1's cost) to
             // catch a file changed between passes; apk itself checks the SHA-1.
-            let mut second = flate2::Crc::new();
+            let (mut second, mut second_len) = (libdeflater::Crc::new(), 0u64);
             let hexsum = hex::encode(sum);
             super::append_entry(
                 tar,
@@ -303,9 +306,12 @@ fn append_data_entry<W: Write>(tar: &mut TarOut<W>, e: &Entry, mtime: u64) -> Re
                 &path,
                 mtime,
                 &[(key, hexsum.as_bytes())],
-                &mut |b| second.update(b),
+                &mut |b| {
+                    second.update(b);
+                    second_len += b.len() as u64;
+                },
             )?;
-            if (second.sum(), second.amount()) != (crc.sum(), crc.amount()) {
+            if (second.sum(), second_len) != (crc.sum(), len) {
                 return Err(Error::io(
                     &e.path,
                     io::Error::other("the file changed while it was being packed"),
