@@ -357,12 +357,13 @@ mod tests {
         lengths.push(15);
         // Canonical codes, sent MSB first into an LSB-first stream.
         let (mut bits, mut n, mut code) = (0u128, 0u32, 0u32);
+        // One code of each length 1..=14 and two of 15: RFC 1951's
+        // next_code is (previous + count of the previous length) << 1.
         let mut next = [0u32; 16];
-        for l in 1..16 {
+        for (l, slot) in next.iter_mut().enumerate().skip(2) {
             code = (code + u32::from(l > 1)) << 1;
-            next[l] = code;
+            *slot = code;
         }
-        next[1] = 0;
         let mut codes = vec![];
         for &l in &lengths {
             codes.push((next[l as usize], l));
