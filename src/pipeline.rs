@@ -3,8 +3,9 @@
 //! write artifacts. Bad input therefore never leaves anything under dist/.
 
 use crate::archive::compress::{threads, THREADS_VAR};
-use crate::error::{Error, Result};
-use crate::format::{Format, Keys, Prepared};
+use crate::archive::digest::Want;
+use crate::error::{Error, IoContext, Result};
+use crate::format::{Format, Keys, Prepared, Shared};
 use crate::manifest::{self, Locator, Manifest};
 use crate::plan::{self, Package};
 use crate::report::Report;
@@ -177,12 +178,15 @@ fn write_all(
         .collect::<Vec<_>>()
         .join(",");
     let n = formats.len();
+    let want = prepared.iter().fold(Want::NONE, |w, p| w.and(p.sums()));
+    let shared = Shared::new(out, want, threads());
+    std::fs::create_dir_all(out).at(out)?;
     let queue = Mutex::new(prepared.into_iter().enumerate());
     let mut results: Vec<Option<Result<PathBuf>>> = (0..n).map(|_| None).collect();
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|s| {
         for _ in 0..threads().min(n) {
-            let (tx, queue) = (tx.clone(), &queue);
+            let (tx, queue, shared) = (tx.clone(), &queue, &shared);
             s.spawn(move || loop {
                 let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
                 let Some((slot, p)) = next else { return };
@@ -190,7 +194,7 @@ fn write_all(
                     slot,
                     tx: tx.clone(),
                 };
-                let _ = tx.send(Event::Done(slot, p.write(out, &fwd)));
+                let _ = tx.send(Event::Done(slot, p.write(out, shared, &fwd)));
             });
         }
         drop(tx);

@@ -1,6 +1,7 @@
 //! Compression streams with byte-stable output (no names or times in gzip
 //! headers, single-threaded xz and zstd).
 
+use super::packed::{Codec, Packed, Splice};
 use super::pgzip::Mode;
 use std::io::{self, BufRead, BufReader, Read, Write};
 
@@ -39,7 +40,65 @@ pub enum Encoder<W: Write> {
     None(W),
     Gzip(super::pgzip::ParGzip<W>),
     Xz(liblzma::write::XzEncoder<W>),
-    Zstd(zstd::stream::write::Encoder<'static, W>),
+    Zstd(Frames<W>),
+}
+
+/// A zstd stream as a run of frames: a spliced content ends the current
+/// frame, and the next write starts a new one.
+pub struct Frames<W: Write> {
+    /// Exactly one of the two is there: the open frame or the bare writer.
+    open: Option<zstd::stream::write::Encoder<'static, W>>,
+    bare: Option<W>,
+    level: i32,
+    threads: usize,
+}
+
+/// zstd at `level` on `threads` workers. Its multithreaded output is the
+/// same for any worker count >= 1, so this stays reproducible across
+/// machines; fixed 2 MiB jobs bound memory (the default is several windows
+/// per worker) and keep the output machine-independent.
+pub fn zstd_encoder<W: Write>(
+    w: W,
+    level: i32,
+    threads: usize,
+) -> io::Result<zstd::stream::write::Encoder<'static, W>> {
+    let mut e = zstd::stream::write::Encoder::new(w, level)?;
+    e.multithread(threads.max(1) as u32)?;
+    e.set_parameter(zstd::stream::raw::CParameter::JobSize(2 << 20))?;
+    Ok(e)
+}
+
+impl<W: Write> Frames<W> {
+    fn frame(&mut self) -> io::Result<&mut zstd::stream::write::Encoder<'static, W>> {
+        if let Some(w) = self.bare.take() {
+            self.open = Some(zstd_encoder(w, self.level, self.threads)?);
+        }
+        Ok(self.open.as_mut().expect("a frame is open"))
+    }
+
+    fn end_frame(&mut self) -> io::Result<&mut W> {
+        if let Some(e) = self.open.take() {
+            self.bare = Some(e.finish()?);
+        }
+        Ok(self.bare.as_mut().expect("no frame is open"))
+    }
+
+    fn finish(mut self) -> io::Result<W> {
+        // A stream of no frames is not zstd: end at least one.
+        self.frame()?;
+        self.end_frame()?;
+        Ok(self.bare.take().expect("no frame is open"))
+    }
+}
+
+/// The shareable codec a compression at `level` (None: its default) makes.
+pub fn codec(c: Compression, level: Option<i32>) -> Option<Codec> {
+    let level = level.unwrap_or_else(|| default_level(c));
+    match c {
+        Compression::Gzip => Some(Codec::Deflate(level.clamp(0, 9) as u32)),
+        Compression::Zstd => Some(Codec::Zstd(level)),
+        Compression::None | Compression::Xz => None,
+    }
 }
 
 /// Default levels: dpkg's for xz, zstd's own, zlib's for gzip.
@@ -100,16 +159,12 @@ impl<W: Write> Encoder<W> {
             Compression::Xz => {
                 Encoder::Xz(liblzma::write::XzEncoder::new(w, level.clamp(0, 9) as u32))
             }
-            Compression::Zstd => {
-                let mut e = zstd::stream::write::Encoder::new(w, level)?;
-                // zstd's multithreaded output is the same for any worker
-                // count >= 1, so this stays reproducible across machines.
-                e.multithread(threads() as u32)?;
-                // Fixed 2 MiB jobs bound memory (the default is several
-                // windows per worker) and keep the output machine-independent.
-                e.set_parameter(zstd::stream::raw::CParameter::JobSize(2 << 20))?;
-                Encoder::Zstd(e)
-            }
+            Compression::Zstd => Encoder::Zstd(Frames {
+                open: Some(zstd_encoder(w, level, threads())?),
+                bare: None,
+                level,
+                threads: threads(),
+            }),
         })
     }
 
@@ -143,7 +198,7 @@ impl<W: Write> Write for Encoder<W> {
             Encoder::None(w) => w.write(buf),
             Encoder::Gzip(e) => e.write(buf),
             Encoder::Xz(e) => e.write(buf),
-            Encoder::Zstd(e) => e.write(buf),
+            Encoder::Zstd(f) => f.frame()?.write(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -151,7 +206,30 @@ impl<W: Write> Write for Encoder<W> {
             Encoder::None(w) => w.flush(),
             Encoder::Gzip(e) => e.flush(),
             Encoder::Xz(e) => e.flush(),
-            Encoder::Zstd(e) => e.flush(),
+            Encoder::Zstd(f) => match &mut f.open {
+                Some(e) => e.flush(),
+                None => f.bare.as_mut().expect("no frame is open").flush(),
+            },
+        }
+    }
+}
+
+impl<W: Write> Splice for Encoder<W> {
+    fn codec(&self) -> Option<Codec> {
+        match self {
+            Encoder::Gzip(e) => Some(Codec::Deflate(e.level())),
+            Encoder::Zstd(f) => Some(Codec::Zstd(f.level)),
+            Encoder::None(_) | Encoder::Xz(_) => None,
+        }
+    }
+
+    fn splice(&mut self, p: &Packed, _raw: &mut dyn Read) -> io::Result<()> {
+        match self {
+            Encoder::Gzip(e) => e.splice(p),
+            Encoder::Zstd(f) => p.copy_to(f.end_frame()?),
+            Encoder::None(_) | Encoder::Xz(_) => Err(io::Error::other(
+                "this stream cannot take compressed content",
+            )),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! rpm's "stripped" entries (`07070X`) for files of 4 GiB or more, whose
 //! metadata lives only in the rpm header.
 
+use super::packed::{self, Packed, Splice};
 use std::io::{self, Read, Write};
 
 pub struct CpioOut<W: Write> {
@@ -21,9 +22,13 @@ pub struct Head<'a> {
     pub size: u32,
 }
 
-impl<W: Write> CpioOut<W> {
+impl<W: Splice> CpioOut<W> {
     pub fn new(w: W) -> Self {
         CpioOut { w, pos: 0 }
+    }
+
+    pub fn get_ref(&self) -> &W {
+        &self.w
     }
 
     fn put(&mut self, b: &[u8]) -> io::Result<()> {
@@ -37,9 +42,9 @@ impl<W: Write> CpioOut<W> {
         self.put(&[0u8; 3][..n])
     }
 
-    /// Copy exactly `size` bytes of `data`, then pad.
-    fn body(&mut self, size: u64, data: &mut dyn Read) -> io::Result<()> {
-        let n = io::copy(&mut data.take(size), &mut self.w)?;
+    /// Copy exactly `size` bytes of `data` (or splice `p`), then pad.
+    fn body(&mut self, size: u64, data: &mut dyn Read, p: Option<&Packed>) -> io::Result<()> {
+        let n = packed::body(&mut self.w, size, data, p)?;
         self.pos += n;
         if n != size {
             return Err(io::Error::new(
@@ -51,7 +56,7 @@ impl<W: Write> CpioOut<W> {
     }
 
     /// A newc entry whose body is exactly `h.size` bytes of `data`.
-    pub fn append(&mut self, h: &Head, data: &mut dyn Read) -> io::Result<()> {
+    pub fn append(&mut self, h: &Head, data: &mut dyn Read, p: Option<&Packed>) -> io::Result<()> {
         let fields = [
             h.ino,
             h.mode,
@@ -76,7 +81,7 @@ impl<W: Write> CpioOut<W> {
         self.put(h.name.as_bytes())?;
         self.put(&[0])?;
         self.pad()?;
-        self.body(h.size.into(), data)
+        self.body(h.size.into(), data, p)
     }
 
     /// rpm's stripped entry: the index of the file in the header's file
@@ -86,10 +91,11 @@ impl<W: Write> CpioOut<W> {
         index: u32,
         size: u64,
         data: &mut dyn Read,
+        p: Option<&Packed>,
     ) -> io::Result<()> {
         self.put(format!("07070X{index:08x}").as_bytes())?;
         self.pad()?;
-        self.body(size, data)
+        self.body(size, data, p)
     }
 
     /// Write the `TRAILER!!!` entry and return the inner writer.
@@ -102,7 +108,7 @@ impl<W: Write> CpioOut<W> {
             mtime: 0,
             size: 0,
         };
-        self.append(&h, &mut io::empty())?;
+        self.append(&h, &mut io::empty(), None)?;
         Ok(self.w)
     }
 }
@@ -122,7 +128,7 @@ mod tests {
             mtime: 7,
             size: 5,
         };
-        c.append(&h, &mut &b"hello"[..]).unwrap();
+        c.append(&h, &mut &b"hello"[..], None).unwrap();
         let out = c.finish().unwrap();
         // 110-byte header + "./a\0" = 114, padded to 116; body 5 padded to 8.
         assert_eq!(&out[..6], b"070701");
@@ -137,7 +143,7 @@ mod tests {
     #[test]
     fn stripped_entries_name_the_header_index() {
         let mut c = CpioOut::new(Vec::new());
-        c.append_stripped(0x2a, 3, &mut &b"abc"[..]).unwrap();
+        c.append_stripped(0x2a, 3, &mut &b"abc"[..], None).unwrap();
         let out = c.finish().unwrap();
         // 14-byte header padded to 16, body padded to 4, then the trailer.
         assert_eq!(&out[..16], b"07070X0000002a\0\0");
@@ -156,6 +162,6 @@ mod tests {
             mtime: 0,
             size: 10,
         };
-        assert!(c.append(&h, &mut &b"abc"[..]).is_err());
+        assert!(c.append(&h, &mut &b"abc"[..], None).is_err());
     }
 }

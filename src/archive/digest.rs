@@ -3,10 +3,11 @@
 //! it — a payload file's md5/sha1/sha256, a compressed stream's sha256 and
 //! length — uses this, with only the digests it asks for.
 
+use super::packed::{Codec, Packed, Splice};
 use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 
 /// Which digests to compute.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -30,6 +31,15 @@ impl Want {
         sha256: true,
         ..Want::NONE
     };
+    /// Both sets of digests.
+    pub fn and(self, o: Want) -> Want {
+        Want {
+            md5: self.md5 || o.md5,
+            sha1: self.sha1 || o.sha1,
+            sha256: self.sha256 || o.sha256,
+        }
+    }
+
     pub const MD5_SHA256: Want = Want {
         md5: true,
         sha256: true,
@@ -91,10 +101,12 @@ pub fn sink(want: Want) -> Digesting<io::Sink> {
     Digesting::new(io::sink(), want)
 }
 
-impl<W: Write> Write for Digesting<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        let done = &buf[..n];
+impl<W: Write> Digesting<W> {
+    fn hashing(&self) -> bool {
+        self.md5.is_some() || self.sha1.is_some() || self.sha256.is_some()
+    }
+
+    fn update(&mut self, done: &[u8]) {
         if let Some(h) = &mut self.md5 {
             h.update(done);
         }
@@ -104,7 +116,48 @@ impl<W: Write> Write for Digesting<W> {
         if let Some(h) = &mut self.sha256 {
             h.update(done);
         }
-        self.size += n as u64;
+        self.size += done.len() as u64;
+    }
+}
+
+/// Over a compressor, a digest is of the raw stream: a spliced content's
+/// raw bytes are read again for it, and must be the ones compressed.
+impl<W: Splice> Splice for Digesting<W> {
+    fn codec(&self) -> Option<Codec> {
+        self.inner.codec()
+    }
+
+    fn splice(&mut self, p: &Packed, raw: &mut dyn Read) -> io::Result<()> {
+        self.inner.splice(p, raw)?;
+        if !self.hashing() {
+            self.size += p.sums.size;
+            return Ok(());
+        }
+        let (mut buf, mut crc, start) = (vec![0u8; 1 << 20], crc32fast::Hasher::new(), self.size);
+        let mut r = raw.take(p.sums.size);
+        loop {
+            let n = match r.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            crc.update(&buf[..n]);
+            self.update(&buf[..n]);
+        }
+        if self.size - start != p.sums.size || crc.finalize() != p.crc {
+            return Err(io::Error::other(
+                "the file changed while it was packed; build again",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for Digesting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.update(&buf[..n]);
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {

@@ -16,7 +16,8 @@
 //! never on the number of threads — so builds are byte-identical on any
 //! machine. Memory is bounded by the blocks in flight (2 per thread).
 
-use libdeflater::Crc;
+use super::packed::Packed;
+use crc32fast::Hasher as Crc;
 use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -41,6 +42,7 @@ struct Job {
 
 pub struct ParGzip<W: Write> {
     mode: Mode,
+    level: u32,
     out: W,
     buf: Vec<u8>,
     crc: Crc,
@@ -100,6 +102,7 @@ impl<W: Write> ParGzip<W> {
             .collect();
         Ok(ParGzip {
             mode,
+            level,
             out,
             buf: Vec::with_capacity(BLOCK),
             crc: Crc::new(),
@@ -141,6 +144,60 @@ impl<W: Write> ParGzip<W> {
         Ok(())
     }
 
+    pub fn level(&self) -> u32 {
+        self.level
+    }
+
+    /// Place a content deflated alone (`packed`) as if its bytes had been
+    /// written: what is buffered goes out first as a block (or member) of
+    /// its own, then the content's blocks, cut on byte boundaries.
+    pub fn splice(&mut self, p: &Packed) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.submit(false)?;
+        }
+        while !self.pending.is_empty() {
+            self.drain_one()?;
+        }
+        let (crc, len) = (p.crc, p.sums.size);
+        if self.mode == Mode::Members {
+            // A member of its own: gzip header, the blocks, an empty final
+            // block (BFINAL, fixed codes, end-of-block), CRC and size.
+            self.out
+                .write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])?;
+            p.copy_to(&mut self.out)?;
+            self.out.write_all(&[3, 0])?;
+            self.out.write_all(&crc.to_le_bytes())?;
+            self.out.write_all(&(len as u32).to_le_bytes())?;
+        } else {
+            p.copy_to(&mut self.out)?;
+            self.crc.combine(&Crc::new_with_initial_len(crc, len));
+        }
+        self.len += len;
+        Ok(())
+    }
+
+    /// Ends the input without a final block (the stream goes on elsewhere):
+    /// the writer and the input's CRC-32. For `Mode::Raw`.
+    pub fn finish_open(mut self) -> io::Result<(W, u32)> {
+        debug_assert_eq!(self.mode, Mode::Raw);
+        if !self.buf.is_empty() {
+            self.submit(false)?;
+        }
+        self.end()
+    }
+
+    fn end(mut self) -> io::Result<(W, u32)> {
+        while !self.pending.is_empty() {
+            self.drain_one()?;
+        }
+        self.jobs = None;
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+        let crc = self.crc.clone().finalize();
+        Ok((self.out, crc))
+    }
+
     fn drain_one(&mut self) -> io::Result<()> {
         if let Some(rx) = self.pending.pop_front() {
             let block = rx
@@ -162,15 +219,11 @@ impl<W: Write> ParGzip<W> {
             self.drain_one()?;
         }
         if self.mode == Mode::OneMember {
-            let (crc, len) = (self.crc.sum(), self.len as u32);
+            let (crc, len) = (self.crc.clone().finalize(), self.len as u32);
             self.out.write_all(&crc.to_le_bytes())?;
             self.out.write_all(&len.to_le_bytes())?;
         }
-        self.jobs = None;
-        for w in self.workers.drain(..) {
-            let _ = w.join();
-        }
-        Ok((self.out, self.crc.sum()))
+        self.end()
     }
 }
 

@@ -10,6 +10,7 @@
 //! too) and for offsets and counts past the 32/16-bit fields.
 
 use super::deflate;
+use super::packed::{Codec, Packed};
 use super::pgzip::{Mode, ParGzip};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
@@ -285,6 +286,36 @@ impl<W: Write + Seek> ZipOut<W> {
             self.out.write_all(&local)?;
             self.out.seek(SeekFrom::Start(self.pos))?;
         }
+        self.record(&h);
+        Ok(())
+    }
+
+    /// A file whose content was deflated alone elsewhere (`packed`): its
+    /// blocks and an empty final block, with sizes and CRC known up front.
+    pub fn packed(&mut self, name: &str, mode: u32, p: &Packed) -> io::Result<()> {
+        Self::check_name(name)?;
+        if p.codec != Codec::Deflate(self.level) {
+            return Err(io::Error::other(format!(
+                "{name}: compressed for another stream ({:?})",
+                p.codec
+            )));
+        }
+        let size = p.sums.size;
+        let h = Head {
+            name,
+            external: (S_IFREG | mode) << 16,
+            method: 8,
+            crc: p.crc,
+            csize: p.len + 2,
+            usize: size,
+            offset: self.pos,
+            zip64: size >= self.limit,
+        };
+        let local = self.local(&h);
+        self.emit(&local)?;
+        p.copy_to(&mut self.out)?;
+        self.out.write_all(&[3, 0])?;
+        self.pos += h.csize;
         self.record(&h);
         Ok(())
     }

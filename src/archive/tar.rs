@@ -2,6 +2,7 @@
 //! stream (GNU long names, PAX records, optional end-of-archive blocks, which
 //! apk's concatenated streams must omit) is ours.
 
+use super::packed::{self, Packed, Splice};
 use packwright_hook::pax;
 use std::io::{self, Read, Write};
 use tar::{EntryType, Header};
@@ -19,10 +20,12 @@ pub struct Item<'a> {
 pub enum ItemKind<'a> {
     Dir,
     Symlink(&'a str),
-    /// A regular file of exactly `size` bytes.
+    /// A regular file of exactly `size` bytes; `packed`, its content
+    /// compressed alone, goes in instead when the stream takes its codec.
     File {
         size: u64,
         data: &'a mut dyn Read,
+        packed: Option<&'a Packed>,
     },
 }
 
@@ -41,6 +44,23 @@ impl<W: Write> TarOut<W> {
         &mut self.w
     }
 
+    pub fn get_ref(&self) -> &W {
+        &self.w
+    }
+
+    /// Write the two zero blocks that end an archive and return the writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.w.write_all(&[0u8; 2 * BLOCK])?;
+        Ok(self.w)
+    }
+
+    /// Return the writer without end-of-archive blocks (apk's streams).
+    pub fn into_inner(self) -> W {
+        self.w
+    }
+}
+
+impl<W: Splice> TarOut<W> {
     /// Append one entry, preceded by a PAX header when `pax` is non-empty.
     pub fn append(&mut self, item: Item, pax: &[(&str, &[u8])]) -> io::Result<()> {
         if !pax.is_empty() {
@@ -82,21 +102,10 @@ impl<W: Write> TarOut<W> {
         h.set_mode(item.mode);
         fill(&mut h, item.owner, item.group, item.mtime, size)?;
         self.w.write_all(h.as_bytes())?;
-        if let ItemKind::File { size, data } = item.kind {
-            self.body(size, data, item.path)?;
+        if let ItemKind::File { size, data, packed } = item.kind {
+            self.body(size, data, packed, item.path)?;
         }
         Ok(())
-    }
-
-    /// Write the two zero blocks that end an archive and return the writer.
-    pub fn finish(mut self) -> io::Result<W> {
-        self.w.write_all(&[0u8; 2 * BLOCK])?;
-        Ok(self.w)
-    }
-
-    /// Return the writer without end-of-archive blocks (apk's streams).
-    pub fn into_inner(self) -> W {
-        self.w
     }
 
     fn long(&mut self, ty: EntryType, text: &str, mtime: u64) -> io::Result<()> {
@@ -132,11 +141,17 @@ impl<W: Write> TarOut<W> {
         h.set_mode(mode);
         fill(&mut h, owner, group, mtime, size)?;
         self.w.write_all(h.as_bytes())?;
-        self.body(size, data, name)
+        self.body(size, data, None, name)
     }
 
-    fn body(&mut self, size: u64, data: &mut dyn Read, path: &str) -> io::Result<()> {
-        let copied = io::copy(&mut data.take(size), &mut self.w)?;
+    fn body(
+        &mut self,
+        size: u64,
+        data: &mut dyn Read,
+        p: Option<&Packed>,
+        path: &str,
+    ) -> io::Result<()> {
+        let copied = packed::body(&mut self.w, size, data, p)?;
         if copied != size {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -196,6 +211,7 @@ mod tests {
                 kind: ItemKind::File {
                     size: 5,
                     data: &mut data,
+                    packed: None,
                 },
                 mode: 0o640,
                 owner: "root",

@@ -3,11 +3,11 @@
 //! control.tar first, are known only after the payload is read).
 
 use crate::archive::digest::{Digesting, Want};
+use crate::archive::packed::Splice;
 use crate::archive::Compression;
 use crate::archive::{ar::ArWriter, compress, compress::Encoder, tar::TarOut};
 use crate::error::{Error, IoContext, Result};
 use crate::plan::{Arch, Entry, Kind, Package};
-use crate::report::Report;
 use md5::{Digest, Md5};
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -106,23 +106,18 @@ pub fn prepare(pkg: &Package) -> Result<Job> {
     })
 }
 
-pub fn write(
-    pkg: &Package,
-    job: Job,
-    out: &mut File,
-    spool_dir: &Path,
-    report: &dyn Report,
-) -> Result<()> {
+pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
     let version = &job.version;
     let comp = pkg.options.compression.unwrap_or(Compression::Xz);
     let tree = pkg.tree_with(docs(pkg, version)?);
+    let spool_dir = out.spool;
 
     // Pass 1: the payload, into a spool file, collecting md5sums and size.
-    let (mut spool, data_size, kib, sums) = data(pkg, &tree, comp, spool_dir, report)?;
+    let (mut spool, data_size, kib, sums) = data(pkg, &tree, comp, &out)?;
     let control_tar = control_archive(pkg, &job, comp, kib, sums, spool_dir)?;
 
     let ext = compress::extension(comp);
-    let mut ar = ArWriter::new(BufWriter::new(&mut *out), pkg.meta.mtime).at(spool_dir)?;
+    let mut ar = ArWriter::new(BufWriter::new(&mut *out.file), pkg.meta.mtime).at(spool_dir)?;
     ar.append("debian-binary", 4, &mut &b"2.0\n"[..])
         .at(spool_dir)?;
     ar.append(
@@ -144,9 +139,9 @@ fn data(
     pkg: &Package,
     tree: &[Entry],
     comp: Compression,
-    spool_dir: &Path,
-    report: &dyn Report,
+    out: &super::Out,
 ) -> Result<(File, u64, u64, String)> {
+    let spool_dir = out.spool;
     let spool = tempfile::tempfile_in(spool_dir).at(spool_dir)?;
     let enc = Encoder::new(
         comp,
@@ -156,7 +151,15 @@ fn data(
     .at(spool_dir)?;
     let mut tar = TarOut::new(enc);
     let root = Entry::root_dir("");
-    super::append_entry(&mut tar, &root, "./", pkg.meta.mtime, &[], &mut |_| {})?;
+    super::append_entry(
+        &mut tar,
+        &root,
+        "./",
+        pkg.meta.mtime,
+        &[],
+        None,
+        &mut |_| {},
+    )?;
     let total: u64 = tree.iter().map(Entry::size).sum();
     let (mut done, mut kib) = (0u64, 0u64);
     let mut sums = String::new();
@@ -167,18 +170,20 @@ fn data(
             format!(".{}", e.path)
         };
         let mut md5 = Md5::new();
-        super::append_entry(&mut tar, e, &path, pkg.meta.mtime, &[], &mut |b| {
+        let packed = super::packed_for(out.shared, tar.get_ref().codec(), e)?;
+        let p = packed.as_deref();
+        super::append_entry(&mut tar, e, &path, pkg.meta.mtime, &[], p, &mut |b| {
             md5.update(b)
         })?;
         kib += e.size().div_ceil(1024).max(1);
         if let Kind::File(_) = e.kind {
-            sums.push_str(&format!(
-                "{}  {}\n",
-                hex::encode(md5.finalize()),
-                &e.path[1..]
-            ));
+            let sum: [u8; 16] = match p {
+                Some(p) => p.sums.md5.expect("a deb build asks for md5"),
+                None => md5.finalize().into(),
+            };
+            sums.push_str(&format!("{}  {}\n", hex::encode(sum), &e.path[1..]));
             done += e.size();
-            report.progress("deb", done, total);
+            out.report.progress("deb", done, total);
         }
     }
     let (buf, data) = tar
@@ -217,7 +222,15 @@ fn control_archive(
     }
     let mut ctar = TarOut::new(Encoder::new(comp, pkg.options.level, Vec::new()).at(spool_dir)?);
     let dot = Entry::root_dir("");
-    super::append_entry(&mut ctar, &dot, "./", pkg.meta.mtime, &[], &mut |_| {})?;
+    super::append_entry(
+        &mut ctar,
+        &dot,
+        "./",
+        pkg.meta.mtime,
+        &[],
+        None,
+        &mut |_| {},
+    )?;
     for (name, data, mode) in files {
         let e = Entry::generated(name, data, mode, "control");
         super::append_entry(
@@ -226,6 +239,7 @@ fn control_archive(
             &format!("./{name}"),
             pkg.meta.mtime,
             &[],
+            None,
             &mut |_| {},
         )?;
     }

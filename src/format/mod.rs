@@ -7,15 +7,21 @@ mod apk;
 mod deb;
 mod pacman;
 mod rpm;
+mod share;
 mod targz;
 mod zip;
 
+pub use share::Shared;
+
+use crate::archive::digest::Want;
+use crate::archive::packed::{Codec, Packed, Splice};
 use crate::archive::{tar, Tap};
 use crate::error::{Error, IoContext, Result};
 pub use crate::identity::Format;
 use crate::plan::{Entry, Kind, Package, Source};
 use crate::report::Report;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Signing keys: build inputs, not manifest data (they never enter the plan).
 #[derive(Debug, Clone, Default)]
@@ -106,23 +112,47 @@ pub struct Prepared<'a> {
     job: Job,
 }
 
+/// Where a writer is: the output file, the directory for its spool files,
+/// the build's shared contents, and the report.
+struct Out<'a> {
+    file: &'a mut std::fs::File,
+    spool: &'a Path,
+    shared: &'a Shared,
+    report: &'a dyn Report,
+}
+
 impl Prepared<'_> {
-    fn write_to(self, out: &mut std::fs::File, spool: &Path, report: &dyn Report) -> Result<()> {
+    /// The digests of a payload file this format's writer needs.
+    pub fn sums(&self) -> Want {
+        match self.format {
+            Format::Deb => Want {
+                md5: true,
+                ..Want::NONE
+            },
+            // Its file digests come from the payload's own pass.
+            Format::Rpm => Want::NONE,
+            Format::Pacman => Want::MD5_SHA256,
+            Format::Apk => Want::SHA1,
+            Format::Targz | Format::Zip => Want::NONE,
+        }
+    }
+
+    fn write_to(self, out: Out) -> Result<()> {
         let pkg = self.pkg;
         match self.job {
-            Job::Deb(j) => deb::write(pkg, j, out, spool, report),
-            Job::Rpm(j) => rpm::write(pkg, *j, out, spool, report),
-            Job::Pacman(j) => pacman::write(pkg, j, out, report),
-            Job::Apk(j) => apk::write(pkg, *j, out, spool, report),
-            Job::Targz => targz::write(pkg, out, report),
-            Job::Zip => zip::write(pkg, out, report),
+            Job::Deb(j) => deb::write(pkg, j, out),
+            Job::Rpm(j) => rpm::write(pkg, *j, out),
+            Job::Pacman(j) => pacman::write(pkg, j, out),
+            Job::Apk(j) => apk::write(pkg, *j, out),
+            Job::Targz => targz::write(pkg, out),
+            Job::Zip => zip::write(pkg, out),
         }
     }
 
     /// Write the artifact into `dir`. The bytes go to a temporary name in
     /// the same directory and are renamed only when complete, so an
     /// interrupted build never leaves a file under the final name.
-    pub fn write(self, dir: &Path, report: &dyn Report) -> Result<PathBuf> {
+    pub fn write(self, dir: &Path, shared: &Shared, report: &dyn Report) -> Result<PathBuf> {
         let name = self.file_name.clone();
         std::fs::create_dir_all(dir).at(dir)?;
         let mut tmp = tempfile::Builder::new()
@@ -131,7 +161,13 @@ impl Prepared<'_> {
             .tempfile_in(dir)
             .at(dir)?;
         let dest = dir.join(&name);
-        self.write_to(tmp.as_file_mut(), dir, report)
+        let out = Out {
+            file: tmp.as_file_mut(),
+            spool: dir,
+            shared,
+            report,
+        };
+        self.write_to(out)
             .map_err(|e| name_artifact(e, dir, &dest))?;
         tmp.as_file().sync_all().at(&dest)?;
         tmp.persist(&dest).map_err(|e| Error::io(&dest, e.error))?;
@@ -161,15 +197,26 @@ pub fn gzip_man_pages(pkg: &mut Package) -> Result<()> {
     Ok(())
 }
 
+/// A file entry's content compressed alone for a stream of `codec`, when
+/// it is large enough to be (`Shared::packed`).
+fn packed_for(shared: &Shared, codec: Option<Codec>, e: &Entry) -> Result<Option<Arc<Packed>>> {
+    match &e.kind {
+        Kind::File(src) => shared.packed(src, codec),
+        Kind::Dir | Kind::Symlink(_) => Ok(None),
+    }
+}
+
 /// Append a plan entry to a tar stream under `path`, streaming a file's
-/// bytes through `tap`. Here, not in `archive`: the archive layer knows tar
-/// items, not the plan's entries.
-fn append_entry<W: std::io::Write>(
+/// bytes through `tap` (or splicing `packed`, which `tap` then never sees).
+/// Here, not in `archive`: the archive layer knows tar items, not the
+/// plan's entries.
+fn append_entry<W: Splice>(
     out: &mut tar::TarOut<W>,
     e: &Entry,
     path: &str,
     mtime: u64,
     pax: &[(&str, &[u8])],
+    packed: Option<&Packed>,
     tap: &mut dyn FnMut(&[u8]),
 ) -> Result<()> {
     let item = |kind| tar::Item {
@@ -191,6 +238,7 @@ fn append_entry<W: std::io::Write>(
             let kind = tar::ItemKind::File {
                 size: src.size(),
                 data: &mut data,
+                packed,
             };
             out.append(item(kind), pax).at(&e.path)
         }

@@ -1,17 +1,16 @@
 //! .tar.gz: one `<name>-<version>/` folder, unix modes kept.
 
+use crate::archive::packed::Splice;
 use crate::archive::Compression;
 use crate::archive::{compress::Encoder, tar::TarOut};
 use crate::error::{IoContext, Result};
 use crate::plan::Package;
-use crate::report::Report;
-use std::fs::File;
 use std::io::{BufWriter, Write};
 
-pub fn write(pkg: &Package, out: &mut File, report: &dyn Report) -> Result<()> {
+pub fn write(pkg: &Package, out: super::Out) -> Result<()> {
     let name = pkg.meta.portable_stem();
     let level = pkg.options.level.or(Some(9));
-    let enc = Encoder::new(Compression::Gzip, level, BufWriter::new(&mut *out)).at(&name)?;
+    let enc = Encoder::new(Compression::Gzip, level, BufWriter::new(&mut *out.file)).at(&name)?;
     let mut tar = TarOut::new(enc);
     let total: u64 = pkg.tree.iter().map(|e| e.size()).sum();
     let mut done = 0;
@@ -21,9 +20,11 @@ pub fn write(pkg: &Package, out: &mut File, report: &dyn Report) -> Result<()> {
         } else {
             e.path.clone()
         };
-        super::append_entry(&mut tar, e, &path, pkg.meta.mtime, &[], &mut |_| {})?;
+        let packed = super::packed_for(out.shared, tar.get_ref().codec(), e)?;
+        let p = packed.as_deref();
+        super::append_entry(&mut tar, e, &path, pkg.meta.mtime, &[], p, &mut |_| {})?;
         done += e.size();
-        report.progress("tar.gz", done, total);
+        out.report.progress("tar.gz", done, total);
     }
     tar.finish()
         .and_then(Encoder::finish)

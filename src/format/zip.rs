@@ -2,12 +2,11 @@
 //! rules first, so an archive Explorer would mangle is never written.
 
 use crate::archive::compress::threads;
+use crate::archive::packed::Codec;
 use crate::archive::pkzip::{DosTime, ZipOut};
 use crate::error::{Error, IoContext, Result};
 use crate::plan::{Entry, Kind, Package};
-use crate::report::Report;
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{BufWriter, Read};
 
 const RESERVED: &[&str] = &[
@@ -111,26 +110,29 @@ pub fn check(pkg: &Package) -> Result<()> {
 }
 
 /// Writes what `check` accepted (the pipeline checks before any write).
-pub fn write(pkg: &Package, out: &mut File, report: &dyn Report) -> Result<()> {
+pub fn write(pkg: &Package, out: super::Out) -> Result<()> {
     let name = pkg.meta.portable_stem();
     let when = DosTime::from_unix(pkg.meta.mtime as i64);
     let level = pkg.options.level.unwrap_or(6).clamp(0, 9) as u32;
-    let buf = BufWriter::with_capacity(1 << 20, &mut *out);
+    let buf = BufWriter::with_capacity(1 << 20, &mut *out.file);
     let mut zip = ZipOut::new(buf, when, level, threads()).at(&name)?;
     let total: u64 = pkg.tree.iter().map(|e| e.size()).sum();
     let mut done = 0;
     for e in &pkg.tree {
         match &e.kind {
             Kind::Dir => zip.dir(&format!("{}/", e.path), e.mode).at(&e.path)?,
-            Kind::File(src) => {
-                let mut r = src.open()?;
-                zip.file(&e.path, e.mode, src.size(), &mut r).at(&e.path)?;
-            }
+            Kind::File(src) => match out.shared.packed(src, Some(Codec::Deflate(level)))? {
+                Some(p) => zip.packed(&e.path, e.mode, &p).at(&e.path)?,
+                None => {
+                    let mut r = src.open()?;
+                    zip.file(&e.path, e.mode, src.size(), &mut r).at(&e.path)?;
+                }
+            },
             // `check` refused symlinks; nothing reaches here.
             Kind::Symlink(_) => {}
         }
         done += e.size();
-        report.progress("zip", done, total);
+        out.report.progress("zip", done, total);
     }
     zip.finish().at(&name)?;
     Ok(())

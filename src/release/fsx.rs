@@ -128,6 +128,7 @@ pub fn tar(members: &[(String, Vec<u8>)], mtime: u64, end: bool) -> Result<Vec<u
             ItemKind::File {
                 size: data.len() as u64,
                 data: &mut &data[..],
+                packed: None,
             }
         };
         let mode = if path.ends_with('/') { 0o755 } else { 0o644 };

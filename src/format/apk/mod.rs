@@ -27,18 +27,16 @@
 use crate::archive::{
     self,
     compress::Encoder,
-    digest::{self, Digesting, Want},
+    digest::{Digesting, Want},
+    packed::Splice,
     tar::TarOut,
 };
 use crate::error::{Error, IoContext, Result};
 use crate::format::Keys;
-use crate::plan::{Arch, Entry, Kind, Package, Relations};
-use crate::report::Report;
+use crate::plan::{Arch, Entry, Kind, Package, Relations, Source};
 use sha1::Sha1;
 use sha2::Digest;
-use std::fs::File;
-use std::io::{self, BufWriter, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 
 mod depend;
 mod sign;
@@ -194,13 +192,8 @@ pub fn prepare(pkg: &Package, keys: &Keys) -> Result<Job> {
     })
 }
 
-pub fn write(
-    pkg: &Package,
-    job: Job,
-    out: &mut File,
-    spool_dir: &Path,
-    report: &dyn Report,
-) -> Result<()> {
+pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
+    let spool_dir = out.spool;
     let Job {
         signer,
         level,
@@ -216,10 +209,10 @@ pub fn write(
     let total: u64 = tree.iter().map(Entry::size).sum();
     let mut done = 0u64;
     for e in &tree {
-        append_data_entry(&mut tar, e, mtime)?;
+        append_data_entry(&mut tar, e, mtime, out.shared)?;
         if let Kind::File(_) = e.kind {
             done += e.size();
-            report.progress(FMT, done, total);
+            out.report.progress(FMT, done, total);
         }
     }
     let (sink, data) = tar
@@ -241,7 +234,7 @@ pub fn write(
     }
     let control = small_stream(&members, mtime, level).at(spool_dir)?;
 
-    let mut w = BufWriter::new(&mut *out);
+    let mut w = BufWriter::new(&mut *out.file);
     if let Some(s) = &signer {
         let sig = s.sign(&control)?;
         let name = format!(".SIGN.RSA.{}", s.name);
@@ -263,63 +256,72 @@ pub fn write(
 
 /// One data entry: tar path without the leading `/` (as abuild's
 /// `tar -c *` in $pkgdir writes it), directories with a trailing `/`.
-fn append_data_entry<W: Write>(tar: &mut TarOut<W>, e: &Entry, mtime: u64) -> Result<()> {
+/// The PAX record apk-tools reads a data entry's SHA-1 from.
+const SHA1_KEY: &str = "APK-TOOLS.checksum.SHA1";
+
+fn append_data_entry<W: Splice>(
+    tar: &mut TarOut<W>,
+    e: &Entry,
+    mtime: u64,
+    shared: &super::Shared,
+) -> Result<()> {
     let rel = e.path.trim_start_matches('/');
     let path = if e.is_dir() {
         format!("{rel}/")
     } else {
         rel.to_string()
     };
-    let key = "APK-TOOLS.checksum.SHA1";
     match &e.kind {
-        Kind::Dir => super::append_entry(tar, e, &path, mtime, &[], &mut |_| {}),
+        Kind::Dir => super::append_entry(tar, e, &path, mtime, &[], None, &mut |_| {}),
         Kind::Symlink(target) => {
             let sum = hex::encode(Sha1::digest(target.as_bytes()));
             // apk-tools ignores GNU long link records ('K'); a PAX linkpath
             // is what it reads for targets beyond the header's 100 bytes.
-            let mut pax: Vec<(&str, &[u8])> = vec![(key, sum.as_bytes())];
+            let mut pax: Vec<(&str, &[u8])> = vec![(SHA1_KEY, sum.as_bytes())];
             if target.len() > 100 {
                 pax.push(("linkpath", target.as_bytes()));
             }
-            super::append_entry(tar, e, &path, mtime, &pax, &mut |_| {})
+            super::append_entry(tar, e, &path, mtime, &pax, None, &mut |_| {})
         }
         Kind::File(src) => {
-            // Pass 1: the checksum, which must precede the bytes.
-            let mut first = digest::sink(Want::SHA1);
-            let (mut crc, mut len) = (libdeflater::Crc::new(), 0u64);
-            let mut tap = crate::archive::Tap {
-                inner: src.open()?,
-                f: |b: &[u8]| {
-                    crc.update(b);
-                    len += b.len() as u64;
-                },
-            };
-            io::copy(&mut tap, &mut first).at(&e.path)?;
-            let sum = first.finish().1.sha1.unwrap_or_default();
-            // Pass 2: the bytes, with a CRC-32 (a tenth of SHA-1's cost) to
-            // catch a file changed between passes; apk itself checks the SHA-1.
-            let (mut second, mut second_len) = (libdeflater::Crc::new(), 0u64);
-            let hexsum = hex::encode(sum);
-            super::append_entry(
-                tar,
-                e,
-                &path,
-                mtime,
-                &[(key, hexsum.as_bytes())],
-                &mut |b| {
-                    second.update(b);
-                    second_len += b.len() as u64;
-                },
-            )?;
-            if (second.sum(), second_len) != (crc.sum(), len) {
-                return Err(Error::io(
-                    &e.path,
-                    io::Error::other("the file changed while it was being packed"),
-                ));
+            if let Some(p) = super::packed_for(shared, tar.get_ref().codec(), e)? {
+                // Compressed alone, with its SHA-1 from the same read.
+                let sum = hex::encode(p.sums.sha1.expect("an apk build asks for sha1"));
+                let pax: &[(&str, &[u8])] = &[(SHA1_KEY, sum.as_bytes())];
+                return super::append_entry(tar, e, &path, mtime, pax, Some(&p), &mut |_| {});
             }
-            Ok(())
+            append_small_file(tar, e, src, &path, mtime)
         }
     }
+}
+
+/// A file not compressed alone (at most `packed::ALONE` bytes, or
+/// generated): read once into memory, for its SHA-1, which precedes it.
+fn append_small_file<W: Splice>(
+    tar: &mut TarOut<W>,
+    e: &Entry,
+    src: &Source,
+    path: &str,
+    mtime: u64,
+) -> Result<()> {
+    let mut bytes = Vec::new();
+    src.open()?
+        .take(src.size() + 1)
+        .read_to_end(&mut bytes)
+        .at(&e.path)?;
+    if bytes.len() as u64 != src.size() {
+        return Err(Error::io(
+            &e.path,
+            io::Error::other("the file changed while it was being packed"),
+        ));
+    }
+    let sum = hex::encode(Sha1::digest(&bytes));
+    let small = Entry {
+        kind: Kind::File(Source::Bytes(bytes)),
+        ..e.clone()
+    };
+    let pax: &[(&str, &[u8])] = &[(SHA1_KEY, sum.as_bytes())];
+    super::append_entry(tar, &small, path, mtime, pax, None, &mut |_| {})
 }
 
 /// A gzip member holding a cut tar (no end-of-archive blocks) of small
@@ -334,6 +336,7 @@ fn small_stream(members: &[(&str, Vec<u8>, u32)], mtime: u64, level: i32) -> io:
                 kind: archive::tar::ItemKind::File {
                     size: data.len() as u64,
                     data: &mut r,
+                    packed: None,
                 },
                 mode: *mode,
                 owner: "root",

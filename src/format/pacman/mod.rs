@@ -10,13 +10,11 @@
 //! the digests, never file contents.
 
 use crate::archive::Compression;
-use crate::archive::{compress::Encoder, tar::TarOut};
+use crate::archive::{compress, compress::Encoder, tar::TarOut};
 use crate::error::{Error, IoContext, Result};
 use crate::plan::{Arch, Entry, Package};
-use crate::report::Report;
 use md5::Digest;
 use sha2::Sha256;
-use std::fs::File;
 use std::io::{BufWriter, Write};
 
 mod mtree;
@@ -142,7 +140,7 @@ pub fn prepare(pkg: &Package) -> Result<Job> {
     })
 }
 
-pub fn write(pkg: &Package, job: Job, out: &mut File, report: &dyn Report) -> Result<()> {
+pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
     let Job {
         version,
         tree,
@@ -153,11 +151,17 @@ pub fn write(pkg: &Package, job: Job, out: &mut File, report: &dyn Report) -> Re
     // Progress counts both passes over the payload.
     let (mut done, total) = (0u64, 2 * size);
 
-    // Pass 1: digests of every payload file, for .MTREE, on every core
-    // (md5 runs at a fraction of zstd's speed; files hash independently).
-    let digests = digest_all(&tree)?;
+    // Pass 1: digests of every payload file, for .MTREE: a large file's
+    // from compressing it alone, the others' on every core (md5 runs at a
+    // fraction of zstd's speed; files hash independently).
+    let codec = compress::codec(compression(pkg), pkg.options.level);
+    let packed = tree
+        .iter()
+        .map(|e| super::packed_for(out.shared, codec, e))
+        .collect::<Result<Vec<_>>>()?;
+    let digests = digest_all(&tree, &packed)?;
     done += size;
-    report.progress(FORMAT, done, total);
+    out.report.progress(FORMAT, done, total);
 
     // The metadata members, in the order they go into the archive.
     let mut meta: Vec<(&str, Vec<u8>)> = vec![
@@ -176,17 +180,18 @@ pub fn write(pkg: &Package, job: Job, out: &mut File, report: &dyn Report) -> Re
     let enc = Encoder::new(
         compression(pkg),
         pkg.options.level,
-        BufWriter::new(&mut *out),
+        BufWriter::new(&mut *out.file),
     )
     .at(".pkg.tar")?;
     let mut tar = TarOut::new(enc);
     for (name, data) in meta {
         let e = Entry::generated(name, data, 0o644, name);
-        super::append_entry(&mut tar, &e, name, mtime, &[], &mut |_| {})?;
+        super::append_entry(&mut tar, &e, name, mtime, &[], None, &mut |_| {})?;
     }
 
-    // Pass 2: the payload, re-hashed to prove it is what .MTREE describes.
-    for (e, digest) in tree.iter().zip(&digests) {
+    // Pass 2: the payload, re-hashed to prove it is what .MTREE describes
+    // (a spliced content is by construction).
+    for ((e, digest), p) in tree.iter().zip(&digests).zip(&packed) {
         let rel = &e.path[1..];
         let path = if e.is_dir() {
             format!("{rel}/")
@@ -194,9 +199,10 @@ pub fn write(pkg: &Package, job: Job, out: &mut File, report: &dyn Report) -> Re
             rel.to_string()
         };
         let mut sha = Sha256::new();
-        super::append_entry(&mut tar, e, &path, mtime, &[], &mut |b| sha.update(b))?;
+        let p = p.as_deref();
+        super::append_entry(&mut tar, e, &path, mtime, &[], p, &mut |b| sha.update(b))?;
         if let Some(expected) = digest {
-            if <[u8; 32]>::from(sha.finalize()) != expected.1 {
+            if p.is_none() && <[u8; 32]>::from(sha.finalize()) != expected.1 {
                 return Err(Error::io(
                     &e.path,
                     std::io::Error::other(format!(
@@ -206,7 +212,7 @@ pub fn write(pkg: &Package, job: Job, out: &mut File, report: &dyn Report) -> Re
                 ));
             }
             done += e.size();
-            report.progress(FORMAT, done, total);
+            out.report.progress(FORMAT, done, total);
         }
     }
     let w = tar.finish().and_then(Encoder::finish).at(".pkg.tar")?;

@@ -1,5 +1,6 @@
 //! `.MTREE`: every entry's metadata and digests, and the digests' pass.
 
+use crate::archive::packed::Packed;
 use crate::archive::{
     compress::Encoder,
     digest::{self, Digesting, Want},
@@ -8,10 +9,15 @@ use crate::archive::{
 use crate::error::{Error, IoContext, Result};
 use crate::plan::{Entry, Kind, Package};
 use std::io::Write;
+use std::sync::Arc;
 
 /// Pass 1 over the payload: each regular file's digests, in tree order,
-/// computed by one worker per core taking files in turn.
-pub(super) fn digest_all(tree: &[Entry]) -> Result<Vec<Option<Sums>>> {
+/// computed by one worker per core taking files in turn; those of a file
+/// compressed alone come from that read (`packed`).
+pub(super) fn digest_all(
+    tree: &[Entry],
+    packed: &[Option<Arc<Packed>>],
+) -> Result<Vec<Option<Sums>>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
     let next = AtomicUsize::new(0);
@@ -24,6 +30,12 @@ pub(super) fn digest_all(tree: &[Entry]) -> Result<Vec<Option<Sums>>> {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(e) = tree.get(i) else { return };
                 let Kind::File(src) = &e.kind else { continue };
+                if let Some(p) = &packed[i] {
+                    let s = &p.sums;
+                    let both = s.md5.zip(s.sha256).expect("a pacman build asks for both");
+                    out.lock().expect("no worker panics")[i] = Some(both);
+                    continue;
+                }
                 let sums = src.open().and_then(|mut r| {
                     let mut d = digest::sink(Want::MD5_SHA256);
                     std::io::copy(&mut r, &mut d).at(&e.path)?;

@@ -11,11 +11,8 @@ use crate::archive::Compression;
 use crate::error::{Error, IoContext, Result};
 use crate::format::Keys;
 use crate::plan::{Arch, Entry, Event, Package};
-use crate::report::Report;
 use rpm::{Header, IndexSignatureTag, IndexTag, Lead, PackageMetadata};
-use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
-use std::path::Path;
 
 mod deps;
 mod header;
@@ -185,13 +182,8 @@ fn relations(pkg: &Package) -> Result<[(Sense, Vec<Dep>); 6]> {
     ])
 }
 
-pub fn write(
-    pkg: &Package,
-    job: Job,
-    out: &mut File,
-    spool_dir: &Path,
-    report: &dyn Report,
-) -> Result<()> {
+pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
+    let spool_dir = out.spool;
     let Job {
         evr,
         arch,
@@ -211,7 +203,7 @@ pub fn write(
     let large = tree.iter().any(|e| e.size() > u64::from(u32::MAX));
 
     // Pass 1: the payload, into the spool, with every digest.
-    let mut p = payload::write(&tree, comp, level, mtime, large, spool_dir, report)?;
+    let mut p = payload::write(&tree, comp, level, mtime, large, &out)?;
 
     // The header, now that every digest is known.
     let mut h = Tags::default();
@@ -231,7 +223,7 @@ pub fn write(
     let header_bytes = meta.header_bytes().map_err(bad)?;
     meta.signature = sign::signature(&header_bytes, p.len, signer.as_ref(), mtime)?.map_err(bad)?;
 
-    let mut w = BufWriter::new(&mut *out);
+    let mut w = BufWriter::new(&mut *out.file);
     meta.write(&mut w).map_err(bad)?;
     p.spool.seek(SeekFrom::Start(0)).at(spool_dir)?;
     io::copy(&mut p.spool, &mut w).at(spool_dir)?;

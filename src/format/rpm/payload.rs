@@ -6,15 +6,14 @@ use crate::archive::{
     compress::Encoder,
     cpio::{CpioOut, Head},
     digest::{Digesting, Want},
+    packed::{Packed, Splice},
     Compression, Tap,
 };
 use crate::error::{Error, IoContext, Result};
 use crate::plan::{Entry, Kind};
-use crate::report::Report;
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::io::{self, BufWriter};
 
 /// The header's parallel file arrays, one element per payload entry.
 #[derive(Default)]
@@ -72,9 +71,9 @@ pub(super) fn write(
     level: i32,
     mtime: u32,
     large: bool,
-    spool_dir: &Path,
-    report: &dyn Report,
+    out: &super::super::Out,
 ) -> Result<Payload> {
+    let spool_dir = out.spool;
     let spool = tempfile::tempfile_in(spool_dir).at(spool_dir)?;
     let packed = Digesting::new(BufWriter::new(spool), Want::SHA256);
     let enc = Encoder::new(comp, Some(level), packed).at(spool_dir)?;
@@ -89,7 +88,9 @@ pub(super) fn write(
             f.dirs.push(dir.to_string());
             f.dirs.len() - 1
         });
-        let (mode, size, link, digest) = append(&mut cpio, i as u32, e, mtime, large)?;
+        let packed = super::super::packed_for(out.shared, cpio.get_ref().codec(), e)?;
+        let (mode, size, link, digest) =
+            append(&mut cpio, i as u32, e, mtime, large, packed.as_deref())?;
         f.digests.push(digest);
         f.sizes.push(size);
         f.modes.push(mode as u16);
@@ -102,7 +103,7 @@ pub(super) fn write(
         f.base.push(base.to_string());
         if let Kind::File(_) = e.kind {
             done += size;
-            report.progress("rpm", done, total);
+            out.report.progress("rpm", done, total);
         }
     }
     let (enc, raw) = cpio.finish().at(spool_dir)?.finish();
@@ -122,13 +123,16 @@ pub(super) fn write(
 }
 
 /// Append entry number `i` to the cpio stream: (mode, size, link target,
-/// file digest), what the header's file arrays list for it.
-fn append<W: Write>(
+/// file digest), what the header's file arrays list for it. A spliced
+/// content's bytes are still read, for the digests of the file and of the
+/// whole uncompressed payload (checked against what was compressed).
+fn append<W: Splice>(
     cpio: &mut CpioOut<W>,
     i: u32,
     e: &Entry,
     mtime: u32,
     large: bool,
+    packed: Option<&Packed>,
 ) -> Result<(u32, u64, String, String)> {
     let mut sha = Sha256::new();
     let (ty, size, link) = match &e.kind {
@@ -148,7 +152,7 @@ fn append<W: Write>(
     let name = format!(".{}", e.path);
     let mode = ty | (e.mode & 0o7777);
     let res = if large {
-        cpio.append_stripped(i, size, &mut tap)
+        cpio.append_stripped(i, size, &mut tap, packed)
     } else {
         let h = Head {
             name: &name,
@@ -158,7 +162,7 @@ fn append<W: Write>(
             mtime,
             size: size as u32,
         };
-        cpio.append(&h, &mut tap)
+        cpio.append(&h, &mut tap, packed)
     };
     res.at(&e.path)?;
     let digest = match e.kind {
