@@ -1,7 +1,7 @@
 //! The `ar` container of .deb files, as dpkg-deb writes it: common format,
 //! names without a trailing slash, uid/gid 0, mode 100644.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
 pub struct ArWriter<W> {
     w: W,
@@ -22,12 +22,7 @@ impl<W: Write> ArWriter<W> {
             name.len() <= 16 && name.is_ascii(),
             "ar member names are short ASCII"
         );
-        let header = format!(
-            "{:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
-            name, self.mtime, 0, 0, "100644", size
-        );
-        debug_assert_eq!(header.len(), 60);
-        self.w.write_all(header.as_bytes())?;
+        self.header(name, size)?;
         let copied = io::copy(&mut data.take(size), &mut self.w)?;
         if copied != size {
             return Err(io::Error::new(
@@ -41,8 +36,52 @@ impl<W: Write> ArWriter<W> {
         Ok(())
     }
 
+    fn header(&mut self, name: &str, size: u64) -> io::Result<()> {
+        let header = format!(
+            "{:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
+            name, self.mtime, 0, 0, "100644", size
+        );
+        debug_assert_eq!(header.len(), 60);
+        self.w.write_all(header.as_bytes())
+    }
+
     pub fn into_inner(self) -> W {
         self.w
+    }
+
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.w
+    }
+}
+
+/// A member being streamed: where its header is.
+pub struct Streamed {
+    name: String,
+    at: u64,
+}
+
+impl<W: Write + Seek> ArWriter<W> {
+    /// Start a member whose size is not known yet: write its bytes to
+    /// `get_mut()`, then `end` it, which fills the size in.
+    pub fn begin(&mut self, name: &str) -> io::Result<Streamed> {
+        let at = self.w.stream_position()?;
+        self.header(name, 0)?;
+        Ok(Streamed {
+            name: name.to_string(),
+            at,
+        })
+    }
+
+    pub fn end(&mut self, m: Streamed) -> io::Result<()> {
+        let end = self.w.stream_position()?;
+        let size = end - m.at - 60;
+        self.w.seek(SeekFrom::Start(m.at))?;
+        self.header(&m.name, size)?;
+        self.w.seek(SeekFrom::Start(end))?;
+        if size % 2 == 1 {
+            self.w.write_all(b"\n")?;
+        }
+        Ok(())
     }
 }
 

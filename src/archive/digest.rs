@@ -23,6 +23,10 @@ impl Want {
         sha1: false,
         sha256: false,
     };
+    pub const MD5: Want = Want {
+        md5: true,
+        ..Want::NONE
+    };
     pub const SHA1: Want = Want {
         sha1: true,
         ..Want::NONE

@@ -1,17 +1,18 @@
 //! .deb: `debian-binary`, `control.tar.*`, `data.tar.*` in an ar archive.
-//! data.tar is spooled to an anonymous temp file (md5sums, which go in
-//! control.tar first, are known only after the payload is read).
+//! md5sums go in control.tar, before the payload: a large file's come from
+//! compressing it alone (`format::Shared`), the others' from a first read;
+//! data.tar then streams into the archive and its size is filled in after.
 
-use crate::archive::digest::{Digesting, Want};
-use crate::archive::packed::Splice;
+use crate::archive::digest::{self, Want};
+use crate::archive::packed::Packed;
 use crate::archive::Compression;
 use crate::archive::{ar::ArWriter, compress, compress::Encoder, tar::TarOut};
 use crate::error::{Error, IoContext, Result};
 use crate::plan::{Arch, Entry, Kind, Package};
 use md5::{Digest, Md5};
-use std::fs::File;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Licenses whose text Debian ships in /usr/share/common-licenses.
 const COMMON_LICENSES: &[&str] = &[
@@ -112,12 +113,28 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
     let tree = pkg.tree_with(docs(pkg, version)?);
     let spool_dir = out.spool;
 
-    // Pass 1: the payload, into a spool file, collecting md5sums and size.
-    let (mut spool, data_size, kib, sums) = data(pkg, &tree, comp, &out)?;
-    let control_tar = control_archive(pkg, &job, comp, kib, sums, spool_dir)?;
+    // Pass 1: md5sums, which precede the payload: a large file's from
+    // compressing it alone, the others' read here.
+    let codec = compress::codec(comp, pkg.options.level);
+    let packed = tree
+        .iter()
+        .map(|e| super::packed_for(out.shared, codec, e))
+        .collect::<Result<Vec<_>>>()?;
+    let sums = md5sums(&tree, &packed)?;
+    let kib = tree.iter().map(|e| e.size().div_ceil(1024).max(1)).sum();
+    let mut text = String::new();
+    for (e, sum) in tree.iter().zip(&sums) {
+        if let Some(sum) = sum {
+            text.push_str(&format!("{}  {}\n", hex::encode(sum), &e.path[1..]));
+        }
+    }
+    let control_tar = control_archive(pkg, &job, comp, kib, text, spool_dir)?;
 
+    // Pass 2: the payload, straight into the archive (its size is filled
+    // in after it).
     let ext = compress::extension(comp);
-    let mut ar = ArWriter::new(BufWriter::new(&mut *out.file), pkg.meta.mtime).at(spool_dir)?;
+    let file = out.file;
+    let mut ar = ArWriter::new(BufWriter::new(file), pkg.meta.mtime).at(spool_dir)?;
     ar.append("debian-binary", 4, &mut &b"2.0\n"[..])
         .at(spool_dir)?;
     ar.append(
@@ -126,29 +143,54 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
         &mut &control_tar[..],
     )
     .at(spool_dir)?;
-    spool.seek(SeekFrom::Start(0)).at(spool_dir)?;
-    ar.append(&format!("data.tar{ext}"), data_size, &mut spool)
-        .at(spool_dir)?;
+    let member = ar.begin(&format!("data.tar{ext}")).at(spool_dir)?;
+    let payload = Payload {
+        tree: &tree,
+        packed: &packed,
+        sums: &sums,
+    };
+    data(pkg, &payload, comp, ar.get_mut(), spool_dir, out.report)?;
+    ar.end(member).at(spool_dir)?;
     ar.into_inner().flush().at(spool_dir)?;
     Ok(())
 }
 
-/// data.tar into a spool file: (spool, its size, Installed-Size in KiB,
-/// md5sums).
-fn data(
+/// Each regular file's md5, in tree order.
+fn md5sums(tree: &[Entry], packed: &[Option<Arc<Packed>>]) -> Result<Vec<Option<[u8; 16]>>> {
+    let mut sums = Vec::with_capacity(tree.len());
+    for (e, p) in tree.iter().zip(packed) {
+        sums.push(match (&e.kind, p) {
+            (Kind::File(_), Some(p)) => Some(p.sums.md5.expect("a deb build asks for md5")),
+            (Kind::File(src), None) => {
+                let mut d = digest::sink(Want::MD5);
+                std::io::copy(&mut src.open()?, &mut d).at(&e.path)?;
+                d.finish().1.md5
+            }
+            _ => None,
+        });
+    }
+    Ok(sums)
+}
+
+/// The payload's entries with, in the same order, what pass 1 found.
+struct Payload<'a> {
+    tree: &'a [Entry],
+    packed: &'a [Option<Arc<Packed>>],
+    sums: &'a [Option<[u8; 16]>],
+}
+
+/// data.tar through `comp` into `w`, each file re-hashed (unless spliced,
+/// then it is the bytes hashed) to prove it is what md5sums lists.
+fn data<W: Write>(
     pkg: &Package,
-    tree: &[Entry],
+    payload: &Payload,
     comp: Compression,
-    out: &super::Out,
-) -> Result<(File, u64, u64, String)> {
-    let spool_dir = out.spool;
-    let spool = tempfile::tempfile_in(spool_dir).at(spool_dir)?;
-    let enc = Encoder::new(
-        comp,
-        pkg.options.level,
-        Digesting::new(BufWriter::new(spool), Want::NONE),
-    )
-    .at(spool_dir)?;
+    w: W,
+    spool_dir: &Path,
+    report: &dyn crate::report::Report,
+) -> Result<()> {
+    let Payload { tree, packed, sums } = payload;
+    let enc = Encoder::new(comp, pkg.options.level, w).at(spool_dir)?;
     let mut tar = TarOut::new(enc);
     let root = Entry::root_dir("");
     super::append_entry(
@@ -161,41 +203,34 @@ fn data(
         &mut |_| {},
     )?;
     let total: u64 = tree.iter().map(Entry::size).sum();
-    let (mut done, mut kib) = (0u64, 0u64);
-    let mut sums = String::new();
-    for e in tree {
+    let mut done = 0u64;
+    for ((e, p), sum) in tree.iter().zip(packed.iter()).zip(sums.iter()) {
         let path = if e.is_dir() {
             format!(".{}/", e.path)
         } else {
             format!(".{}", e.path)
         };
         let mut md5 = Md5::new();
-        let packed = super::packed_for(out.shared, tar.get_ref().codec(), e)?;
-        let p = packed.as_deref();
+        let p = p.as_deref();
         super::append_entry(&mut tar, e, &path, pkg.meta.mtime, &[], p, &mut |b| {
             md5.update(b)
         })?;
-        kib += e.size().div_ceil(1024).max(1);
-        if let Kind::File(_) = e.kind {
-            let sum: [u8; 16] = match p {
-                Some(p) => p.sums.md5.expect("a deb build asks for md5"),
-                None => md5.finalize().into(),
-            };
-            sums.push_str(&format!("{}  {}\n", hex::encode(sum), &e.path[1..]));
-            done += e.size();
-            out.report.progress("deb", done, total);
+        if let (Some(sum), None) = (sum, p) {
+            if <[u8; 16]>::from(md5.finalize()) != *sum {
+                return Err(Error::io(
+                    &e.path,
+                    std::io::Error::other(format!(
+                        "the source of `{}` ({}) changed while the package was written; build again",
+                        e.path, e.from
+                    )),
+                ));
+            }
         }
+        done += e.size();
+        report.progress("deb", done, total);
     }
-    let (buf, data) = tar
-        .finish()
-        .and_then(Encoder::finish)
-        .at(spool_dir)?
-        .finish();
-    let data_size = data.size;
-    let spool = buf
-        .into_inner()
-        .map_err(|e| Error::io(spool_dir, e.into_error()))?;
-    Ok((spool, data_size, kib, sums))
+    tar.finish().and_then(Encoder::finish).at(spool_dir)?;
+    Ok(())
 }
 
 /// control.tar: control, md5sums and the maintainer scripts; small, built
@@ -205,7 +240,7 @@ fn control_archive(
     job: &Job,
     comp: Compression,
     kib: u64,
-    sums: String,
+    md5sums: String,
     spool_dir: &Path,
 ) -> Result<Vec<u8>> {
     let control = format!(
@@ -214,7 +249,7 @@ fn control_archive(
     );
     let mut files: Vec<(&str, Vec<u8>, u32)> = vec![
         ("control", control.into_bytes(), 0o644),
-        ("md5sums", sums.into_bytes(), 0o644),
+        ("md5sums", md5sums.into_bytes(), 0o644),
     ];
     let scripts = crate::lifecycle::deb::scripts(pkg, &job.version);
     for (name, text) in &scripts {

@@ -125,10 +125,7 @@ impl Prepared<'_> {
     /// The digests of a payload file this format's writer needs.
     pub fn sums(&self) -> Want {
         match self.format {
-            Format::Deb => Want {
-                md5: true,
-                ..Want::NONE
-            },
+            Format::Deb => Want::MD5,
             // Its file digests come from the payload's own pass.
             Format::Rpm => Want::NONE,
             Format::Pacman => Want::MD5_SHA256,

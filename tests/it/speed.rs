@@ -4,7 +4,7 @@
 //! (`PACKWRIGHT_THREADS`), which parallel gzip, zstd and the format writers
 //! all use.
 
-use crate::common::{demo, run, Project};
+use crate::common::{demo, run, tool, Project};
 use packwright::format::Format;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -83,6 +83,51 @@ fn each_format_alone_has_the_bytes_it_has_beside_all_others() {
             *together == bytes,
             "{name}: built alone differs from built with the other five"
         );
+    }
+}
+
+/// `member` (the path ending in `tail`) of archive `a`, read by bsdtar.
+fn bsdtar_member(a: &Path, tail: &str) -> Vec<u8> {
+    let list = run(std::process::Command::new("bsdtar").arg("-tf").arg(a));
+    let list = String::from_utf8_lossy(&list.stdout).into_owned();
+    let member = list
+        .lines()
+        .find(|l| l.ends_with(tail))
+        .unwrap_or_else(|| panic!("{}: no {tail} in\n{list}", a.display()));
+    run(std::process::Command::new("bsdtar")
+        .arg("-xOf")
+        .arg(a)
+        .arg(member))
+    .stdout
+}
+
+/// The large file is compressed once per codec and its compressed bytes
+/// spliced into every container: each format's own reader must still give
+/// back exactly the file (dpkg-deb for the .deb, libarchive for the rest,
+/// which reads rpm, pacman, apk, tar.gz and zip).
+#[test]
+fn a_large_file_compressed_once_reads_back_from_every_format() {
+    if !tool("bsdtar") || !tool("dpkg-deb") {
+        return;
+    }
+    let p = project();
+    let want = std::fs::read(p.path().join("share/big.bin")).unwrap();
+    let out = p.path().join("all");
+    let all = build(&p, None, "2", &out);
+    for name in all.keys() {
+        let a = out.join(name);
+        let got = if name.ends_with(".deb") {
+            let tar = run(std::process::Command::new("dpkg-deb")
+                .arg("--fsys-tarfile")
+                .arg(&a))
+            .stdout;
+            let t = p.path().join("data.tar");
+            std::fs::write(&t, tar).unwrap();
+            bsdtar_member(&t, "/big.bin")
+        } else {
+            bsdtar_member(&a, "/big.bin")
+        };
+        assert!(got == want, "{name}: big.bin reads back other bytes");
     }
 }
 

@@ -163,17 +163,7 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
     done += size;
     out.report.progress(FORMAT, done, total);
 
-    // The metadata members, in the order they go into the archive.
-    let mut meta: Vec<(&str, Vec<u8>)> = vec![
-        (".PKGINFO", pkginfo.into_bytes()),
-        (".BUILDINFO", buildinfo(pkg, &version).into_bytes()),
-    ];
-    if let Some(text) = crate::lifecycle::pacman::install(pkg) {
-        meta.push((".INSTALL", text.into_bytes()));
-    }
-    if let Some(text) = &pkg.meta.changelog {
-        meta.push((".CHANGELOG", text.clone().into_bytes()));
-    }
+    let mut meta = members(pkg, &version, pkginfo);
     let mtree = mtree(pkg, &meta, &tree, &digests).at(".MTREE")?;
     meta.insert(2, (".MTREE", mtree));
 
@@ -221,6 +211,21 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
         .flush()
         .at(".pkg.tar")?;
     Ok(())
+}
+
+/// The metadata members before .MTREE is added, in archive order.
+fn members<'a>(pkg: &Package, version: &str, pkginfo: String) -> Vec<(&'a str, Vec<u8>)> {
+    let mut meta: Vec<(&'a str, Vec<u8>)> = vec![
+        (".PKGINFO", pkginfo.into_bytes()),
+        (".BUILDINFO", buildinfo(pkg, version).into_bytes()),
+    ];
+    if let Some(text) = crate::lifecycle::pacman::install(pkg) {
+        meta.push((".INSTALL", text.into_bytes()));
+    }
+    if let Some(text) = &pkg.meta.changelog {
+        meta.push((".CHANGELOG", text.clone().into_bytes()));
+    }
+    meta
 }
 
 /// `/usr/share/licenses/<pkg>/LICENSE`, where Arch expects a package's
