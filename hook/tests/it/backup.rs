@@ -678,11 +678,9 @@ fn the_old_layouts_state_dir_is_neither_snapshotted_nor_restored() {
     );
 }
 
-#[test]
-fn a_restore_never_goes_through_a_link_the_service_user_made() {
-    // A data dir two levels below a directory the service user owns: it
-    // swaps that directory for a link to a root-only place holding the same
-    // names (a link as the data dir's parent itself is refused already).
+/// A root whose data dir is `/srv/own/sub/imsrv`, two levels below
+/// `/srv/own` (a directory the service user may own), holding `a.db`.
+fn nested_data_dir() -> Root {
     let r = Root::new();
     r.release("3.4.0", CONFIG_V1, &[]);
     let desc = r.at("usr/share/imsrv/packwright/package.json");
@@ -694,6 +692,15 @@ fn a_restore_never_goes_through_a_link_the_service_user_made() {
     let d = r.at("srv/own/sub/imsrv");
     fs::create_dir_all(&d).unwrap();
     fs::write(d.join("a.db"), "a\n").unwrap();
+    r
+}
+
+#[test]
+fn a_restore_never_goes_through_a_link_the_service_user_made() {
+    // A data dir two levels below a directory the service user owns: it
+    // swaps that directory for a link to a root-only place holding the same
+    // names (a link as the data dir's parent itself is refused already).
+    let r = nested_data_dir();
     let (_snap, id) = take_backup(&r);
     let victim = r.at("etc/secret/sub/imsrv");
     fs::create_dir_all(&victim).unwrap();
@@ -719,17 +726,7 @@ fn a_backup_never_reads_through_a_link_the_service_user_made() {
     // for a link to a root-only place with the same names: root must not
     // copy that place into a snapshot (which a restore would later put in
     // the service user's data dir).
-    let r = Root::new();
-    r.release("3.4.0", CONFIG_V1, &[]);
-    let desc = r.at("usr/share/imsrv/packwright/package.json");
-    let text = fs::read_to_string(&desc)
-        .unwrap()
-        .replace("/var/lib/imsrv", "/srv/own/sub/imsrv");
-    fs::write(&desc, text).unwrap();
-    r.install();
-    let d = r.at("srv/own/sub/imsrv");
-    fs::create_dir_all(&d).unwrap();
-    fs::write(d.join("a.db"), "a\n").unwrap();
+    let r = nested_data_dir();
     let victim = r.at("etc/secret/sub/imsrv");
     fs::create_dir_all(&victim).unwrap();
     fs::write(victim.join("key"), "root's\n").unwrap();
