@@ -5,7 +5,9 @@
 //!   path without the leading `/`; numeric owners, modes, mtimes (seconds),
 //!   symlinks (never followed), empty dirs, fifos and devices, xattrs as PAX
 //!   `SCHILY.xattr.*` records. packwright's state dir, and the old layout's
-//!   `/var/lib/<pkg>/packwright`, are never archived.
+//!   `/var/lib/<pkg>/packwright`, are never archived. Each data dir is
+//!   walked by descriptor (`walk.rs`): an entry the service user swaps for
+//!   a link meanwhile fails the snapshot, never leads root's reads elsewhere.
 //! - `SHA256SUMS`: every regular file of the archive, as `sha256sum` prints it.
 //! - `config/`: copies of the live configs (names as in `pristine/`), same mode.
 //! - `meta.json`: old, new, data dirs, configs, creation time.
