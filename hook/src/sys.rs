@@ -16,9 +16,10 @@ use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 pub use libc::{mode_t, pid_t};
-pub use libc::{EEXIST, EINVAL, ELOOP, ENOENT, ENOTDIR, ENXIO, EPERM, ESRCH};
+pub use libc::{EBADF, EEXIST, EINVAL, ELOOP, ENOENT, ENOTDIR, ENXIO, EPERM, ESRCH};
 pub use libc::{O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK};
-pub use libc::{O_RDONLY, O_WRONLY, SIGKILL, SIGTERM, S_IFBLK, S_IFCHR, S_IFIFO};
+pub use libc::{O_PATH, O_RDONLY, O_WRONLY, SIGKILL, SIGTERM};
+pub use libc::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
 
 fn check(r: libc::c_int) -> io::Result<libc::c_int> {
     if r < 0 {
@@ -70,20 +71,34 @@ pub fn openat(
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// File type bits and owner of an entry, from `fstatat`.
+/// File type bits, owner, identity and allocated size of an entry, from `fstatat`.
 #[derive(Debug, Clone, Copy)]
 pub struct Stat {
     pub mode: u32,
     pub uid: u32,
+    pub dev: u64,
+    pub ino: u64,
+    /// 512-byte blocks allocated.
+    pub blocks: u64,
 }
 
 impl Stat {
+    /// The `S_IF*` file type bits.
+    pub fn kind(&self) -> u32 {
+        self.mode & libc::S_IFMT
+    }
+
     pub fn is_symlink(&self) -> bool {
-        self.mode & libc::S_IFMT == libc::S_IFLNK
+        self.kind() == libc::S_IFLNK
+    }
+
+    pub fn is_dir(&self) -> bool {
+        self.kind() == libc::S_IFDIR
     }
 }
 
 /// `fstatat(dir, name, AT_SYMLINK_NOFOLLOW)`: a symlink is described, not followed.
+#[allow(clippy::unnecessary_cast)] // the field types differ between targets
 pub fn lstatat(dir: BorrowedFd, name: &CStr) -> io::Result<Stat> {
     // SAFETY: an all-zero `stat` is a valid value of this plain C struct.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
@@ -94,7 +109,79 @@ pub fn lstatat(dir: BorrowedFd, name: &CStr) -> io::Result<Stat> {
     Ok(Stat {
         mode: st.st_mode,
         uid: st.st_uid,
+        dev: st.st_dev as u64,
+        ino: st.st_ino as u64,
+        blocks: st.st_blocks as u64,
     })
+}
+
+/// `readlinkat(fd, "")`: the target of the symlink `fd` (opened with
+/// `O_PATH | O_NOFOLLOW`), read from the link that was opened.
+pub fn readlink_fd(fd: BorrowedFd) -> io::Result<Vec<u8>> {
+    // A target is at most PATH_MAX bytes on Linux; grow if a filesystem says more.
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let (p, n) = (buf.as_mut_ptr().cast(), buf.len());
+        // SAFETY: a borrowed descriptor, a NUL-terminated empty name and `n`
+        // writable bytes at `p`, all valid for the call.
+        let got = check_len(unsafe { libc::readlinkat(fd.as_raw_fd(), c"".as_ptr(), p, n) })?;
+        if got < buf.len() {
+            buf.truncate(got);
+            return Ok(buf);
+        }
+        if buf.len() >= 1 << 16 {
+            return Err(io::Error::other("symlink target longer than 64 KiB"));
+        }
+        buf.resize(buf.len() * 2, 0);
+    }
+}
+
+/// Every name in the directory `dir` but `.` and `..`, in the order the
+/// filesystem gives them, each handed to `each` (an error stops the listing).
+/// Reads through a duplicate of `dir`, rewound first.
+pub fn read_dir(dir: BorrowedFd, mut each: impl FnMut(&CStr) -> io::Result<()>) -> io::Result<()> {
+    struct Dir(*mut libc::DIR);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            // SAFETY: a stream from fdopendir, closed once, here; this also
+            // closes the duplicate it owns.
+            unsafe { libc::closedir(self.0) };
+        }
+    }
+    let raw = dir.as_raw_fd();
+    // SAFETY: a borrowed descriptor and integer arguments; the new one is ours.
+    let dup = check(unsafe { libc::fcntl(raw, libc::F_DUPFD_CLOEXEC, 0) })?;
+    // SAFETY: `dup` is an open descriptor nobody else owns; on success the
+    // stream owns it.
+    let d = unsafe { libc::fdopendir(dup) };
+    if d.is_null() {
+        let e = io::Error::last_os_error();
+        // SAFETY: fdopendir failed, so `dup` is still ours to close.
+        unsafe { libc::close(dup) };
+        return Err(e);
+    }
+    let d = Dir(d);
+    // SAFETY: a valid stream; the duplicate shares the offset of `dir`.
+    unsafe { libc::rewinddir(d.0) };
+    loop {
+        // readdir says end or error by NULL; only errno tells them apart.
+        // SAFETY: errno is this thread's; writing it is always allowed.
+        unsafe { *libc::__errno_location() = 0 };
+        // SAFETY: a valid stream, used by this thread only.
+        let ent = unsafe { libc::readdir(d.0) };
+        if ent.is_null() {
+            return match io::Error::last_os_error() {
+                e if e.raw_os_error() == Some(0) => Ok(()),
+                e => Err(e),
+            };
+        }
+        // SAFETY: readdir returned an entry whose `d_name` is NUL-terminated
+        // and valid until the next readdir on this stream, after `each`.
+        let name = unsafe { CStr::from_ptr((*ent).d_name.as_ptr()) };
+        if name != c"." && name != c".." {
+            each(name)?;
+        }
+    }
 }
 
 /// `mkdirat(dir, name, mode)`.
@@ -257,6 +344,43 @@ pub fn lsetxattr(path: &CStr, name: &CStr, value: &[u8]) -> io::Result<()> {
     check(unsafe { libc::lsetxattr(path.as_ptr(), name.as_ptr(), v, n, 0) }).map(drop)
 }
 
+/// `flistxattr(fd, buf)`: as [`llistxattr`], of the open file `fd`
+/// (`EBADF` for a descriptor opened with `O_PATH`).
+#[cfg(target_os = "linux")]
+pub fn flistxattr(fd: BorrowedFd, buf: &mut [u8]) -> io::Result<usize> {
+    let (p, n) = (out_ptr(buf), buf.len());
+    // SAFETY: a borrowed descriptor; `p` is null with size 0 or `n` writable bytes.
+    check_len(unsafe { libc::flistxattr(fd.as_raw_fd(), p.cast(), n) })
+}
+
+/// `fgetxattr(fd, name, buf)`: as [`lgetxattr`], of the open file `fd`.
+#[cfg(target_os = "linux")]
+pub fn fgetxattr(fd: BorrowedFd, name: &CStr, buf: &mut [u8]) -> io::Result<usize> {
+    let (p, n) = (out_ptr(buf), buf.len());
+    // SAFETY: a borrowed descriptor, a NUL-terminated name; `p` is null with
+    // size 0 or `n` writable bytes.
+    check_len(unsafe { libc::fgetxattr(fd.as_raw_fd(), name.as_ptr(), p, n) })
+}
+
+/// `listxattr(path, buf)`, FOLLOWING a symlink at `path`: only for
+/// `/proc/self/fd/N`, whose magic link leads to the very file `N` holds
+/// (a symlink opened with `O_PATH` included), never further.
+#[cfg(target_os = "linux")]
+pub fn listxattr_following(path: &CStr, buf: &mut [u8]) -> io::Result<usize> {
+    let (p, n) = (out_ptr(buf), buf.len());
+    // SAFETY: a NUL-terminated path; `p` is null with size 0 or `n` writable bytes.
+    check_len(unsafe { libc::listxattr(path.as_ptr(), p.cast(), n) })
+}
+
+/// `getxattr(path, name, buf)`, following as [`listxattr_following`] does.
+#[cfg(target_os = "linux")]
+pub fn getxattr_following(path: &CStr, name: &CStr, buf: &mut [u8]) -> io::Result<usize> {
+    let (p, n) = (out_ptr(buf), buf.len());
+    // SAFETY: NUL-terminated path and name; `p` is null with size 0 or `n`
+    // writable bytes.
+    check_len(unsafe { libc::getxattr(path.as_ptr(), name.as_ptr(), p, n) })
+}
+
 /// `fsetxattr(fd, name, value, 0)`.
 #[cfg(target_os = "linux")]
 pub fn fsetxattr(fd: BorrowedFd, name: &CStr, value: &[u8]) -> io::Result<()> {
@@ -338,5 +462,38 @@ mod tests {
             Err(e) => assert_eq!(e.raw_os_error(), Some(EINVAL)),
         }
         assert!(free_bytes(c"/").unwrap() > 0);
+    }
+
+    #[test]
+    fn a_dir_is_listed_and_a_link_read_through_descriptors() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = std::fs::File::open(d.path()).unwrap();
+        let fd = dir.as_fd();
+        symlinkat(c"/etc", fd, c"link").unwrap();
+        mkdirat(fd, c"sub", 0o700).unwrap();
+        for _ in 0..2 {
+            // Twice through the same descriptor: each listing starts over.
+            let mut names = Vec::new();
+            read_dir(fd, |n| {
+                names.push(n.to_owned());
+                Ok(())
+            })
+            .unwrap();
+            names.sort();
+            assert_eq!(names, [c"link", c"sub"]);
+        }
+        let e = read_dir(fd, |_| Err(io::Error::other("stop"))).unwrap_err();
+        assert_eq!(e.to_string(), "stop");
+        let st = lstatat(fd, c"sub").unwrap();
+        assert!(st.is_dir() && st.ino != 0 && !st.is_symlink());
+        let link = openat(Some(fd), c"link", O_PATH | O_NOFOLLOW | O_CLOEXEC, 0).unwrap();
+        assert_eq!(readlink_fd(link.as_fd()).unwrap(), b"/etc");
+        let e = flistxattr(link.as_fd(), &mut []).unwrap_err();
+        assert_eq!(
+            e.raw_os_error(),
+            Some(EBADF),
+            "O_PATH has no f* xattr calls"
+        );
+        assert!(readlink_fd(dir.as_fd()).is_err(), "a directory is no link");
     }
 }

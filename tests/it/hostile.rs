@@ -199,21 +199,28 @@ fn to_old_layout(r: &Root) {
     }
 }
 
-/// An install of 3.3.0 by an older packwright (state in the old place, its
-/// hook without `recorded-version`), whose version the service user
-/// swapped for a link to /etc/shadow: the gate of 3.5.0 refuses with its
+/// `v33` (3.3.0) installed by an older packwright: its state in the old
+/// place ([`to_old_layout`]) and its hook without `recorded-version`
+/// ([`OLD_HOOK`]). The root and that hook's path.
+fn old_install(mgr: Manager, v33: &Path) -> (Root, String) {
+    let r = lc::root(mgr);
+    clean(mgr, r.install(v33));
+    to_old_layout(&r);
+    let hook = format!("/usr/lib/{NAME}/packwright-hook");
+    r.write(&hook, OLD_HOOK);
+    std::fs::set_permissions(r.at(&hook), std::fs::Permissions::from_mode(0o755)).unwrap();
+    (r, hook)
+}
+
+/// An install of 3.3.0 by an older packwright ([`old_install`]), whose
+/// version the service user swapped for a link to /etc/shadow: the gate of 3.5.0 refuses with its
 /// own message and prints nothing of the shadow file. dpkg and pacman gate
 /// on the manager's old version; rpm passes none, so its %pre reads the old
 /// package's description (still on disk then, in root's directories) and
 /// aborts like dpkg: the old install stays as it was.
 fn a_linked_old_version_is_not_read(mgr: Manager) {
     let (v33, v35) = (lc::build(mgr, "3.3.0"), lc::build(mgr, "3.5.0"));
-    let r = lc::root(mgr);
-    clean(mgr, r.install(&v33.file));
-    to_old_layout(&r);
-    let hook = format!("/usr/lib/{NAME}/packwright-hook");
-    r.write(&hook, OLD_HOOK);
-    std::fs::set_permissions(r.at(&hook), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (r, hook) = old_install(mgr, &v33.file);
     let (config, program) = (r.bytes(CONFIG), r.bytes("/usr/bin/imsrv"));
     let victims = plant_victims(&r);
     as_service_user(
@@ -509,20 +516,15 @@ fn install_within_two_minutes(r: &Root, pkg: &Path) -> Ran {
 /// not know the command (so the pre-step falls back to the shell).
 const OLD_HOOK: &str = "#!/bin/sh\necho \"packwright-hook: unknown command\" >&2\nexit 2\n";
 
-/// An install of 3.3.0 by an older packwright (state in the old place, its
-/// hook without `recorded-version`); the service user, who owns
+/// An install of 3.3.0 by an older packwright ([`old_install`]); the
+/// service user, who owns
 /// /var/lib/imsrv, puts a fifo where the old version file was. Root's
 /// scripts used to open it and block forever (dpkg never returns); now the
 /// pre-step reads nothing it does not trust, the new hook refuses the fifo
 /// without opening it for a blocking read, and the upgrade completes.
 fn a_fifo_in_the_old_layout_blocks_nothing(mgr: Manager) {
     let (v33, v34) = (lc::build(mgr, "3.3.0"), lc::build(mgr, "3.4.0"));
-    let r = lc::root(mgr);
-    clean(mgr, r.install(&v33.file));
-    to_old_layout(&r);
-    let hook = format!("/usr/lib/{NAME}/packwright-hook");
-    r.write(&hook, OLD_HOOK);
-    std::fs::set_permissions(r.at(&hook), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (r, _) = old_install(mgr, &v33.file);
     let victims = plant_victims(&r);
     as_service_user(
         &r,

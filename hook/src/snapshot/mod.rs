@@ -5,7 +5,9 @@
 //!   path without the leading `/`; numeric owners, modes, mtimes (seconds),
 //!   symlinks (never followed), empty dirs, fifos and devices, xattrs as PAX
 //!   `SCHILY.xattr.*` records. packwright's state dir, and the old layout's
-//!   `/var/lib/<pkg>/packwright`, are never archived.
+//!   `/var/lib/<pkg>/packwright`, are never archived. Each data dir is
+//!   walked by descriptor (`walk.rs`): an entry the service user swaps for
+//!   a link meanwhile fails the snapshot, never leads root's reads elsewhere.
 //! - `SHA256SUMS`: every regular file of the archive, as `sha256sum` prints it.
 //! - `config/`: copies of the live configs (names as in `pristine/`), same mode.
 //! - `meta.json`: old, new, data dirs, configs, creation time.
@@ -18,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use std::ffi::CString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -154,20 +156,17 @@ fn archive_data(site: &Site, tmp: &Path, sums: &mut Vec<u8>) -> Result<Vec<DataD
     let mut data_dirs = Vec::new();
     for (desc_path, host) in dirs {
         let name = archive_name(site, &host);
+        // Read through this descriptor only: a parent swapped for a link
+        // since is not followed, nor is anything below swapped meanwhile.
         let fd = open_data_dir(&host)?;
-        if let Some(fd) = &fd {
-            // Read through the descriptor, so a parent swapped for a link
-            // since is not followed; `/.` is the dir, not the magic link.
-            // Without /proc, the path that was checked.
-            let proc = PathBuf::from(format!("/proc/self/fd/{}/.", fd.as_raw_fd()));
-            let open = if proc.is_dir() { &proc } else { &host };
-            let tree = Tree { open, dir: &host };
-            archive_dir(&mut tar, tree, &name, &skip, sums)?;
+        let present = fd.is_some();
+        if let Some(fd) = fd {
+            archive_dir(&mut tar, fd, &host, &name, &skip, sums)?;
         }
         data_dirs.push(DataDir {
             path: desc_path,
             name,
-            present: fd.is_some(),
+            present,
         });
     }
     let enc = tar.into_inner().at(&path)?;
@@ -337,9 +336,10 @@ mod archive;
 mod id;
 mod space;
 mod sums;
+mod walk;
 
+use archive::archive_dir;
 pub use archive::Skip;
-use archive::{archive_dir, Tree};
 use id::new_id;
 pub use id::{clean, now, utc_stamp};
 pub use space::check_space;

@@ -1,11 +1,11 @@
 //! Room for a snapshot, checked before anything is written.
 
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use super::archive::{walk, walk_err, Skip, Tree};
-use super::{backups_dir, FREE_BYTES_ENV, SLACK};
+use super::archive::Skip;
+use super::walk::Walk;
+use super::{backups_dir, open_data_dir, FREE_BYTES_ENV, SLACK};
 use crate::error::{HookError, Result};
 use crate::site::Site;
 
@@ -18,12 +18,15 @@ pub fn check_space(site: &Site) -> Result<()> {
     }
     let skip = Skip::new(site);
     let mut data = 0u64;
-    for d in dirs.iter().filter(|d| d.is_dir()) {
-        let tree = Tree { open: d, dir: d };
-        for e in walk(tree, &skip) {
-            let e = e.map_err(|e| walk_err(tree, e))?;
-            data += e.metadata().map_err(|e| walk_err(tree, e))?.blocks() * 512;
-        }
+    for d in &dirs {
+        // Walked as the archive walks it: by descriptor, nothing followed.
+        let Some(fd) = open_data_dir(d)? else {
+            continue;
+        };
+        Walk::new(d, &skip, false).run(fd, &mut |e| {
+            data += e.stat.blocks * 512;
+            Ok(())
+        })?;
     }
     let backups = backups_dir(site);
     let probe = backups

@@ -678,11 +678,9 @@ fn the_old_layouts_state_dir_is_neither_snapshotted_nor_restored() {
     );
 }
 
-#[test]
-fn a_restore_never_goes_through_a_link_the_service_user_made() {
-    // A data dir two levels below a directory the service user owns: it
-    // swaps that directory for a link to a root-only place holding the same
-    // names (a link as the data dir's parent itself is refused already).
+/// A root whose data dir is `/srv/own/sub/imsrv`, two levels below
+/// `/srv/own` (a directory the service user may own), holding `a.db`.
+fn nested_data_dir() -> Root {
     let r = Root::new();
     r.release("3.4.0", CONFIG_V1, &[]);
     let desc = r.at("usr/share/imsrv/packwright/package.json");
@@ -694,6 +692,15 @@ fn a_restore_never_goes_through_a_link_the_service_user_made() {
     let d = r.at("srv/own/sub/imsrv");
     fs::create_dir_all(&d).unwrap();
     fs::write(d.join("a.db"), "a\n").unwrap();
+    r
+}
+
+#[test]
+fn a_restore_never_goes_through_a_link_the_service_user_made() {
+    // A data dir two levels below a directory the service user owns: it
+    // swaps that directory for a link to a root-only place holding the same
+    // names (a link as the data dir's parent itself is refused already).
+    let r = nested_data_dir();
     let (_snap, id) = take_backup(&r);
     let victim = r.at("etc/secret/sub/imsrv");
     fs::create_dir_all(&victim).unwrap();
@@ -719,17 +726,7 @@ fn a_backup_never_reads_through_a_link_the_service_user_made() {
     // for a link to a root-only place with the same names: root must not
     // copy that place into a snapshot (which a restore would later put in
     // the service user's data dir).
-    let r = Root::new();
-    r.release("3.4.0", CONFIG_V1, &[]);
-    let desc = r.at("usr/share/imsrv/packwright/package.json");
-    let text = fs::read_to_string(&desc)
-        .unwrap()
-        .replace("/var/lib/imsrv", "/srv/own/sub/imsrv");
-    fs::write(&desc, text).unwrap();
-    r.install();
-    let d = r.at("srv/own/sub/imsrv");
-    fs::create_dir_all(&d).unwrap();
-    fs::write(d.join("a.db"), "a\n").unwrap();
+    let r = nested_data_dir();
     let victim = r.at("etc/secret/sub/imsrv");
     fs::create_dir_all(&victim).unwrap();
     fs::write(victim.join("key"), "root's\n").unwrap();
@@ -749,4 +746,54 @@ fn a_backup_never_reads_through_a_link_the_service_user_made() {
         names.contains(&"srv/own/sub/imsrv/key".to_string()),
         "{names:?}"
     );
+}
+
+#[test]
+fn xattrs_of_every_kind_of_entry_go_into_the_snapshot() {
+    // Each entry's are read through its own descriptor: a symlink's and a
+    // fifo's (open with O_PATH) through /proc/self/fd, the others' with
+    // flistxattr. Symlinks and fifos take only trusted.* (root).
+    let r = Root::new();
+    r.release("3.4.0", CONFIG_V1, &[]);
+    r.install();
+    r.seed_data();
+    let d = r.at("var/lib/imsrv");
+    let fifo = std::ffi::CString::new(d.join("fifo").into_os_string().into_encoded_bytes());
+    // SAFETY: a NUL-terminated path and a mode.
+    assert_eq!(unsafe { libc::mkfifo(fifo.unwrap().as_ptr(), 0o600) }, 0);
+    let set = [
+        ("users", "user.d"),
+        ("users/bob.mysql", "user.f"),
+        ("current", "trusted.l"),
+        ("fifo", "trusted.p"),
+    ];
+    let ok = set
+        .iter()
+        .all(|(p, n)| set_xattr(&d.join(p), n, p.as_bytes()));
+    if !require(
+        ok,
+        "trusted.* and user.* xattrs (root, a filesystem with them)",
+    ) {
+        return;
+    }
+    let raw = zstd::decode_all(&fs::read(backup(&r).join("data.tar.zst")).unwrap()[..]).unwrap();
+    let mut got = std::collections::BTreeSet::new();
+    for e in tar::Archive::new(&raw[..]).entries().unwrap() {
+        let mut e = e.unwrap();
+        let name = e.path().unwrap().to_string_lossy().into_owned();
+        for x in e.pax_extensions().unwrap().into_iter().flatten() {
+            let x = x.unwrap();
+            let key = x.key().unwrap().strip_prefix("SCHILY.xattr.").unwrap();
+            got.insert((
+                name.clone(),
+                key.to_string(),
+                x.value().unwrap().to_string(),
+            ));
+        }
+    }
+    let want: std::collections::BTreeSet<_> = set
+        .iter()
+        .map(|(p, n)| (format!("var/lib/imsrv/{p}"), n.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(got, want);
 }

@@ -295,3 +295,43 @@ pub fn archive_names(snapshot: &Path) -> Vec<String> {
         .map(|e| String::from_utf8_lossy(&e.unwrap().path_bytes()).into_owned())
         .collect()
 }
+
+/// A package root whose data dir holds `inside` (a dir), `key` (a file)
+/// and the links `alt -> /etc/secret`, `keylink -> /etc/secret/shadow`,
+/// where `/etc/secret/shadow` (root's, 0600) holds `SECRET`.
+pub fn data_dir_with_links_out() -> (Root, PathBuf) {
+    let r = Root::new();
+    r.release("3.4.0", CONFIG_V1, &[]);
+    r.install();
+    let (d, secret) = (r.at("var/lib/imsrv"), r.at("etc/secret"));
+    fs::create_dir_all(d.join("inside")).unwrap();
+    fs::create_dir_all(&secret).unwrap();
+    fs::write(d.join("inside/shadow"), "harmless\n").unwrap();
+    fs::write(d.join("key"), "harmless\n").unwrap();
+    fs::write(secret.join("shadow"), "SECRET\n").unwrap();
+    fs::set_permissions(secret.join("shadow"), fs::Permissions::from_mode(0o600)).unwrap();
+    std::os::unix::fs::symlink(&secret, d.join("alt")).unwrap();
+    std::os::unix::fs::symlink(secret.join("shadow"), d.join("keylink")).unwrap();
+    (r, d)
+}
+
+/// The snapshot's archive, decompressed, and its SHA256SUMS.
+pub fn snapshot_bytes(snap: &Path) -> (Vec<u8>, String) {
+    let tar = zstd::decode_all(&fs::read(snap.join("data.tar.zst")).unwrap()[..]).unwrap();
+    (tar, read(&snap.join("SHA256SUMS")))
+}
+
+pub fn holds(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Swap the entries `a` and `b` in one step (`renameat2` exchange).
+pub fn exchange(a: &Path, b: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+    let (a, b) = (c(a), c(b));
+    let (at, how) = (libc::AT_FDCWD, libc::RENAME_EXCHANGE);
+    // SAFETY: two NUL-terminated paths that outlive the call; plain integers.
+    let r = unsafe { libc::syscall(libc::SYS_renameat2, at, a.as_ptr(), at, b.as_ptr(), how) };
+    assert_eq!(r, 0, "renameat2: {}", std::io::Error::last_os_error());
+}

@@ -1,8 +1,10 @@
 //! Issue #10, the hook's side: hostile or broken config files get a bounded,
 //! documented refusal (exit 4, file untouched) even under a memory limit;
-//! snapshots cannot be forged into writing elsewhere; a full disk or a kill
+//! snapshots cannot be forged into writing elsewhere nor taken through a link
+//! the service user swaps into a data dir; a full disk or a kill
 //! leaves nothing half-done; and the messages are sentences.
 
+use crate::fixture::{data_dir_with_links_out, exchange, holds, snapshot_bytes, snapshots};
 use crate::fixture::{err, file_state, hook, out, read, Root, CONFIG_V1, PKG};
 use std::fs;
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
@@ -484,4 +486,100 @@ fn own_never_changes_anything_through_a_link() {
     assert_eq!(victim(), before);
     let link = fs::symlink_metadata(root.join("var/lib/imsrv/cache")).unwrap();
     assert_eq!((link.uid(), link.gid()), (999, 999), "chown -h semantics");
+}
+
+#[test]
+fn a_link_in_a_data_dir_is_archived_as_a_link_never_what_it_leads_to() {
+    let (r, d) = data_dir_with_links_out();
+    let o = hook(r.path(), &["backup", "--package", PKG]);
+    assert!(o.status.success(), "{}", err(&o));
+    let snap = snapshots(&r.state()).pop().unwrap();
+    let (tar, sums) = snapshot_bytes(&snap);
+    assert!(!holds(&tar, b"SECRET"), "the secret is in the archive");
+    assert!(
+        !sums.contains("alt/") && !sums.contains("keylink"),
+        "{sums}"
+    );
+    let mut ar = tar::Archive::new(&tar[..]);
+    let links: Vec<(String, String)> = ar
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.header().entry_type() == tar::EntryType::Symlink)
+        .map(|e| {
+            let name = e.path().unwrap().to_string_lossy().into_owned();
+            (
+                name,
+                e.link_name().unwrap().unwrap().to_string_lossy().into(),
+            )
+        })
+        .collect();
+    let secret = r.at("etc/secret");
+    let want = [
+        (
+            "var/lib/imsrv/alt".to_string(),
+            secret.display().to_string(),
+        ),
+        (
+            "var/lib/imsrv/keylink".into(),
+            secret.join("shadow").display().to_string(),
+        ),
+    ];
+    assert_eq!(links, want);
+    // Restored, they are links again; nothing of the secret came along.
+    let id = snap.file_name().unwrap().to_str().unwrap();
+    let o = hook(r.path(), &["restore", "--package", PKG, "--snapshot", id]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(fs::symlink_metadata(d.join("alt"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(read(&d.join("inside/shadow")), "harmless\n");
+}
+
+#[test]
+fn a_dir_or_file_swapped_for_a_link_during_backups_never_leaks() {
+    // The service user swaps `inside` (a dir) with `alt` (a link to a
+    // root-only dir holding the same names) and `key` with `keylink`, in a
+    // tight loop, while root takes snapshot after snapshot: each one either
+    // is refused as changed or holds only what the data dir held.
+    let (r, d) = data_dir_with_links_out();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swaps = {
+        let (d, stop) = (d.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut n = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                exchange(&d.join("inside"), &d.join("alt"));
+                exchange(&d.join("key"), &d.join("keylink"));
+                n += 1;
+            }
+            n
+        })
+    };
+    let (start, mut kept, mut changed) = (std::time::Instant::now(), 0, 0);
+    while start.elapsed() < std::time::Duration::from_secs(3) {
+        let o = hook(r.path(), &["backup", "--package", PKG]);
+        if !o.status.success() {
+            let e = err(&o);
+            assert!(e.contains("changed while it was archived"), "{e}");
+            changed += 1;
+            continue;
+        }
+        kept += 1;
+        for snap in snapshots(&r.state()) {
+            let (tar, sums) = snapshot_bytes(&snap);
+            assert!(
+                !holds(&tar, b"SECRET"),
+                "the secret leaked into {}",
+                snap.display()
+            );
+            assert!(!sums.contains("SECRET"));
+            fs::remove_dir_all(&snap).unwrap();
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let swaps = swaps.join().unwrap();
+    eprintln!("{kept} snapshots kept, {changed} refused as changed, {swaps} swaps");
+    assert!(kept + changed >= 10 && swaps > 100, "the race did not run");
 }
