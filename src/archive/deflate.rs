@@ -44,8 +44,6 @@ pub fn piece(level: u32, input: &[u8], last: bool) -> io::Result<Vec<u8>> {
 /// word at a time, so the walk costs little beside the compression.
 struct Bits<'a> {
     data: &'a [u8],
-    /// Bits consumed so far: the position the caller sees.
-    pos: usize,
     /// The next byte of `data` not yet in `buf`.
     next: usize,
     buf: u64,
@@ -56,11 +54,22 @@ impl<'a> Bits<'a> {
     fn new(data: &'a [u8]) -> Self {
         Bits {
             data,
-            pos: 0,
             next: 0,
             buf: 0,
             cnt: 0,
         }
+    }
+
+    /// Bits consumed so far.
+    fn pos(&self) -> usize {
+        self.next * 8 - self.cnt as usize
+    }
+
+    /// Drop `n` bits already in `buf` (the caller refilled).
+    #[inline]
+    fn skip(&mut self, n: u32) {
+        self.buf >>= n;
+        self.cnt -= n;
     }
 
     /// At least 56 bits in `buf` (zeros past the end, caught by `take`).
@@ -91,10 +100,8 @@ impl<'a> Bits<'a> {
     #[inline]
     fn take(&mut self, n: u32) -> io::Result<u32> {
         let v = self.peek(n);
-        self.buf >>= n;
-        self.cnt -= n;
-        self.pos += n as usize;
-        if self.pos > self.data.len() * 8 {
+        self.skip(n);
+        if self.pos() > self.data.len() * 8 {
             return Err(bad("it ends inside a block"));
         }
         Ok(v)
@@ -105,7 +112,6 @@ impl<'a> Bits<'a> {
         if pos > self.data.len() * 8 {
             return Err(bad("a stored block runs past the end"));
         }
-        self.pos = pos - pos % 8;
         self.next = pos / 8;
         self.buf = 0;
         self.cnt = 0;
@@ -223,20 +229,20 @@ const DIST_EXTRA: [u8; 30] = [
 fn last_block(data: &[u8]) -> io::Result<(usize, usize)> {
     let mut b = Bits::new(data);
     loop {
-        let start = b.pos;
+        let start = b.pos();
         let last = b.take(1)? == 1;
         match b.take(2)? {
             0 => {
-                b.take(((8 - b.pos % 8) % 8) as u32)?;
+                b.take(((8 - b.pos() % 8) % 8) as u32)?;
                 let len = b.take(16)? as usize;
                 b.take(16)?;
-                b.seek(b.pos + len * 8)?;
+                b.seek(b.pos() + len * 8)?;
             }
             1 => {
                 let mut l = [8u8; 288];
                 l[144..256].fill(9);
                 l[256..280].fill(7);
-                codes(&mut b, &Table::new(&l)?, &Table::new(&[5; 30])?)?;
+                codes(&mut b, &Skip::lit(&l)?, &Skip::dist(&[5; 30])?)?;
             }
             2 => {
                 let (lit, dist) = dynamic_tables(&mut b)?;
@@ -245,12 +251,12 @@ fn last_block(data: &[u8]) -> io::Result<(usize, usize)> {
             _ => return Err(bad("a reserved block type")),
         }
         if last {
-            return Ok((start, b.pos));
+            return Ok((start, b.pos()));
         }
     }
 }
 
-fn dynamic_tables(b: &mut Bits) -> io::Result<(Table, Table)> {
+fn dynamic_tables(b: &mut Bits) -> io::Result<(Skip, Skip)> {
     const ORDER: [usize; 19] = [
         16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
     ];
@@ -281,27 +287,128 @@ fn dynamic_tables(b: &mut Bits) -> io::Result<(Table, Table)> {
     if lengths.len() != hlit + hdist {
         return Err(bad("code lengths overrun"));
     }
-    Ok((Table::new(&lengths[..hlit])?, Table::new(&lengths[hlit..])?))
+    Ok((Skip::lit(&lengths[..hlit])?, Skip::dist(&lengths[hlit..])?))
 }
 
-/// Skip one block's symbols up to and including end-of-block.
-fn codes(b: &mut Bits, lit: &Table, dist: &Table) -> io::Result<()> {
+/// What one lookup of the next `FAST_BITS` bits says: how many bits the
+/// symbol and its extra bits take (low 6 bits), and what it is.
+const LITERAL: u16 = 0;
+const LENGTH: u16 = 1 << 6;
+const END: u16 = 2 << 6;
+/// A code longer than `FAST_BITS`, or a symbol deflate does not allow:
+/// the canonical walk decides.
+const SLOW: u16 = 3 << 6;
+
+/// A litlen or distance code as skip entries, with the canonical table for
+/// the rare slow case.
+struct Skip {
+    entries: Vec<u16>,
+    mask: u64,
+    slow: Table,
+}
+
+impl Skip {
+    fn build(lengths: &[u8], what: impl Fn(u16) -> u16) -> io::Result<Skip> {
+        let slow = Table::new(lengths)?;
+        let entries = slow
+            .entries
+            .iter()
+            .map(|&(sym, len)| match (len, what(sym)) {
+                (0, _) => SLOW,
+                (_, SLOW) => SLOW,
+                // The kind, and the code's bits added to its extra bits.
+                (_, w) => (w & SLOW) | ((w & 63) + u16::from(len)),
+            })
+            .collect();
+        Ok(Skip {
+            entries,
+            mask: (1u64 << slow.fast) - 1,
+            slow,
+        })
+    }
+
+    fn lit(lengths: &[u8]) -> io::Result<Skip> {
+        Skip::build(lengths, |sym| match sym {
+            0..=255 => LITERAL,
+            256 => END,
+            257..=285 => LENGTH | u16::from(LEN_EXTRA[sym as usize - 257]),
+            _ => SLOW,
+        })
+    }
+
+    fn dist(lengths: &[u8]) -> io::Result<Skip> {
+        Skip::build(lengths, |sym| match DIST_EXTRA.get(sym as usize) {
+            Some(&extra) => u16::from(extra),
+            None => SLOW,
+        })
+    }
+
+    #[inline]
+    fn get(&self, b: &Bits) -> u16 {
+        self.entries[(b.buf & self.mask) as usize]
+    }
+}
+
+/// Skip one block's symbols up to and including end-of-block: one refill
+/// and one or two lookups per symbol (a literal, or a length and its
+/// distance: at most 48 bits with their extra bits, within the 56 a refill
+/// leaves).
+fn codes(b: &mut Bits, lit: &Skip, dist: &Skip) -> io::Result<()> {
     loop {
-        let sym = lit.decode(b)?;
-        match sym {
-            0..=255 => {}
-            256 => return Ok(()),
-            257..=285 => {
-                b.take(u32::from(LEN_EXTRA[sym as usize - 257]))?;
-                let d = dist.decode(b)? as usize;
-                let extra = DIST_EXTRA
-                    .get(d)
-                    .ok_or_else(|| bad("a distance code past 29"))?;
-                b.take(u32::from(*extra))?;
+        if b.cnt < 56 {
+            b.refill();
+            if b.next > b.data.len() + 8 {
+                return Err(bad("it ends inside a block"));
             }
-            _ => return Err(bad("a length code past 285")),
+        }
+        let e = lit.get(b);
+        match e & SLOW {
+            LITERAL => b.skip(u32::from(e & 63)),
+            LENGTH => {
+                b.skip(u32::from(e & 63));
+                let d = dist.get(b);
+                if d & SLOW == 0 {
+                    b.skip(u32::from(d & 63));
+                } else {
+                    slow_distance(b, dist)?;
+                }
+            }
+            END => {
+                b.skip(u32::from(e & 63));
+                return match b.pos() <= b.data.len() * 8 {
+                    true => Ok(()),
+                    false => Err(bad("it ends inside a block")),
+                };
+            }
+            _ => {
+                if slow_symbol(b, lit, dist)? {
+                    return Ok(());
+                }
+            }
         }
     }
+}
+
+/// A litlen code longer than `FAST_BITS`: true at end-of-block.
+fn slow_symbol(b: &mut Bits, lit: &Skip, dist: &Skip) -> io::Result<bool> {
+    let sym = lit.slow.decode(b)?;
+    match sym {
+        0..=255 => Ok(false),
+        256 => Ok(true),
+        257..=285 => {
+            b.take(u32::from(LEN_EXTRA[sym as usize - 257]))?;
+            slow_distance(b, dist).map(|_| false)
+        }
+        _ => Err(bad("a length code past 285")),
+    }
+}
+
+fn slow_distance(b: &mut Bits, dist: &Skip) -> io::Result<()> {
+    let d = dist.slow.decode(b)? as usize;
+    let extra = DIST_EXTRA
+        .get(d)
+        .ok_or_else(|| bad("a distance code past 29"))?;
+    b.take(u32::from(*extra)).map(drop)
 }
 
 #[cfg(test)]
@@ -384,7 +491,7 @@ mod tests {
             let got: Vec<u16> = order.iter().map(|_| t.decode(&mut b).unwrap()).collect();
             let want: Vec<u16> = order.iter().map(|&s| s as u16).collect();
             assert_eq!(got, want, "fast bits {fast}");
-            assert_eq!(b.pos, n as usize);
+            assert_eq!(b.pos(), n as usize);
         }
     }
 }
