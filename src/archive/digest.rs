@@ -105,55 +105,84 @@ pub fn sink(want: Want) -> Digesting<io::Sink> {
     Digesting::new(io::sink(), want)
 }
 
-impl<W: Write> Digesting<W> {
-    fn hashing(&self) -> bool {
-        self.md5.is_some() || self.sha1.is_some() || self.sha256.is_some()
+/// The hashers of a `Digesting`, apart from its writer.
+struct Hashers<'a> {
+    md5: &'a mut Option<Md5>,
+    sha1: &'a mut Option<Sha1>,
+    sha256: &'a mut Option<Sha256>,
+}
+
+impl Hashers<'_> {
+    fn update(&mut self, done: &[u8]) {
+        if let Some(h) = self.md5 {
+            h.update(done);
+        }
+        if let Some(h) = self.sha1 {
+            h.update(done);
+        }
+        if let Some(h) = self.sha256 {
+            h.update(done);
+        }
     }
 
-    fn update(&mut self, done: &[u8]) {
-        if let Some(h) = &mut self.md5 {
-            h.update(done);
+    /// Hash exactly `size` bytes of `raw`; their CRC-32, or an error if
+    /// there are fewer.
+    fn read(&mut self, raw: &mut dyn Read, size: u64) -> io::Result<u32> {
+        let (mut buf, mut crc, mut n) = (vec![0u8; 1 << 20], crc32fast::Hasher::new(), 0);
+        let mut r = raw.take(size);
+        loop {
+            let k = match r.read(&mut buf) {
+                Ok(0) => break,
+                Ok(k) => k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            crc.update(&buf[..k]);
+            self.update(&buf[..k]);
+            n += k as u64;
         }
-        if let Some(h) = &mut self.sha1 {
-            h.update(done);
+        if n != size {
+            return Err(changed());
         }
-        if let Some(h) = &mut self.sha256 {
-            h.update(done);
-        }
-        self.size += done.len() as u64;
+        Ok(crc.finalize())
     }
 }
 
+fn changed() -> io::Error {
+    io::Error::other("the file changed while it was packed; build again")
+}
+
 /// Over a compressor, a digest is of the raw stream: a spliced content's
-/// raw bytes are read again for it, and must be the ones compressed.
-impl<W: Splice> Splice for Digesting<W> {
+/// raw bytes are read again for it (while the compressed bytes are copied,
+/// on another core), and must be the ones compressed.
+impl<W: Splice + Send> Splice for Digesting<W> {
     fn codec(&self) -> Option<Codec> {
         self.inner.codec()
     }
 
     fn splice(&mut self, p: &Packed, raw: &mut dyn Read) -> io::Result<()> {
-        self.inner.splice(p, raw)?;
-        if !self.hashing() {
-            self.size += p.sums.size;
-            return Ok(());
-        }
-        let (mut buf, mut crc, start) = (vec![0u8; 1 << 20], crc32fast::Hasher::new(), self.size);
-        let mut r = raw.take(p.sums.size);
-        loop {
-            let n = match r.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
+        let Digesting {
+            inner,
+            size,
+            md5,
+            sha1,
+            sha256,
+        } = self;
+        let mut h = Hashers { md5, sha1, sha256 };
+        let hashing = h.md5.is_some() || h.sha1.is_some() || h.sha256.is_some();
+        let (copied, crc) = std::thread::scope(|s| {
+            let copy = s.spawn(|| inner.splice(p, &mut io::empty()));
+            let crc = match hashing {
+                true => h.read(raw, p.sums.size).map(Some),
+                false => Ok(None),
             };
-            crc.update(&buf[..n]);
-            self.update(&buf[..n]);
+            (copy.join().expect("a splice does not panic"), crc)
+        });
+        copied?;
+        if matches!(crc?, Some(c) if c != p.crc) {
+            return Err(changed());
         }
-        if self.size - start != p.sums.size || crc.finalize() != p.crc {
-            return Err(io::Error::other(
-                "the file changed while it was packed; build again",
-            ));
-        }
+        *size += p.sums.size;
         Ok(())
     }
 }
@@ -161,7 +190,13 @@ impl<W: Splice> Splice for Digesting<W> {
 impl<W: Write> Write for Digesting<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.update(&buf[..n]);
+        Hashers {
+            md5: &mut self.md5,
+            sha1: &mut self.sha1,
+            sha256: &mut self.sha256,
+        }
+        .update(&buf[..n]);
+        self.size += n as u64;
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {

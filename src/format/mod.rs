@@ -126,8 +126,7 @@ impl Prepared<'_> {
     pub fn sums(&self) -> Want {
         match self.format {
             Format::Deb => Want::MD5,
-            // Its file digests come from the payload's own pass.
-            Format::Rpm => Want::NONE,
+            Format::Rpm => Want::SHA256,
             Format::Pacman => Want::MD5_SHA256,
             Format::Apk => Want::SHA1,
             Format::Targz | Format::Zip => Want::NONE,

@@ -6,6 +6,7 @@ use crate::archive::{
     compress::Encoder,
     cpio::{CpioOut, Head},
     digest::{Digesting, Want},
+    mode::{S_IFDIR, S_IFLNK, S_IFREG},
     packed::{Packed, Splice},
     Compression, Tap,
 };
@@ -136,18 +137,24 @@ fn append<W: Splice>(
 ) -> Result<(u32, u64, String, String)> {
     let mut sha = Sha256::new();
     let (ty, size, link) = match &e.kind {
-        Kind::Dir => (0o040000, 0, String::new()),
-        Kind::File(src) => (0o100000, src.size(), String::new()),
-        Kind::Symlink(t) => (0o120000, t.len() as u64, t.clone()),
+        Kind::Dir => (S_IFDIR, 0, String::new()),
+        Kind::File(src) => (S_IFREG, src.size(), String::new()),
+        Kind::Symlink(t) => (S_IFLNK, t.len() as u64, t.clone()),
     };
     let mut data: Box<dyn io::Read + '_> = match &e.kind {
         Kind::File(src) => src.open()?,
         Kind::Symlink(t) => Box::new(t.as_bytes()),
         Kind::Dir => Box::new(io::empty()),
     };
+    // A spliced content's digest comes from the read that compressed it
+    // (its bytes, read again for the payload digest, are checked against it).
     let mut tap = Tap {
         inner: &mut data,
-        f: |b: &[u8]| sha.update(b),
+        f: |b: &[u8]| {
+            if packed.is_none() {
+                sha.update(b)
+            }
+        },
     };
     let name = format!(".{}", e.path);
     let mode = ty | (e.mode & 0o7777);
@@ -165,8 +172,11 @@ fn append<W: Splice>(
         cpio.append(&h, &mut tap, packed)
     };
     res.at(&e.path)?;
-    let digest = match e.kind {
-        Kind::File(_) => hex::encode(sha.finalize()),
+    let digest = match (&e.kind, packed) {
+        (Kind::File(_), Some(p)) => {
+            hex::encode(p.sums.sha256.expect("an rpm build asks for sha256"))
+        }
+        (Kind::File(_), None) => hex::encode(sha.finalize()),
         _ => String::new(),
     };
     Ok((mode, size, link, digest))
