@@ -13,6 +13,15 @@ pub mod tar;
 
 pub use compress::Compression;
 
+/// The file-type bits of a Unix mode, as cpio, zip and tar headers carry
+/// them (`S_IFMT` and its kinds).
+pub mod mode {
+    pub const S_IFMT: u32 = 0o170000;
+    pub const S_IFREG: u32 = 0o100000;
+    pub const S_IFDIR: u32 = 0o040000;
+    pub const S_IFLNK: u32 = 0o120000;
+}
+
 use std::io::{self, Read};
 
 /// Calls `f` on every chunk read through it (hashing while streaming).

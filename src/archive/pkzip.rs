@@ -10,6 +10,8 @@
 //! too) and for offsets and counts past the 32/16-bit fields.
 
 use super::deflate;
+use super::digest::{Digesting, Want};
+use super::mode::{S_IFDIR, S_IFREG};
 use super::packed::{Codec, Packed};
 use super::pgzip::{Mode, ParGzip};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -17,8 +19,6 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 /// Files up to this size are deflated in one piece on the calling thread.
 const SMALL: u64 = 1 << 20;
 const ZIP64_AT: u64 = 0xF000_0000;
-const S_IFREG: u32 = 0o100000;
-const S_IFDIR: u32 = 0o040000;
 
 /// An MS-DOS date and time, as zip stores them.
 #[derive(Debug, Clone, Copy)]
@@ -89,23 +89,6 @@ fn clamp32(x: u64, big: bool) -> u32 {
         u32::MAX
     } else {
         x as u32
-    }
-}
-
-/// Counts what goes through to the archive.
-struct Count<'a, W> {
-    w: &'a mut W,
-    n: u64,
-}
-
-impl<W: Write> Write for Count<'_, W> {
-    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        let n = self.w.write(b)?;
-        self.n += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.w.flush()
     }
 }
 
@@ -271,16 +254,13 @@ impl<W: Write + Seek> ZipOut<W> {
             // then seek back to fill them in.
             let local = self.local(&h);
             self.emit(&local)?;
-            let count = Count {
-                w: &mut self.out,
-                n: 0,
-            };
+            let count = Digesting::new(&mut self.out, Want::NONE);
             let mut z = ParGzip::new(count, self.level, self.threads, Mode::Raw)?;
             let read = io::copy(&mut data.take(size + 1), &mut z)?;
             let (count, crc) = z.finish_crc()?;
             check_size(name, size, read)?;
-            (h.crc, h.csize) = (crc, count.n);
-            self.pos += count.n;
+            (h.crc, h.csize) = (crc, count.size());
+            self.pos += h.csize;
             let local = self.local(&h);
             self.out.seek(SeekFrom::Start(h.offset))?;
             self.out.write_all(&local)?;

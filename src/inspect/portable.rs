@@ -1,4 +1,5 @@
 use super::{list_tar, FileInfo, Inspection};
+use crate::archive::mode::{S_IFLNK, S_IFMT};
 use crate::error::{Error, IoContext, Result};
 use std::io::Read;
 use std::path::Path;
@@ -25,7 +26,7 @@ pub fn zip(path: &Path) -> Result<Inspection> {
             .unwrap_or(if f.is_dir() { 0o755 } else { 0o644 });
         let kind = if f.is_dir() {
             "dir"
-        } else if mode & 0o170000 == 0o120000 {
+        } else if mode & S_IFMT == S_IFLNK {
             "symlink"
         } else {
             "file"
