@@ -335,3 +335,15 @@ pub fn exchange(a: &Path, b: &Path) {
     let r = unsafe { libc::syscall(libc::SYS_renameat2, at, a.as_ptr(), at, b.as_ptr(), how) };
     assert_eq!(r, 0, "renameat2: {}", std::io::Error::last_os_error());
 }
+
+/// The hook's exit code (-1 when a signal ended it).
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// Take a snapshot of `r` with `backup`; its path.
+pub fn backup(r: &Root) -> std::path::PathBuf {
+    let o = hook(r.path(), &["backup", "--package", PKG]);
+    assert!(o.status.success(), "{}", err(&o));
+    snapshots(&r.state()).pop().unwrap()
+}

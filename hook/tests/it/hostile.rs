@@ -4,18 +4,14 @@
 //! the service user swaps into a data dir; a full disk or a kill
 //! leaves nothing half-done; and the messages are sentences.
 
+use crate::fixture::{code, err, file_state, hook, out, read, Root, CONFIG_V1, PKG};
 use crate::fixture::{data_dir_with_links_out, exchange, holds, snapshot_bytes, snapshots};
-use crate::fixture::{err, file_state, hook, out, read, Root, CONFIG_V1, PKG};
 use std::fs;
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const HOOK: &str = env!("CARGO_BIN_EXE_packwright-hook");
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
 
 /// A standalone config dir: `default.<ext>` (the new default) and `live.<ext>`.
 struct Files {

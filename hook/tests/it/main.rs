@@ -18,4 +18,5 @@ mod engine_yaml;
 mod hostile;
 mod migrate;
 mod prop;
+mod restore;
 mod safety;

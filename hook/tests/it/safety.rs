@@ -1,5 +1,6 @@
 //! Item 4 of issue #4: each protection has a test that fails without it.
 
+use crate::fixture::code;
 use std::fs;
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
@@ -50,10 +51,6 @@ impl Fx {
         v.sort();
         v
     }
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
 }
 
 fn stderr(o: &Output) -> String {
