@@ -4,7 +4,7 @@
 
 use crate::archive::compress::{threads, THREADS_VAR};
 use crate::archive::digest::Want;
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::format::{Format, Keys, Prepared, Shared};
 use crate::manifest::{self, Locator, Manifest};
 use crate::plan::{self, Package};
@@ -180,7 +180,6 @@ fn write_all(
     let n = formats.len();
     let want = prepared.iter().fold(Want::NONE, |w, p| w.and(p.sums()));
     let shared = Shared::new(out, want, threads());
-    std::fs::create_dir_all(out).at(out)?;
     let queue = Mutex::new(prepared.into_iter().enumerate());
     let mut results: Vec<Option<Result<PathBuf>>> = (0..n).map(|_| None).collect();
     let (tx, rx) = mpsc::channel();
