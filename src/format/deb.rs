@@ -4,7 +4,7 @@
 //! data.tar then streams into the archive and its size is filled in after.
 
 use crate::archive::digest::{self, Want};
-use crate::archive::packed::Packed;
+use crate::archive::packed::{Packed, Splice};
 use crate::archive::Compression;
 use crate::archive::{ar::ArWriter, compress, compress::Encoder, tar::TarOut};
 use crate::error::{Error, IoContext, Result};
@@ -192,16 +192,7 @@ fn data<W: Write>(
     let Payload { tree, packed, sums } = payload;
     let enc = Encoder::new(comp, pkg.options.level, w).at(spool_dir)?;
     let mut tar = TarOut::new(enc);
-    let root = Entry::root_dir("");
-    super::append_entry(
-        &mut tar,
-        &root,
-        "./",
-        pkg.meta.mtime,
-        &[],
-        None,
-        &mut |_| {},
-    )?;
+    append_dot(&mut tar, pkg.meta.mtime)?;
     let total: u64 = tree.iter().map(Entry::size).sum();
     let mut done = 0u64;
     for ((e, p), sum) in tree.iter().zip(packed.iter()).zip(sums.iter()) {
@@ -217,13 +208,7 @@ fn data<W: Write>(
         })?;
         if let (Some(sum), None) = (sum, p) {
             if <[u8; 16]>::from(md5.finalize()) != *sum {
-                return Err(Error::io(
-                    &e.path,
-                    std::io::Error::other(format!(
-                        "the source of `{}` ({}) changed while the package was written; build again",
-                        e.path, e.from
-                    )),
-                ));
+                return Err(super::changed(e));
             }
         }
         done += e.size();
@@ -231,6 +216,12 @@ fn data<W: Write>(
     }
     tar.finish().and_then(Encoder::finish).at(spool_dir)?;
     Ok(())
+}
+
+/// The `./` entry both of a .deb's tars start with, as dpkg-deb writes them.
+fn append_dot<W: Splice>(tar: &mut TarOut<W>, mtime: u64) -> Result<()> {
+    let dot = Entry::root_dir("");
+    super::append_entry(tar, &dot, "./", mtime, &[], None, &mut |_| {})
 }
 
 /// control.tar: control, md5sums and the maintainer scripts; small, built
@@ -256,16 +247,7 @@ fn control_archive(
         files.push((name, text.clone().into_bytes(), 0o755));
     }
     let mut ctar = TarOut::new(Encoder::new(comp, pkg.options.level, Vec::new()).at(spool_dir)?);
-    let dot = Entry::root_dir("");
-    super::append_entry(
-        &mut ctar,
-        &dot,
-        "./",
-        pkg.meta.mtime,
-        &[],
-        None,
-        &mut |_| {},
-    )?;
+    append_dot(&mut ctar, pkg.meta.mtime)?;
     for (name, data, mode) in files {
         let e = Entry::generated(name, data, mode, "control");
         super::append_entry(

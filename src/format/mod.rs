@@ -241,6 +241,17 @@ fn append_entry<W: Splice>(
     }
 }
 
+/// A source that no longer has the bytes (or size) a first read found.
+fn changed(e: &Entry) -> Error {
+    Error::io(
+        &e.path,
+        std::io::Error::other(format!(
+            "the source of `{}` ({}) changed while the package was written; build again",
+            e.path, e.from
+        )),
+    )
+}
+
 /// Writers report a failed write to their output or spool file at the
 /// output directory (or pacman's stream name); the user needs to know which
 /// artifact could not be written. Errors reading a source keep its path.

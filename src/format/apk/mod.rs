@@ -310,10 +310,7 @@ fn append_small_file<W: Splice>(
         .read_to_end(&mut bytes)
         .at(&e.path)?;
     if bytes.len() as u64 != src.size() {
-        return Err(Error::io(
-            &e.path,
-            io::Error::other("the file changed while it was being packed"),
-        ));
+        return Err(super::changed(e));
     }
     let sum = hex::encode(Sha1::digest(&bytes));
     let small = Entry {

@@ -193,13 +193,7 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
         super::append_entry(&mut tar, e, &path, mtime, &[], p, &mut |b| sha.update(b))?;
         if let Some(expected) = digest {
             if p.is_none() && <[u8; 32]>::from(sha.finalize()) != expected.1 {
-                return Err(Error::io(
-                    &e.path,
-                    std::io::Error::other(format!(
-                        "the source of `{}` ({}) changed while the package was written; build again",
-                        e.path, e.from
-                    )),
-                ));
+                return Err(super::changed(e));
             }
             done += e.size();
             out.report.progress(FORMAT, done, total);
