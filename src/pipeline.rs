@@ -4,6 +4,7 @@
 
 use crate::archive::compress::{threads, THREADS_VAR};
 use crate::archive::digest::Want;
+use crate::archive::packed::Needs;
 use crate::error::{Error, Result};
 use crate::format::{Format, Keys, Prepared, Shared};
 use crate::manifest::{self, Locator, Manifest};
@@ -178,8 +179,11 @@ fn write_all(
         .collect::<Vec<_>>()
         .join(",");
     let n = formats.len();
-    let want = prepared.iter().fold(Want::NONE, |w, p| w.and(p.sums()));
-    let shared = Shared::new(out, want, threads());
+    let needs = Needs {
+        sums: prepared.iter().fold(Want::NONE, |w, p| w.and(p.sums())),
+        cuts: prepared.iter().any(|p| p.joins_deflate()),
+    };
+    let shared = Shared::new(out, needs, threads());
     let queue = Mutex::new(prepared.into_iter().enumerate());
     let mut results: Vec<Option<Result<PathBuf>>> = (0..n).map(|_| None).collect();
     let (tx, rx) = mpsc::channel();

@@ -17,6 +17,16 @@ fn bad(what: &str) -> io::Error {
 /// `input` as raw deflate at `level`: a whole stream when `last`, else
 /// blocks without BFINAL that end on a byte boundary, to be followed by more.
 pub fn piece(level: u32, input: &[u8], last: bool) -> io::Result<Vec<u8>> {
+    let mut out = whole(level, input)?;
+    if !last {
+        let cut = last_block(&out)?;
+        open(&mut out, cut);
+    }
+    Ok(out)
+}
+
+/// `input` as one whole raw deflate stream at `level` (its last block final).
+pub fn whole(level: u32, input: &[u8]) -> io::Result<Vec<u8>> {
     let lvl = libdeflater::CompressionLvl::new(level.min(12) as i32)
         .map_err(|e| io::Error::other(format!("{e:?}")))?;
     let mut c = libdeflater::Compressor::new(lvl);
@@ -25,19 +35,36 @@ pub fn piece(level: u32, input: &[u8], last: bool) -> io::Result<Vec<u8>> {
         .deflate_compress(input, &mut out)
         .map_err(|e| io::Error::other(format!("{e:?}")))?;
     out.truncate(n);
-    if last {
-        return Ok(out);
+    Ok(out)
+}
+
+/// Where a whole stream's final block starts and where the stream ends, in
+/// bits: what it takes to make the stream continue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cut {
+    final_at: usize,
+    end: usize,
+}
+
+impl Cut {
+    /// The stream's length once `open` has made it non-final.
+    pub fn open_len(self) -> usize {
+        (self.end + 3).div_ceil(8) + 4
     }
-    let (final_at, end) = last_block(&out)?;
+}
+
+/// Make a whole stream (`cut` from `last_block`) continue: clear its final
+/// block's BFINAL bit and append an empty stored block, which ends on a
+/// byte boundary.
+pub fn open(out: &mut Vec<u8>, cut: Cut) {
+    let Cut { final_at, end } = cut;
     out[final_at / 8] &= !(1 << (final_at % 8));
-    // An empty stored block: header bits 000 at `end`, then to the byte
-    // boundary, then LEN 0 and NLEN 0xffff.
     // The stream ends at bit `end` of its last byte; the stored header's
-    // three zero bits and the padding after them go from there.
+    // three zero bits and the padding after them go from there, then LEN 0
+    // and NLEN 0xffff.
     out.resize((end + 3).div_ceil(8), 0);
     out[end / 8] &= (1u8 << (end % 8)).wrapping_sub(1);
     out.extend_from_slice(&[0, 0, 0xff, 0xff]);
-    Ok(out)
 }
 
 /// An LSB-first bit reader over a whole stream: a 64-bit buffer refilled a
@@ -226,7 +253,7 @@ const DIST_EXTRA: [u8; 30] = [
 ];
 
 /// Bit positions of the final block's header and of the stream's end.
-fn last_block(data: &[u8]) -> io::Result<(usize, usize)> {
+pub fn last_block(data: &[u8]) -> io::Result<Cut> {
     let mut b = Bits::new(data);
     loop {
         let start = b.pos();
@@ -251,7 +278,10 @@ fn last_block(data: &[u8]) -> io::Result<(usize, usize)> {
             _ => return Err(bad("a reserved block type")),
         }
         if last {
-            return Ok((start, b.pos()));
+            return Ok(Cut {
+                final_at: start,
+                end: b.pos(),
+            });
         }
     }
 }

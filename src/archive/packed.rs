@@ -5,18 +5,22 @@
 //! - zstd: the content is one frame. A stream splices it by ending its own
 //!   frame, copying the content's, and starting a new frame for what
 //!   follows; decoders read concatenated frames as one stream.
-//! - deflate: the content is 1 MiB blocks deflated alone with no final bit,
-//!   each ending on a byte boundary (`deflate::piece`), so they continue any
-//!   deflate stream that is cut on a byte boundary (pigz's splice); the
-//!   CRC-32 combines with the stream's own.
+//! - deflate: the content is 1 MiB pieces, each a whole deflate stream of
+//!   its own. A gzip-members stream takes each piece as a member as it is;
+//!   a one-stream writer (apk's one member, a zip entry) joins them: each
+//!   piece's final bit cleared and an empty stored block after it, so it
+//!   ends on a byte boundary and continues into what follows (pigz's
+//!   splice), at a `Cut` found on the compressing threads when the build
+//!   has such a writer. The CRC-32 combines with the stream's own.
 //!
 //! A stream's bytes therefore depend only on its content: a file above
 //! `ALONE` bytes is always compressed alone, whichever formats are built
 //! together and on however many threads. Small files stay in their
 //! containers' streams (framing them would cost ratio and time).
 
+use super::deflate::{self, Cut};
 use super::digest::{self, Sums, Want};
-use super::pgzip::{Mode, ParGzip};
+use super::pgzip::ParGzip;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::FileExt;
@@ -43,10 +47,35 @@ pub struct Packed {
     /// The content's length and the digests the build asked for.
     pub sums: Sums,
     pub crc: u32,
+    /// deflate: the pieces, in order (zstd: none).
+    pub pieces: Vec<Piece>,
 }
 
+/// One 1 MiB piece of a deflated content: a whole raw deflate stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Piece {
+    /// Compressed and raw length.
+    pub len: u32,
+    pub size: u32,
+    pub crc: u32,
+    /// Where to open it, if the build asked for that up front.
+    pub cut: Option<Cut>,
+}
+
+/// What the build's writers need of a content besides its bytes: the
+/// digests, and whether a one-stream writer will join deflate pieces (so
+/// their `Cut`s are found on the compressing threads).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    pub sums: Want,
+    pub cuts: bool,
+}
+
+/// The gzip member header of a piece: no name or time, as libdeflate's.
+const MEMBER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+
 impl Packed {
-    /// Copy the compressed bytes to `w`.
+    /// Copy the compressed bytes to `w` as they are (a zstd frame).
     pub fn copy_to(&self, w: &mut dyn Write) -> io::Result<()> {
         let mut buf = vec![0u8; 256 << 10];
         let (mut at, end) = (self.at, self.at + self.len);
@@ -57,6 +86,55 @@ impl Packed {
             at += n as u64;
         }
         Ok(())
+    }
+
+    /// Each piece with its bytes, in order.
+    fn each(&self, f: &mut dyn FnMut(&Piece, &mut Vec<u8>) -> io::Result<()>) -> io::Result<()> {
+        let mut buf = Vec::new();
+        let mut at = self.at;
+        for p in &self.pieces {
+            buf.resize(p.len as usize, 0);
+            self.spool.read_exact_at(&mut buf, at)?;
+            at += u64::from(p.len);
+            f(p, &mut buf)?;
+        }
+        Ok(())
+    }
+
+    /// Each piece as a gzip member of its own (RFC 1952 § 2.2).
+    pub fn copy_members(&self, w: &mut dyn Write) -> io::Result<()> {
+        self.each(&mut |p, bytes| {
+            w.write_all(&MEMBER)?;
+            w.write_all(bytes)?;
+            w.write_all(&p.crc.to_le_bytes())?;
+            w.write_all(&p.size.to_le_bytes())
+        })
+    }
+
+    /// The pieces joined into non-final blocks that end on a byte boundary.
+    pub fn copy_joined(&self, w: &mut dyn Write) -> io::Result<()> {
+        self.each(&mut |p, bytes| {
+            let cut = match p.cut {
+                Some(c) => c,
+                None => deflate::last_block(bytes)?,
+            };
+            deflate::open(bytes, cut);
+            w.write_all(bytes)
+        })
+    }
+
+    /// What `copy_joined` writes, in bytes.
+    pub fn joined_len(&self) -> io::Result<u64> {
+        if self.pieces.iter().all(|p| p.cut.is_some()) {
+            let open = |p: &Piece| p.cut.map_or(0, |c| c.open_len() as u64);
+            return Ok(self.pieces.iter().map(open).sum());
+        }
+        let mut n = 0;
+        self.each(&mut |_, bytes| {
+            n += deflate::last_block(bytes)?.open_len() as u64;
+            Ok(())
+        })?;
+        Ok(n)
     }
 }
 
@@ -78,7 +156,7 @@ impl Write for At<'_> {
 }
 
 /// Compress exactly `size` bytes of `data` alone with `codec` into `spool`
-/// from `at` on, with the digests `want` and the CRC-32 from the same read.
+/// from `at` on, with what `needs` asks and the CRC-32 from the same read.
 /// A different length read is an error: the file changed under the build.
 pub fn fill(
     spool: &Arc<File>,
@@ -87,13 +165,13 @@ pub fn fill(
     threads: usize,
     data: &mut dyn Read,
     size: u64,
-    want: Want,
+    needs: Needs,
 ) -> io::Result<Packed> {
     let out = At {
         file: spool,
         pos: at,
     };
-    let mut sums = digest::sink(want);
+    let mut sums = digest::sink(needs.sums);
     let mut crc = crc32fast::Hasher::new();
     let mut feed = |z: &mut dyn Write| -> io::Result<u64> {
         let mut buf = vec![0u8; 1 << 20];
@@ -114,19 +192,19 @@ pub fn fill(
             n += k as u64;
         }
     };
-    let (end, crc) = match codec {
+    let (end, crc, pieces) = match codec {
         Codec::Zstd(level) => {
             let mut z = super::compress::zstd_encoder(out, level, threads)?;
             let n = feed(&mut z)?;
             check_size(size, n)?;
-            (z.finish()?.pos, crc.finalize())
+            (z.finish()?.pos, crc.finalize(), Vec::new())
         }
         Codec::Deflate(level) => {
-            let mut z = ParGzip::new(out, level, threads, Mode::Raw)?;
+            let mut z = ParGzip::pieces(out, level, threads, needs.cuts)?;
             let n = feed(&mut z)?;
             check_size(size, n)?;
-            let (out, crc) = z.finish_open()?;
-            (out.pos, crc)
+            let (out, crc, pieces) = z.finish_pieces()?;
+            (out.pos, crc, pieces)
         }
     };
     Ok(Packed {
@@ -136,6 +214,7 @@ pub fn fill(
         codec,
         sums: sums.finish().1,
         crc,
+        pieces,
     })
 }
 
@@ -204,11 +283,14 @@ mod tests {
         v
     }
 
-    fn pack(codec: Codec, data: &[u8], threads: usize) -> Packed {
+    fn pack(codec: Codec, data: &[u8], threads: usize, cuts: bool) -> Packed {
         let spool = Arc::new(tempfile::tempfile().unwrap());
         // Something already in the spool: a content starts where the last ended.
         spool.write_all_at(b"earlier", 0).unwrap();
-        let want = Want::MD5_SHA256.and(Want::SHA1);
+        let needs = Needs {
+            sums: Want::MD5_SHA256.and(Want::SHA1),
+            cuts,
+        };
         fill(
             &spool,
             7,
@@ -216,7 +298,7 @@ mod tests {
             threads,
             &mut &data[..],
             data.len() as u64,
-            want,
+            needs,
         )
         .unwrap()
     }
@@ -248,8 +330,9 @@ mod tests {
         let mut want = b"head before the content".to_vec();
         want.extend_from_slice(&data);
         want.extend_from_slice(b"tail after it");
-        let zstd = pack(Codec::Zstd(3), &data, 2);
-        let deflate = pack(Codec::Deflate(6), &data, 2);
+        let zstd = pack(Codec::Zstd(3), &data, 2, false);
+        let deflate = pack(Codec::Deflate(6), &data, 2, true);
+        assert_eq!(deflate.pieces.len(), 6, "5 MiB and a bit in 1 MiB pieces");
         assert_eq!(deflate.crc, libdeflater::crc32(&data));
         assert_eq!(zstd.crc, deflate.crc);
         assert_eq!(zstd.sums.size, data.len() as u64);
@@ -279,6 +362,42 @@ mod tests {
         let mut back = Vec::new();
         one.read_to_end(&mut back).unwrap();
         assert!(back == want, "one member holds it all");
+        // Pieces in a gzip-members stream are members of their own (the
+        // head and the tail each one more).
+        assert_eq!(members(&shapes[1].1), deflate.pieces.len() + 2);
+    }
+
+    fn members(bytes: &[u8]) -> usize {
+        let mut rest = bytes;
+        let mut n = 0;
+        while !rest.is_empty() {
+            let mut d = flate2::bufread::GzDecoder::new(rest);
+            io::copy(&mut d, &mut io::sink()).unwrap();
+            rest = d.into_inner();
+            n += 1;
+        }
+        n
+    }
+
+    /// A deflated content as gzip members and joined.
+    fn both(p: &Packed) -> (Vec<u8>, Vec<u8>) {
+        let (mut m, mut j) = (Vec::new(), Vec::new());
+        p.copy_members(&mut m).unwrap();
+        p.copy_joined(&mut j).unwrap();
+        assert_eq!(p.joined_len().unwrap(), j.len() as u64);
+        (m, j)
+    }
+
+    #[test]
+    fn cuts_found_up_front_or_on_the_copy_give_the_same_bytes() {
+        // Whether the build has a one-stream writer changes only where the
+        // cuts are found, never the bytes of any artifact.
+        let data = content();
+        let early = pack(Codec::Deflate(6), &data, 2, true);
+        let late = pack(Codec::Deflate(6), &data, 2, false);
+        assert!(early.pieces.iter().all(|p| p.cut.is_some()));
+        assert!(late.pieces.iter().all(|p| p.cut.is_none()));
+        assert!(both(&early) == both(&late));
     }
 
     #[test]
@@ -286,10 +405,10 @@ mod tests {
         let data = content();
         for codec in [Codec::Zstd(3), Codec::Deflate(6)] {
             let bytes = |threads| {
-                let p = pack(codec, &data, threads);
+                let p = pack(codec, &data, threads, true);
                 let mut v = Vec::new();
                 p.copy_to(&mut v).unwrap();
-                v
+                (v, both(&p))
             };
             assert!(bytes(1) == bytes(3), "{codec:?}");
         }
@@ -298,7 +417,7 @@ mod tests {
     #[test]
     fn a_stream_of_another_codec_copies_the_raw_bytes_instead() {
         let data = content();
-        let p = pack(Codec::Deflate(6), &data, 2);
+        let p = pack(Codec::Deflate(6), &data, 2, true);
         // zstd at level 3 cannot take deflate blocks, nor gzip at level 9.
         for (c, level) in [(Compression::Zstd, None), (Compression::Gzip, Some(9))] {
             let enc = Encoder::new(c, level, Vec::new()).unwrap();
@@ -322,7 +441,7 @@ mod tests {
                 1,
                 &mut &data[..],
                 size,
-                Want::NONE,
+                Needs::default(),
             )
             .unwrap_err()
             .to_string();

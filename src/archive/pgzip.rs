@@ -11,12 +11,16 @@
 //!   and libdeflate's better parsing wins more than that back.
 //! - `Mode::Raw`: the same spliced blocks as one raw deflate stream, with no
 //!   gzip header or trailer: a zip entry's data (`finish_crc` gives its CRC).
+//! - `Mode::Pieces`: each block a whole raw deflate stream, recorded as a
+//!   `Piece` (with its `Cut` when asked): a content compressed alone, which
+//!   gzip members take as they are and one-stream writers join (`packed`).
 //!
 //! Either way the bytes depend only on the input, level and block size —
 //! never on the number of threads — so builds are byte-identical on any
 //! machine. Memory is bounded by the blocks in flight (2 per thread).
 
-use super::packed::Packed;
+use super::deflate::Cut;
+use super::packed::{Packed, Piece};
 use crc32fast::Hasher as Crc;
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -31,13 +35,21 @@ pub enum Mode {
     Members,
     OneMember,
     Raw,
+    Pieces,
 }
 
 struct Job {
     mode: Mode,
     input: Vec<u8>,
     last: bool,
-    done: Sender<io::Result<Vec<u8>>>,
+    done: Sender<io::Result<Block>>,
+}
+
+/// A worker's output: the compressed bytes, and in `Mode::Pieces` what the
+/// piece is.
+struct Block {
+    bytes: Vec<u8>,
+    piece: Option<Piece>,
 }
 
 pub struct ParGzip<W: Write> {
@@ -50,8 +62,10 @@ pub struct ParGzip<W: Write> {
     len: u64,
     jobs: Option<Sender<Job>>,
     workers: Vec<JoinHandle<()>>,
-    pending: VecDeque<Receiver<io::Result<Vec<u8>>>>,
+    pending: VecDeque<Receiver<io::Result<Block>>>,
     max_pending: usize,
+    /// `Mode::Pieces`: what each piece is, in order.
+    pieces: Vec<Piece>,
 }
 
 fn member(level: u32, input: &[u8]) -> io::Result<Vec<u8>> {
@@ -66,15 +80,49 @@ fn member(level: u32, input: &[u8]) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
-fn compress(level: u32, job: &Job) -> io::Result<Vec<u8>> {
-    match job.mode {
-        Mode::Members => member(level, &job.input),
-        Mode::OneMember | Mode::Raw => super::deflate::piece(level, &job.input, job.last),
-    }
+fn compress(level: u32, cuts: bool, job: &Job) -> io::Result<Block> {
+    let bytes = match job.mode {
+        Mode::Members => member(level, &job.input)?,
+        Mode::OneMember | Mode::Raw => super::deflate::piece(level, &job.input, job.last)?,
+        Mode::Pieces => {
+            let bytes = super::deflate::whole(level, &job.input)?;
+            let cut: Option<Cut> = match cuts {
+                true => Some(super::deflate::last_block(&bytes)?),
+                false => None,
+            };
+            let piece = Piece {
+                len: bytes.len() as u32,
+                size: job.input.len() as u32,
+                crc: crc32fast::hash(&job.input),
+                cut,
+            };
+            return Ok(Block {
+                bytes,
+                piece: Some(piece),
+            });
+        }
+    };
+    Ok(Block { bytes, piece: None })
 }
 
 impl<W: Write> ParGzip<W> {
-    pub fn new(mut out: W, level: u32, threads: usize, mode: Mode) -> io::Result<Self> {
+    pub fn new(out: W, level: u32, threads: usize, mode: Mode) -> io::Result<Self> {
+        Self::with_cuts(out, level, threads, mode, false)
+    }
+
+    /// `Mode::Pieces`, each piece's `Cut` found on the workers when `cuts`
+    /// (a one-stream writer in the build will join them).
+    pub fn pieces(out: W, level: u32, threads: usize, cuts: bool) -> io::Result<Self> {
+        Self::with_cuts(out, level, threads, Mode::Pieces, cuts)
+    }
+
+    fn with_cuts(
+        mut out: W,
+        level: u32,
+        threads: usize,
+        mode: Mode,
+        cuts: bool,
+    ) -> io::Result<Self> {
         let level = level.min(9);
         if mode == Mode::OneMember {
             let xfl = match level {
@@ -96,7 +144,7 @@ impl<W: Write> ParGzip<W> {
                         Err(_) => return,
                     };
                     let Ok(job) = job else { return };
-                    let _ = job.done.send(compress(level, &job));
+                    let _ = job.done.send(compress(level, cuts, &job));
                 })
             })
             .collect();
@@ -111,6 +159,7 @@ impl<W: Write> ParGzip<W> {
             workers,
             pending: VecDeque::new(),
             max_pending: 2 * threads,
+            pieces: Vec::new(),
         })
     }
 
@@ -122,8 +171,9 @@ impl<W: Write> ParGzip<W> {
             return Ok(());
         }
         self.len += input.len() as u64;
-        if self.mode != Mode::Members {
-            // A member carries its own CRC (libdeflate's gzip writes it).
+        if matches!(self.mode, Mode::OneMember | Mode::Raw) {
+            // A member carries its own CRC (libdeflate's gzip writes it), a
+            // piece too (taken on the worker).
             self.crc.update(&input);
         }
         let (done, rx) = channel();
@@ -159,31 +209,34 @@ impl<W: Write> ParGzip<W> {
             self.drain_one()?;
         }
         let (crc, len) = (p.crc, p.sums.size);
-        if self.mode == Mode::Members {
-            // A member of its own: gzip header, the blocks, an empty final
-            // block (BFINAL, fixed codes, end-of-block), CRC and size.
-            self.out
-                .write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])?;
-            p.copy_to(&mut self.out)?;
-            self.out.write_all(&[3, 0])?;
-            self.out.write_all(&crc.to_le_bytes())?;
-            self.out.write_all(&(len as u32).to_le_bytes())?;
-        } else {
-            p.copy_to(&mut self.out)?;
-            self.crc.combine(&Crc::new_with_initial_len(crc, len));
+        match self.mode {
+            Mode::Members => p.copy_members(&mut self.out)?,
+            Mode::OneMember | Mode::Raw => {
+                p.copy_joined(&mut self.out)?;
+                self.crc.combine(&Crc::new_with_initial_len(crc, len));
+            }
+            Mode::Pieces => return Err(io::Error::other("pieces do not take a content")),
         }
         self.len += len;
         Ok(())
     }
 
-    /// Ends the input without a final block (the stream goes on elsewhere):
-    /// the writer and the input's CRC-32. For `Mode::Raw`.
-    pub fn finish_open(mut self) -> io::Result<(W, u32)> {
-        debug_assert_eq!(self.mode, Mode::Raw);
+    /// Ends `Mode::Pieces`: the writer, the input's CRC-32 and the pieces.
+    pub fn finish_pieces(mut self) -> io::Result<(W, u32, Vec<Piece>)> {
+        debug_assert_eq!(self.mode, Mode::Pieces);
         if !self.buf.is_empty() {
-            self.submit(false)?;
+            self.submit(true)?;
         }
-        self.end()
+        while !self.pending.is_empty() {
+            self.drain_one()?;
+        }
+        let pieces = std::mem::take(&mut self.pieces);
+        let (out, _) = self.end()?;
+        let mut crc = Crc::new();
+        for p in &pieces {
+            crc.combine(&Crc::new_with_initial_len(p.crc, u64::from(p.size)));
+        }
+        Ok((out, crc.finalize(), pieces))
     }
 
     fn end(mut self) -> io::Result<(W, u32)> {
@@ -203,7 +256,8 @@ impl<W: Write> ParGzip<W> {
             let block = rx
                 .recv()
                 .map_err(|_| io::Error::other("gzip worker died"))??;
-            self.out.write_all(&block)?;
+            self.out.write_all(&block.bytes)?;
+            self.pieces.extend(block.piece);
         }
         Ok(())
     }

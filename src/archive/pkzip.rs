@@ -286,14 +286,14 @@ impl<W: Write + Seek> ZipOut<W> {
             external: (S_IFREG | mode) << 16,
             method: 8,
             crc: p.crc,
-            csize: p.len + 2,
+            csize: p.joined_len()? + 2,
             usize: size,
             offset: self.pos,
             zip64: size >= self.limit,
         };
         let local = self.local(&h);
         self.emit(&local)?;
-        p.copy_to(&mut self.out)?;
+        p.copy_joined(&mut self.out)?;
         self.out.write_all(&[3, 0])?;
         self.pos += h.csize;
         self.record(&h);

@@ -133,6 +133,16 @@ impl Prepared<'_> {
         }
     }
 
+    /// Whether this format's writer joins a content's deflate pieces into
+    /// one stream (apk's one gzip member, a zip entry) rather than taking
+    /// them as gzip members.
+    pub fn joins_deflate(&self) -> bool {
+        match self.format {
+            Format::Apk | Format::Zip => true,
+            Format::Deb | Format::Rpm | Format::Pacman | Format::Targz => false,
+        }
+    }
+
     fn write_to(self, out: Out) -> Result<()> {
         let pkg = self.pkg;
         match self.job {

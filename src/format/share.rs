@@ -3,8 +3,7 @@
 //! build's formats ask for taken from that same read. The first writer to
 //! need a content compresses it; the others wait for it and copy the bytes.
 
-use crate::archive::digest::Want;
-use crate::archive::packed::{self, Codec, Packed, ALONE};
+use crate::archive::packed::{self, Codec, Needs, Packed, ALONE};
 use crate::error::{Error, Result};
 use crate::plan::Source;
 use std::collections::HashMap;
@@ -22,7 +21,7 @@ type Spool = Arc<Mutex<Option<(Arc<File>, u64)>>>;
 
 pub struct Shared {
     dir: PathBuf,
-    want: Want,
+    needs: Needs,
     threads: usize,
     spools: Mutex<HashMap<Codec, Spool>>,
     filled: Mutex<HashMap<Key, Arc<OnceLock<Filled>>>>,
@@ -30,12 +29,12 @@ pub struct Shared {
 
 impl Shared {
     /// Spools go in `dir` (the output directory: same disk as the artifacts,
-    /// anonymous files gone when the build ends); `want`: the digests the
-    /// build's formats need of a payload file.
-    pub fn new(dir: &Path, want: Want, threads: usize) -> Shared {
+    /// anonymous files gone when the build ends); `needs`: what the build's
+    /// formats need of a payload file besides its compressed bytes.
+    pub fn new(dir: &Path, needs: Needs, threads: usize) -> Shared {
         Shared {
             dir: dir.to_path_buf(),
-            want,
+            needs,
             threads,
             spools: Mutex::new(HashMap::new()),
             filled: Mutex::new(HashMap::new()),
@@ -89,7 +88,7 @@ impl Shared {
             }
         };
         let mut data = File::open(path)?;
-        let p = packed::fill(file, *end, codec, self.threads, &mut data, size, self.want)?;
+        let p = packed::fill(file, *end, codec, self.threads, &mut data, size, self.needs)?;
         *end += p.len;
         Ok(p)
     }
