@@ -71,7 +71,8 @@ pub struct Needs {
     pub cuts: bool,
 }
 
-/// The gzip member header of a piece: no name or time, as libdeflate's.
+/// The gzip member header of a piece: no name, time or extra flags; OS
+/// unknown (255).
 const MEMBER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
 
 impl Packed {

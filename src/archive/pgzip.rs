@@ -1,5 +1,5 @@
 //! Parallel gzip. The input is cut into fixed 1 MiB blocks compressed on
-//! worker threads and written in order, in one of two shapes:
+//! worker threads and written in order, in one of these shapes:
 //!
 //! - `Mode::Members`: each block is a whole gzip member made by libdeflate
 //!   (twice zlib's speed, slightly smaller output). A file of several members
