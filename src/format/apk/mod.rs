@@ -242,15 +242,17 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
         w.write_all(&stream).at(spool_dir)?;
     }
     w.write_all(&control).at(spool_dir)?;
+    w.flush().at(spool_dir)?;
+    drop(w);
+    // File to file: the kernel copies it (copy_file_range), not this thread.
     spool.seek(SeekFrom::Start(0)).at(spool_dir)?;
-    let copied = io::copy(&mut spool, &mut w).at(spool_dir)?;
+    let copied = io::copy(&mut spool, out.file).at(spool_dir)?;
     if copied != data_len {
         return Err(Error::io(
             spool_dir,
             io::Error::other("the spooled data stream changed size"),
         ));
     }
-    w.flush().at(spool_dir)?;
     Ok(())
 }
 

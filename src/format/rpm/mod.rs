@@ -225,9 +225,11 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
 
     let mut w = BufWriter::new(&mut *out.file);
     meta.write(&mut w).map_err(bad)?;
-    p.spool.seek(SeekFrom::Start(0)).at(spool_dir)?;
-    io::copy(&mut p.spool, &mut w).at(spool_dir)?;
     w.flush().at(spool_dir)?;
+    drop(w);
+    // File to file: the kernel copies it (copy_file_range), not this thread.
+    p.spool.seek(SeekFrom::Start(0)).at(spool_dir)?;
+    io::copy(&mut p.spool, out.file).at(spool_dir)?;
     Ok(())
 }
 
