@@ -1,8 +1,9 @@
 //! Compression streams with byte-stable output (no names or times in gzip
-//! headers, single-threaded xz and zstd).
+//! headers, single-threaded xz, zstd the same on any number of workers).
 
 use super::packed::{Codec, Packed, Splice};
 use super::pgzip::Mode;
+use super::zstdmt::Zstd;
 use std::io::{self, BufRead, BufReader, Read, Write};
 
 /// A stream compression, as the manifest names it.
@@ -47,31 +48,16 @@ pub enum Encoder<W: Write> {
 /// frame, and the next write starts a new one.
 pub struct Frames<W: Write> {
     /// Exactly one of the two is there: the open frame or the bare writer.
-    open: Option<zstd::stream::write::Encoder<'static, W>>,
+    open: Option<Zstd<W>>,
     bare: Option<W>,
     level: i32,
     threads: usize,
 }
 
-/// zstd at `level` on `threads` workers. Its multithreaded output is the
-/// same for any worker count >= 1, so this stays reproducible across
-/// machines; fixed 2 MiB jobs bound memory (the default is several windows
-/// per worker) and keep the output machine-independent.
-pub fn zstd_encoder<W: Write>(
-    w: W,
-    level: i32,
-    threads: usize,
-) -> io::Result<zstd::stream::write::Encoder<'static, W>> {
-    let mut e = zstd::stream::write::Encoder::new(w, level)?;
-    e.multithread(threads.max(1) as u32)?;
-    e.set_parameter(zstd::stream::raw::CParameter::JobSize(2 << 20))?;
-    Ok(e)
-}
-
 impl<W: Write> Frames<W> {
-    fn frame(&mut self) -> io::Result<&mut zstd::stream::write::Encoder<'static, W>> {
+    fn frame(&mut self) -> io::Result<&mut Zstd<W>> {
         if let Some(w) = self.bare.take() {
-            self.open = Some(zstd_encoder(w, self.level, self.threads)?);
+            self.open = Some(Zstd::new(w, self.level, self.threads)?);
         }
         Ok(self.open.as_mut().expect("a frame is open"))
     }
@@ -160,7 +146,7 @@ impl<W: Write> Encoder<W> {
                 Encoder::Xz(liblzma::write::XzEncoder::new(w, level.clamp(0, 9) as u32))
             }
             Compression::Zstd => Encoder::Zstd(Frames {
-                open: Some(zstd_encoder(w, level, threads())?),
+                open: Some(Zstd::new(w, level, threads())?),
                 bare: None,
                 level,
                 threads: threads(),
@@ -267,26 +253,4 @@ pub fn gzip_best(data: &[u8]) -> io::Result<Vec<u8>> {
         .write(Vec::new(), flate2::Compression::best());
     gz.write_all(data)?;
     gz.finish()
-}
-
-#[cfg(test)]
-mod tests {
-    use std::io::Write;
-
-    #[test]
-    fn zstd_multithreaded_output_does_not_depend_on_worker_count() {
-        let input: Vec<u8> = (0..3_000_000u32)
-            .flat_map(|i| (i % 251).to_le_bytes())
-            .collect();
-        let run = |workers: u32| {
-            let mut e = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
-            e.multithread(workers).unwrap();
-            e.set_parameter(zstd::stream::raw::CParameter::JobSize(2 << 20))
-                .unwrap();
-            e.write_all(&input).unwrap();
-            e.finish().unwrap()
-        };
-        assert_eq!(run(1), run(4));
-        assert_eq!(zstd::decode_all(&run(2)[..]).unwrap(), input);
-    }
 }

@@ -10,6 +10,7 @@ pub mod packed;
 pub mod pgzip;
 pub mod pkzip;
 pub mod tar;
+pub mod zstdmt;
 
 pub use compress::Compression;
 

@@ -195,7 +195,7 @@ pub fn fill(
     };
     let (end, crc, pieces) = match codec {
         Codec::Zstd(level) => {
-            let mut z = super::compress::zstd_encoder(out, level, threads)?;
+            let mut z = super::zstdmt::Zstd::new(out, level, threads)?;
             let n = feed(&mut z)?;
             check_size(size, n)?;
             (z.finish()?.pos, crc.finalize(), Vec::new())
