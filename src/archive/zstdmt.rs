@@ -79,10 +79,6 @@ impl<W: Write> Zstd<W> {
         self.run(held.as_slice(), End::ZSTD_e_end)?;
         Ok(self.w)
     }
-
-    pub fn get_ref(&self) -> &W {
-        &self.w
-    }
 }
 
 impl<W: Write> Write for Zstd<W> {
