@@ -20,8 +20,11 @@ use crate::error::{Error, IoContext, Result};
 pub use crate::identity::Format;
 use crate::plan::{Entry, Kind, Package, Source};
 use crate::report::Report;
+use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Signing keys: build inputs, not manifest data (they never enter the plan).
 #[derive(Debug, Clone, Default)]
@@ -173,14 +176,39 @@ impl Prepared<'_> {
             shared,
             report,
         };
-        self.write_to(out)
-            .map_err(|e| name_artifact(e, dir, &dest))?;
+        let fd = out.file.as_raw_fd();
+        let written = while_writing_back(fd, || self.write_to(out));
+        written.map_err(|e| name_artifact(e, dir, &dest))?;
         tmp.as_file().sync_all().at(&dest)?;
         tmp.persist(&dest).map_err(|e| Error::io(&dest, e.error))?;
         // Artifacts are for sharing: 0644 whatever the umask or tempfile's 0600.
         set_mode(&dest, 0o644)?;
         Ok(dest)
     }
+}
+
+/// Run `f` while a side thread starts the disk writes of what `fd` has
+/// been given so far, every 100 ms (`sync_file_range`, which does not
+/// wait for them): the `sync_all` before the rename then finds most of the
+/// artifact on disk, and the build does not sit idle for the disk at its
+/// end (0.2–0.5 s per 500 MB artifact here).
+fn while_writing_back<T>(fd: RawFd, f: impl FnOnce() -> T) -> T {
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let flusher = s.spawn(|| {
+            while !done.load(Ordering::Acquire) {
+                std::thread::park_timeout(Duration::from_millis(100));
+                // Safety: `fd` stays open for the whole scope (the caller's
+                // file outlives it), and the call takes no pointers. An
+                // error only means no early write-out.
+                unsafe { libc::sync_file_range(fd, 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
+            }
+        });
+        let r = f();
+        done.store(true, Ordering::Release);
+        flusher.thread().unpark();
+        r
+    })
 }
 
 /// Compress the man pages the plan marked (`Source::Gzip`, already named
