@@ -204,11 +204,20 @@ fn while_writing_back<T>(fd: RawFd, f: impl FnOnce() -> T) -> T {
                 unsafe { libc::sync_file_range(fd, 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
             }
         });
-        let r = f();
-        done.store(true, Ordering::Release);
-        flusher.thread().unpark();
-        r
+        // Stopped on the way out even if `f` panics (the scope would
+        // otherwise wait for the side thread for ever).
+        let _stop = Stop(&done, flusher.thread());
+        f()
     })
+}
+
+struct Stop<'a>(&'a AtomicBool, &'a std::thread::Thread);
+
+impl Drop for Stop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+        self.1.unpark();
+    }
 }
 
 /// Compress the man pages the plan marked (`Source::Gzip`, already named
