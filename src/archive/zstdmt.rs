@@ -18,7 +18,7 @@ use zstd::zstd_safe::{self, CCtx, CParameter, InBuffer, OutBuffer};
 /// The input of one job: fixed, so the output does not depend on the
 /// machine (zstd's default is several windows per worker), and small enough
 /// to bound memory.
-pub const JOB: u32 = 2 << 20;
+const JOB: u32 = 2 << 20;
 
 /// A zstd frame written by `threads` workers (at least one: the output is
 /// the same for every worker count from one up).
