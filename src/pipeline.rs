@@ -4,7 +4,7 @@
 
 use crate::archive::compress::{threads, THREADS_VAR};
 use crate::archive::digest::Want;
-use crate::archive::packed::Needs;
+use crate::archive::packed::{Codec, Needs};
 use crate::error::{Error, Result};
 use crate::format::{Format, Keys, Prepared, Shared};
 use crate::manifest::{self, Locator, Manifest};
@@ -183,7 +183,13 @@ fn write_all(
         sums: prepared.iter().fold(Want::NONE, |w, p| w.and(p.sums())),
         cuts: prepared.iter().any(|p| p.joins_deflate()),
     };
-    let shared = Shared::new(out, needs, threads());
+    let zstd: Vec<Codec> = prepared.iter().filter_map(|p| p.zstd_codec()).collect();
+    let once = zstd
+        .iter()
+        .filter(|c| zstd.iter().filter(|d| d == c).count() == 1)
+        .copied()
+        .collect();
+    let shared = Shared::new(out, needs, once, threads());
     let queue = Mutex::new(prepared.into_iter().enumerate());
     let mut results: Vec<Option<Result<PathBuf>>> = (0..n).map(|_| None).collect();
     let (tx, rx) = mpsc::channel();

@@ -89,6 +89,14 @@ impl<W: Write> Digesting<W> {
         &mut self.inner
     }
 
+    fn hashers(&mut self) -> Hashers<'_> {
+        Hashers {
+            md5: &mut self.md5,
+            sha1: &mut self.sha1,
+            sha256: &mut self.sha256,
+        }
+    }
+
     pub fn finish(self) -> (W, Sums) {
         let sums = Sums {
             size: self.size,
@@ -97,6 +105,22 @@ impl<W: Write> Digesting<W> {
             sha256: self.sha256.map(|h| h.finalize().into()),
         };
         (self.inner, sums)
+    }
+}
+
+impl Digesting<io::Sink> {
+    /// Count and hash `b` (hashing alone cannot fail).
+    pub fn update(&mut self, b: &[u8]) {
+        self.hashers().update(b);
+        self.size += b.len() as u64;
+    }
+
+    /// Count and hash exactly `size` bytes of `raw`: their CRC-32, or an
+    /// error if `raw` has more or fewer.
+    pub fn read_from(&mut self, raw: &mut dyn Read, size: u64) -> io::Result<u32> {
+        let crc = self.hashers().read(raw, size)?;
+        self.size += size;
+        Ok(crc)
     }
 }
 
@@ -126,10 +150,10 @@ impl Hashers<'_> {
     }
 
     /// Hash exactly `size` bytes of `raw`; their CRC-32, or an error if
-    /// there are fewer.
+    /// there are more or fewer.
     fn read(&mut self, raw: &mut dyn Read, size: u64) -> io::Result<u32> {
         let (mut buf, mut crc, mut n) = (vec![0u8; 1 << 20], crc32fast::Hasher::new(), 0);
-        let mut r = raw.take(size);
+        let mut r = raw.take(size + 1);
         loop {
             let k = match r.read(&mut buf) {
                 Ok(0) => break,
@@ -154,7 +178,8 @@ fn changed() -> io::Error {
 
 /// Over a compressor, a digest is of the raw stream: a spliced content's
 /// raw bytes are read again for it (while the compressed bytes are copied,
-/// on another core), and must be the ones compressed.
+/// on another core), and must be the ones compressed. A content compressed
+/// as it is placed is hashed on the read that feeds the compressor.
 impl<W: Splice + Send> Splice for Digesting<W> {
     fn codec(&self) -> Option<Codec> {
         self.inner.codec()
@@ -169,6 +194,15 @@ impl<W: Splice + Send> Splice for Digesting<W> {
             sha256,
         } = self;
         let mut h = Hashers { md5, sha1, sha256 };
+        if p.reads_raw() {
+            let mut tap = super::Tap {
+                inner: raw,
+                f: |b: &[u8]| h.update(b),
+            };
+            inner.splice(p, &mut tap)?;
+            *size += p.sums.size;
+            return Ok(());
+        }
         let hashing = h.md5.is_some() || h.sha1.is_some() || h.sha256.is_some();
         let (copied, crc) = std::thread::scope(|s| {
             let copy = s.spawn(|| inner.splice(p, &mut io::empty()));
@@ -190,12 +224,7 @@ impl<W: Splice + Send> Splice for Digesting<W> {
 impl<W: Write> Write for Digesting<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
-        Hashers {
-            md5: &mut self.md5,
-            sha1: &mut self.sha1,
-            sha256: &mut self.sha256,
-        }
-        .update(&buf[..n]);
+        self.hashers().update(&buf[..n]);
         self.size += n as u64;
         Ok(n)
     }

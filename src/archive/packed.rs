@@ -17,6 +17,12 @@
 //! `ALONE` bytes is always compressed alone, whichever formats are built
 //! together and on however many threads. Small files stay in their
 //! containers' streams (framing them would cost ratio and time).
+//!
+//! When only one stream of the build takes a zstd content, a spool would
+//! only add a copy at the end (the digests must come first, so that copy
+//! starts only when every content is compressed): the content is then read
+//! once for its digests, and compressed into its frame where the stream
+//! places it (`Packed::later`), the same frame a spool would hold.
 
 use super::deflate::{self, Cut};
 use super::digest::{self, Sums, Want};
@@ -36,19 +42,26 @@ pub enum Codec {
     Deflate(u32),
 }
 
-/// One file's content, compressed alone, kept in a spool file.
+/// One file's content, compressed alone.
 #[derive(Debug)]
 pub struct Packed {
-    spool: Arc<File>,
-    at: u64,
-    /// Compressed length.
-    pub len: u64,
+    bytes: Bytes,
     pub codec: Codec,
     /// The content's length and the digests the build asked for.
     pub sums: Sums,
     pub crc: u32,
     /// deflate: the pieces, in order (zstd: none).
     pub pieces: Vec<Piece>,
+}
+
+/// Where a content's compressed bytes are.
+#[derive(Debug)]
+enum Bytes {
+    /// `len` bytes at `at` in a spool file.
+    Spool { file: Arc<File>, at: u64, len: u64 },
+    /// Not made yet: the stream that places the content compresses it from
+    /// its raw bytes, read again, on `threads`.
+    Later { threads: usize },
 }
 
 /// One 1 MiB piece of a deflated content: a whole raw deflate stream.
@@ -76,26 +89,84 @@ pub struct Needs {
 const MEMBER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
 
 impl Packed {
-    /// Copy the compressed bytes to `w` as they are (a zstd frame).
-    pub fn copy_to(&self, w: &mut dyn Write) -> io::Result<()> {
+    /// A zstd content digested now and compressed when it is placed: read
+    /// exactly `size` bytes of `data` for what `want` asks and the CRC-32.
+    pub fn later(
+        codec: Codec,
+        threads: usize,
+        data: &mut dyn Read,
+        size: u64,
+        want: Want,
+    ) -> io::Result<Packed> {
+        assert!(
+            matches!(codec, Codec::Zstd(_)),
+            "deflate pieces are spooled"
+        );
+        let mut sums = digest::sink(want);
+        let crc = sums.read_from(data, size)?;
+        Ok(Packed {
+            bytes: Bytes::Later { threads },
+            codec,
+            sums: sums.finish().1,
+            crc,
+            pieces: Vec::new(),
+        })
+    }
+
+    /// Whether placing this content reads its raw bytes (`Packed::later`).
+    pub fn reads_raw(&self) -> bool {
+        matches!(self.bytes, Bytes::Later { .. })
+    }
+
+    /// Write the content's zstd frame to `w`: copied from the spool, or
+    /// compressed now from `raw`, which must be the bytes digested before.
+    pub fn place(&self, w: &mut dyn Write, raw: &mut dyn Read) -> io::Result<()> {
+        let (file, at, len) = match &self.bytes {
+            Bytes::Spool { file, at, len } => (file, *at, *len),
+            Bytes::Later { threads } => return self.compress(w, raw, *threads),
+        };
         let mut buf = vec![0u8; 256 << 10];
-        let (mut at, end) = (self.at, self.at + self.len);
+        let (mut at, end) = (at, at + len);
         while at < end {
             let n = buf.len().min((end - at) as usize);
-            self.spool.read_exact_at(&mut buf[..n], at)?;
+            file.read_exact_at(&mut buf[..n], at)?;
             w.write_all(&buf[..n])?;
             at += n as u64;
         }
         Ok(())
     }
 
+    fn compress(&self, w: &mut dyn Write, raw: &mut dyn Read, threads: usize) -> io::Result<()> {
+        let Codec::Zstd(level) = self.codec else {
+            unreachable!("only zstd contents are compressed later")
+        };
+        let mut z = super::zstdmt::Zstd::new(w, level, threads)?;
+        let mut crc = crc32fast::Hasher::new();
+        let mut tap = super::Tap {
+            inner: raw,
+            f: |b: &[u8]| crc.update(b),
+        };
+        let n = copy_exact(&mut tap, &mut z, self.sums.size)?;
+        check_size(self.sums.size, n)?;
+        if crc.finalize() != self.crc {
+            return Err(io::Error::other(
+                "the file changed between its digests and its compression; build again",
+            ));
+        }
+        z.finish()?;
+        Ok(())
+    }
+
     /// Each piece with its bytes, in order.
     fn each(&self, f: &mut dyn FnMut(&Piece, &mut Vec<u8>) -> io::Result<()>) -> io::Result<()> {
+        let Bytes::Spool { file, at, .. } = &self.bytes else {
+            unreachable!("deflate pieces are spooled")
+        };
+        let mut at = *at;
         let mut buf = Vec::new();
-        let mut at = self.at;
         for p in &self.pieces {
             buf.resize(p.len as usize, 0);
-            self.spool.read_exact_at(&mut buf, at)?;
+            file.read_exact_at(&mut buf, at)?;
             at += u64::from(p.len);
             f(p, &mut buf)?;
         }
@@ -159,6 +230,7 @@ impl Write for At<'_> {
 /// Compress exactly `size` bytes of `data` alone with `codec` into `spool`
 /// from `at` on, with what `needs` asks and the CRC-32 from the same read.
 /// A different length read is an error: the file changed under the build.
+/// Returns the content and its compressed length.
 pub fn fill(
     spool: &Arc<File>,
     at: u64,
@@ -167,56 +239,68 @@ pub fn fill(
     data: &mut dyn Read,
     size: u64,
     needs: Needs,
-) -> io::Result<Packed> {
+) -> io::Result<(Packed, u64)> {
     let out = At {
         file: spool,
         pos: at,
     };
     let mut sums = digest::sink(needs.sums);
     let mut crc = crc32fast::Hasher::new();
-    let mut feed = |z: &mut dyn Write| -> io::Result<u64> {
-        let mut buf = vec![0u8; 1 << 20];
-        let mut r = data.take(size + 1);
-        let mut n = 0u64;
-        loop {
-            let k = match r.read(&mut buf) {
-                Ok(0) => return Ok(n),
-                Ok(k) => k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            sums.write_all(&buf[..k])?;
-            if matches!(codec, Codec::Zstd(_)) {
-                crc.update(&buf[..k]);
+    let zstd = matches!(codec, Codec::Zstd(_));
+    let mut raw = super::Tap {
+        inner: data,
+        f: |b: &[u8]| {
+            sums.update(b);
+            if zstd {
+                crc.update(b);
             }
-            z.write_all(&buf[..k])?;
-            n += k as u64;
-        }
+        },
     };
     let (end, crc, pieces) = match codec {
         Codec::Zstd(level) => {
             let mut z = super::zstdmt::Zstd::new(out, level, threads)?;
-            let n = feed(&mut z)?;
-            check_size(size, n)?;
+            check_size(size, copy_exact(&mut raw, &mut z, size)?)?;
             (z.finish()?.pos, crc.finalize(), Vec::new())
         }
         Codec::Deflate(level) => {
             let mut z = ParGzip::pieces(out, level, threads, needs.cuts)?;
-            let n = feed(&mut z)?;
-            check_size(size, n)?;
+            check_size(size, copy_exact(&mut raw, &mut z, size)?)?;
             let (out, crc, pieces) = z.finish_pieces()?;
             (out.pos, crc, pieces)
         }
     };
-    Ok(Packed {
-        spool: Arc::clone(spool),
+    let len = end - at;
+    let bytes = Bytes::Spool {
+        file: Arc::clone(spool),
         at,
-        len: end - at,
+        len,
+    };
+    let p = Packed {
+        bytes,
         codec,
         sums: sums.finish().1,
         crc,
         pieces,
-    })
+    };
+    Ok((p, len))
+}
+
+/// Copy `r` to `w` to its end, reading at most one byte past `size` (so a
+/// file that grew shows): the bytes copied.
+fn copy_exact(r: &mut dyn Read, w: &mut dyn Write, size: u64) -> io::Result<u64> {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut r = r.take(size + 1);
+    let mut n = 0u64;
+    loop {
+        let k = match r.read(&mut buf) {
+            Ok(0) => return Ok(n),
+            Ok(k) => k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        w.write_all(&buf[..k])?;
+        n += k as u64;
+    }
 }
 
 fn check_size(want: u64, got: u64) -> io::Result<()> {
@@ -237,8 +321,9 @@ pub trait Splice: Write {
     }
 
     /// Place `p` as if its raw bytes had been written. `raw` reads those
-    /// bytes again, for layers that must see them (a digest of the whole
-    /// uncompressed stream); the compressor itself never reads it.
+    /// bytes again: for layers that must see them (a digest of the whole
+    /// uncompressed stream), and for the compressor when `p` is compressed
+    /// as it is placed (`Packed::reads_raw`).
     fn splice(&mut self, p: &Packed, raw: &mut dyn Read) -> io::Result<()> {
         let _ = (p, raw);
         Err(io::Error::other(
@@ -302,6 +387,7 @@ mod tests {
             needs,
         )
         .unwrap()
+        .0
     }
 
     /// head, the content spliced, tail: what a decoder reads back.
@@ -408,7 +494,7 @@ mod tests {
             let bytes = |threads| {
                 let p = pack(codec, &data, threads, true);
                 let mut v = Vec::new();
-                p.copy_to(&mut v).unwrap();
+                p.place(&mut v, &mut io::empty()).unwrap();
                 (v, both(&p))
             };
             assert!(bytes(1) == bytes(3), "{codec:?}");

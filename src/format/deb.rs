@@ -4,7 +4,7 @@
 //! data.tar then streams into the archive and its size is filled in after.
 
 use crate::archive::digest::{self, Want};
-use crate::archive::packed::{Packed, Splice};
+use crate::archive::packed::{Codec, Packed, Splice};
 use crate::archive::Compression;
 use crate::archive::{ar::ArWriter, compress, compress::Encoder, tar::TarOut};
 use crate::error::{Error, IoContext, Result};
@@ -107,6 +107,12 @@ pub fn prepare(pkg: &Package) -> Result<Job> {
     })
 }
 
+/// The shareable codec of data.tar's stream (xz, dpkg's default, has none).
+pub fn codec(pkg: &Package) -> Option<Codec> {
+    let comp = pkg.options.compression.unwrap_or(Compression::Xz);
+    compress::codec(comp, pkg.options.level)
+}
+
 pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
     let version = &job.version;
     let comp = pkg.options.compression.unwrap_or(Compression::Xz);
@@ -115,11 +121,7 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
 
     // Pass 1: md5sums, which precede the payload: a large file's from
     // compressing it alone, the others' read here.
-    let codec = compress::codec(comp, pkg.options.level);
-    let packed = tree
-        .iter()
-        .map(|e| super::packed_for(out.shared, codec, e))
-        .collect::<Result<Vec<_>>>()?;
+    let packed = super::packed_all(out.shared, codec(pkg), &tree)?;
     let sums = md5sums(&tree, &packed)?;
     let kib = tree.iter().map(|e| e.size().div_ceil(1024).max(1)).sum();
     let mut text = String::new();
@@ -203,8 +205,12 @@ fn data<W: Write>(
         };
         let mut md5 = Md5::new();
         let p = p.as_deref();
+        // A content compressed alone has its md5 from the read that
+        // compressed or digested it (placing it checks it is unchanged).
         super::append_entry(&mut tar, e, &path, pkg.meta.mtime, &[], p, &mut |b| {
-            md5.update(b)
+            if p.is_none() {
+                md5.update(b)
+            }
         })?;
         if let (Some(sum), None) = (sum, p) {
             if <[u8; 16]>::from(md5.finalize()) != *sum {

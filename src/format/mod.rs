@@ -136,6 +136,19 @@ impl Prepared<'_> {
         }
     }
 
+    /// The zstd codec of this format's payload stream, if it is zstd: a
+    /// zstd content that only one writer takes is compressed where it is
+    /// placed (`Shared`). Deflate contents are always spooled.
+    pub fn zstd_codec(&self) -> Option<Codec> {
+        let c = match self.format {
+            Format::Deb => deb::codec(self.pkg),
+            Format::Rpm => rpm::codec(self.pkg),
+            Format::Pacman => pacman::codec(self.pkg),
+            Format::Apk | Format::Targz | Format::Zip => None,
+        };
+        c.filter(|c| matches!(c, Codec::Zstd(_)))
+    }
+
     /// Whether this format's writer joins a content's deflate pieces into
     /// one stream (apk's one gzip member, a zip entry) rather than taking
     /// them as gzip members.
@@ -238,6 +251,23 @@ pub fn gzip_man_pages(pkg: &mut Package) -> Result<()> {
         *src = Source::Bytes(crate::archive::compress::gzip_best(&data).at(at)?);
     }
     Ok(())
+}
+
+/// Each entry's content compressed alone for a stream of `codec`, in
+/// order, where it is large enough to be (`Shared::packed_all`).
+fn packed_all<'a>(
+    shared: &Shared,
+    codec: Option<Codec>,
+    tree: impl IntoIterator<Item = &'a Entry>,
+) -> Result<Vec<Option<Arc<Packed>>>> {
+    let srcs: Vec<Option<&Source>> = tree
+        .into_iter()
+        .map(|e| match &e.kind {
+            Kind::File(src) => Some(src),
+            Kind::Dir | Kind::Symlink(_) => None,
+        })
+        .collect();
+    shared.packed_all(&srcs, codec)
 }
 
 /// A file entry's content compressed alone for a stream of `codec`, when

@@ -2,6 +2,9 @@
 //! once per codec and level (`archive::packed`), with every digest the
 //! build's formats ask for taken from that same read. The first writer to
 //! need a content compresses it; the others wait for it and copy the bytes.
+//! A zstd content that only one writer of the build takes is digested here
+//! and compressed where that writer places it (`Packed::later`): the same
+//! frame, without the copy out of a spool.
 
 use crate::archive::packed::{self, Codec, Needs, Packed, ALONE};
 use crate::error::{Error, Result};
@@ -22,6 +25,8 @@ type Spool = Arc<Mutex<Option<(Arc<File>, u64)>>>;
 pub struct Shared {
     dir: PathBuf,
     needs: Needs,
+    /// Codecs only one writer of the build takes.
+    once: Vec<Codec>,
     threads: usize,
     spools: Mutex<HashMap<Codec, Spool>>,
     filled: Mutex<HashMap<Key, Arc<OnceLock<Filled>>>>,
@@ -30,11 +35,13 @@ pub struct Shared {
 impl Shared {
     /// Spools go in `dir` (the output directory: same disk as the artifacts,
     /// anonymous files gone when the build ends); `needs`: what the build's
-    /// formats need of a payload file besides its compressed bytes.
-    pub fn new(dir: &Path, needs: Needs, threads: usize) -> Shared {
+    /// formats need of a payload file besides its compressed bytes; `once`:
+    /// the codecs only one writer takes.
+    pub fn new(dir: &Path, needs: Needs, once: Vec<Codec>, threads: usize) -> Shared {
         Shared {
             dir: dir.to_path_buf(),
             needs,
+            once,
             threads,
             spools: Mutex::new(HashMap::new()),
             filled: Mutex::new(HashMap::new()),
@@ -57,14 +64,35 @@ impl Shared {
             Arc::clone(map.entry((path.clone(), *size, codec)).or_default())
         };
         let filled = cell.get_or_init(|| {
-            self.fill(path, *size, codec)
-                .map(Arc::new)
-                .map_err(|e| (e.kind(), e.to_string()))
+            let later = matches!(codec, Codec::Zstd(_)) && self.once.contains(&codec);
+            let p = match later {
+                true => File::open(path).and_then(|mut data| {
+                    Packed::later(codec, self.threads, &mut data, *size, self.needs.sums)
+                }),
+                false => self.fill(path, *size, codec),
+            };
+            p.map(Arc::new).map_err(|e| (e.kind(), e.to_string()))
         });
         match filled {
             Ok(p) => Ok(Some(Arc::clone(p))),
             Err((kind, msg)) => Err(Error::io(path, io::Error::new(*kind, msg.clone()))),
         }
+    }
+
+    /// `packed` for each of `srcs`, in order. Contents digested now and
+    /// compressed later are read one file per core (a spool fill uses
+    /// every core on its own).
+    pub fn packed_all(
+        &self,
+        srcs: &[Option<&Source>],
+        codec: Option<Codec>,
+    ) -> Result<Vec<Option<Arc<Packed>>>> {
+        let later = codec.is_some_and(|c| matches!(c, Codec::Zstd(_)) && self.once.contains(&c));
+        let workers = if later { self.threads } else { 1 };
+        on_cores(srcs, workers, |src| match src {
+            Some(src) => self.packed(src, codec),
+            None => Ok(None),
+        })
     }
 
     fn fill(&self, path: &Path, size: u64, codec: Codec) -> io::Result<Packed> {
@@ -88,8 +116,46 @@ impl Shared {
             }
         };
         let mut data = File::open(path)?;
-        let p = packed::fill(file, *end, codec, self.threads, &mut data, size, self.needs)?;
-        *end += p.len;
+        let (p, len) = packed::fill(file, *end, codec, self.threads, &mut data, size, self.needs)?;
+        *end += len;
         Ok(p)
     }
+}
+
+/// `f` of each item, in order, run on `workers` threads taking items in
+/// turn. The first error in item order wins (whatever the timing).
+pub(super) fn on_cores<T: Sync, R: Send>(
+    items: &[T],
+    workers: usize,
+    f: impl Fn(&T) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    if workers <= 1 || items.len() <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let stop = AtomicUsize::new(usize::MAX);
+    let out: Mutex<Vec<Option<Result<R>>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..workers.min(items.len()) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                // Past an error nothing later is needed.
+                if i >= items.len() || i > stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                let r = f(&items[i]);
+                if r.is_err() {
+                    stop.fetch_min(i, Ordering::Relaxed);
+                }
+                out.lock().expect("no worker panics")[i] = Some(r);
+            });
+        }
+    });
+    let mut v = Vec::with_capacity(items.len());
+    for r in out.into_inner().expect("no worker panics") {
+        // Items after the first error may not have run: the error returns first.
+        v.push(r.expect("every item before the first error ran")?);
+    }
+    Ok(v)
 }

@@ -9,6 +9,7 @@
 //! producing a package that `pacman -Qkk` calls altered). Memory holds only
 //! the digests, never file contents.
 
+use crate::archive::packed::Codec;
 use crate::archive::Compression;
 use crate::archive::{compress, compress::Encoder, tar::TarOut};
 use crate::error::{Error, IoContext, Result};
@@ -109,6 +110,11 @@ fn compression(pkg: &Package) -> Compression {
     pkg.options.compression.unwrap_or(Compression::Zstd)
 }
 
+/// The shareable codec of the package's stream.
+pub fn codec(pkg: &Package) -> Option<Codec> {
+    compress::codec(compression(pkg), pkg.options.level)
+}
+
 /// `<name>-<[epoch:]version-release>-<arch>.pkg.tar.zst`, as makepkg names it.
 pub fn file_name(pkg: &Package) -> Result<String> {
     Ok(format!(
@@ -154,11 +160,7 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
     // Pass 1: digests of every payload file, for .MTREE: a large file's
     // from compressing it alone, the others' on every core (md5 runs at a
     // fraction of zstd's speed; files hash independently).
-    let codec = compress::codec(compression(pkg), pkg.options.level);
-    let packed = tree
-        .iter()
-        .map(|e| super::packed_for(out.shared, codec, e))
-        .collect::<Result<Vec<_>>>()?;
+    let packed = super::packed_all(out.shared, codec(pkg), &tree)?;
     let digests = digest_all(&tree, &packed)?;
     done += size;
     out.report.progress(FORMAT, done, total);
@@ -190,7 +192,11 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
         };
         let mut sha = Sha256::new();
         let p = p.as_deref();
-        super::append_entry(&mut tar, e, &path, mtime, &[], p, &mut |b| sha.update(b))?;
+        super::append_entry(&mut tar, e, &path, mtime, &[], p, &mut |b| {
+            if p.is_none() {
+                sha.update(b)
+            }
+        })?;
         if let Some(expected) = digest {
             if p.is_none() && <[u8; 32]>::from(sha.finalize()) != expected.1 {
                 return Err(super::changed(e));

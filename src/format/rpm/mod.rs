@@ -7,6 +7,7 @@
 //! and holds those digests) is built afterwards, signed, and written before
 //! the spooled payload is copied behind it.
 
+use crate::archive::packed::Codec;
 use crate::archive::Compression;
 use crate::error::{Error, IoContext, Result};
 use crate::format::Keys;
@@ -180,6 +181,12 @@ fn relations(pkg: &Package) -> Result<[(Sense, Vec<Dep>); 6]> {
         (Sense::Provides, parse("provides", &r.provides)?),
         (Sense::Obsoletes, parse("replaces", &r.replaces)?),
     ])
+}
+
+/// The shareable codec of the payload's stream.
+pub fn codec(pkg: &Package) -> Option<Codec> {
+    let comp = pkg.options.compression.unwrap_or(Compression::Zstd);
+    crate::archive::compress::codec(comp, pkg.options.level)
 }
 
 pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {

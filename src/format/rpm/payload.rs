@@ -83,13 +83,14 @@ pub(super) fn write(
     let mut dir_index = std::collections::HashMap::new();
     let total: u64 = tree.iter().map(|e| e.size()).sum();
     let mut done = 0u64;
-    for (i, e) in tree.iter().enumerate() {
+    let codec = cpio.get_ref().codec();
+    let packed = super::super::packed_all(out.shared, codec, tree.iter().copied())?;
+    for (i, (e, packed)) in tree.iter().zip(packed).enumerate() {
         let (dir, base) = split(&e.path);
         let di = *dir_index.entry(dir.to_string()).or_insert_with(|| {
             f.dirs.push(dir.to_string());
             f.dirs.len() - 1
         });
-        let packed = super::super::packed_for(out.shared, cpio.get_ref().codec(), e)?;
         let (mode, size, link, digest) =
             append(&mut cpio, i as u32, e, mtime, large, packed.as_deref())?;
         f.digests.push(digest);
