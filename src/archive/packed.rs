@@ -60,7 +60,7 @@ enum Bytes {
     /// `len` bytes at `at` in a spool file.
     Spool { file: Arc<File>, at: u64, len: u64 },
     /// Not made yet: the stream that places the content compresses it from
-    /// its raw bytes, read again, on `threads`.
+    /// its raw bytes, read again (and checked by their CRC-32), on `threads`.
     Later { threads: usize },
 }
 
@@ -513,6 +513,62 @@ mod tests {
             want.extend_from_slice(&data);
             want.extend_from_slice(b"tail after it");
             assert!(decoded(&stream(enc, &p, &data)) == want, "{c:?}");
+        }
+    }
+
+    /// `p` placed alone in a zstd stream (after a head), reading `raw`.
+    fn placed(p: &Packed, raw: &[u8]) -> io::Result<Vec<u8>> {
+        let mut enc = Encoder::new(Compression::Zstd, None, Vec::new()).unwrap();
+        enc.write_all(b"head")?;
+        enc.splice(p, &mut &raw[..])?;
+        enc.finish()
+    }
+
+    #[test]
+    fn a_content_compressed_where_it_is_placed_is_the_frame_a_spool_holds() {
+        // Only one writer taking a zstd content changes where it is
+        // compressed, never the bytes of the stream that takes it.
+        let data = content();
+        let size = data.len() as u64;
+        let spooled = pack(Codec::Zstd(3), &data, 2, false);
+        let want = placed(&spooled, &[]).unwrap();
+        let later = Packed::later(Codec::Zstd(3), 3, &mut &data[..], size, Want::MD5).unwrap();
+        assert!(later.reads_raw());
+        assert_eq!(
+            later.sums.md5, spooled.sums.md5,
+            "digested on the first read"
+        );
+        assert_eq!(later.crc, spooled.crc);
+        assert!(placed(&later, &data).unwrap() == want);
+        // A digest over the stream sees the raw bytes either way.
+        let over = |p: &Packed, raw: &[u8]| {
+            let enc = Encoder::new(Compression::Zstd, None, Vec::new()).unwrap();
+            let mut d = digest::Digesting::new(enc, Want::SHA256);
+            d.splice(p, &mut &raw[..]).unwrap();
+            let (enc, sums) = d.finish();
+            (enc.finish().unwrap(), sums)
+        };
+        let (bytes, sums) = over(&later, &data);
+        assert!((bytes, sums) == over(&spooled, &data));
+        let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&data).into();
+        assert_eq!(sums.sha256, Some(sha));
+    }
+
+    #[test]
+    fn a_content_that_changed_before_it_was_placed_is_refused() {
+        let data = content();
+        let size = data.len() as u64;
+        let later = Packed::later(Codec::Zstd(3), 2, &mut &data[..], size, Want::NONE).unwrap();
+        let mut edited = data.clone();
+        edited[size as usize / 2] ^= 1;
+        let e = placed(&later, &edited).unwrap_err().to_string();
+        assert!(e.contains("changed"), "{e}");
+        // Shorter or longer than planned, when it is digested or placed.
+        for raw in [&data[1..], &[&data[..], b"+"].concat()[..]] {
+            let e = placed(&later, raw).unwrap_err().to_string();
+            assert!(e.contains("changed during the build"), "{e}");
+            let e = Packed::later(Codec::Zstd(3), 2, &mut &raw[..], size, Want::MD5).unwrap_err();
+            assert!(e.to_string().contains("changed"), "{e}");
         }
     }
 

@@ -157,11 +157,12 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
     Ok(())
 }
 
-/// Each regular file's md5, in tree order.
+/// Each regular file's md5, in tree order, one file per core; a file
+/// compressed alone has it from the read that compressed or digested it.
 fn md5sums(tree: &[Entry], packed: &[Option<Arc<Packed>>]) -> Result<Vec<Option<[u8; 16]>>> {
-    let mut sums = Vec::with_capacity(tree.len());
-    for (e, p) in tree.iter().zip(packed) {
-        sums.push(match (&e.kind, p) {
+    let items: Vec<_> = tree.iter().zip(packed).collect();
+    super::share::on_cores(&items, compress::threads(), |(e, p)| {
+        Ok(match (&e.kind, p) {
             (Kind::File(_), Some(p)) => Some(p.sums.md5.expect("a deb build asks for md5")),
             (Kind::File(src), None) => {
                 let mut d = digest::sink(Want::MD5);
@@ -169,9 +170,8 @@ fn md5sums(tree: &[Entry], packed: &[Option<Arc<Packed>>]) -> Result<Vec<Option<
                 d.finish().1.md5
             }
             _ => None,
-        });
-    }
-    Ok(sums)
+        })
+    })
 }
 
 /// The payload's entries with, in the same order, what pass 1 found.

@@ -64,8 +64,7 @@ impl Shared {
             Arc::clone(map.entry((path.clone(), *size, codec)).or_default())
         };
         let filled = cell.get_or_init(|| {
-            let later = matches!(codec, Codec::Zstd(_)) && self.once.contains(&codec);
-            let p = match later {
+            let p = match self.later(codec) {
                 true => File::open(path).and_then(|mut data| {
                     Packed::later(codec, self.threads, &mut data, *size, self.needs.sums)
                 }),
@@ -87,12 +86,20 @@ impl Shared {
         srcs: &[Option<&Source>],
         codec: Option<Codec>,
     ) -> Result<Vec<Option<Arc<Packed>>>> {
-        let later = codec.is_some_and(|c| matches!(c, Codec::Zstd(_)) && self.once.contains(&c));
-        let workers = if later { self.threads } else { 1 };
+        let workers = match codec.is_some_and(|c| self.later(c)) {
+            true => self.threads,
+            false => 1,
+        };
         on_cores(srcs, workers, |src| match src {
             Some(src) => self.packed(src, codec),
             None => Ok(None),
         })
+    }
+
+    /// Whether contents of `codec` are compressed where they are placed:
+    /// zstd (whose contents are whole frames) that only one writer takes.
+    fn later(&self, codec: Codec) -> bool {
+        matches!(codec, Codec::Zstd(_)) && self.once.contains(&codec)
     }
 
     fn fill(&self, path: &Path, size: u64, codec: Codec) -> io::Result<Packed> {
@@ -124,7 +131,7 @@ impl Shared {
 
 /// `f` of each item, in order, run on `workers` threads taking items in
 /// turn. The first error in item order wins (whatever the timing).
-pub(super) fn on_cores<T: Sync, R: Send>(
+pub(in crate::format) fn on_cores<T: Sync, R: Send>(
     items: &[T],
     workers: usize,
     f: impl Fn(&T) -> Result<R> + Sync,
@@ -158,4 +165,29 @@ pub(super) fn on_cores<T: Sync, R: Send>(
         v.push(r.expect("every item before the first error ran")?);
     }
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn work_on_every_core_keeps_item_order_and_reports_the_first_failed_item() {
+        let items: Vec<u64> = (0..40).collect();
+        let twice = on_cores(&items, 4, |&i| Ok(i * 2)).unwrap();
+        assert_eq!(twice, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        // Item 3 fails last in time but first in order: its error is the one
+        // reported, on every run.
+        let e = on_cores(&items, 4, |&i| {
+            if i == 3 {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            match i % 7 == 3 {
+                true => Err(Error::io(format!("item {i}"), io::Error::other("bad"))),
+                false => Ok(i),
+            }
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("item 3"), "{e}");
+    }
 }

@@ -6,58 +6,34 @@ use crate::archive::{
     digest::{self, Digesting, Want},
     Compression,
 };
-use crate::error::{Error, IoContext, Result};
+use crate::error::{IoContext, Result};
 use crate::plan::{Entry, Kind, Package};
 use std::io::Write;
 use std::sync::Arc;
 
 /// Pass 1 over the payload: each regular file's digests, in tree order,
-/// computed by one worker per core taking files in turn; those of a file
-/// compressed alone come from that read (`packed`).
+/// one file per core; those of a file compressed alone come from the read
+/// that compressed or digested it (`packed`).
 pub(super) fn digest_all(
     tree: &[Entry],
     packed: &[Option<Arc<Packed>>],
 ) -> Result<Vec<Option<Sums>>> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
-    let next = AtomicUsize::new(0);
-    let out: Mutex<Vec<Option<Sums>>> = Mutex::new((0..tree.len()).map(|_| None).collect());
-    let first_error: Mutex<Option<Error>> = Mutex::new(None);
+    let items: Vec<_> = tree.iter().zip(packed).collect();
     let workers = crate::archive::compress::threads();
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(e) = tree.get(i) else { return };
-                let Kind::File(src) = &e.kind else { continue };
-                if let Some(p) = &packed[i] {
-                    let s = &p.sums;
-                    let both = s.md5.zip(s.sha256).expect("a pacman build asks for both");
-                    out.lock().expect("no worker panics")[i] = Some(both);
-                    continue;
-                }
-                let sums = src.open().and_then(|mut r| {
-                    let mut d = digest::sink(Want::MD5_SHA256);
-                    std::io::copy(&mut r, &mut d).at(&e.path)?;
-                    Ok(sums(d))
-                });
-                match sums {
-                    Ok(s) => out.lock().expect("no worker panics")[i] = Some(s),
-                    Err(err) => {
-                        first_error
-                            .lock()
-                            .expect("no worker panics")
-                            .get_or_insert(err);
-                        return;
-                    }
-                }
-            });
+    crate::format::share::on_cores(&items, workers, |(e, p)| {
+        let Kind::File(src) = &e.kind else {
+            return Ok(None);
+        };
+        if let Some(p) = p {
+            let s = &p.sums;
+            return Ok(Some(
+                s.md5.zip(s.sha256).expect("a pacman build asks for both"),
+            ));
         }
-    });
-    if let Some(e) = first_error.into_inner().expect("no worker panics") {
-        return Err(e);
-    }
-    Ok(out.into_inner().expect("no worker panics"))
+        let mut d = digest::sink(Want::MD5_SHA256);
+        std::io::copy(&mut src.open()?, &mut d).at(&e.path)?;
+        Ok(Some(sums(d)))
+    })
 }
 
 /// md5 and sha256 of one stream, as .MTREE records them.

@@ -147,8 +147,9 @@ fn append<W: Splice>(
         Kind::Symlink(t) => Box::new(t.as_bytes()),
         Kind::Dir => Box::new(io::empty()),
     };
-    // A spliced content's digest comes from the read that compressed it
-    // (its bytes, read again for the payload digest, are checked against it).
+    // A content compressed alone has its digest from the read that
+    // compressed or digested it (read again for the payload digest or its
+    // compression, its bytes are checked against that read).
     let mut tap = Tap {
         inner: &mut data,
         f: |b: &[u8]| {
