@@ -1,7 +1,8 @@
 //! .deb: `debian-binary`, `control.tar.*`, `data.tar.*` in an ar archive.
 //! md5sums go in control.tar, before the payload: a large file's come from
-//! compressing it alone (`format::Shared`), the others' from a first read;
-//! data.tar then streams into the archive and its size is filled in after.
+//! the read that compresses or digests it alone (`format::Shared`), the
+//! others' from a first read; data.tar then streams into the archive and
+//! its size is filled in after.
 
 use crate::archive::digest::{self, Want};
 use crate::archive::packed::{Codec, Packed, Splice};
@@ -119,8 +120,9 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
     let tree = pkg.tree_with(docs(pkg, version)?);
     let spool_dir = out.spool;
 
-    // Pass 1: md5sums, which precede the payload: a large file's from
-    // compressing it alone, the others' read here.
+    // Pass 1: md5sums, which precede the payload: a large file's from the
+    // read that compresses (or, built alone, digests) it alone, the others'
+    // read here.
     let packed = super::packed_all(out.shared, codec(pkg), &tree)?;
     let sums = md5sums(&tree, &packed)?;
     let kib = tree.iter().map(|e| e.size().div_ceil(1024).max(1)).sum();

@@ -158,8 +158,9 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
     let (mut done, total) = (0u64, 2 * size);
 
     // Pass 1: digests of every payload file, for .MTREE: a large file's
-    // from compressing it alone, the others' on every core (md5 runs at a
-    // fraction of zstd's speed; files hash independently).
+    // from the read that compresses (or, built alone, digests) it alone,
+    // the others' on every core (md5 runs at a fraction of zstd's speed;
+    // files hash independently).
     let packed = super::packed_all(out.shared, codec(pkg), &tree)?;
     let digests = digest_all(&tree, &packed)?;
     done += size;
@@ -182,7 +183,8 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
     }
 
     // Pass 2: the payload, re-hashed to prove it is what .MTREE describes
-    // (a spliced content is by construction).
+    // (a content compressed alone is by construction, or by its CRC-32 when
+    // it is compressed as it is placed).
     for ((e, digest), p) in tree.iter().zip(&digests).zip(&packed) {
         let rel = &e.path[1..];
         let path = if e.is_dir() {
