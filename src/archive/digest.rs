@@ -172,7 +172,8 @@ impl Hashers<'_> {
     }
 }
 
-fn changed() -> io::Error {
+/// A content whose second read is not what its first read found.
+pub(super) fn changed() -> io::Error {
     io::Error::other("the file changed while it was packed; build again")
 }
 

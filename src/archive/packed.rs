@@ -149,9 +149,7 @@ impl Packed {
         let n = copy_exact(&mut tap, &mut z, self.sums.size)?;
         check_size(self.sums.size, n)?;
         if crc.finalize() != self.crc {
-            return Err(io::Error::other(
-                "the file changed between its digests and its compression; build again",
-            ));
+            return Err(digest::changed());
         }
         z.finish()?;
         Ok(())
