@@ -150,12 +150,12 @@ impl Tags {
         &mut self,
         pkg: &Package,
         evr: &str,
-        rels: [(Sense, Vec<Dep>); 6],
+        rels: &[(Sense, Vec<Dep>); 6],
         comp: Compression,
         large: bool,
     ) {
         let m = &pkg.meta;
-        let mut all = rels;
+        let mut all = rels.clone();
         let rich = all
             .iter()
             .any(|(_, l)| l.iter().any(|d| d.name.starts_with('(')));

@@ -1,11 +1,11 @@
 //! .rpm: lead, signature header, header, compressed cpio payload.
 //!
 //! rpm-rs's `PackageBuilder` keeps the whole compressed payload in memory,
-//! so only its header types are used here. The payload is streamed once
-//! into an anonymous spool file, computing every file digest and both
-//! payload digests on the way; the header (which must precede the payload
-//! and holds those digests) is built afterwards, signed, and written before
-//! the spooled payload is copied behind it.
+//! so only its header types are used here. The header must precede the
+//! payload and holds its digests, which are fixed-length hex: the payload
+//! is streamed once to where the headers will end, computing every digest
+//! on the way, and the headers are built, signed and written in front of
+//! it afterwards.
 
 use crate::archive::packed::Codec;
 use crate::archive::Compression;
@@ -13,7 +13,9 @@ use crate::error::{Error, IoContext, Result};
 use crate::format::Keys;
 use crate::plan::{Arch, Entry, Event, Package};
 use rpm::{Header, IndexSignatureTag, IndexTag, Lead, PackageMetadata};
-use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::Path;
 
 mod deps;
 mod header;
@@ -22,6 +24,7 @@ mod sign;
 
 use deps::{Dep, Sense};
 use header::Tags;
+use payload::Files;
 use sign::signer;
 
 /// rpm's spelling of an architecture.
@@ -189,15 +192,8 @@ pub fn codec(pkg: &Package) -> Option<Codec> {
     crate::archive::compress::codec(comp, pkg.options.level)
 }
 
-pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
+pub fn write(pkg: &Package, job: Job, mut out: super::Out) -> Result<()> {
     let spool_dir = out.spool;
-    let Job {
-        evr,
-        arch,
-        relations: rels,
-        fields,
-        signer,
-    } = job;
     let comp = pkg.options.compression.unwrap_or(Compression::Zstd);
     let level = pkg
         .options
@@ -208,36 +204,81 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
     // directories this package creates are listed.
     let tree: Vec<&Entry> = pkg.tree.iter().filter(|e| !e.is_dir() || e.owned).collect();
     let large = tree.iter().any(|e| e.size() > u64::from(u32::MAX));
-
-    // Pass 1: the payload, into the spool, with every digest.
-    let mut p = payload::write(&tree, comp, level, mtime, large, &out)?;
-
-    // The header, now that every digest is known.
-    let mut h = Tags::default();
-    h.main(pkg, &evr, arch, mtime, &fields);
-    h.files(&p.files, mtime, large);
-    h.scripts(pkg, &evr);
-    h.relations(pkg, &evr, rels, comp, large);
-    h.payload(comp, level, &p.packed_sha, &p.raw_sha);
-    let header = Header::from_entries(h.0, IndexTag::RPMTAG_HEADERIMMUTABLE);
-    let lead = Lead::new(&pkg.meta.name);
-    let mut meta = PackageMetadata {
-        lead,
-        signature: Header::<IndexSignatureTag>::new_empty(),
-        header,
+    let mut files = Files::of(&tree);
+    let front = Front {
+        pkg,
+        job: &job,
+        comp,
+        level,
+        mtime,
+        large,
     };
-    let bad = |e: rpm::Error| Error::io(spool_dir, io::Error::other(e));
-    let header_bytes = meta.header_bytes().map_err(bad)?;
-    meta.signature = sign::signature(&header_bytes, p.len, signer.as_ref(), mtime)?.map_err(bad)?;
 
-    let mut w = BufWriter::new(&mut *out.file);
-    meta.write(&mut w).map_err(bad)?;
-    w.flush().at(spool_dir)?;
-    drop(w);
-    // File to file: the kernel copies it (copy_file_range), not this thread.
-    p.spool.seek(SeekFrom::Start(0)).at(spool_dir)?;
-    io::copy(&mut p.spool, out.file).at(spool_dir)?;
-    Ok(())
+    // The lead and headers precede the payload but hold its digests: the
+    // payload goes where headers of placeholder digests (of the final
+    // lengths) would end, and the real headers are written in front after.
+    let zeros = "0".repeat(64);
+    let at = front.bytes(&files, &zeros, &zeros, 0)?.len() as u64;
+    out.file.seek(SeekFrom::Start(at)).at(spool_dir)?;
+    let p = payload::write(&tree, comp, level, mtime, large, &mut out)?;
+    files.digests = p.digests;
+    let bytes = front.bytes(&files, &p.packed_sha, &p.raw_sha, p.len)?;
+    put_front(out.file, &bytes, at, p.len, spool_dir)
+}
+
+/// What the lead and headers are made from, besides the payload's digests.
+struct Front<'a> {
+    pkg: &'a Package,
+    job: &'a Job,
+    comp: Compression,
+    level: i32,
+    mtime: u32,
+    large: bool,
+}
+
+impl Front<'_> {
+    /// The lead, the signature header and the header, as written.
+    fn bytes(&self, files: &Files, packed_sha: &str, raw_sha: &str, len: u64) -> Result<Vec<u8>> {
+        let (pkg, j) = (self.pkg, self.job);
+        let mut h = Tags::default();
+        h.main(pkg, &j.evr, j.arch, self.mtime, &j.fields);
+        h.files(files, self.mtime, self.large);
+        h.scripts(pkg, &j.evr);
+        h.relations(pkg, &j.evr, &j.relations, self.comp, self.large);
+        h.payload(self.comp, self.level, packed_sha, raw_sha);
+        let mut meta = PackageMetadata {
+            lead: Lead::new(&pkg.meta.name),
+            signature: Header::<IndexSignatureTag>::new_empty(),
+            header: Header::from_entries(h.0, IndexTag::RPMTAG_HEADERIMMUTABLE),
+        };
+        let bad = |e: rpm::Error| Error::format("rpm", "header", e.to_string());
+        let header = meta.header_bytes().map_err(bad)?;
+        meta.signature =
+            sign::signature(&header, len, j.signer.as_ref(), self.mtime)?.map_err(bad)?;
+        let mut out = Vec::with_capacity(header.len() + 4096);
+        meta.write(&mut out).map_err(bad)?;
+        Ok(out)
+    }
+}
+
+/// Write `front` before the `len` payload bytes `file` holds from `at`.
+/// When its length is not the one guessed (an OpenPGP signature a byte
+/// shorter, a package past 4 GiB whose size tag widens), the payload is
+/// moved through a spool file behind it.
+fn put_front(file: &mut File, front: &[u8], at: u64, len: u64, spool_dir: &Path) -> Result<()> {
+    if front.len() as u64 != at {
+        let mut spool = tempfile::tempfile_in(spool_dir).at(spool_dir)?;
+        file.seek(SeekFrom::Start(at)).at(spool_dir)?;
+        // File to file: the kernel copies it (copy_file_range).
+        io::copy(&mut (&mut *file).take(len), &mut spool).at(spool_dir)?;
+        file.set_len(0).at(spool_dir)?;
+        file.seek(SeekFrom::Start(front.len() as u64))
+            .at(spool_dir)?;
+        spool.seek(SeekFrom::Start(0)).at(spool_dir)?;
+        io::copy(&mut spool, file).at(spool_dir)?;
+    }
+    file.seek(SeekFrom::Start(0)).at(spool_dir)?;
+    file.write_all(front).at(spool_dir)
 }
 
 #[cfg(test)]
@@ -257,5 +298,26 @@ mod tests {
         );
         assert!(check_version("1:0", "k").is_err());
         assert!(check_version("", "k").is_err());
+    }
+
+    #[test]
+    fn a_front_of_another_length_moves_the_payload_behind_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let payload: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        for len in [19, 20, 4096] {
+            let mut f = tempfile::tempfile_in(dir.path()).unwrap();
+            f.seek(SeekFrom::Start(20)).unwrap();
+            f.write_all(&payload).unwrap();
+            let front = vec![7u8; len];
+            put_front(&mut f, &front, 20, payload.len() as u64, dir.path()).unwrap();
+            let mut all = Vec::new();
+            f.seek(SeekFrom::Start(0)).unwrap();
+            f.read_to_end(&mut all).unwrap();
+            assert_eq!(all.len(), len + payload.len(), "front of {len}");
+            assert!(
+                all[..len] == front[..] && all[len..] == payload[..],
+                "front of {len}"
+            );
+        }
     }
 }

@@ -1,6 +1,6 @@
-//! The rpm payload: a compressed cpio stream spooled to an anonymous file,
-//! computing every file digest and both payload digests on the way, and
-//! the header's parallel file arrays.
+//! The rpm payload: a compressed cpio stream written where the artifact
+//! will hold it, computing every file digest and both payload digests on
+//! the way, and the header's parallel file arrays.
 
 use crate::archive::{
     compress::Encoder,
@@ -13,7 +13,6 @@ use crate::archive::{
 use crate::error::{Error, IoContext, Result};
 use crate::plan::{Entry, Kind};
 use sha2::{Digest, Sha256};
-use std::fs::File;
 use std::io::{self, BufWriter};
 
 /// The header's parallel file arrays, one element per payload entry.
@@ -48,15 +47,57 @@ fn file_flags(path: &str) -> u32 {
     }
 }
 
+impl Files {
+    /// The arrays of `tree`, with each regular file's digest a placeholder
+    /// of its final length (zeros) until the payload is written.
+    pub(super) fn of(tree: &[&Entry]) -> Files {
+        let mut f = Files::default();
+        let mut dir_index = std::collections::HashMap::new();
+        for e in tree {
+            let (dir, base) = split(&e.path);
+            let di = *dir_index.entry(dir).or_insert_with(|| {
+                f.dirs.push(dir.to_string());
+                f.dirs.len() - 1
+            });
+            let (mode, size, link) = shape(e);
+            let digest = match e.kind {
+                Kind::File(_) => "0".repeat(64),
+                Kind::Dir | Kind::Symlink(_) => String::new(),
+            };
+            f.digests.push(digest);
+            f.sizes.push(size);
+            f.modes.push(mode as u16);
+            f.links.push(link);
+            f.flags
+                .push(if e.is_dir() { 0 } else { file_flags(&e.path) });
+            f.users.push(e.owner.clone());
+            f.groups.push(e.group.clone());
+            f.dir_index.push(di as u32);
+            f.base.push(base.to_string());
+        }
+        f
+    }
+}
+
+/// An entry's cpio mode, size and link target.
+fn shape(e: &Entry) -> (u32, u64, String) {
+    let (ty, size, link) = match &e.kind {
+        Kind::Dir => (S_IFDIR, 0, String::new()),
+        Kind::File(src) => (S_IFREG, src.size(), String::new()),
+        Kind::Symlink(t) => (S_IFLNK, t.len() as u64, t.clone()),
+    };
+    (ty | (e.mode & 0o7777), size, link)
+}
+
 fn split(path: &str) -> (&str, &str) {
     let i = path.rfind('/').map_or(0, |i| i + 1);
     (&path[..i], &path[i..])
 }
 
-/// The spooled payload and what the header needs to know about it.
+/// What the header needs to know about the written payload.
 pub(super) struct Payload {
-    pub spool: File,
-    pub files: Files,
+    /// Each entry's file digest (empty for all but regular files).
+    pub digests: Vec<String>,
     /// Compressed length, for the signature header.
     pub len: u64,
     /// SHA-256 of the compressed and of the uncompressed stream.
@@ -64,68 +105,54 @@ pub(super) struct Payload {
     pub raw_sha: String,
 }
 
-/// Stream `tree` as cpio through `comp` into a spool file in `spool_dir`.
-/// `large`: files over 4 GiB, which need rpm's stripped cpio headers.
+/// Stream `tree` as cpio through `comp` into `out.file` from where it
+/// stands. `large`: files over 4 GiB, which need rpm's stripped cpio headers.
 pub(super) fn write(
     tree: &[&Entry],
     comp: Compression,
     level: i32,
     mtime: u32,
     large: bool,
-    out: &super::super::Out,
+    out: &mut super::super::Out,
 ) -> Result<Payload> {
     let spool_dir = out.spool;
-    let spool = tempfile::tempfile_in(spool_dir).at(spool_dir)?;
-    let packed = Digesting::new(BufWriter::new(spool), Want::SHA256);
+    let packed = Digesting::new(BufWriter::new(&mut *out.file), Want::SHA256);
     let enc = Encoder::new(comp, Some(level), packed).at(spool_dir)?;
     let mut cpio = CpioOut::new(Digesting::new(enc, Want::SHA256));
-    let mut f = Files::default();
-    let mut dir_index = std::collections::HashMap::new();
     let total: u64 = tree.iter().map(|e| e.size()).sum();
-    let mut done = 0u64;
+    let (mut done, mut digests) = (0u64, Vec::with_capacity(tree.len()));
     let codec = cpio.get_ref().codec();
     let packed = super::super::packed_all(out.shared, codec, tree.iter().copied())?;
     for (i, (e, packed)) in tree.iter().zip(packed).enumerate() {
-        let (dir, base) = split(&e.path);
-        let di = *dir_index.entry(dir.to_string()).or_insert_with(|| {
-            f.dirs.push(dir.to_string());
-            f.dirs.len() - 1
-        });
-        let (mode, size, link, digest) =
-            append(&mut cpio, i as u32, e, mtime, large, packed.as_deref())?;
-        f.digests.push(digest);
-        f.sizes.push(size);
-        f.modes.push(mode as u16);
-        f.links.push(link);
-        f.flags
-            .push(if e.is_dir() { 0 } else { file_flags(&e.path) });
-        f.users.push(e.owner.clone());
-        f.groups.push(e.group.clone());
-        f.dir_index.push(di as u32);
-        f.base.push(base.to_string());
-        if let Kind::File(_) = e.kind {
-            done += size;
+        digests.push(append(
+            &mut cpio,
+            i as u32,
+            e,
+            mtime,
+            large,
+            packed.as_deref(),
+        )?);
+        if let Kind::File(src) = &e.kind {
+            done += src.size();
             out.report.progress("rpm", done, total);
         }
     }
     let (enc, raw) = cpio.finish().at(spool_dir)?.finish();
     let (buf, packed) = enc.finish().at(spool_dir)?.finish();
     let sha = |s: crate::archive::digest::Sums| hex::encode(s.sha256.unwrap_or_default());
-    let (raw_sha, packed_sha, payload_len) = (sha(raw), sha(packed), packed.size);
-    let spool = buf
-        .into_inner()
+    let (raw_sha, packed_sha, len) = (sha(raw), sha(packed), packed.size);
+    buf.into_inner()
         .map_err(|e| Error::io(spool_dir, e.into_error()))?;
     Ok(Payload {
-        spool,
-        files: f,
-        len: payload_len,
+        digests,
+        len,
         packed_sha,
         raw_sha,
     })
 }
 
-/// Append entry number `i` to the cpio stream: (mode, size, link target,
-/// file digest), what the header's file arrays list for it. A spliced
+/// Append entry number `i` to the cpio stream and return its file digest.
+/// A spliced
 /// content's bytes are still read, for the digests of the file and of the
 /// whole uncompressed payload (checked against what was compressed).
 fn append<W: Splice>(
@@ -135,13 +162,9 @@ fn append<W: Splice>(
     mtime: u32,
     large: bool,
     packed: Option<&Packed>,
-) -> Result<(u32, u64, String, String)> {
+) -> Result<String> {
     let mut sha = Sha256::new();
-    let (ty, size, link) = match &e.kind {
-        Kind::Dir => (S_IFDIR, 0, String::new()),
-        Kind::File(src) => (S_IFREG, src.size(), String::new()),
-        Kind::Symlink(t) => (S_IFLNK, t.len() as u64, t.clone()),
-    };
+    let (mode, size, _) = shape(e);
     let mut data: Box<dyn io::Read + '_> = match &e.kind {
         Kind::File(src) => src.open()?,
         Kind::Symlink(t) => Box::new(t.as_bytes()),
@@ -159,7 +182,6 @@ fn append<W: Splice>(
         },
     };
     let name = format!(".{}", e.path);
-    let mode = ty | (e.mode & 0o7777);
     let res = if large {
         cpio.append_stripped(i, size, &mut tap, packed)
     } else {
@@ -174,14 +196,13 @@ fn append<W: Splice>(
         cpio.append(&h, &mut tap, packed)
     };
     res.at(&e.path)?;
-    let digest = match (&e.kind, packed) {
+    Ok(match (&e.kind, packed) {
         (Kind::File(_), Some(p)) => {
             hex::encode(p.sums.sha256.expect("an rpm build asks for sha256"))
         }
         (Kind::File(_), None) => hex::encode(sha.finalize()),
         _ => String::new(),
-    };
-    Ok((mode, size, link, digest))
+    })
 }
 
 #[cfg(test)]
