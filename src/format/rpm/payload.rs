@@ -152,9 +152,9 @@ pub(super) fn write(
 }
 
 /// Append entry number `i` to the cpio stream and return its file digest.
-/// A spliced
-/// content's bytes are still read, for the digests of the file and of the
-/// whole uncompressed payload (checked against what was compressed).
+/// A spliced content's bytes are still read, for the digests of the file
+/// and of the whole uncompressed payload (checked against what was
+/// compressed).
 fn append<W: Splice>(
     cpio: &mut CpioOut<W>,
     i: u32,
