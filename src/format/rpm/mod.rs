@@ -217,7 +217,7 @@ pub fn write(pkg: &Package, job: Job, mut out: super::Out) -> Result<()> {
     // The lead and headers precede the payload but hold its digests: the
     // payload goes where headers of placeholder digests (of the final
     // lengths) would end, and the real headers are written in front after.
-    let zeros = "0".repeat(64);
+    let zeros = payload::placeholder();
     let at = front.bytes(&files, &zeros, &zeros, 0)?.len() as u64;
     out.file.seek(SeekFrom::Start(at)).at(spool_dir)?;
     let p = payload::write(&tree, comp, level, mtime, large, &mut out)?;

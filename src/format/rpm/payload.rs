@@ -47,9 +47,15 @@ fn file_flags(path: &str) -> u32 {
     }
 }
 
+/// A digest of the headers' length (each is SHA-256 in hex) before it is
+/// known: zeros.
+pub(super) fn placeholder() -> String {
+    "0".repeat(2 * <Sha256 as Digest>::output_size())
+}
+
 impl Files {
-    /// The arrays of `tree`, with each regular file's digest a placeholder
-    /// of its final length (zeros) until the payload is written.
+    /// The arrays of `tree`, with each regular file's digest a
+    /// `placeholder` until the payload is written.
     pub(super) fn of(tree: &[&Entry]) -> Files {
         let mut f = Files::default();
         let mut dir_index = std::collections::HashMap::new();
@@ -61,7 +67,7 @@ impl Files {
             });
             let (mode, size, link) = shape(e);
             let digest = match e.kind {
-                Kind::File(_) => "0".repeat(64),
+                Kind::File(_) => placeholder(),
                 Kind::Dir | Kind::Symlink(_) => String::new(),
             };
             f.digests.push(digest);
