@@ -173,7 +173,7 @@ impl Hashers<'_> {
 }
 
 /// A content whose second read is not what its first read found.
-pub(super) fn changed() -> io::Error {
+pub fn changed() -> io::Error {
     io::Error::other("the file changed while it was packed; build again")
 }
 

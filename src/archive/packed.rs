@@ -98,19 +98,25 @@ impl Packed {
         size: u64,
         want: Want,
     ) -> io::Result<Packed> {
+        let mut sums = digest::sink(want);
+        let crc = sums.read_from(data, size)?;
+        Ok(Packed::later_known(codec, threads, sums.finish().1, crc))
+    }
+
+    /// A zstd content whose digests and CRC-32 an earlier read took: it is
+    /// compressed when it is placed, and checked against `crc` then.
+    pub fn later_known(codec: Codec, threads: usize, sums: Sums, crc: u32) -> Packed {
         assert!(
             matches!(codec, Codec::Zstd(_)),
             "deflate pieces are spooled"
         );
-        let mut sums = digest::sink(want);
-        let crc = sums.read_from(data, size)?;
-        Ok(Packed {
+        Packed {
             bytes: Bytes::Later { threads },
             codec,
-            sums: sums.finish().1,
+            sums,
             crc,
             pieces: Vec::new(),
-        })
+        }
     }
 
     /// Whether placing this content reads its raw bytes (`Packed::later`).

@@ -5,7 +5,12 @@
 //! A zstd content that only one writer of the build takes is digested here
 //! and compressed where that writer places it (`Packed::later`): the same
 //! frame, without the copy out of a spool.
+//!
+//! A content's digests are the same whatever the codec: the first read of
+//! it takes them, and a read for another codec takes only the CRC-32, which
+//! must match the first (else the file changed between the two reads).
 
+use crate::archive::digest::{self, Sums, Want};
 use crate::archive::packed::{self, Codec, Needs, Packed, ALONE};
 use crate::error::{Error, Result};
 use crate::plan::Source;
@@ -16,6 +21,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 type Key = (PathBuf, u64, Codec);
+/// A content's digests and CRC-32, from the first read of it.
+type Digested = HashMap<(PathBuf, u64), (Sums, u32)>;
 /// A failed fill, kept so every writer that waited reports it.
 type Filled = std::result::Result<Arc<Packed>, (io::ErrorKind, String)>;
 
@@ -30,6 +37,7 @@ pub struct Shared {
     threads: usize,
     spools: Mutex<HashMap<Codec, Spool>>,
     filled: Mutex<HashMap<Key, Arc<OnceLock<Filled>>>>,
+    digested: Mutex<Digested>,
 }
 
 impl Shared {
@@ -45,6 +53,7 @@ impl Shared {
             threads,
             spools: Mutex::new(HashMap::new()),
             filled: Mutex::new(HashMap::new()),
+            digested: Mutex::new(HashMap::new()),
         }
     }
 
@@ -64,13 +73,9 @@ impl Shared {
             Arc::clone(map.entry((path.clone(), *size, codec)).or_default())
         };
         let filled = cell.get_or_init(|| {
-            let p = match self.later(codec) {
-                true => File::open(path).and_then(|mut data| {
-                    Packed::later(codec, self.threads, &mut data, *size, self.needs.sums)
-                }),
-                false => self.fill(path, *size, codec),
-            };
-            p.map(Arc::new).map_err(|e| (e.kind(), e.to_string()))
+            self.pack(path, *size, codec)
+                .map(Arc::new)
+                .map_err(|e| (e.kind(), e.to_string()))
         });
         match filled {
             Ok(p) => Ok(Some(Arc::clone(p))),
@@ -96,13 +101,44 @@ impl Shared {
         })
     }
 
+    /// `path`'s content for `codec`, with the digests of its first read
+    /// (whichever codec that was for).
+    fn pack(&self, path: &Path, size: u64, codec: Codec) -> io::Result<Packed> {
+        let key = (path.to_path_buf(), size);
+        let known = self
+            .digested
+            .lock()
+            .expect("no writer panics")
+            .get(&key)
+            .copied();
+        let want = match known {
+            Some(_) => Want::NONE,
+            None => self.needs.sums,
+        };
+        let mut p = match (self.later(codec), known) {
+            // Its compression checks the CRC-32 of what it reads.
+            (true, Some((sums, crc))) => Packed::later_known(codec, self.threads, sums, crc),
+            (true, None) => Packed::later(codec, self.threads, &mut File::open(path)?, size, want)?,
+            (false, _) => self.fill(path, size, codec, want)?,
+        };
+        match known {
+            Some((_, crc)) if crc != p.crc => return Err(digest::changed()),
+            Some((sums, _)) => p.sums = sums,
+            None => {
+                let mut map = self.digested.lock().expect("no writer panics");
+                map.entry(key).or_insert((p.sums, p.crc));
+            }
+        }
+        Ok(p)
+    }
+
     /// Whether contents of `codec` are compressed where they are placed:
     /// zstd (whose contents are whole frames) that only one writer takes.
     fn later(&self, codec: Codec) -> bool {
         matches!(codec, Codec::Zstd(_)) && self.once.contains(&codec)
     }
 
-    fn fill(&self, path: &Path, size: u64, codec: Codec) -> io::Result<Packed> {
+    fn fill(&self, path: &Path, size: u64, codec: Codec, sums: Want) -> io::Result<Packed> {
         let spool = {
             let mut map = self.spools.lock().expect("no writer panics");
             Arc::clone(map.entry(codec).or_default())
@@ -123,7 +159,8 @@ impl Shared {
             }
         };
         let mut data = File::open(path)?;
-        let (p, len) = packed::fill(file, *end, codec, self.threads, &mut data, size, self.needs)?;
+        let needs = Needs { sums, ..self.needs };
+        let (p, len) = packed::fill(file, *end, codec, self.threads, &mut data, size, needs)?;
         *end += len;
         Ok(p)
     }
@@ -170,6 +207,49 @@ pub(in crate::format) fn on_cores<T: Sync, R: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A content read for a second codec takes its digests from the first
+    /// read: the same digests, and a refusal if the file changed between.
+    #[test]
+    fn a_second_codec_reuses_the_first_reads_digests_and_refuses_a_changed_file() {
+        use md5::{Digest, Md5};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blob");
+        let content: Vec<u8> = (0..3u32 << 20).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&path, &content).unwrap();
+        let src = Source::Path {
+            path: path.clone(),
+            size: content.len() as u64,
+        };
+        let needs = Needs {
+            sums: Want::MD5,
+            cuts: false,
+        };
+        let (zstd, deflate) = (Codec::Zstd(3), Codec::Deflate(6));
+        let md5: [u8; 16] = Md5::digest(&content).into();
+        let shared = Shared::new(dir.path(), needs, Vec::new(), 2);
+        let z = shared.packed(&src, Some(zstd)).unwrap().unwrap();
+        let d = shared.packed(&src, Some(deflate)).unwrap().unwrap();
+        assert_eq!((z.sums.md5, d.sums.md5), (Some(md5), Some(md5)));
+        assert_eq!((d.sums.size, d.crc), (z.sums.size, z.crc));
+        // A zstd content compressed later (one zstd writer) is checked as
+        // it is placed; a deflate one as it is filled.
+        for once in [Vec::new(), vec![zstd]] {
+            let shared = Shared::new(dir.path(), needs, once, 2);
+            std::fs::write(&path, &content).unwrap();
+            let z = shared.packed(&src, Some(zstd)).unwrap().unwrap();
+            let changed: Vec<u8> = content.iter().map(|b| b ^ 1).collect();
+            std::fs::write(&path, &changed).unwrap();
+            let e = shared.packed(&src, Some(deflate)).unwrap_err();
+            assert!(e.to_string().contains("changed while it was packed"), "{e}");
+            assert!(e.to_string().contains("blob"), "{e}");
+            if z.reads_raw() {
+                let mut out = Vec::new();
+                let e = z.place(&mut out, &mut &changed[..]).unwrap_err();
+                assert!(e.to_string().contains("changed while it was packed"), "{e}");
+            }
+        }
+    }
 
     #[test]
     fn work_on_every_core_keeps_item_order_and_reports_the_first_failed_item() {
