@@ -6,6 +6,7 @@ pub mod compress;
 pub mod cpio;
 pub mod deflate;
 pub mod digest;
+pub mod md5lane;
 pub mod packed;
 pub mod pgzip;
 pub mod pkzip;

@@ -11,6 +11,7 @@
 //! must match the first (else the file changed between the two reads).
 
 use crate::archive::digest::{self, Sums, Want};
+use crate::archive::md5lane;
 use crate::archive::packed::{self, Codec, Needs, Packed, ALONE};
 use crate::error::{Error, Result};
 use crate::plan::Source;
@@ -91,7 +92,11 @@ impl Shared {
         srcs: &[Option<&Source>],
         codec: Option<Codec>,
     ) -> Result<Vec<Option<Arc<Packed>>>> {
-        let workers = match codec.is_some_and(|c| self.later(c)) {
+        let later = codec.is_some_and(|c| self.later(c));
+        if later && self.needs.sums.md5 {
+            self.digest_side_by_side(srcs);
+        }
+        let workers = match later {
             true => self.threads,
             false => 1,
         };
@@ -99,6 +104,56 @@ impl Shared {
             Some(src) => self.packed(src, codec),
             None => Ok(None),
         })
+    }
+
+    /// Take the digests of the large files among `srcs` not digested yet,
+    /// a group per core, each group's files read side by side so that
+    /// their md5s share SIMD lanes (`md5lane`). A file that fails here is
+    /// read again where it is packed, which reports the error.
+    fn digest_side_by_side(&self, srcs: &[Option<&Source>]) {
+        let mut todo: Vec<(PathBuf, u64)> = Vec::new();
+        {
+            let known = self.digested.lock().expect("no writer panics");
+            for src in srcs.iter().flatten() {
+                if let Source::Path { path, size } = src {
+                    let key = (path.clone(), *size);
+                    if *size > ALONE && !known.contains_key(&key) && !todo.contains(&key) {
+                        todo.push(key);
+                    }
+                }
+            }
+        }
+        // Largest first into the lightest group, so the cores end together.
+        todo.sort_by_key(|t| std::cmp::Reverse(t.1));
+        let mut groups = vec![(0u64, Vec::new()); self.threads.min(todo.len())];
+        for t in todo {
+            let g = groups.iter_mut().min_by_key(|g| g.0).expect("a group");
+            g.0 += t.1;
+            g.1.push(t);
+        }
+        std::thread::scope(|s| {
+            for (_, group) in groups {
+                s.spawn(move || self.digest_group(group));
+            }
+        });
+    }
+
+    fn digest_group(&self, group: Vec<(PathBuf, u64)>) {
+        let mut opened = Vec::new();
+        let mut raws: Vec<(Box<dyn io::Read + Send>, u64)> = Vec::new();
+        for (path, size) in group {
+            if let Ok(f) = File::open(&path) {
+                raws.push((Box::new(f), size));
+                opened.push((path, size));
+            }
+        }
+        let sums = md5lane::sums(raws, self.needs.sums);
+        let mut map = self.digested.lock().expect("no writer panics");
+        for (key, r) in opened.into_iter().zip(sums) {
+            if let Ok(s) = r {
+                map.entry(key).or_insert(s);
+            }
+        }
     }
 
     /// `path`'s content for `codec`, with the digests of its first read
