@@ -88,6 +88,8 @@ YAML
 run() {
   case_=$1; out=$W/out; shift
   rm -rf "$out"; mkdir -p "$out"
+  # The previous run's output is written back first, not on this run's time.
+  sync
   /usr/bin/time -f "%e %M %U %S" -o "$W/time" "$@" >/dev/null 2>"$W/err" || {
     echo "$case_ failed:" >&2; cat "$W/err" >&2; exit 1; }
   bytes=$(find "$out" -type f -exec cat {} + | wc -c)
