@@ -31,6 +31,24 @@ const K: [u32; 64] = [
     0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
 ];
 
+/// The message word step `i` of 64 takes (RFC 1321 § 3.4).
+const fn word(i: usize) -> usize {
+    match i / 16 {
+        0 => i,
+        1 => (5 * i + 1) % 16,
+        2 => (3 * i + 5) % 16,
+        _ => (7 * i) % 16,
+    }
+}
+
+/// Each round's four rotate amounts (RFC 1321 § 3.4).
+const SHIFTS: [[u32; 4]; 4] = [
+    [7, 12, 17, 22],
+    [5, 9, 14, 20],
+    [4, 11, 16, 23],
+    [6, 10, 15, 21],
+];
+
 /// One block of every lane through their states (`w`: word j of every
 /// lane side by side).
 type Kernel = fn(&mut [V; 4], &[V; 16]);
@@ -77,7 +95,7 @@ fn each_block(states: &mut [[u32; 4]; LANES], data: [&[u8]; LANES], kernel: Kern
 /// The kernel in AVX2 and AVX-512 instructions, eight lanes to a register.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{Kernel, K, V};
+    use super::{word, Kernel, K, SHIFTS, V};
     use std::arch::x86_64::*;
 
     /// AVX-512 (VL): a rotate and each round function are one instruction.
@@ -103,35 +121,33 @@ mod x86 {
                 let (mut a, mut b, mut c, mut d) = (ld(&s[0]), ld(&s[1]), ld(&s[2]), ld(&s[3]));
                 let (a0, b0, c0, d0) = (a, b, c, d);
                 macro_rules! step {
-                    ($fun:ident, $x:ident, $y:ident, $z:ident, $u:ident, $k:expr, $j:expr, $r:literal) => {
+                    ($fun:ident, $x:ident, $y:ident, $z:ident, $u:ident, $k:expr, $j:expr, $r:expr) => {
                         let t = _mm256_add_epi32(_mm256_set1_epi32(K[$k] as i32), m[$j]);
                         let t = _mm256_add_epi32(_mm256_add_epi32($x, t), $fun($y, $z, $u));
                         $x = _mm256_add_epi32($rot!(t, $r), $y);
                     };
                 }
+                // Four steps from step `k` of round `r` (whose shifts are
+                // constants, as the rotate instructions need).
                 macro_rules! four {
-                    ($fun:ident, $k:expr, $gi:expr, $r0:literal, $r1:literal, $r2:literal, $r3:literal) => {
-                        step!($fun, a, b, c, d, $k, $gi($k), $r0);
-                        step!($fun, d, a, b, c, $k + 1, $gi($k + 1), $r1);
-                        step!($fun, c, d, a, b, $k + 2, $gi($k + 2), $r2);
-                        step!($fun, b, c, d, a, $k + 3, $gi($k + 3), $r3);
+                    ($fun:ident, $k:expr, $r:literal) => {
+                        step!($fun, a, b, c, d, $k, word($k), SHIFTS[$r][0]);
+                        step!($fun, d, a, b, c, $k + 1, word($k + 1), SHIFTS[$r][1]);
+                        step!($fun, c, d, a, b, $k + 2, word($k + 2), SHIFTS[$r][2]);
+                        step!($fun, b, c, d, a, $k + 3, word($k + 3), SHIFTS[$r][3]);
                     };
                 }
-                let g1 = |i: usize| i;
-                let g2 = |i: usize| (5 * i + 1) % 16;
-                let g3 = |i: usize| (3 * i + 5) % 16;
-                let g4 = |i: usize| (7 * i) % 16;
                 for k in [0, 4, 8, 12] {
-                    four!($f, k, g1, 7, 12, 17, 22);
+                    four!($f, k, 0);
                 }
                 for k in [16, 20, 24, 28] {
-                    four!($g, k, g2, 5, 9, 14, 20);
+                    four!($g, k, 1);
                 }
                 for k in [32, 36, 40, 44] {
-                    four!($h, k, g3, 4, 11, 16, 23);
+                    four!($h, k, 2);
                 }
                 for k in [48, 52, 56, 60] {
-                    four!($i, k, g4, 6, 10, 15, 21);
+                    four!($i, k, 3);
                 }
                 for (v, (x, x0)) in s.iter_mut().zip([(a, a0), (b, b0), (c, c0), (d, d0)]) {
                     unsafe { _mm256_storeu_si256(v.as_mut_ptr().cast(), _mm256_add_epi32(x, x0)) };
@@ -141,16 +157,16 @@ mod x86 {
     }
 
     macro_rules! rot2 {
-        ($x:expr, $r:literal) => {
+        ($x:expr, $r:expr) => {
             _mm256_or_si256(
-                _mm256_slli_epi32::<$r>($x),
-                _mm256_srli_epi32::<{ 32 - $r }>($x),
+                _mm256_slli_epi32::<{ ($r) as i32 }>($x),
+                _mm256_srli_epi32::<{ 32 - ($r) as i32 }>($x),
             )
         };
     }
     macro_rules! rot512 {
-        ($x:expr, $r:literal) => {
-            _mm256_rol_epi32::<$r>($x)
+        ($x:expr, $r:expr) => {
+            _mm256_rol_epi32::<{ ($r) as i32 }>($x)
         };
     }
 
@@ -245,30 +261,26 @@ fn ii(b: u32, c: u32, d: u32) -> u32 {
 #[inline(always)]
 fn compress(s: &mut [V; 4], w: &[V; 16]) {
     let [mut a, mut b, mut c, mut d] = *s;
-    // Four steps from step `i`, whose word is `w[g(i)]`; the shifts `r`.
+    // Four steps from step `i`, with the round's shifts `r`.
     macro_rules! four {
-        ($f:ident, $i:expr, $g:expr, $r:expr) => {
-            a = step($f, [a, b, c, d], K[$i], &w[$g($i)], $r[0]);
-            d = step($f, [d, a, b, c], K[$i + 1], &w[$g($i + 1)], $r[1]);
-            c = step($f, [c, d, a, b], K[$i + 2], &w[$g($i + 2)], $r[2]);
-            b = step($f, [b, c, d, a], K[$i + 3], &w[$g($i + 3)], $r[3]);
+        ($f:ident, $i:expr, $r:expr) => {
+            a = step($f, [a, b, c, d], K[$i], &w[word($i)], $r[0]);
+            d = step($f, [d, a, b, c], K[$i + 1], &w[word($i + 1)], $r[1]);
+            c = step($f, [c, d, a, b], K[$i + 2], &w[word($i + 2)], $r[2]);
+            b = step($f, [b, c, d, a], K[$i + 3], &w[word($i + 3)], $r[3]);
         };
     }
-    let g1 = |i: usize| i;
-    let g2 = |i: usize| (5 * i + 1) % 16;
-    let g3 = |i: usize| (3 * i + 5) % 16;
-    let g4 = |i: usize| (7 * i) % 16;
     for i in [0, 4, 8, 12] {
-        four!(ff, i, g1, [7, 12, 17, 22]);
+        four!(ff, i, SHIFTS[0]);
     }
     for i in [16, 20, 24, 28] {
-        four!(gg, i, g2, [5, 9, 14, 20]);
+        four!(gg, i, SHIFTS[1]);
     }
     for i in [32, 36, 40, 44] {
-        four!(hh, i, g3, [4, 11, 16, 23]);
+        four!(hh, i, SHIFTS[2]);
     }
     for i in [48, 52, 56, 60] {
-        four!(ii, i, g4, [6, 10, 15, 21]);
+        four!(ii, i, SHIFTS[3]);
     }
     for (x, y) in s.iter_mut().zip([a, b, c, d]) {
         *x = lanes(|l| x[l].wrapping_add(y[l]));

@@ -117,14 +117,16 @@ impl Shared {
             for src in srcs.iter().flatten() {
                 if let Source::Path { path, size } = src {
                     let key = (path.clone(), *size);
-                    if *size > ALONE && !known.contains_key(&key) && !todo.contains(&key) {
+                    if *size > ALONE && !known.contains_key(&key) {
                         todo.push(key);
                     }
                 }
             }
         }
-        // Largest first into the lightest group, so the cores end together.
-        todo.sort_by_key(|t| std::cmp::Reverse(t.1));
+        // Largest first into the lightest group, so the cores end together;
+        // a content two sources name is read once.
+        todo.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        todo.dedup();
         let mut groups = vec![(0u64, Vec::new()); self.threads.min(todo.len())];
         for t in todo {
             let g = groups.iter_mut().min_by_key(|g| g.0).expect("a group");
