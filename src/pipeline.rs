@@ -183,11 +183,16 @@ fn write_all(
         sums: prepared.iter().fold(Want::NONE, |w, p| w.and(p.sums())),
         cuts: prepared.iter().any(|p| p.joins_deflate()),
     };
-    let zstd: Vec<Codec> = prepared.iter().filter_map(|p| p.zstd_codec()).collect();
-    let once = zstd
+    // A codec's contents are compressed where they are placed when one
+    // writer alone takes them and it can (`Prepared::places_alone`).
+    let takers: Vec<(Codec, bool)> = prepared
         .iter()
-        .filter(|c| zstd.iter().filter(|d| d == c).count() == 1)
-        .copied()
+        .filter_map(|p| p.codec().map(|c| (c, p.places_alone())))
+        .collect();
+    let once = takers
+        .iter()
+        .filter(|(c, alone)| *alone && takers.iter().filter(|(d, _)| d == c).count() == 1)
+        .map(|(c, _)| *c)
         .collect();
     let shared = Shared::new(out, needs, once, threads());
     let queue = Mutex::new(prepared.into_iter().enumerate());

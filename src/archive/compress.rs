@@ -211,7 +211,7 @@ impl<W: Write> Splice for Encoder<W> {
 
     fn splice(&mut self, p: &Packed, raw: &mut dyn Read) -> io::Result<()> {
         match self {
-            Encoder::Gzip(e) => e.splice(p),
+            Encoder::Gzip(e) => e.splice(p, raw),
             Encoder::Zstd(f) => p.place(f.end_frame()?, raw),
             Encoder::None(_) | Encoder::Xz(_) => Err(io::Error::other(
                 "this stream cannot take compressed content",

@@ -67,6 +67,19 @@ pub fn open(out: &mut Vec<u8>, cut: Cut) {
     out.extend_from_slice(&[0, 0, 0xff, 0xff]);
 }
 
+/// `data` as non-final stored blocks (RFC 1951 § 3.2.4), at a byte
+/// boundary of a stream that continues: the bytes as they are, five more
+/// per 65,535.
+pub fn stored(out: &mut Vec<u8>, data: &[u8]) {
+    for chunk in data.chunks(0xffff) {
+        let n = chunk.len() as u16;
+        out.push(0);
+        out.extend_from_slice(&n.to_le_bytes());
+        out.extend_from_slice(&(!n).to_le_bytes());
+        out.extend_from_slice(chunk);
+    }
+}
+
 /// An LSB-first bit reader over a whole stream: a 64-bit buffer refilled a
 /// word at a time, so the walk costs little beside the compression.
 struct Bits<'a> {

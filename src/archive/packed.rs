@@ -89,7 +89,7 @@ pub struct Needs {
 const MEMBER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
 
 impl Packed {
-    /// A zstd content digested now and compressed when it is placed: read
+    /// A content digested now and compressed when it is placed: read
     /// exactly `size` bytes of `data` for what `want` asks and the CRC-32.
     pub fn later(
         codec: Codec,
@@ -103,13 +103,9 @@ impl Packed {
         Ok(Packed::later_known(codec, threads, sums.finish().1, crc))
     }
 
-    /// A zstd content whose digests and CRC-32 an earlier read took: it is
+    /// A content whose digests and CRC-32 an earlier read took: it is
     /// compressed when it is placed, and checked against `crc` then.
     pub fn later_known(codec: Codec, threads: usize, sums: Sums, crc: u32) -> Packed {
-        assert!(
-            matches!(codec, Codec::Zstd(_)),
-            "deflate pieces are spooled"
-        );
         Packed {
             bytes: Bytes::Later { threads },
             codec,
@@ -144,7 +140,8 @@ impl Packed {
 
     fn compress(&self, w: &mut dyn Write, raw: &mut dyn Read, threads: usize) -> io::Result<()> {
         let Codec::Zstd(level) = self.codec else {
-            unreachable!("only zstd contents are compressed later")
+            // A gzip stream compresses it in its own pieces (`ParGzip::splice`).
+            return Err(io::Error::other("a deflate content is not one frame"));
         };
         let mut z = super::zstdmt::Zstd::new(w, level, threads)?;
         let mut crc = crc32fast::Hasher::new();
@@ -164,7 +161,9 @@ impl Packed {
     /// Each piece with its bytes, in order.
     fn each(&self, f: &mut dyn FnMut(&Piece, &mut Vec<u8>) -> io::Result<()>) -> io::Result<()> {
         let Bytes::Spool { file, at, .. } = &self.bytes else {
-            unreachable!("deflate pieces are spooled")
+            return Err(io::Error::other(
+                "a content compressed where it is placed has no pieces to copy",
+            ));
         };
         let mut at = *at;
         let mut buf = Vec::new();
@@ -179,12 +178,7 @@ impl Packed {
 
     /// Each piece as a gzip member of its own (RFC 1952 § 2.2).
     pub fn copy_members(&self, w: &mut dyn Write) -> io::Result<()> {
-        self.each(&mut |p, bytes| {
-            w.write_all(&MEMBER)?;
-            w.write_all(bytes)?;
-            w.write_all(&p.crc.to_le_bytes())?;
-            w.write_all(&p.size.to_le_bytes())
-        })
+        self.each(&mut |p, bytes| member_of(w, bytes, p.crc, p.size))
     }
 
     /// The pieces joined into non-final blocks that end on a byte boundary.
@@ -212,6 +206,15 @@ impl Packed {
         })?;
         Ok(n)
     }
+}
+
+/// A piece's raw deflate `bytes` as a gzip member, with the CRC-32 and
+/// length of its input.
+pub(super) fn member_of(w: &mut dyn Write, bytes: &[u8], crc: u32, size: u32) -> io::Result<()> {
+    w.write_all(&MEMBER)?;
+    w.write_all(bytes)?;
+    w.write_all(&crc.to_le_bytes())?;
+    w.write_all(&size.to_le_bytes())
 }
 
 /// Writes at a position of a file shared with readers (`pwrite`).
@@ -307,7 +310,7 @@ fn copy_exact(r: &mut dyn Read, w: &mut dyn Write, size: u64) -> io::Result<u64>
     }
 }
 
-fn check_size(want: u64, got: u64) -> io::Result<()> {
+pub(super) fn check_size(want: u64, got: u64) -> io::Result<()> {
     if want == got {
         return Ok(());
     }
@@ -556,6 +559,39 @@ mod tests {
         assert!((bytes, sums) == over(&spooled, &data));
         let sha: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&data).into();
         assert_eq!(sums.sha256, Some(sha));
+    }
+
+    #[test]
+    fn a_deflate_content_compressed_where_it_is_placed_is_what_a_spool_holds() {
+        use super::super::pgzip::{Mode, ParGzip};
+        let data = content();
+        let size = data.len() as u64;
+        let spooled = pack(Codec::Deflate(6), &data, 2, false);
+        let later = Packed::later(Codec::Deflate(6), 2, &mut &data[..], size, Want::SHA1).unwrap();
+        assert!(later.reads_raw() && later.crc == spooled.crc);
+        assert_eq!(later.sums.sha1, spooled.sums.sha1);
+        // Every gzip shape: a content between a head and a tail, on 1 and
+        // on 3 threads.
+        let shape = |mode, p: &Packed, raw: &[u8], threads| {
+            let mut z = ParGzip::new(Vec::new(), 6, threads, mode)?;
+            z.write_all(b"head before the content")?;
+            z.splice(p, &mut &raw[..])?;
+            z.write_all(b"tail after it")?;
+            z.finish()
+        };
+        for mode in [Mode::Members, Mode::OneMember, Mode::Raw] {
+            let want = shape(mode, &spooled, &[], 2).unwrap();
+            for threads in [1, 3] {
+                let got = shape(mode, &later, &data, threads).unwrap();
+                assert!(got == want, "{mode:?} on {threads} threads");
+            }
+            let mut edited = data.clone();
+            edited[12345] ^= 1;
+            let e = shape(mode, &later, &edited, 2).unwrap_err().to_string();
+            assert!(e.contains("changed"), "{mode:?}: {e}");
+            let e = shape(mode, &later, &data[1..], 2).unwrap_err().to_string();
+            assert!(e.contains("changed during the build"), "{mode:?}: {e}");
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ use super::deflate::Cut;
 use super::packed::{Packed, Piece};
 use crc32fast::Hasher as Crc;
 use std::collections::VecDeque;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -39,10 +39,23 @@ pub enum Mode {
 }
 
 struct Job {
-    mode: Mode,
+    work: Work,
     input: Vec<u8>,
-    last: bool,
     done: Sender<io::Result<Block>>,
+}
+
+/// What a worker makes of one block of input.
+#[derive(Debug, Clone, Copy)]
+enum Work {
+    /// A whole gzip member, libdeflate's (`Mode::Members`).
+    Member,
+    /// Spliced deflate blocks, the stream's last when `last`.
+    Piece { last: bool },
+    /// A whole raw stream recorded as a `Piece`, its `Cut` found when `cut`.
+    Whole { cut: bool },
+    /// A content's piece as the gzip member a spool's piece is copied as
+    /// (`Packed::copy_members`): a content compressed where it is placed.
+    Alone,
 }
 
 /// A worker's output: the compressed bytes, and in `Mode::Pieces` what the
@@ -64,8 +77,48 @@ pub struct ParGzip<W: Write> {
     workers: Vec<JoinHandle<()>>,
     pending: VecDeque<Receiver<io::Result<Block>>>,
     max_pending: usize,
-    /// `Mode::Pieces`: what each piece is, in order.
+    /// `Mode::Pieces`: what each piece is, in order, and whether its
+    /// `Cut` is found on the workers.
     pieces: Vec<Piece>,
+    cuts: bool,
+}
+
+/// A one-member stream's gzip header: no name or time; XFL from the level;
+/// OS unknown (255).
+fn header(level: u32) -> [u8; 10] {
+    let xfl = match level {
+        9 => 2,
+        0 | 1 => 4,
+        _ => 0,
+    };
+    [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 255]
+}
+
+/// One gzip member of `parts` in order, each `(bytes, stored)`: a stored
+/// part is kept as it is, so the member's length depends only on its
+/// length, not its bytes (a digest or signature filled in last). Small
+/// input: compressed in one piece per part, on this thread.
+pub fn member_with_stored(level: u32, parts: &[(&[u8], bool)]) -> io::Result<Vec<u8>> {
+    let level = level.min(9);
+    let mut out = header(level).to_vec();
+    let (mut crc, mut len) = (Crc::new(), 0u32);
+    for (i, &(bytes, stored)) in parts.iter().enumerate() {
+        crc.update(bytes);
+        len = len.wrapping_add(bytes.len() as u32);
+        match stored {
+            true => super::deflate::stored(&mut out, bytes),
+            false => {
+                let last = i + 1 == parts.len();
+                out.extend(super::deflate::piece(level, bytes, last)?);
+            }
+        }
+    }
+    if parts.last().is_none_or(|p| p.1) {
+        out.extend(super::deflate::piece(level, &[], true)?);
+    }
+    out.extend_from_slice(&crc.finalize().to_le_bytes());
+    out.extend_from_slice(&len.to_le_bytes());
+    Ok(out)
 }
 
 fn member(level: u32, input: &[u8]) -> io::Result<Vec<u8>> {
@@ -80,26 +133,33 @@ fn member(level: u32, input: &[u8]) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
-fn compress(level: u32, cuts: bool, job: &Job) -> io::Result<Block> {
-    let bytes = match job.mode {
-        Mode::Members => member(level, &job.input)?,
-        Mode::OneMember | Mode::Raw => super::deflate::piece(level, &job.input, job.last)?,
-        Mode::Pieces => {
-            let bytes = super::deflate::whole(level, &job.input)?;
-            let cut: Option<Cut> = match cuts {
+fn compress(level: u32, job: &Job) -> io::Result<Block> {
+    let input = &job.input;
+    let bytes = match job.work {
+        Work::Member => member(level, input)?,
+        Work::Piece { last } => super::deflate::piece(level, input, last)?,
+        Work::Whole { cut } => {
+            let bytes = super::deflate::whole(level, input)?;
+            let cut: Option<Cut> = match cut {
                 true => Some(super::deflate::last_block(&bytes)?),
                 false => None,
             };
             let piece = Piece {
                 len: bytes.len() as u32,
-                size: job.input.len() as u32,
-                crc: crc32fast::hash(&job.input),
+                size: input.len() as u32,
+                crc: crc32fast::hash(input),
                 cut,
             };
             return Ok(Block {
                 bytes,
                 piece: Some(piece),
             });
+        }
+        Work::Alone => {
+            let bytes = super::deflate::whole(level, input)?;
+            let mut m = Vec::with_capacity(bytes.len() + 18);
+            super::packed::member_of(&mut m, &bytes, crc32fast::hash(input), input.len() as u32)?;
+            m
         }
     };
     Ok(Block { bytes, piece: None })
@@ -125,12 +185,7 @@ impl<W: Write> ParGzip<W> {
     ) -> io::Result<Self> {
         let level = level.min(9);
         if mode == Mode::OneMember {
-            let xfl = match level {
-                9 => 2,
-                0 | 1 => 4,
-                _ => 0,
-            };
-            out.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 255])?;
+            out.write_all(&header(level))?;
         }
         let (tx, rx) = channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
@@ -144,7 +199,7 @@ impl<W: Write> ParGzip<W> {
                         Err(_) => return,
                     };
                     let Ok(job) = job else { return };
-                    let _ = job.done.send(compress(level, cuts, &job));
+                    let _ = job.done.send(compress(level, &job));
                 })
             })
             .collect();
@@ -160,6 +215,7 @@ impl<W: Write> ParGzip<W> {
             pending: VecDeque::new(),
             max_pending: 2 * threads,
             pieces: Vec::new(),
+            cuts,
         })
     }
 
@@ -171,18 +227,24 @@ impl<W: Write> ParGzip<W> {
             return Ok(());
         }
         self.len += input.len() as u64;
-        if matches!(self.mode, Mode::OneMember | Mode::Raw) {
+        let work = match self.mode {
+            Mode::Members => Work::Member,
             // A member carries its own CRC (libdeflate's gzip writes it), a
             // piece too (taken on the worker).
-            self.crc.update(&input);
-        }
-        let (done, rx) = channel();
-        let job = Job {
-            mode: self.mode,
-            input,
-            last,
-            done,
+            Mode::OneMember | Mode::Raw => {
+                self.crc.update(&input);
+                Work::Piece { last }
+            }
+            Mode::Pieces => Work::Whole { cut: self.cuts },
         };
+        self.send(work, input)
+    }
+
+    /// Hand `input` to the workers; its output is written in turn. At most
+    /// `max_pending` blocks are in flight.
+    fn send(&mut self, work: Work, input: Vec<u8>) -> io::Result<()> {
+        let (done, rx) = channel();
+        let job = Job { work, input, done };
         let sent = self.jobs.as_ref().map(|j| j.send(job));
         if !matches!(sent, Some(Ok(()))) {
             return Err(io::Error::other("gzip workers stopped"));
@@ -200,10 +262,15 @@ impl<W: Write> ParGzip<W> {
 
     /// Place a content deflated alone (`packed`) as if its bytes had been
     /// written: what is buffered goes out first as a block (or member) of
-    /// its own, then the content's blocks, cut on byte boundaries.
-    pub fn splice(&mut self, p: &Packed) -> io::Result<()> {
+    /// its own, then the content's blocks, cut on byte boundaries. A
+    /// content compressed where it is placed (`Packed::reads_raw`) is
+    /// compressed from `raw` into the blocks a spool would hold.
+    pub fn splice(&mut self, p: &Packed, raw: &mut dyn Read) -> io::Result<()> {
         if !self.buf.is_empty() {
             self.submit(false)?;
+        }
+        if p.reads_raw() {
+            return self.compress_alone(p, raw);
         }
         while !self.pending.is_empty() {
             self.drain_one()?;
@@ -218,6 +285,39 @@ impl<W: Write> ParGzip<W> {
             Mode::Pieces => return Err(io::Error::other("pieces do not take a content")),
         }
         self.len += len;
+        Ok(())
+    }
+
+    /// `p`'s content from `raw` (the bytes digested before: checked by
+    /// size and CRC-32) in 1 MiB pieces on the workers, as `fill` would
+    /// have spooled them and `splice` copied them.
+    fn compress_alone(&mut self, p: &Packed, raw: &mut dyn Read) -> io::Result<()> {
+        let work = match self.mode {
+            Mode::Members => Work::Alone,
+            Mode::OneMember | Mode::Raw => Work::Piece { last: false },
+            Mode::Pieces => return Err(io::Error::other("pieces do not take a content")),
+        };
+        let size = p.sums.size;
+        let mut raw = raw.take(size + 1);
+        let (mut crc, mut n) = (Crc::new(), 0u64);
+        loop {
+            let mut input = Vec::with_capacity(BLOCK);
+            (&mut raw).take(BLOCK as u64).read_to_end(&mut input)?;
+            if input.is_empty() {
+                break;
+            }
+            crc.update(&input);
+            n += input.len() as u64;
+            self.send(work, input)?;
+        }
+        super::packed::check_size(size, n)?;
+        if crc.clone().finalize() != p.crc {
+            return Err(super::digest::changed());
+        }
+        if self.mode != Mode::Members {
+            self.crc.combine(&crc);
+        }
+        self.len += size;
         Ok(())
     }
 

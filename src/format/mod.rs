@@ -136,17 +136,28 @@ impl Prepared<'_> {
         }
     }
 
-    /// The zstd codec of this format's payload stream, if it is zstd: a
-    /// zstd content that only one writer takes is compressed where it is
-    /// placed (`Shared`). Deflate contents are always spooled.
-    pub fn zstd_codec(&self) -> Option<Codec> {
-        let c = match self.format {
+    /// The codec of this format's payload stream, if its contents can be
+    /// shared (`Shared`).
+    pub fn codec(&self) -> Option<Codec> {
+        match self.format {
             Format::Deb => deb::codec(self.pkg),
             Format::Rpm => rpm::codec(self.pkg),
             Format::Pacman => pacman::codec(self.pkg),
-            Format::Apk | Format::Targz | Format::Zip => None,
-        };
-        c.filter(|c| matches!(c, Codec::Zstd(_)))
+            Format::Apk => Some(apk::codec(self.pkg)),
+            Format::Targz => Some(targz::codec(self.pkg)),
+            Format::Zip => Some(zip::codec(self.pkg)),
+        }
+    }
+
+    /// Whether a content of this writer's codec that no other writer of
+    /// the build takes can be compressed where the writer places it,
+    /// rather than spooled first (`Shared`). Not a zip entry, whose
+    /// compressed length precedes its bytes.
+    pub fn places_alone(&self) -> bool {
+        match self.format {
+            Format::Deb | Format::Rpm | Format::Pacman | Format::Apk | Format::Targz => true,
+            Format::Zip => false,
+        }
     }
 
     /// Whether this format's writer joins a content's deflate pieces into
@@ -268,15 +279,6 @@ fn packed_all<'a>(
         })
         .collect();
     shared.packed_all(&srcs, codec)
-}
-
-/// A file entry's content compressed alone for a stream of `codec`, when
-/// it is large enough to be (`Shared::packed`).
-fn packed_for(shared: &Shared, codec: Option<Codec>, e: &Entry) -> Result<Option<Arc<Packed>>> {
-    match &e.kind {
-        Kind::File(src) => shared.packed(src, codec),
-        Kind::Dir | Kind::Symlink(_) => Ok(None),
-    }
 }
 
 /// Append a plan entry to a tar stream under `path`, streaming a file's

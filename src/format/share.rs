@@ -39,6 +39,9 @@ pub struct Shared {
     spools: Mutex<HashMap<Codec, Spool>>,
     filled: Mutex<HashMap<Key, Arc<OnceLock<Filled>>>>,
     digested: Mutex<Digested>,
+    /// Held while a writer digests side by side: a writer that comes
+    /// meanwhile waits, then finds the contents digested.
+    digesting: Mutex<()>,
 }
 
 impl Shared {
@@ -55,6 +58,7 @@ impl Shared {
             spools: Mutex::new(HashMap::new()),
             filled: Mutex::new(HashMap::new()),
             digested: Mutex::new(HashMap::new()),
+            digesting: Mutex::new(()),
         }
     }
 
@@ -84,16 +88,19 @@ impl Shared {
         }
     }
 
-    /// `packed` for each of `srcs`, in order. Contents digested now and
-    /// compressed later are read one file per core (a spool fill uses
-    /// every core on its own).
+    /// `packed` for each of `srcs`, in order. When md5 is wanted, the
+    /// large contents are digested first, side by side (`md5lane`): one
+    /// md5 is a chain of dependent steps, and taken while the content is
+    /// read for its compressor it also holds up that read. Contents
+    /// digested now and compressed later are then read one file per core
+    /// (a spool fill uses every core on its own).
     pub fn packed_all(
         &self,
         srcs: &[Option<&Source>],
         codec: Option<Codec>,
     ) -> Result<Vec<Option<Arc<Packed>>>> {
         let later = codec.is_some_and(|c| self.later(c));
-        if later && self.needs.sums.md5 {
+        if codec.is_some() && self.needs.sums.md5 {
             self.digest_side_by_side(srcs);
         }
         let workers = match later {
@@ -111,6 +118,7 @@ impl Shared {
     /// their md5s share SIMD lanes (`md5lane`). A file that fails here is
     /// read again where it is packed, which reports the error.
     fn digest_side_by_side(&self, srcs: &[Option<&Source>]) {
+        let _one = self.digesting.lock().expect("no writer panics");
         let mut todo: Vec<(PathBuf, u64)> = Vec::new();
         {
             let known = self.digested.lock().expect("no writer panics");
@@ -190,9 +198,9 @@ impl Shared {
     }
 
     /// Whether contents of `codec` are compressed where they are placed:
-    /// zstd (whose contents are whole frames) that only one writer takes.
+    /// only one writer takes them, and it can (the pipeline decides).
     fn later(&self, codec: Codec) -> bool {
-        matches!(codec, Codec::Zstd(_)) && self.once.contains(&codec)
+        self.once.contains(&codec)
     }
 
     fn fill(&self, path: &Path, size: u64, codec: Codec, sums: Want) -> io::Result<Packed> {

@@ -109,11 +109,18 @@ pub fn check(pkg: &Package) -> Result<()> {
     Ok(())
 }
 
+/// Deflate at the build's level, 6 unless set.
+pub fn codec(pkg: &Package) -> Codec {
+    Codec::Deflate(pkg.options.level.unwrap_or(6).clamp(0, 9) as u32)
+}
+
 /// Writes what `check` accepted (the pipeline checks before any write).
 pub fn write(pkg: &Package, out: super::Out) -> Result<()> {
     let name = pkg.meta.portable_stem();
     let when = DosTime::from_unix(pkg.meta.mtime as i64);
-    let level = pkg.options.level.unwrap_or(6).clamp(0, 9) as u32;
+    let Codec::Deflate(level) = codec(pkg) else {
+        unreachable!("zip entries are deflate")
+    };
     let buf = BufWriter::with_capacity(1 << 20, &mut *out.file);
     let mut zip = ZipOut::new(buf, when, level, threads()).at(&name)?;
     let total: u64 = pkg.tree.iter().map(|e| e.size()).sum();
@@ -121,7 +128,7 @@ pub fn write(pkg: &Package, out: super::Out) -> Result<()> {
     for e in &pkg.tree {
         match &e.kind {
             Kind::Dir => zip.dir(&format!("{}/", e.path), e.mode).at(&e.path)?,
-            Kind::File(src) => match out.shared.packed(src, Some(Codec::Deflate(level)))? {
+            Kind::File(src) => match out.shared.packed(src, Some(codec(pkg)))? {
                 Some(p) => zip.packed(&e.path, e.mode, &p).at(&e.path)?,
                 None => {
                     let mut r = src.open()?;

@@ -84,6 +84,16 @@ fn each_format_alone_has_the_bytes_it_has_beside_all_others() {
             "{name}: built alone differs from built with the other five"
         );
     }
+    // Groups where a codec's contents go through the shared spool for some
+    // formats and are compressed where they are placed for others: the
+    // four Linux formats (zstd shared by three, deflate by apk alone), and
+    // apk beside zip (deflate shared by two).
+    for group in ["deb,rpm,pacman,apk", "apk,zip"] {
+        let out = p.path().join(group.replace(',', "-"));
+        for (name, bytes) in build(&p, Some(group), "4", &out) {
+            assert!(all[&name] == bytes, "{name}: built in {group} differs");
+        }
+    }
 }
 
 /// `member` (the path ending in `tail`) of archive `a`, read by bsdtar.

@@ -19,16 +19,21 @@
 //! single gzip member: another member boundary after data has started is
 //! `APKE_FORMAT_INVALID` (extract_v2.c `apk_sign_ctx_mpart_cb`).
 //!
-//! The data stream is spooled to an anonymous temp file because `datahash`,
-//! which precedes it, is known only once it is written; each file is read
-//! twice (hash, then copy) so its checksum can precede its bytes without
-//! holding it in memory.
+//! The data stream is written in place, after room for the signature and
+//! control streams, which are written in front of it once its `datahash`
+//! is known. Their length does not depend on the digest and signature
+//! they carry: those bytes go in stored deflate blocks (a gzip member of
+//! compressed, stored and compressed blocks is plain RFC 1951 to zlib,
+//! which apk-tools inflates with), so their room is known before the data
+//! stream is. A large file's SHA-1 is taken on a first read, before its
+//! bytes, and its content compressed as it is placed (or copied from the
+//! build's shared deflate pieces when other writers take them too).
 
 use crate::archive::{
     self,
     compress::Encoder,
     digest::{Digesting, Want},
-    packed::Splice,
+    packed::{Codec, Packed, Splice},
     tar::TarOut,
 };
 use crate::error::{Error, IoContext, Result};
@@ -36,7 +41,8 @@ use crate::format::Keys;
 use crate::plan::{Arch, Entry, Kind, Package, Relations, Source};
 use sha1::Sha1;
 use sha2::Digest;
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
 
 mod depend;
 mod sign;
@@ -177,6 +183,11 @@ pub struct Job {
     pkginfo: String,
 }
 
+/// The data stream's codec: gzip at the build's level.
+pub fn codec(pkg: &Package) -> Codec {
+    Codec::Deflate(pkg.options.level.unwrap_or(DEFAULT_LEVEL).clamp(0, 9) as u32)
+}
+
 pub fn prepare(pkg: &Package, keys: &Keys) -> Result<Job> {
     let signer = match &keys.rsa {
         Some(path) => Some(Signer::load(path, keys.rsa_name.as_deref())?),
@@ -193,67 +204,122 @@ pub fn prepare(pkg: &Package, keys: &Keys) -> Result<Job> {
 }
 
 pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
-    let spool_dir = out.spool;
+    let dir = out.spool;
     let Job {
         signer,
         level,
         pkginfo,
     } = job;
     let mtime = pkg.meta.mtime;
-
-    // Data stream → spool file, hashing its gzip bytes as they are written.
-    let spool = tempfile::tempfile_in(spool_dir).at(spool_dir)?;
-    let sink = Digesting::new(BufWriter::new(spool), Want::SHA256);
-    let mut tar = TarOut::new(Encoder::gzip_one_member(sink, Some(level)).at(spool_dir)?);
+    let scripts: Vec<(&str, Vec<u8>, u32)> = crate::lifecycle::apk::scripts(pkg)
+        .into_iter()
+        .map(|(name, text)| (name, text.into_bytes(), 0o755))
+        .collect();
+    let head = Head {
+        pkginfo: &pkginfo,
+        scripts: &scripts,
+        mtime,
+        level: level as u32,
+    };
+    // The signature and control streams have a length that does not depend
+    // on the digest and signature they carry: the data stream goes in place
+    // after them, and they are written in front of it once it is hashed.
+    let at = head.streams(signer.as_ref(), &[0; 32])?.len() as u64;
+    out.file.seek(SeekFrom::Start(at)).at(dir)?;
+    let sink = Digesting::new(BufWriter::new(&mut *out.file), Want::SHA256);
+    let mut tar = TarOut::new(Encoder::gzip_one_member(sink, Some(level)).at(dir)?);
     let tree = pkg.tree_with(Vec::new());
     let total: u64 = tree.iter().map(Entry::size).sum();
     let mut done = 0u64;
-    for e in &tree {
-        append_data_entry(&mut tar, e, mtime, out.shared)?;
+    // Every large content's SHA-1 first, on every core: each precedes its
+    // content.
+    let packed = super::packed_all(out.shared, tar.get_ref().codec(), &tree)?;
+    for (e, p) in tree.iter().zip(packed) {
+        append_data_entry(&mut tar, e, mtime, p.as_deref())?;
         if let Kind::File(_) = e.kind {
             done += e.size();
             out.report.progress(FMT, done, total);
         }
     }
-    let (sink, data) = tar
-        .finish()
-        .and_then(Encoder::finish)
-        .at(spool_dir)?
-        .finish();
-    let datahash = hex::encode(data.sha256.unwrap_or_default());
-    let data_len = data.size;
-    let mut spool = sink
-        .into_inner()
-        .map_err(|e| Error::io(spool_dir, e.into_error()))?;
-
-    // Control stream, in memory (small), without end-of-archive blocks.
-    let info = format!("{pkginfo}datahash = {datahash}\n");
-    let mut members: Vec<(&str, Vec<u8>, u32)> = vec![(".PKGINFO", info.into_bytes(), 0o644)];
-    for (name, text) in crate::lifecycle::apk::scripts(pkg) {
-        members.push((name, text.into_bytes(), 0o755));
-    }
-    let control = small_stream(&members, mtime, level).at(spool_dir)?;
-
-    let mut w = BufWriter::new(&mut *out.file);
-    if let Some(s) = &signer {
-        let sig = s.sign(&control)?;
-        let name = format!(".SIGN.RSA.{}", s.name);
-        let stream = small_stream(&[(&name, sig, 0o644)], mtime, level).at(spool_dir)?;
-        w.write_all(&stream).at(spool_dir)?;
-    }
-    w.write_all(&control).at(spool_dir)?;
-    w.flush().at(spool_dir)?;
-    drop(w);
-    // File to file: the kernel copies it (copy_file_range), not this thread.
-    spool.seek(SeekFrom::Start(0)).at(spool_dir)?;
-    let copied = io::copy(&mut spool, out.file).at(spool_dir)?;
-    if copied != data_len {
+    let (sink, data) = tar.finish().and_then(Encoder::finish).at(dir)?.finish();
+    sink.into_inner()
+        .map_err(|e| Error::io(dir, e.into_error()))?;
+    let streams = head.streams(signer.as_ref(), &data.sha256.unwrap_or_default())?;
+    if streams.len() as u64 != at {
         return Err(Error::io(
-            spool_dir,
-            io::Error::other("the spooled data stream changed size"),
+            dir,
+            io::Error::other("the control stream's length changed with its datahash"),
         ));
     }
-    Ok(())
+    out.file.write_all_at(&streams, 0).at(dir)
+}
+
+/// What precedes the data stream: `.PKGINFO` (without `datahash`), the
+/// scripts, and how the streams are made.
+struct Head<'a> {
+    pkginfo: &'a str,
+    scripts: &'a [(&'a str, Vec<u8>, u32)],
+    mtime: u64,
+    level: u32,
+}
+
+impl Head<'_> {
+    /// The signature stream (when signed) and the control stream, for a
+    /// data stream of SHA-256 `datahash`. Their length is the same for
+    /// every `datahash` (`cut_member`).
+    fn streams(&self, signer: Option<&Signer>, datahash: &[u8; 32]) -> Result<Vec<u8>> {
+        let hex = hex::encode(datahash);
+        let info = format!("{}datahash = {hex}\n", self.pkginfo).into_bytes();
+        let len = info.len();
+        let pkginfo = cut_tar(&[(".PKGINFO", info, 0o644)], self.mtime)?;
+        let scripts = cut_tar(self.scripts, self.mtime)?;
+        let control = cut_member(self.level, &pkginfo, (len, hex.len() + 1), &scripts)?;
+        let Some(s) = signer else {
+            return Ok(control);
+        };
+        let sig = s.sign(&control)?;
+        let len = sig.len();
+        let name = format!(".SIGN.RSA.{}", s.name);
+        let signature = cut_tar(&[(&name, sig, 0o644)], self.mtime)?;
+        let mut out = cut_member(self.level, &signature, (len, s.len()), &[])?;
+        out.extend(control);
+        Ok(out)
+    }
+}
+
+/// A cut tar (no end-of-archive blocks) of small generated files.
+fn cut_tar(members: &[(&str, Vec<u8>, u32)], mtime: u64) -> Result<Vec<u8>> {
+    let mut tar = TarOut::new(Vec::new());
+    for (name, data, mode) in members {
+        let mut r: &[u8] = data;
+        let item = archive::tar::Item {
+            path: name,
+            kind: archive::tar::ItemKind::File {
+                size: data.len() as u64,
+                data: &mut r,
+                packed: None,
+            },
+            mode: *mode,
+            owner: "root",
+            group: "root",
+            mtime,
+        };
+        tar.append(item, &[]).at(*name)?;
+    }
+    Ok(tar.into_inner())
+}
+
+/// One gzip member of `tar` and then `more`. `tar`'s one file is `len`
+/// bytes long and ends in `tail` bytes that vary (a digest, a signature):
+/// they go in a stored block, so the member's length does not vary.
+fn cut_member(level: u32, tar: &[u8], (len, tail): (usize, usize), more: &[u8]) -> Result<Vec<u8>> {
+    let pad = len.wrapping_neg() % 512;
+    let varies = tar.len() - pad - tail;
+    let (before, rest) = tar.split_at(varies);
+    let (tail, after) = rest.split_at(tail);
+    let after = [after, more].concat();
+    let parts: [(&[u8], bool); 3] = [(before, false), (tail, true), (&after, false)];
+    archive::pgzip::member_with_stored(level, &parts).at(".PKGINFO")
 }
 
 /// One data entry: tar path without the leading `/` (as abuild's
@@ -265,7 +331,7 @@ fn append_data_entry<W: Splice>(
     tar: &mut TarOut<W>,
     e: &Entry,
     mtime: u64,
-    shared: &super::Shared,
+    packed: Option<&Packed>,
 ) -> Result<()> {
     let rel = e.path.trim_start_matches('/');
     let path = if e.is_dir() {
@@ -286,11 +352,11 @@ fn append_data_entry<W: Splice>(
             super::append_entry(tar, e, &path, mtime, &pax, None, &mut |_| {})
         }
         Kind::File(src) => {
-            if let Some(p) = super::packed_for(shared, tar.get_ref().codec(), e)? {
-                // Compressed alone, with its SHA-1 from the same read.
+            if let Some(p) = packed {
+                // Compressed alone, with its SHA-1 from the first read.
                 let sum = hex::encode(p.sums.sha1.expect("an apk build asks for sha1"));
                 let pax: &[(&str, &[u8])] = &[(SHA1_KEY, sum.as_bytes())];
-                return super::append_entry(tar, e, &path, mtime, pax, Some(&p), &mut |_| {});
+                return super::append_entry(tar, e, &path, mtime, pax, Some(p), &mut |_| {});
             }
             append_small_file(tar, e, src, &path, mtime)
         }
@@ -321,31 +387,6 @@ fn append_small_file<W: Splice>(
     };
     let pax: &[(&str, &[u8])] = &[(SHA1_KEY, sum.as_bytes())];
     super::append_entry(tar, &small, path, mtime, pax, None, &mut |_| {})
-}
-
-/// A gzip member holding a cut tar (no end-of-archive blocks) of small
-/// generated files: the control and signature streams.
-fn small_stream(members: &[(&str, Vec<u8>, u32)], mtime: u64, level: i32) -> io::Result<Vec<u8>> {
-    let mut tar = TarOut::new(Encoder::gzip_one_member(Vec::new(), Some(level))?);
-    for (name, data, mode) in members {
-        let mut r: &[u8] = data;
-        tar.append(
-            archive::tar::Item {
-                path: name,
-                kind: archive::tar::ItemKind::File {
-                    size: data.len() as u64,
-                    data: &mut r,
-                    packed: None,
-                },
-                mode: *mode,
-                owner: "root",
-                group: "root",
-                mtime,
-            },
-            &[],
-        )?;
-    }
-    tar.into_inner().finish()
 }
 
 /// `.PKGINFO`: `key = value` lines (apk-tools src/package.c `read_info_line`
@@ -409,6 +450,61 @@ fn pkginfo(pkg: &Package, version: &str, size: u64) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The signature and control streams go in front of a data stream
+    /// written before them: their length must not depend on the digest or
+    /// signature they carry, and they must still read back as written.
+    #[test]
+    fn head_streams_keep_their_length_whatever_they_carry() {
+        let scripts = vec![(".post-install", b"#!/bin/sh\necho hi\n".to_vec(), 0o755)];
+        let head = Head {
+            pkginfo: "pkgname = demo\npkgver = 1.0-r0\n",
+            scripts: &scripts,
+            mtime: 1_700_000_000,
+            level: 9,
+        };
+        let mut lens = Vec::new();
+        for hash in [[0u8; 32], [0xff; 32], *b"0123456789abcdef0123456789abcdef"] {
+            let control = head.streams(None, &hash).unwrap();
+            lens.push(control.len());
+            let mut tar = Vec::new();
+            let mut one = flate2::read::GzDecoder::new(&control[..]);
+            one.read_to_end(&mut tar).unwrap();
+            let rest = one.into_inner();
+            assert!(rest.is_empty(), "one gzip member");
+            let line = format!("datahash = {}\n", hex::encode(hash));
+            let text = String::from_utf8_lossy(&tar);
+            assert!(text.contains(&line), "{text}");
+            assert!(text.contains("echo hi"), "the scripts follow");
+        }
+        assert!(lens.windows(2).all(|w| w[0] == w[1]), "{lens:?}");
+        // A signature-like tail: random bytes, stored as they are.
+        let mut x = 9u64;
+        let sigs: Vec<Vec<u8>> = (0..3)
+            .map(|_| {
+                (0..256)
+                    .map(|_| {
+                        x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        (x >> 56) as u8
+                    })
+                    .collect()
+            })
+            .collect();
+        let members: Vec<Vec<u8>> = sigs
+            .iter()
+            .map(|sig| {
+                let tar = cut_tar(&[(".SIGN.RSA.k.pub", sig.clone(), 0o644)], 0).unwrap();
+                let m = cut_member(9, &tar, (256, 256), &[]).unwrap();
+                let mut back = Vec::new();
+                flate2::read::GzDecoder::new(&m[..])
+                    .read_to_end(&mut back)
+                    .unwrap();
+                assert!(back == tar, "reads back as the tar");
+                m
+            })
+            .collect();
+        assert!(members.iter().all(|m| m.len() == members[0].len()));
+    }
 
     #[test]
     fn versions_follow_apk_tools_grammar() {

@@ -56,6 +56,11 @@ impl Signer {
         })
     }
 
+    /// A signature's length in bytes: the modulus's.
+    pub(super) fn len(&self) -> usize {
+        rsa::traits::PublicKeyParts::size(&self.key)
+    }
+
     /// PKCS#1 v1.5 over SHA-1, as `openssl dgst -sha1 -sign` (deterministic).
     pub(super) fn sign(&self, data: &[u8]) -> Result<Vec<u8>> {
         let digest = Sha1::digest(data);
