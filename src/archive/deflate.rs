@@ -187,32 +187,20 @@ impl Table {
             count[l as usize] += 1;
         }
         count[0] = 0;
-        let mut next = [0u32; 16];
-        let mut code = 0;
-        for bits in 1..16 {
-            code = (code + u32::from(count[bits - 1])) << 1;
-            next[bits] = code;
-        }
         let mut entries = vec![(u16::MAX, 0u8); 1 << fast];
         let mut sorted = Vec::with_capacity(lengths.len());
         for l in 1..16u8 {
             let syms = lengths.iter().enumerate().filter(|&(_, &x)| x == l);
             sorted.extend(syms.map(|(sym, _)| sym as u16));
         }
-        for (sym, &l) in lengths.iter().enumerate() {
-            if l == 0 {
-                continue;
-            }
-            let c = next[l as usize];
-            next[l as usize] += 1;
+        for (sym, c, l) in canonical(lengths) {
             if u32::from(l) > fast {
                 continue;
             }
             // Deflate sends codes MSB first: index by the reversed code.
-            let rev = (c.reverse_bits() >> (32 - u32::from(l))) as usize;
-            let mut i = rev;
+            let mut i = (c.reverse_bits() >> (32 - u32::from(l))) as usize;
             while i < entries.len() {
-                entries[i] = (sym as u16, l);
+                entries[i] = (sym, l);
                 i += 1 << l;
             }
         }
@@ -255,6 +243,30 @@ impl Table {
         }
         Err(bad("an unassigned code"))
     }
+}
+
+/// Each coded symbol with its canonical code and length (RFC 1951 § 3.2.2).
+fn canonical(lengths: &[u8]) -> impl Iterator<Item = (u16, u32, u8)> + '_ {
+    let mut count = [0u32; 16];
+    for &l in lengths {
+        count[l as usize] += 1;
+    }
+    count[0] = 0;
+    let mut next = [0u32; 16];
+    let mut code = 0;
+    for bits in 1..16 {
+        code = (code + count[bits - 1]) << 1;
+        next[bits] = code;
+    }
+    lengths
+        .iter()
+        .enumerate()
+        .filter(|(_, &l)| l != 0)
+        .map(move |(sym, &l)| {
+            let c = next[l as usize];
+            next[l as usize] += 1;
+            (sym as u16, c, l)
+        })
 }
 
 const LEN_EXTRA: [u8; 29] = [
@@ -333,45 +345,68 @@ fn dynamic_tables(b: &mut Bits) -> io::Result<(Skip, Skip)> {
     Ok((Skip::lit(&lengths[..hlit])?, Skip::dist(&lengths[hlit..])?))
 }
 
-/// What one lookup of the next `FAST_BITS` bits says: how many bits the
-/// symbol and its extra bits take (low 6 bits), and what it is.
+/// What one lookup of the next `SKIP_BITS` bits says: how many bits the
+/// symbols and their extra bits take (low 6 bits), and what they are.
 const LITERAL: u16 = 0;
 const LENGTH: u16 = 1 << 6;
 const END: u16 = 2 << 6;
-/// A code longer than `FAST_BITS`, or a symbol deflate does not allow:
+/// A code longer than `SKIP_BITS`, or a symbol deflate does not allow:
 /// the canonical walk decides.
 const SLOW: u16 = 3 << 6;
 
-/// A litlen or distance code as skip entries, with the canonical table for
-/// the rare slow case.
+/// Bits a skip lookup takes: 4,096 two-byte entries stay in the L1 cache,
+/// and two short literal codes often fit in one lookup.
+const SKIP_BITS: u32 = 12;
+const SKIP_MASK: u64 = (1 << SKIP_BITS) - 1;
+
+/// A litlen or distance code as skip entries (a literal entry may be two
+/// literals), with the canonical table for the rare slow case.
 struct Skip {
-    entries: Vec<u16>,
-    mask: u64,
+    entries: Box<[u16; 1 << SKIP_BITS]>,
     slow: Table,
 }
 
 impl Skip {
-    fn build(lengths: &[u8], what: impl Fn(u16) -> u16) -> io::Result<Skip> {
-        let slow = Table::new(lengths)?;
-        let entries = slow
-            .entries
-            .iter()
-            .map(|&(sym, len)| match (len, what(sym)) {
-                (0, _) => SLOW,
-                (_, SLOW) => SLOW,
-                // The kind, and the code's bits added to its extra bits.
-                (_, w) => (w & SLOW) | ((w & 63) + u16::from(len)),
-            })
-            .collect();
-        Ok(Skip {
-            entries,
-            mask: (1u64 << slow.fast) - 1,
-            slow,
-        })
+    fn build(lengths: &[u8], pairs: bool, what: impl Fn(u16) -> u16) -> io::Result<Skip> {
+        // The canonical walk only: the lookups are built here.
+        let slow = Table::with_fast(lengths, 0)?;
+        let mut single = [SLOW; 1 << SKIP_BITS];
+        for (sym, code, len) in canonical(lengths) {
+            if u32::from(len) > SKIP_BITS {
+                continue;
+            }
+            // The kind, and the code's bits added to its extra bits.
+            let e = match what(sym) {
+                SLOW => SLOW,
+                w => (w & SLOW) | ((w & 63) + u16::from(len)),
+            };
+            // Deflate sends codes MSB first: index by the reversed code.
+            let mut i = (code.reverse_bits() >> (32 - u32::from(len))) as usize;
+            while i < single.len() {
+                single[i] = e;
+                i += 1 << len;
+            }
+        }
+        let mut entries = Box::new(single);
+        if pairs {
+            for (i, slot) in entries.iter_mut().enumerate() {
+                let e = single[i];
+                if e & SLOW != LITERAL {
+                    continue;
+                }
+                // A second literal whose whole code is within the lookup
+                // (a literal's bits are its code's: no extra bits).
+                let e2 = single[i >> (e & 63)];
+                if e2 & SLOW == LITERAL && (e & 63) + (e2 & 63) <= SKIP_BITS as u16 {
+                    *slot = e + (e2 & 63);
+                }
+            }
+        }
+        Ok(Skip { entries, slow })
     }
 
     fn lit(lengths: &[u8]) -> io::Result<Skip> {
-        Skip::build(lengths, |sym| match sym {
+        Skip::build(lengths, true, |sym| match sym {
             0..=255 => LITERAL,
             256 => END,
             257..=285 => LENGTH | u16::from(LEN_EXTRA[sym as usize - 257]),
@@ -380,7 +415,7 @@ impl Skip {
     }
 
     fn dist(lengths: &[u8]) -> io::Result<Skip> {
-        Skip::build(lengths, |sym| match DIST_EXTRA.get(sym as usize) {
+        Skip::build(lengths, false, |sym| match DIST_EXTRA.get(sym as usize) {
             Some(&extra) => u16::from(extra),
             None => SLOW,
         })
@@ -388,15 +423,59 @@ impl Skip {
 
     #[inline]
     fn get(&self, b: &Bits) -> u16 {
-        self.entries[(b.buf & self.mask) as usize]
+        self.entries[(b.buf & SKIP_MASK) as usize]
     }
 }
 
-/// Skip one block's symbols up to and including end-of-block: one refill
-/// and one or two lookups per symbol (a literal, or a length and its
-/// distance: at most 48 bits with their extra bits, within the 56 a refill
-/// leaves).
+/// Skip one block's symbols up to and including end-of-block. While eight
+/// bytes are left to load, each step refills without a branch and takes
+/// one or two lookups (two literals, or a length and its distance: at most
+/// 42 bits with their extra bits, within the 56 a refill leaves), with the
+/// bit buffer in registers; the last bytes take the checked step.
 fn codes(b: &mut Bits, lit: &Skip, dist: &Skip) -> io::Result<()> {
+    let data = b.data;
+    let (mut buf, mut cnt, mut next) = (b.buf, b.cnt, b.next);
+    while let Some(w) = data.get(next..next + 8) {
+        buf |= u64::from_le_bytes(w.try_into().expect("8 bytes")) << cnt;
+        next += ((63 - cnt) / 8) as usize;
+        cnt |= 56;
+        let e = lit.entries[(buf & SKIP_MASK) as usize];
+        let n = u32::from(e & 63);
+        if e & SLOW == LITERAL {
+            (buf, cnt) = (buf >> n, cnt - n);
+            continue;
+        }
+        if e & SLOW == LENGTH {
+            (buf, cnt) = (buf >> n, cnt - n);
+            let d = dist.entries[(buf & SKIP_MASK) as usize];
+            if d & SLOW == 0 {
+                let m = u32::from(d & 63);
+                (buf, cnt) = (buf >> m, cnt - m);
+                continue;
+            }
+        }
+        (b.buf, b.cnt, b.next) = (buf, cnt, next);
+        match e & SLOW {
+            LENGTH => slow_distance(b, dist)?,
+            END => {
+                b.skip(n);
+                return Ok(());
+            }
+            _ => {
+                if slow_symbol(b, lit, dist)? {
+                    return Ok(());
+                }
+            }
+        }
+        (buf, cnt, next) = (b.buf, b.cnt, b.next);
+    }
+    (b.buf, b.cnt, b.next) = (buf, cnt, next);
+    codes_checked(b, lit, dist)
+}
+
+/// `codes` near the end of the data: the refill and the position checked
+/// at every step.
+fn codes_checked(b: &mut Bits, lit: &Skip, dist: &Skip) -> io::Result<()> {
     loop {
         if b.cnt < 56 {
             b.refill();
@@ -409,30 +488,36 @@ fn codes(b: &mut Bits, lit: &Skip, dist: &Skip) -> io::Result<()> {
             LITERAL => b.skip(u32::from(e & 63)),
             LENGTH => {
                 b.skip(u32::from(e & 63));
-                let d = dist.get(b);
-                if d & SLOW == 0 {
-                    b.skip(u32::from(d & 63));
-                } else {
-                    slow_distance(b, dist)?;
-                }
+                distance(b, dist)?;
             }
-            END => {
-                b.skip(u32::from(e & 63));
-                return match b.pos() <= b.data.len() * 8 {
-                    true => Ok(()),
-                    false => Err(bad("it ends inside a block")),
-                };
-            }
+            END => b.skip(u32::from(e & 63)),
             _ => {
                 if slow_symbol(b, lit, dist)? {
                     return Ok(());
                 }
+                continue;
             }
+        }
+        if b.pos() > b.data.len() * 8 {
+            return Err(bad("it ends inside a block"));
+        }
+        if e & SLOW == END {
+            return Ok(());
         }
     }
 }
 
-/// A litlen code longer than `FAST_BITS`: true at end-of-block.
+#[inline]
+fn distance(b: &mut Bits, dist: &Skip) -> io::Result<()> {
+    let d = dist.get(b);
+    if d & SLOW == 0 {
+        b.skip(u32::from(d & 63));
+        return Ok(());
+    }
+    slow_distance(b, dist)
+}
+
+/// A litlen code longer than `SKIP_BITS`: true at end-of-block.
 fn slow_symbol(b: &mut Bits, lit: &Skip, dist: &Skip) -> io::Result<bool> {
     let sym = lit.slow.decode(b)?;
     match sym {
@@ -455,86 +540,5 @@ fn slow_distance(b: &mut Bits, dist: &Skip) -> io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Read;
-
-    fn data(n: usize, seed: u64) -> Vec<u8> {
-        let mut v = Vec::new();
-        let mut x = seed;
-        while v.len() < n {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
-            match (v.len() / 50_000) % 3 {
-                0 => v.extend_from_slice(format!("line {} of text\n", x % 1000).as_bytes()),
-                1 => v.extend_from_slice(&x.to_le_bytes()),
-                _ => v.push((x >> 60) as u8),
-            }
-        }
-        v.truncate(n);
-        v
-    }
-
-    #[test]
-    fn pieces_splice_into_one_stream() {
-        for level in [0, 1, 6, 9, 12] {
-            for sizes in [
-                vec![0],
-                vec![1, 0],
-                vec![300_000, 1 << 20, 5],
-                vec![1 << 20, 0],
-                vec![7, 8, 9, 0, 200_000],
-            ] {
-                let mut all = Vec::new();
-                let mut z = Vec::new();
-                for (i, &n) in sizes.iter().enumerate() {
-                    let d = data(n, i as u64 + 3);
-                    z.extend(piece(level, &d, i + 1 == sizes.len()).unwrap());
-                    all.extend(d);
-                }
-                let mut back = Vec::new();
-                flate2::read::DeflateDecoder::new(&z[..])
-                    .read_to_end(&mut back)
-                    .unwrap();
-                assert!(back == all, "level {level} sizes {sizes:?}");
-            }
-        }
-    }
-    #[test]
-    fn long_codes_decode_as_short_ones_do() {
-        // A code with lengths 1..=15 (and two of 15 to complete it): the
-        // canonical walk must give what the one-lookup table gives.
-        let mut lengths: Vec<u8> = (1..=15).collect();
-        lengths.push(15);
-        // Canonical codes, sent MSB first into an LSB-first stream.
-        let (mut bits, mut n, mut code) = (0u128, 0u32, 0u32);
-        // One code of each length 1..=14 and two of 15: RFC 1951's
-        // next_code is (previous + count of the previous length) << 1.
-        let mut next = [0u32; 16];
-        for (l, slot) in next.iter_mut().enumerate().skip(2) {
-            code = (code + u32::from(l > 1)) << 1;
-            *slot = code;
-        }
-        let mut codes = vec![];
-        for &l in &lengths {
-            codes.push((next[l as usize], l));
-            next[l as usize] += 1;
-        }
-        let order = [15usize, 0, 7, 14, 3, 12, 1, 13];
-        for &sym in &order {
-            let (c, l) = codes[sym];
-            for i in (0..l).rev() {
-                bits |= u128::from((c >> i) & 1) << n;
-                n += 1;
-            }
-        }
-        let data = bits.to_le_bytes();
-        for fast in [1, 4, 10, 15] {
-            let t = Table::with_fast(&lengths, fast).unwrap();
-            let mut b = Bits::new(&data);
-            let got: Vec<u16> = order.iter().map(|_| t.decode(&mut b).unwrap()).collect();
-            let want: Vec<u16> = order.iter().map(|&s| s as u16).collect();
-            assert_eq!(got, want, "fast bits {fast}");
-            assert_eq!(b.pos(), n as usize);
-        }
-    }
-}
+#[path = "deflate_test.rs"]
+mod tests;
