@@ -76,3 +76,17 @@ impl<T> IoContext<T> for std::io::Result<T> {
         self.map_err(|e| Error::io(path, e))
     }
 }
+
+/// An error and its causes for the user, each cause once: packwright's
+/// errors already end with the cause they carry (`path: cause`), which
+/// anyhow's `{:#}` would print again.
+pub fn message(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.ends_with(&c) {
+            msg = format!("{msg}: {c}");
+        }
+    }
+    msg
+}

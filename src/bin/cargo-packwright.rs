@@ -49,7 +49,7 @@ fn main() -> ExitCode {
             let code = e
                 .downcast_ref::<packwright::Error>()
                 .map_or(1, |e| e.exit_code());
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", packwright::error::message(&e));
             ExitCode::from(code as u8)
         }
     }

@@ -30,6 +30,30 @@ fn committed_man_page_and_completions_are_current() {
     }
 }
 
+/// An error names the file and says what is wrong once, not twice (an
+/// error that already ends with its cause, printed with its cause chain).
+#[test]
+fn an_error_says_its_cause_once() {
+    let p = demo("1.0.0", "");
+    let none = p.path().join("none");
+    let o = Command::new(env!("CARGO_BIN_EXE_packwright"))
+        .arg("-C")
+        .arg(&none)
+        .arg("build")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!o.status.success(), "{err}");
+    assert_eq!(err.matches("no manifest there").count(), 1, "{err}");
+    assert!(err.contains(&none.display().to_string()), "{err}");
+    std::fs::remove_file(p.path().join("bin/demo")).unwrap();
+    let o = p.cmd(&["build", "--format", "deb"]).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains("demo"), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}
+
 #[test]
 fn check_prints_the_plan_per_format() {
     let p = demo("1.0.0", "");
