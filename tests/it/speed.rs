@@ -12,9 +12,14 @@ use std::path::Path;
 /// A project whose payload spans several compression blocks and jobs
 /// (gzip 1 MiB blocks, zstd 2 MiB jobs), in a large file and many small ones.
 fn project() -> Project {
+    project_with("")
+}
+
+/// `project()` with more manifest text (format sections).
+fn project_with(extra: &str) -> Project {
     let p = demo(
         "1.0.0",
-        "[[files]]\nsrc = \"share\"\ndst = \"/usr/share/demo\"\n",
+        &format!("[[files]]\nsrc = \"share\"\ndst = \"/usr/share/demo\"\n{extra}"),
     );
     let mut x: u64 = 14;
     let mut big = Vec::with_capacity(3 << 20);
@@ -93,6 +98,44 @@ fn each_format_alone_has_the_bytes_it_has_beside_all_others() {
         for (name, bytes) in build(&p, Some(group), "4", &out) {
             assert!(all[&name] == bytes, "{name}: built in {group} differs");
         }
+    }
+}
+
+/// deb, rpm and pacman at gzip 6 take the same deflate contents as apk,
+/// tar.gz and zip: built alone each compresses them where it places them,
+/// built together they share one spool, and the bytes are the same either
+/// way; dpkg-deb and libarchive read the large file back.
+#[test]
+fn formats_at_one_gzip_level_share_it_and_read_back() {
+    if !tool("bsdtar") || !tool("dpkg-deb") {
+        return;
+    }
+    let gzip = "compression = \"gzip\"\nlevel = 6\n";
+    let extra = ["deb", "rpm", "pacman"]
+        .map(|f| format!("[format.{f}]\n{gzip}"))
+        .concat()
+        + "[format.apk]\nlevel = 6\n[format.targz]\nlevel = 6\n";
+    let p = project_with(&extra);
+    let want = std::fs::read(p.path().join("share/big.bin")).unwrap();
+    let all = build(&p, None, "2", &p.path().join("all"));
+    for f in ["deb", "rpm", "pacman", "apk", "targz"] {
+        let out = p.path().join(f);
+        let (name, bytes) = build(&p, Some(f), "2", &out).into_iter().next().unwrap();
+        assert!(all[&name] == bytes, "{name}: alone differs from all six");
+        let a = out.join(&name);
+        let got = match f {
+            "deb" => {
+                let tar = run(std::process::Command::new("dpkg-deb")
+                    .arg("--fsys-tarfile")
+                    .arg(&a))
+                .stdout;
+                let t = p.path().join("data.tar");
+                std::fs::write(&t, tar).unwrap();
+                bsdtar_member(&t, "/big.bin")
+            }
+            _ => bsdtar_member(&a, "/big.bin"),
+        };
+        assert!(got == want, "{name}: big.bin reads back other bytes");
     }
 }
 

@@ -219,7 +219,7 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
         pkginfo: &pkginfo,
         scripts: &scripts,
         mtime,
-        level: level as u32,
+        level: level.clamp(0, 9) as u32,
     };
     // The signature and control streams have a length that does not depend
     // on the digest and signature they carry: the data stream goes in place
@@ -273,7 +273,8 @@ impl Head<'_> {
         let len = info.len();
         let pkginfo = cut_tar(&[(".PKGINFO", info, 0o644)], self.mtime)?;
         let scripts = cut_tar(self.scripts, self.mtime)?;
-        let control = cut_member(self.level, &pkginfo, (len, hex.len() + 1), &scripts)?;
+        let control =
+            cut_member(self.level, &pkginfo, (len, hex.len() + 1), &scripts).at(".PKGINFO")?;
         let Some(s) = signer else {
             return Ok(control);
         };
@@ -281,7 +282,7 @@ impl Head<'_> {
         let len = sig.len();
         let name = format!(".SIGN.RSA.{}", s.name);
         let signature = cut_tar(&[(&name, sig, 0o644)], self.mtime)?;
-        let mut out = cut_member(self.level, &signature, (len, s.len()), &[])?;
+        let mut out = cut_member(self.level, &signature, (len, s.len()), &[]).at(&name)?;
         out.extend(control);
         Ok(out)
     }
@@ -312,14 +313,19 @@ fn cut_tar(members: &[(&str, Vec<u8>, u32)], mtime: u64) -> Result<Vec<u8>> {
 /// One gzip member of `tar` and then `more`. `tar`'s one file is `len`
 /// bytes long and ends in `tail` bytes that vary (a digest, a signature):
 /// they go in a stored block, so the member's length does not vary.
-fn cut_member(level: u32, tar: &[u8], (len, tail): (usize, usize), more: &[u8]) -> Result<Vec<u8>> {
+fn cut_member(
+    level: u32,
+    tar: &[u8],
+    (len, tail): (usize, usize),
+    more: &[u8],
+) -> io::Result<Vec<u8>> {
     let pad = len.wrapping_neg() % 512;
     let varies = tar.len() - pad - tail;
     let (before, rest) = tar.split_at(varies);
     let (tail, after) = rest.split_at(tail);
     let after = [after, more].concat();
     let parts: [(&[u8], bool); 3] = [(before, false), (tail, true), (&after, false)];
-    archive::pgzip::member_with_stored(level, &parts).at(".PKGINFO")
+    archive::pgzip::member_with_stored(level, &parts)
 }
 
 /// One data entry: tar path without the leading `/` (as abuild's
