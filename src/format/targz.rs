@@ -7,17 +7,18 @@ use crate::error::{IoContext, Result};
 use crate::plan::Package;
 use std::io::{BufWriter, Write};
 
-/// gzip at the build's level, 9 unless set.
+/// The gzip level: the build's, 9 unless set.
+fn level(pkg: &Package) -> u32 {
+    pkg.options.level.unwrap_or(9).clamp(0, 9) as u32
+}
+
 pub fn codec(pkg: &Package) -> Codec {
-    Codec::Deflate(pkg.options.level.unwrap_or(9).clamp(0, 9) as u32)
+    Codec::Deflate(level(pkg))
 }
 
 pub fn write(pkg: &Package, out: super::Out) -> Result<()> {
     let name = pkg.meta.portable_stem();
-    let Codec::Deflate(level) = codec(pkg) else {
-        unreachable!("tar.gz is gzip")
-    };
-    let (file, level) = (BufWriter::new(&mut *out.file), Some(level as i32));
+    let (file, level) = (BufWriter::new(&mut *out.file), Some(level(pkg) as i32));
     let enc = Encoder::new(Compression::Gzip, level, file).at(&name)?;
     let mut tar = TarOut::new(enc);
     let total: u64 = pkg.tree.iter().map(|e| e.size()).sum();

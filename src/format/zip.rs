@@ -109,18 +109,20 @@ pub fn check(pkg: &Package) -> Result<()> {
     Ok(())
 }
 
-/// Deflate at the build's level, 6 unless set.
+/// The deflate level: the build's, 6 unless set.
+fn level(pkg: &Package) -> u32 {
+    pkg.options.level.unwrap_or(6).clamp(0, 9) as u32
+}
+
 pub fn codec(pkg: &Package) -> Codec {
-    Codec::Deflate(pkg.options.level.unwrap_or(6).clamp(0, 9) as u32)
+    Codec::Deflate(level(pkg))
 }
 
 /// Writes what `check` accepted (the pipeline checks before any write).
 pub fn write(pkg: &Package, out: super::Out) -> Result<()> {
     let name = pkg.meta.portable_stem();
     let when = DosTime::from_unix(pkg.meta.mtime as i64);
-    let Codec::Deflate(level) = codec(pkg) else {
-        unreachable!("zip entries are deflate")
-    };
+    let level = level(pkg);
     let buf = BufWriter::with_capacity(1 << 20, &mut *out.file);
     let mut zip = ZipOut::new(buf, when, level, threads()).at(&name)?;
     let total: u64 = pkg.tree.iter().map(|e| e.size()).sum();

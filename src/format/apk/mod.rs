@@ -178,14 +178,19 @@ pub fn file_name(pkg: &Package) -> Result<String> {
 /// loaded once, here.
 pub struct Job {
     signer: Option<Signer>,
-    level: i32,
+    level: u32,
     /// `.PKGINFO` without `datahash`, which only the written data gives.
     pkginfo: String,
 }
 
-/// The data stream's codec: gzip at the build's level.
+/// The gzip level of every stream: the build's, abuild's unless set.
+fn level(pkg: &Package) -> u32 {
+    pkg.options.level.unwrap_or(DEFAULT_LEVEL).clamp(0, 9) as u32
+}
+
+/// The data stream's codec.
 pub fn codec(pkg: &Package) -> Codec {
-    Codec::Deflate(pkg.options.level.unwrap_or(DEFAULT_LEVEL).clamp(0, 9) as u32)
+    Codec::Deflate(level(pkg))
 }
 
 pub fn prepare(pkg: &Package, keys: &Keys) -> Result<Job> {
@@ -198,7 +203,7 @@ pub fn prepare(pkg: &Package, keys: &Keys) -> Result<Job> {
     Ok(Job {
         signer,
         // The plan allows apk only gzip, its one stream compression.
-        level: pkg.options.level.unwrap_or(DEFAULT_LEVEL),
+        level: level(pkg),
         pkginfo: pkginfo(pkg, &version, total)?,
     })
 }
@@ -219,7 +224,7 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
         pkginfo: &pkginfo,
         scripts: &scripts,
         mtime,
-        level: level.clamp(0, 9) as u32,
+        level,
     };
     // The signature and control streams have a length that does not depend
     // on the digest and signature they carry: the data stream goes in place
@@ -227,7 +232,7 @@ pub fn write(pkg: &Package, job: Job, out: super::Out) -> Result<()> {
     let at = head.streams(signer.as_ref(), &[0; 32])?.len() as u64;
     out.file.seek(SeekFrom::Start(at)).at(dir)?;
     let sink = Digesting::new(BufWriter::new(&mut *out.file), Want::SHA256);
-    let mut tar = TarOut::new(Encoder::gzip_one_member(sink, Some(level)).at(dir)?);
+    let mut tar = TarOut::new(Encoder::gzip_one_member(sink, Some(level as i32)).at(dir)?);
     let tree = pkg.tree_with(Vec::new());
     let total: u64 = tree.iter().map(Entry::size).sum();
     let mut done = 0u64;
